@@ -1,0 +1,71 @@
+"""Local accounts: sign-in credentials and standing of a local Person actor."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from models.base import Entity
+
+
+class AccountState(StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"  # waiting for an admin's approval (registration mode "approval")
+    DISABLED = "disabled"
+
+
+# Which state changes are allowed; only models/services/accounts.py changes state.
+ACCOUNT_TRANSITIONS: dict[AccountState, set[AccountState]] = {
+    AccountState.PENDING: {AccountState.ACTIVE, AccountState.DISABLED},
+    AccountState.ACTIVE: {AccountState.DISABLED},
+    AccountState.DISABLED: {AccountState.ACTIVE},
+}
+
+
+class Account(Entity):
+    actor = fields.OneToOneField("circles.Actor", related_name="account", on_delete=fields.CASCADE)
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    is_admin = fields.BooleanField(default=False)
+    state = fields.CharEnumField(AccountState, max_length=16, default=AccountState.ACTIVE)
+    application_text = fields.TextField(default="")  # why they want to join, in approval mode
+    # Bumped on password change: sessions carrying an older epoch are void.
+    session_epoch = fields.IntField(default=0)
+    last_login_at = fields.DatetimeField(null=True)
+    # The invite code used to sign up, if any (a code, not a foreign key: tortoise's
+    # migration writer cannot order the Account <-> Invite cycle).
+    invite_code = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "accounts"
+
+
+class Invite(Entity):
+    code = fields.CharField(max_length=64, unique=True)
+    created_by = fields.ForeignKeyField(
+        "circles.Account", related_name="invites_made", null=True, on_delete=fields.SET_NULL
+    )
+    max_uses = fields.IntField(default=1)
+    uses = fields.IntField(default=0)
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invites"
+
+
+class LoginFailure(Entity):
+    # One failed login, keyed by account name or client address, for rate
+    # limiting. Kept in the database so every web process sees the same count.
+
+    key = fields.CharField(max_length=300, db_index=True)
+
+    class Meta:
+        table = "login_failures"
+
+
+class RegistrationMode(StrEnum):
+    OPEN = "open"  # anyone signs up and can log in at once
+    APPROVAL = "approval"  # sign-ups wait for an admin
+    INVITE = "invite"  # only with an invite code
+    CLOSED = "closed"  # no sign-ups; admins create accounts with the CLI

@@ -1,0 +1,75 @@
+"""Circles (each a Group actor) and memberships."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from models.base import Entity
+
+
+class JoinMode(StrEnum):
+    OPEN = "open"  # anyone joins at once
+    APPROVAL = "approval"  # a facilitator approves each request
+    INVITE = "invite"  # only people a facilitator invites
+
+
+class Circle(Entity):
+    actor = fields.OneToOneField("circles.Actor", related_name="circle", on_delete=fields.CASCADE)
+    name = fields.CharField(max_length=100)
+    purpose = fields.TextField(default="")  # Markdown source
+    rules = fields.TextField(default="")  # Markdown source
+    join_mode = fields.CharEnumField(JoinMode, max_length=16, default=JoinMode.OPEN)
+    language = fields.CharField(max_length=16, default="en")
+    location = fields.CharField(max_length=120, default="")
+    timezone = fields.CharField(max_length=64, default="UTC")
+    member_count = fields.IntField(default=0)  # active members; kept by the membership service
+    post_count = fields.IntField(default=0)  # top-level posts; kept by the post service
+    created_by = fields.ForeignKeyField(
+        "circles.Account", related_name="circles_created", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "circles"
+
+    @property
+    def handle(self) -> str:
+        return self.actor.username
+
+
+class Role(StrEnum):
+    FACILITATOR = "facilitator"
+    MODERATOR = "moderator"
+    MEMBER = "member"
+
+
+class MembershipState(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    BANNED = "banned"
+
+
+# Allowed state changes; leaving or rejecting deletes the row instead.
+MEMBERSHIP_TRANSITIONS: dict[MembershipState, set[MembershipState]] = {
+    MembershipState.PENDING: {MembershipState.ACTIVE, MembershipState.BANNED},
+    MembershipState.ACTIVE: {MembershipState.BANNED},
+    MembershipState.BANNED: {MembershipState.ACTIVE},
+}
+
+
+class Membership(Entity):
+    circle = fields.ForeignKeyField(
+        "circles.Circle", related_name="memberships", on_delete=fields.CASCADE
+    )
+    actor = fields.ForeignKeyField(
+        "circles.Actor", related_name="memberships", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(Role, max_length=16, default=Role.MEMBER)
+    state = fields.CharEnumField(MembershipState, max_length=16, default=MembershipState.PENDING)
+    request_text = fields.TextField(default="")  # what the person wrote when asking to join
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "memberships"
+        unique_together = (("circle", "actor"),)

@@ -1,0 +1,79 @@
+"""Opening the database and applying migrations.
+
+Schema changes go through tortoise-orm's own migration engine: the files in
+models/migrations/ are generated with `circles makemigrations` after a model
+change and applied with `circles migrate` (idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
+
+APP_LABEL = "circles"
+MODEL_MODULES = [
+    "models.actors",
+    "models.accounts",
+    "models.circles",
+    "models.posts",
+    "models.federation",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "migrations": "models.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def connect(database_url: str) -> None:
+    # The global fallback lets requests served by hypercorn (which run outside
+    # the task that called init) find the connections.
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def disconnect() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(
+    database_url: str, progress: Callable[[str, str, str], object] | None = None
+) -> None:
+    """Apply every migration not yet applied. `progress(event, app, name)` is
+    called before and after each one."""
+    await tortoise_migrate(config=tortoise_config(database_url), progress=progress)
+    await Tortoise.close_connections()
+
+
+async def ping() -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # any driver error means "not reachable"; the caller reports it
+        return False
+    return True
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Names of the migrations not yet applied to this database."""
+    config = tortoise_config(database_url)
+    await Tortoise.init(config=config, init_connections=False)
+    try:
+        executor = MigrationExecutor(connections.get("default"), config["apps"])
+        steps = await executor.plan([MigrationTarget(app_label=APP_LABEL, name="__latest__")])
+        return [step.migration.name for step in steps if not step.backward]
+    finally:
+        await Tortoise.close_connections()

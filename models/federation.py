@@ -1,0 +1,102 @@
+"""Durable federation state: what arrived (InboxItem), what happened locally
+that must go out (OutboxEvent), each outgoing POST (Delivery), and what we
+know of each remote host."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from models.base import Entity, url_field
+
+
+class InboxState(StrEnum):
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+    IGNORED = "ignored"
+
+
+INBOX_TRANSITIONS: dict[InboxState, set[InboxState]] = {
+    InboxState.QUEUED: {InboxState.DONE, InboxState.FAILED, InboxState.IGNORED},
+    InboxState.FAILED: {InboxState.QUEUED},
+    InboxState.DONE: set(),
+    InboxState.IGNORED: set(),
+}
+
+
+class InboxItem(Entity):
+    activity_id = url_field(unique=True)
+    actor_uri = url_field()
+    activity_type = fields.CharField(max_length=64)
+    payload = fields.JSONField()
+    signature_key_id = url_field(null=True)
+    state = fields.CharEnumField(InboxState, max_length=16, default=InboxState.QUEUED)
+    attempts = fields.IntField(default=0)
+    error = fields.TextField(default="")
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "inbox_items"
+        indexes = (("state", "created_at"),)
+
+
+class OutboxEvent(Entity):
+    # A local change that must federate, written in the same transaction as the change.
+
+    kind = fields.CharField(max_length=64)  # e.g. "post.created"
+    subject_id = fields.BigIntField()
+    data = fields.JSONField(default=dict)
+    processed_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "outbox_events"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the retry window
+    GONE = "gone"  # the inbox answered 410
+
+
+DELIVERY_TRANSITIONS: dict[DeliveryState, set[DeliveryState]] = {
+    DeliveryState.PENDING: {DeliveryState.DELIVERED, DeliveryState.FAILED, DeliveryState.GONE},
+    DeliveryState.FAILED: {DeliveryState.PENDING},
+    DeliveryState.DELIVERED: set(),
+    DeliveryState.GONE: set(),
+}
+
+
+class Delivery(Entity):
+    event = fields.ForeignKeyField(
+        "circles.OutboxEvent", related_name="deliveries", null=True, on_delete=fields.SET_NULL
+    )
+    activity_id = url_field()
+    signer = fields.ForeignKeyField("circles.Actor", related_name="deliveries", on_delete=fields.CASCADE)
+    inbox_url = url_field()
+    host = fields.CharField(max_length=255, db_index=True)
+    payload = fields.JSONField()
+    state = fields.CharEnumField(DeliveryState, max_length=16, default=DeliveryState.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.TextField(default="")
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "deliveries"
+        unique_together = (("activity_id", "inbox_url"),)
+        indexes = (("state", "next_attempt_at"),)
+
+
+class RemoteHost(Entity):
+    host = fields.CharField(max_length=255, unique=True)
+    signature_scheme = fields.CharField(max_length=16, null=True)  # "rfc9421" or "cavage"
+    software = fields.CharField(max_length=64, null=True)  # from NodeInfo
+    consecutive_failures = fields.IntField(default=0)
+    paused_until = fields.DatetimeField(null=True)
+    last_success_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "remote_hosts"

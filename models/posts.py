@@ -1,0 +1,50 @@
+"""Posts in circles, with reply threading."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from models.base import Entity, url_field
+
+
+class PostKind(StrEnum):
+    DISCUSSION = "discussion"
+    QUESTION = "question"
+    ANSWER = "answer"
+    RESOURCE = "resource"
+    MEETING = "meeting"
+    REFLECTION = "reflection"
+    PROPOSAL = "proposal"
+
+
+class Post(Entity):
+    uri = url_field(unique=True)
+    url = url_field(null=True)  # a human-readable page, when it differs from uri
+    circle = fields.ForeignKeyField(
+        "circles.Circle", related_name="posts", null=True, on_delete=fields.CASCADE
+    )
+    author = fields.ForeignKeyField("circles.Actor", related_name="posts", on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(PostKind, max_length=16, default=PostKind.DISCUSSION)
+    title = fields.CharField(max_length=200, default="")
+    source = fields.TextField(default="")  # Markdown as typed (local posts)
+    content = fields.TextField()  # sanitised HTML: the only form ever shown
+    language = fields.CharField(max_length=16, default="")
+    local = fields.BooleanField(default=True)
+    in_reply_to = fields.ForeignKeyField(
+        "circles.Post", related_name="replies", null=True, on_delete=fields.CASCADE
+    )
+    # The top-level post of the thread (null for a top-level post itself), so a
+    # whole thread loads with one query.
+    root = fields.ForeignKeyField(
+        "circles.Post", related_name="thread_posts", null=True, on_delete=fields.CASCADE
+    )
+    reply_count = fields.IntField(default=0)  # all replies in the thread, for top-level posts
+    published_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "posts"
+        indexes = (("circle_id", "root_id", "published_at"),)

@@ -1,0 +1,262 @@
+"""Accounts: sign-up by registration mode, invites, login with rate limits,
+password changes, and account standing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.accounts import (
+    ACCOUNT_TRANSITIONS,
+    Account,
+    AccountState,
+    Invite,
+    LoginFailure,
+    RegistrationMode,
+)
+from models.actors import ActorKind
+from models.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
+from models.instance import Instance
+from models.services import actors, validation
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+# Verified against when the account does not exist, so timing does not tell.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password(password: str, *, username: str, field: str = "password") -> str:
+    if len(password or "") < PASSWORD_MIN:
+        raise InvalidInput(f"Use a password of at least {PASSWORD_MIN} characters.", field=field)
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"A password has at most {PASSWORD_MAX} characters.", field=field)
+    if password.strip().lower() == username.lower():
+        raise InvalidInput("Your password must not be your username.", field=field)
+    return password
+
+
+async def create_account(
+    instance: Instance,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    is_admin: bool = False,
+    state: AccountState = AccountState.ACTIVE,
+    invite: Invite | None = None,
+    application_text: str = "",
+) -> Account:
+    """Create a local Person and its account. Validates everything first."""
+    username = validation.handle(username, "username")
+    email = validation.email(email)
+    _check_password(password, username=username)
+    display_name = validation.single_line(
+        display_name, "display_name", label="Display name", max_length=100
+    )
+    application_text = validation.text(
+        application_text, "application_text", label="Your reason for joining", max_length=1000
+    )
+    if await Account.filter(email=email).exists():
+        raise Conflict("An account with this email address exists already.", field="email")
+    if await actors.handle_taken(instance, username):
+        raise Conflict(f"The handle “{username}” is already taken.", field="username")
+    password_hash = await hash_password(password)
+    keys = await actors.generate_keys()
+    try:
+        async with in_transaction():
+            actor = await actors.create_local_actor(
+                instance,
+                ActorKind.PERSON,
+                username,
+                instance.person_uri(username),
+                display_name=display_name,
+                keys=keys,
+            )
+            account = await Account.create(
+                actor=actor,
+                email=email,
+                password_hash=password_hash,
+                is_admin=is_admin,
+                state=state,
+                invite_code=invite.code if invite else None,
+                application_text=application_text,
+            )
+            if invite is not None:
+                # Count the use inside the same transaction, guarded against a race.
+                used = await Invite.filter(id=invite.id, uses__lt=invite.max_uses).update(
+                    uses=F("uses") + 1
+                )
+                if not used:
+                    raise InvalidInput("This invite has been used up.", field="invite")
+    except IntegrityError:
+        # Lost a race with a simultaneous sign-up for the same handle or email.
+        raise Conflict("That username or email address was just taken.", field="username") from None
+    account.actor = actor
+    return account
+
+
+async def sign_up(
+    instance: Instance,
+    mode: RegistrationMode,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    invite_code: str = "",
+    application_text: str = "",
+) -> Account:
+    """Sign-up from the web, honouring the instance's registration mode."""
+    if mode is RegistrationMode.CLOSED:
+        raise PermissionDenied("This instance does not take new sign-ups.")
+    invite = await _usable_invite(invite_code) if invite_code.strip() else None
+    if mode is RegistrationMode.INVITE and invite is None:
+        raise InvalidInput("Sign-up here needs an invite code.", field="invite")
+    state = AccountState.ACTIVE
+    if mode is RegistrationMode.APPROVAL and invite is None:
+        if not application_text.strip():
+            raise InvalidInput("Tell the admins briefly why you want to join.", field="application_text")
+        state = AccountState.PENDING
+    return await create_account(
+        instance,
+        username=username,
+        email=email,
+        password=password,
+        state=state,
+        invite=invite,
+        application_text=application_text,
+    )
+
+
+async def _usable_invite(code: str) -> Invite:
+    invite = await Invite.get_or_none(code=code.strip()[:64])
+    if invite is None:
+        raise InvalidInput("This invite code is not valid.", field="invite")
+    if invite.uses >= invite.max_uses:
+        raise InvalidInput("This invite has been used up.", field="invite")
+    if invite.expires_at is not None and invite.expires_at <= clock.now():
+        raise InvalidInput("This invite has expired.", field="invite")
+    return invite
+
+
+async def create_invite(by: Account | None, *, max_uses: int = 1, valid_days: int = 7) -> Invite:
+    if not 1 <= max_uses <= 1000:
+        raise InvalidInput("An invite can be used from 1 to 1000 times.", field="max_uses")
+    if not 1 <= valid_days <= 365:
+        raise InvalidInput("An invite lasts from 1 to 365 days.", field="valid_days")
+    return await Invite.create(
+        code=clock.token(12),
+        created_by=by,
+        max_uses=max_uses,
+        expires_at=clock.now() + dt.timedelta(days=valid_days),
+    )
+
+
+async def _recent_failures(key: str) -> int:
+    return await LoginFailure.filter(key=key, created_at__gt=clock.now() - LOGIN_WINDOW).count()
+
+
+async def authenticate(login: str, password: str, *, client_address: str) -> Account:
+    """The account for these credentials, or AuthenticationFailed. Failed
+    attempts are limited per account name and per client address."""
+    login = (login or "").strip().lower()[:254]
+    account_key, address_key = f"account:{login}", f"address:{client_address}"
+    retry_after = int(LOGIN_WINDOW.total_seconds())
+    if await _recent_failures(account_key) >= MAX_FAILURES_PER_ACCOUNT:
+        raise RateLimited(
+            "Too many failed logins for this account. Wait 15 minutes and try again.",
+            retry_after=retry_after,
+        )
+    if await _recent_failures(address_key) >= MAX_FAILURES_PER_ADDRESS:
+        raise RateLimited(
+            "Too many failed logins from your network. Wait 15 minutes and try again.",
+            retry_after=retry_after,
+        )
+    lookup = {"email": login} if "@" in login else {"actor__username": login, "actor__local": True}
+    account = await Account.filter(**lookup).select_related("actor").first()
+    matches = await _password_matches(account.password_hash if account else _DUMMY_HASH, password or "")
+    if account is None or not matches:
+        await LoginFailure.bulk_create([LoginFailure(key=account_key), LoginFailure(key=address_key)])
+        await LoginFailure.filter(created_at__lt=clock.now() - LOGIN_WINDOW).delete()
+        raise AuthenticationFailed("Wrong username or password.", field="password")
+    if account.state is AccountState.PENDING:
+        raise PermissionDenied("Your sign-up is waiting for an admin's approval.")
+    if account.state is AccountState.DISABLED:
+        raise PermissionDenied("This account is disabled. Contact the instance's admins.")
+    await LoginFailure.filter(key=account_key).delete()
+    account.last_login_at = clock.now()
+    await account.save(update_fields=["last_login_at"])
+    return account
+
+
+async def change_password(account: Account, *, current: str, new: str) -> None:
+    if not await _password_matches(account.password_hash, current or ""):
+        raise AuthenticationFailed("Your current password is not right.", field="current_password")
+    await account.fetch_related("actor")
+    _check_password(new, username=account.actor.username, field="new_password")
+    account.password_hash = await hash_password(new)
+    account.session_epoch += 1  # log out every other session
+    await account.save(update_fields=["password_hash", "session_epoch"])
+
+
+async def account_for_session(account_id: int, epoch: int) -> Account | None:
+    """The signed-in account for a session, or None if the session is void."""
+    account = await Account.filter(id=account_id).select_related("actor").first()
+    if account is None or account.session_epoch != epoch or account.state is not AccountState.ACTIVE:
+        return None
+    return account
+
+
+async def get_by_username(username: str) -> Account:
+    account = (
+        await Account.filter(actor__username=username, actor__local=True)
+        .select_related("actor")
+        .first()
+    )
+    if account is None:
+        raise NotFound(f"No local account named “{username[:40]}”.")
+    return account
+
+
+async def set_state(account: Account, state: AccountState) -> Account:
+    if state is account.state:
+        return account
+    if state not in ACCOUNT_TRANSITIONS[account.state]:
+        raise Conflict(f"An account cannot go from {account.state.value} to {state.value}.")
+    account.state = state
+    await account.save(update_fields=["state"])
+    return account
+
+
+async def list_accounts(*, offset: int = 0, limit: int = 100) -> list[Account]:
+    return await Account.all().select_related("actor").order_by("id").offset(offset).limit(limit)

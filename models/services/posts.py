@@ -1,0 +1,123 @@
+"""Posts and replies in circles."""
+
+from __future__ import annotations
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.actors import Actor
+from models.circles import Circle
+from models.errors import NotFound
+from models.federation import OutboxEvent
+from models.instance import Instance
+from models.posts import Post, PostKind
+from models.services import circles as circle_service
+from models.services import validation
+from models.text import render_markdown
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+PAGE_SIZE = 20
+
+
+async def create_post(
+    instance: Instance,
+    author: Actor,
+    circle: Circle,
+    *,
+    body: str,
+    title: str = "",
+    kind: str = PostKind.DISCUSSION.value,
+    language: str = "",
+) -> Post:
+    """A new top-level post in a circle the author is an active member of."""
+    title = validation.single_line(title, "title", label="Title", max_length=TITLE_MAX)
+    body = validation.text(body, "body", label="Your post", max_length=BODY_MAX, required=True)
+    post_kind = validation.choice(kind, PostKind, "kind", label="Kind of post")
+    language = validation.language(language) or circle.language
+    await circle_service.require_member(circle, author)
+    async with in_transaction():
+        post = await _insert(instance, author, circle, post_kind, title, body, language, parent=None)
+        await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
+    return post
+
+
+async def reply(instance: Instance, author: Actor, parent: Post, *, body: str, language: str = "") -> Post:
+    """A reply anywhere in a thread, by an active member of the thread's circle."""
+    body = validation.text(body, "body", label="Your reply", max_length=BODY_MAX, required=True)
+    language = validation.language(language)
+    if parent.deleted_at is not None:
+        raise NotFound("That post has been deleted.")
+    circle = await parent.circle
+    await circle_service.require_member(circle, author)
+    root_id = parent.root_id or parent.id
+    async with in_transaction():
+        post = await _insert(
+            instance, author, circle, PostKind.DISCUSSION, "", body,
+            language or parent.language, parent=parent,
+        )
+        await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+    return post
+
+
+async def _insert(
+    instance: Instance, author: Actor, circle: Circle, kind: PostKind, title: str, body: str,
+    language: str, *, parent: Post | None,
+) -> Post:
+    post_id = clock.new_id()
+    post = await Post.create(
+        id=post_id,
+        uri=instance.post_uri(post_id),
+        circle=circle,
+        author=author,
+        kind=kind,
+        title=title,
+        source=body,
+        content=render_markdown(body),
+        language=language,
+        local=True,
+        in_reply_to=parent,
+        root_id=(parent.root_id or parent.id) if parent else None,
+        published_at=clock.now(),
+    )
+    # Federation picks this up (federation/fanout.py); written in the caller's transaction.
+    await OutboxEvent.create(kind="post.created", subject_id=post.id)
+    return post
+
+
+async def get_post(post_id: int) -> Post:
+    post = await Post.filter(id=post_id, deleted_at=None).select_related("author", "circle__actor").first()
+    if post is None:
+        raise NotFound("That post does not exist or was deleted.")
+    return post
+
+
+async def list_circle_posts(circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
+    """Top-level posts, newest first; pass the last id seen as before_id for the next page."""
+    posts = Post.filter(circle=circle, root_id=None, deleted_at=None)
+    if before_id is not None:
+        posts = posts.filter(id__lt=before_id)
+    return await posts.select_related("author").order_by("-id").limit(limit)
+
+
+async def thread_replies(root: Post) -> list[Post]:
+    """Every reply in the thread under `root`, oldest first, authors loaded."""
+    return (
+        await Post.filter(root_id=root.id, deleted_at=None)
+        .select_related("author")
+        .order_by("published_at", "id")
+    )
+
+
+async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE) -> list[Post]:
+    """Newest top-level posts in the circles the actor belongs to (their home feed)."""
+    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+    if not circle_ids:
+        return []
+    return (
+        await Post.filter(circle_id__in=circle_ids, root_id=None, deleted_at=None)
+        .select_related("author", "circle__actor")
+        .order_by("-id")
+        .limit(limit)
+    )

@@ -1,0 +1,91 @@
+"""Input checks shared by the services. Each raises InvalidInput naming the field."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from models.errors import InvalidInput
+
+HANDLE_RE = re.compile(r"[a-z0-9_]+")
+HANDLE_MAX = 30
+# Names that would collide with routes, or mislead people.
+RESERVED_HANDLES = frozenset(
+    {
+        "admin", "administrator", "api", "actor", "c", "circles", "users", "posts", "login",
+        "logout", "signup", "settings", "static", "well_known", "healthz", "inbox", "outbox",
+        "root", "system", "instance", "moderator", "moderators", "support", "help", "about",
+    }
+)
+LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def handle(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput("Choose a handle.", field=field)
+    if len(value) > HANDLE_MAX:
+        raise InvalidInput(f"A handle has at most {HANDLE_MAX} characters.", field=field)
+    if not HANDLE_RE.fullmatch(value):
+        raise InvalidInput(
+            "A handle uses only lower-case letters a-z, digits and underscores.", field=field
+        )
+    if value in RESERVED_HANDLES:
+        raise InvalidInput(f"“{value}” is reserved; choose another handle.", field=field)
+    return value
+
+
+def text(value: str | None, field: str, *, label: str, max_length: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{label} is required.", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"{label} is too long: {len(value)} characters, at most {max_length}.", field=field
+        )
+    if "\x00" in value:
+        raise InvalidInput(f"{label} contains a character that is not allowed.", field=field)
+    return value
+
+
+def single_line(value: str | None, field: str, *, label: str, max_length: int, required: bool = False) -> str:
+    value = text(value, field, label=label, max_length=max_length, required=required)
+    if "\n" in value or "\r" in value:
+        raise InvalidInput(f"{label} must fit on one line.", field=field)
+    return value
+
+
+def email(value: str | None, field: str = "email") -> str:
+    value = (value or "").strip().lower()
+    if len(value) > 254 or not EMAIL_RE.fullmatch(value):
+        raise InvalidInput("Enter an email address like name@example.org.", field=field)
+    return value
+
+
+def language(value: str | None, field: str = "language") -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) > 16 or not LANGUAGE_RE.fullmatch(value):
+        raise InvalidInput("Use a language code such as en, fr or pt-BR.", field=field)
+    return value
+
+
+def timezone(value: str | None, field: str = "timezone") -> str:
+    value = (value or "").strip() or "UTC"
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"Unknown time zone “{value[:64]}”; use a name such as Europe/Paris or UTC.", field=field
+        ) from None
+    return value
+
+
+def choice(value: str | None, enum_type, field: str, *, label: str):
+    try:
+        return enum_type((value or "").strip())
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_type)
+        raise InvalidInput(f"{label} must be one of: {allowed}.", field=field) from None

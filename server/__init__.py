@@ -1,0 +1,1 @@
+"""Composition root: configuration, the app factory, the CLI and the worker."""

@@ -1,0 +1,278 @@
+"""`circles`: serve, migrate and administer an instance from the shell.
+
+Errors are one line on stderr and a non-zero exit: 2 for configuration or
+usage, 1 for a refused action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+from models import db
+from models.accounts import AccountState
+from models.errors import DomainError
+from models.instance import Instance
+from models.services import accounts as account_service
+from models.services import circles as circle_service
+from server import logs
+from server.config import ConfigError, Settings, load_settings, prepare_storage
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_or_exit(*, create_secret: bool = True) -> Settings:
+    try:
+        return load_settings(create_secret=create_secret)
+    except ConfigError as error:
+        fail(f"configuration: {error}", 2)
+        raise AssertionError("unreachable")
+
+
+def instance_of(settings: Settings) -> Instance:
+    return Instance(domain=settings.domain, scheme=settings.scheme)
+
+
+def with_database(func: Callable[..., Awaitable[Any]]):
+    """Run an async command body with the database open and migrations applied."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        settings = settings_or_exit()
+
+        async def run():
+            await _require_migrated(settings)
+            await db.connect(settings.database_url)
+            try:
+                return await func(settings, *args, **kwargs)
+            finally:
+                await db.disconnect()
+
+        try:
+            return asyncio.run(run())
+        except DomainError as error:
+            fail(error.message)
+
+    return wrapper
+
+
+async def _require_migrated(settings: Settings) -> None:
+    prepare_storage(settings)
+    try:
+        pending = await db.pending_migrations(settings.database_url)
+    except OSError as error:
+        fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
+    if pending:
+        fail(f"the database needs {len(pending)} migration(s) first: run `circles migrate`.", 2)
+
+
+@click.group()
+def main() -> None:
+    """Circles: self-governed learning circles on the fediverse."""
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Print the effective configuration (secrets hidden)."""
+    settings = settings_or_exit(create_secret=False)
+    for name, value in settings.public_view().items():
+        click.echo(f"{name} = {value}")
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations (safe to run again)."""
+    settings = settings_or_exit()
+    prepare_storage(settings)
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_start":
+            click.echo(f"  applying {name} …", nl=False)
+        elif event == "apply_done":
+            click.echo(" done")
+
+    async def run() -> None:
+        pending = await db.pending_migrations(settings.database_url)
+        if not pending:
+            click.echo("Database is up to date.")
+            return
+        click.echo(f"Applying {len(pending)} migration(s):")
+        await db.migrate(settings.database_url, progress=progress)
+        click.echo("Database is up to date.")
+
+    try:
+        asyncio.run(run())
+    except OSError as error:
+        fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
+
+
+@main.command()
+@click.option("--name", default=None, help="A name for the new migration file.")
+def makemigrations(name: str | None) -> None:
+    """(Developers) write a migration for model changes into models/migrations/."""
+    from tortoise.cli.cli import CLIContext
+    from tortoise.cli.cli import makemigrations as tortoise_makemigrations
+
+    import json
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(db.tortoise_config("sqlite://:memory:"), f)
+    asyncio.run(tortoise_makemigrations(CLIContext(config=None, config_file=f.name), (), False, name))
+
+
+@main.command()
+@click.option("--bind", default=None, help="host:port to listen on (default: CIRCLES_BIND).")
+def serve(bind: str | None) -> None:
+    """Run the web server."""
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    from server.app import create_app
+
+    settings = settings_or_exit()
+    logs.configure(settings.log_level)
+    asyncio.run(_require_migrated(settings))
+    config = Config()
+    config.bind = [bind or settings.bind]
+    config.accesslog = "-"
+    config.errorlog = "-"
+    app = create_app(settings)
+    address = bind or settings.bind
+    click.echo(f"Circles is serving {settings.base_url} on http://{address}")
+    click.echo("First time? Create an admin in another shell with:")
+    click.echo("  circles user create NAME --email YOU@EXAMPLE.ORG --admin")
+    asyncio.run(hypercorn_serve(app, config))
+
+
+@main.group()
+def user() -> None:
+    """Manage local accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--admin", is_flag=True, help="Make the account an instance admin.")
+def user_create(username: str, email: str, password_stdin: bool, admin: bool) -> None:
+    """Create an active account (whatever the registration mode)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        fail("no password: pass --password-stdin and write it to stdin.", 2)
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        account = await account_service.create_account(
+            instance_of(settings), username=username, email=email, password=password, is_admin=admin
+        )
+        role = "admin" if admin else "user"
+        click.echo(f"Created {role} @{account.actor.username}@{settings.domain}.")
+
+    run()
+
+
+@user.command("list")
+def user_list() -> None:
+    """List local accounts."""
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        offset = 0
+        while batch := await account_service.list_accounts(offset=offset, limit=500):
+            for account in batch:
+                flags = " admin" if account.is_admin else ""
+                click.echo(f"{account.actor.username}\t{account.email}\t{account.state.value}{flags}")
+            offset += len(batch)
+        if offset == 0:
+            click.echo("No accounts yet.")
+
+    run()
+
+
+def _state_command(name: str, state: AccountState, verb: str) -> None:
+    @user.command(name, help=f"{verb.capitalize()} an account.")
+    @click.argument("username")
+    def command(username: str) -> None:
+        @with_database
+        async def run(settings: Settings) -> None:
+            account = await account_service.get_by_username(username)
+            await account_service.set_state(account, state)
+            click.echo(f"@{username} is now {state.value}.")
+
+        run()
+
+
+_state_command("disable", AccountState.DISABLED, "disable")
+_state_command("enable", AccountState.ACTIVE, "re-enable")
+_state_command("approve", AccountState.ACTIVE, "approve a pending")
+
+
+@main.group()
+def invite() -> None:
+    """Invite codes for sign-up."""
+
+
+@invite.command("create")
+@click.option("--uses", default=1, show_default=True, help="How many sign-ups the code allows.")
+@click.option("--days", default=7, show_default=True, help="How long the code stays valid.")
+def invite_create(uses: int, days: int) -> None:
+    @with_database
+    async def run(settings: Settings) -> None:
+        code = await account_service.create_invite(None, max_uses=uses, valid_days=days)
+        click.echo(f"{settings.base_url}/signup?invite={code.code}")
+
+    run()
+
+
+@main.group()
+def circle() -> None:
+    """Manage circles."""
+
+
+@circle.command("create")
+@click.argument("handle")
+@click.option("--name", required=True)
+@click.option("--owner", required=True, help="Username of the first facilitator.")
+@click.option("--join", "join_mode", default="open", show_default=True, type=click.Choice(["open", "approval", "invite"]))
+@click.option("--purpose", default="")
+def circle_create(handle: str, name: str, owner: str, join_mode: str, purpose: str) -> None:
+    """Create a circle facilitated by OWNER."""
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        account = await account_service.get_by_username(owner)
+        new = await circle_service.create_circle(
+            instance_of(settings), account, handle=handle, name=name, join_mode=join_mode, purpose=purpose
+        )
+        click.echo(f"Created circle @{new.handle}@{settings.domain} ({new.join_mode.value}).")
+
+    run()
+
+
+@circle.command("list")
+def circle_list() -> None:
+    """List local circles."""
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        offset = 0
+        while batch := await circle_service.list_circles(offset=offset, limit=500):
+            for c in batch:
+                click.echo(f"{c.handle}\t{c.name}\t{c.join_mode.value}\t{c.member_count} members")
+            offset += len(batch)
+        if offset == 0:
+            click.echo("No circles yet.")
+
+    run()

@@ -1,0 +1,186 @@
+"""Configuration: the only module that reads the environment.
+
+Settings come from `CIRCLES_*` environment variables over an optional TOML
+file (`CIRCLES_CONFIG`, else ./circles.toml when present), over defaults.
+Invalid values stop start-up with a ConfigError naming the setting and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from models.accounts import RegistrationMode
+
+ENV_PREFIX = "CIRCLES_"
+DOMAIN_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?")
+BIND_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})")
+SECRET_MIN = 32
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    def __init__(self, setting: str, problem: str, fix: str) -> None:
+        super().__init__(f"{ENV_PREFIX}{setting.upper()}: {problem} Fix: {fix}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "localhost:8000"
+    scheme: str = "https"
+    bind: str = "127.0.0.1:8000"
+    data_dir: str = "data"
+    database_url: str = ""  # empty means SQLite in data_dir
+    secret_key: str = ""  # empty means read or create data_dir/secret_key
+    registration: str = RegistrationMode.OPEN.value
+    media_dir: str = ""  # empty means data_dir/media
+    allow_private_addresses: bool = False
+    run_worker: bool = True  # deliver federation jobs inside `circles serve`
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def registration_mode(self) -> RegistrationMode:
+        return RegistrationMode(self.registration)
+
+    @property
+    def secret_key_file(self) -> Path:
+        return Path(self.data_dir) / "secret_key"
+
+    def public_view(self) -> dict[str, object]:
+        """Every effective setting, with the secret described rather than shown."""
+        view: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
+        view["secret_key"] = f"(set, {len(self.secret_key)} characters)" if self.secret_key else (
+            f"(not set: generated into {self.secret_key_file} on first run)"
+        )
+        view["database_url"] = _hide_password(self.database_url)
+        return view
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError("config", f"the file {path} does not exist.", "point CIRCLES_CONFIG at a TOML file.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path} is not valid TOML ({exc}).", "correct the file.") from None
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            "config", f"{path} has unknown settings: {', '.join(unknown)}.",
+            f"use only: {', '.join(sorted(known))}.",
+        )
+    return data
+
+
+def _coerce(name: str, value: object, kind: type) -> object:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise ConfigError(name, f"“{value}” is not a yes/no value.", "use true or false.")
+    if not isinstance(value, str):
+        raise ConfigError(name, f"expected text, got {type(value).__name__}.", "quote the value.")
+    return value.strip()
+
+
+def load_settings(environ: dict[str, str] | None = None, *, create_secret: bool = True) -> Settings:
+    """Effective settings. With create_secret, a missing secret key is generated
+    and stored in data_dir/secret_key (mode 0600) so sessions survive restarts."""
+    env = dict(os.environ if environ is None else environ)
+    config_path = env.get(f"{ENV_PREFIX}CONFIG")
+    raw: dict[str, object] = {}
+    if config_path:
+        raw.update(_read_file(Path(config_path)))
+    elif Path("circles.toml").is_file():
+        raw.update(_read_file(Path("circles.toml")))
+    types = {f.name: (bool if f.type in ("bool", bool) else str) for f in fields(Settings)}
+    for name in types:
+        env_value = env.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            raw[name] = env_value
+    values = {name: _coerce(name, value, types[name]) for name, value in raw.items()}
+    settings = _validated(Settings(**values))
+    if not settings.secret_key:
+        settings = _with_secret(settings, create=create_secret)
+    return settings
+
+
+def _validated(s: Settings) -> Settings:
+    domain = s.domain.lower()
+    if not DOMAIN_RE.fullmatch(domain):
+        raise ConfigError("domain", f"“{s.domain}” is not a host name.", "use a name like circles.example.org or localhost:8000.")
+    if s.scheme not in ("https", "http"):
+        raise ConfigError("scheme", f"“{s.scheme}” is not http or https.", "use https (or http for local use).")
+    bind = BIND_RE.fullmatch(s.bind)
+    if not bind or not 0 < int(bind["port"]) < 65536:
+        raise ConfigError("bind", f"“{s.bind}” is not host:port.", "use an address such as 127.0.0.1:8000.")
+    data_dir = s.data_dir or "data"
+    database_url = s.database_url or f"sqlite://{Path(data_dir) / 'circles.sqlite3'}"
+    if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ConfigError(
+            "database_url", "only SQLite and PostgreSQL are supported.",
+            "use sqlite://path/to/file.sqlite3 or postgres://user:password@host:5432/name.",
+        )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    if s.registration not in {m.value for m in RegistrationMode}:
+        raise ConfigError(
+            "registration", f"“{s.registration}” is not a registration mode.",
+            "use one of open, approval, invite, closed.",
+        )
+    if s.secret_key and len(s.secret_key) < SECRET_MIN:
+        raise ConfigError(
+            "secret_key", f"it is {len(s.secret_key)} characters, at least {SECRET_MIN} are needed.",
+            "unset it to have one generated, or use `python3 -c 'import secrets; print(secrets.token_hex(32))'`.",
+        )
+    if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
+    return Settings(
+        **{**{f.name: getattr(s, f.name) for f in fields(s)},
+           "domain": domain, "data_dir": data_dir, "database_url": database_url,
+           "media_dir": s.media_dir or str(Path(data_dir) / "media"), "log_level": s.log_level.upper()}
+    )
+
+
+def _with_secret(s: Settings, *, create: bool) -> Settings:
+    path = s.secret_key_file
+    if path.is_file():
+        key = path.read_text().strip()
+        if len(key) < SECRET_MIN:
+            raise ConfigError("secret_key", f"{path} holds a key that is too short.", f"delete {path} to have a new one generated.")
+    elif create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+    else:
+        return s
+    return Settings(**{**{f.name: getattr(s, f.name) for f in fields(s)}, "secret_key": key})
+
+
+def prepare_storage(s: Settings) -> None:
+    """Create the folders the settings point at (the SQLite file's, media)."""
+    Path(s.data_dir).mkdir(parents=True, exist_ok=True)
+    Path(s.media_dir).mkdir(parents=True, exist_ok=True)
+    if s.database_url.startswith("sqlite://"):
+        db_path = s.database_url.removeprefix("sqlite://").split("?", 1)[0]
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)

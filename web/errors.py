@@ -1,0 +1,86 @@
+"""The one place that maps domain errors to HTTP, and the error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from models.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    (InvalidInput, 400),
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RateLimited, 429),
+]
+
+TITLES = {
+    400: "That did not work",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "That clashes with something",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+}
+
+
+def status_for(error: DomainError) -> int:
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 400
+
+
+def headers_for(error: DomainError) -> dict[str, str]:
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
+
+
+async def error_page(status: int, message: str, headers: dict[str, str] | None = None):
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": message}, status, headers or {}
+    html = await render_template(
+        "error.html", status=status, title=TITLES.get(status, "Error"), message=message
+    )
+    return html, status, headers or {}
+
+
+def register(app: Quart) -> None:
+    @app.errorhandler(DomainError)
+    async def domain_error(error: DomainError):
+        return await error_page(status_for(error), error.message, headers_for(error))
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException):
+        messages = {
+            404: "There is nothing at this address. Check the link, or start from the home page.",
+            405: "This address does not take that kind of request.",
+            413: "What you sent is larger than this server accepts.",
+        }
+        message = messages.get(error.code or 500, error.description or "")
+        return await error_page(error.code or 500, message)
+
+    @app.errorhandler(Exception)
+    async def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return await error_page(
+            500, "The server hit a problem it did not expect. It has been logged; please try again later."
+        )

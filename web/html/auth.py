@@ -1,0 +1,99 @@
+"""Sign-up, login, logout and password change."""
+
+from __future__ import annotations
+
+from quart import Blueprint, flash, redirect, render_template, request, url_for
+
+from models.accounts import AccountState
+from models.errors import DomainError, InvalidInput
+from models.services import accounts as account_service
+from web import security
+from web.html.forms import form_error
+from web.site import site
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.get("/signup")
+async def signup():
+    return await render_template(
+        "auth/signup.html", values={"invite": request.args.get("invite", "")}, errors={}
+    )
+
+
+@bp.post("/signup")
+async def signup_post():
+    form = await request.form
+    try:
+        account = await account_service.sign_up(
+            site().instance,
+            site().registration,
+            username=form.get("username", ""),
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            invite_code=form.get("invite", ""),
+            application_text=form.get("application_text", ""),
+        )
+    except DomainError as error:
+        return await form_error("auth/signup.html", error, form)
+    if account.state is AccountState.PENDING:
+        await flash("Thank you! An admin will look at your sign-up; you can log in once it is approved.")
+        return redirect(url_for("home.index"))
+    security.log_in(account)
+    await flash(f"Welcome, @{account.actor.username}! Find a circle to join, or start one.")
+    return redirect(url_for("circles.directory"))
+
+
+@bp.get("/login")
+async def login():
+    return await render_template(
+        "auth/login.html", values={"next": request.args.get("next", "")}, errors={}
+    )
+
+
+@bp.post("/login")
+async def login_post():
+    form = await request.form
+    try:
+        account = await account_service.authenticate(
+            form.get("login", ""), form.get("password", ""), client_address=request.remote_addr or "unknown"
+        )
+    except DomainError as error:
+        return await form_error("auth/login.html", error, form)
+    security.log_in(account)
+    return redirect(security.safe_next(form.get("next")))
+
+
+@bp.post("/logout")
+async def logout():
+    security.log_out()
+    await flash("You have logged out.")
+    return redirect(url_for("home.index"))
+
+
+@bp.get("/settings/password")
+@security.login_required
+async def password():
+    return await render_template("auth/password.html", values={}, errors={})
+
+
+@bp.post("/settings/password")
+@security.login_required
+async def password_post():
+    form = await request.form
+    account = security.current_account()
+    if form.get("new_password", "") != form.get("confirm_password", ""):
+        return await form_error(
+            "auth/password.html",
+            InvalidInput("The two new passwords are not the same.", field="confirm_password"),
+            form,
+        )
+    try:
+        await account_service.change_password(
+            account, current=form.get("current_password", ""), new=form.get("new_password", "")
+        )
+    except DomainError as error:
+        return await form_error("auth/password.html", error, form)
+    security.log_in(account)  # stay signed in here with the new epoch; other sessions end
+    await flash("Your password has been changed. Other sessions have been logged out.")
+    return redirect(url_for("home.index"))

@@ -1,0 +1,158 @@
+"""Circle directory, creation, the circle page, and membership actions."""
+
+from __future__ import annotations
+
+from quart import Blueprint, flash, redirect, render_template, request, url_for
+
+from models.circles import JoinMode, MembershipState
+from models.errors import DomainError
+from models.services import circles as circle_service
+from models.services import posts as post_service
+from web import security
+from web.html.forms import form_error, page_number
+from web.site import site
+
+bp = Blueprint("circles", __name__)
+DIRECTORY_PAGE = 30
+
+
+@bp.get("/circles")
+async def directory():
+    query = request.args.get("q", "")[:100]
+    page = max(page_number(request.args.get("page")) or 1, 1)
+    circles = await circle_service.list_circles(
+        query=query, offset=(page - 1) * DIRECTORY_PAGE, limit=DIRECTORY_PAGE + 1
+    )
+    return await render_template(
+        "circles/directory.html",
+        circles=circles[:DIRECTORY_PAGE],
+        query=query,
+        page=page,
+        has_more=len(circles) > DIRECTORY_PAGE,
+    )
+
+
+@bp.get("/circles/new")
+@security.login_required
+async def new():
+    defaults = {"language": "en", "timezone": "UTC", "join_mode": JoinMode.OPEN.value}
+    return await render_template("circles/new.html", values=defaults, errors={}, join_modes=list(JoinMode))
+
+
+@bp.post("/circles/new")
+@security.login_required
+async def create():
+    form = await request.form
+    try:
+        circle = await circle_service.create_circle(
+            site().instance,
+            security.current_account(),
+            handle=form.get("handle", ""),
+            name=form.get("name", ""),
+            purpose=form.get("purpose", ""),
+            rules=form.get("rules", ""),
+            join_mode=form.get("join_mode", JoinMode.OPEN.value),
+            language=form.get("language", "en"),
+            location=form.get("location", ""),
+            timezone=form.get("timezone", "UTC"),
+        )
+    except DomainError as error:
+        return await form_error("circles/new.html", error, form, join_modes=list(JoinMode))
+    await flash(f"Your circle “{circle.name}” is ready. Invite people to join it!")
+    return redirect(url_for("circles.show", handle=circle.handle))
+
+
+@bp.get("/c/<handle>")
+async def show(handle: str):
+    circle = await circle_service.get_circle(handle)
+    account = security.current_account()
+    membership = await circle_service.membership(circle, account.actor) if account else None
+    is_steward = bool(
+        membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
+    )
+    before = page_number(request.args.get("before"))
+    posts = await post_service.list_circle_posts(circle, before_id=before, limit=post_service.PAGE_SIZE + 1)
+    pending = await circle_service.list_members(circle, state=MembershipState.PENDING) if is_steward else []
+    return await render_template(
+        "circles/show.html",
+        circle=circle,
+        membership=membership,
+        is_member=bool(membership and membership.state is MembershipState.ACTIVE),
+        is_steward=is_steward,
+        posts=posts[: post_service.PAGE_SIZE],
+        next_before=posts[post_service.PAGE_SIZE - 1].id if len(posts) > post_service.PAGE_SIZE else None,
+        pending=pending,
+    )
+
+
+@bp.get("/c/<handle>/members")
+async def members(handle: str):
+    circle = await circle_service.get_circle(handle)
+    page = max(page_number(request.args.get("page")) or 1, 1)
+    rows = await circle_service.list_members(circle, offset=(page - 1) * 100, limit=101)
+    return await render_template(
+        "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100
+    )
+
+
+@bp.post("/c/<handle>/join")
+@security.login_required
+async def join(handle: str):
+    circle = await circle_service.get_circle(handle)
+    form = await request.form
+    member = await circle_service.join(
+        circle, security.current_account().actor, request_text=form.get("request_text", "")
+    )
+    if member.state is MembershipState.ACTIVE:
+        await flash(f"You have joined {circle.name}. Say hello!")
+    else:
+        await flash("Your request to join has been sent to the circle's facilitators.")
+    return redirect(url_for("circles.show", handle=handle))
+
+
+@bp.post("/c/<handle>/leave")
+@security.login_required
+async def leave(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await circle_service.leave(circle, security.current_account().actor)
+    await flash(f"You have left {circle.name}.")
+    return redirect(url_for("circles.show", handle=handle))
+
+
+@bp.post("/c/<handle>/requests/<int:membership_id>/<any(approve, reject):decision>")
+@security.login_required
+async def decide_request(handle: str, membership_id: int, decision: str):
+    circle = await circle_service.get_circle(handle)
+    actor = security.current_account().actor
+    if decision == "approve":
+        member = await circle_service.approve(circle, actor, membership_id)
+        await flash(f"@{member.actor.username} is now a member.")
+    else:
+        await circle_service.reject(circle, actor, membership_id)
+        await flash("The request has been declined.")
+    return redirect(url_for("circles.show", handle=handle))
+
+
+@bp.get("/c/<handle>/posts/new")
+@security.login_required
+async def new_post(handle: str):
+    circle = await circle_service.get_circle(handle)
+    return await render_template("posts/new.html", circle=circle, values={}, errors={})
+
+
+@bp.post("/c/<handle>/posts/new")
+@security.login_required
+async def create_post(handle: str):
+    circle = await circle_service.get_circle(handle)
+    form = await request.form
+    try:
+        post = await post_service.create_post(
+            site().instance,
+            security.current_account().actor,
+            circle,
+            title=form.get("title", ""),
+            body=form.get("body", ""),
+        )
+    except DomainError as error:
+        return await form_error("posts/new.html", error, form, circle=circle)
+    return redirect(url_for("posts.show", post_id=post.id))

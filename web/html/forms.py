@@ -1,0 +1,28 @@
+"""Showing a form again with its error next to the field and the values kept."""
+
+from __future__ import annotations
+
+from quart import render_template
+
+from models.errors import DomainError
+from web.errors import headers_for, status_for
+
+
+async def form_error(template: str, error: DomainError, form, **context):
+    """Render `template` with the error beside its field and what was typed,
+    with the status code the error maps to."""
+    values = {key: value for key, value in form.items() if "password" not in key}
+    html = await render_template(
+        template,
+        errors={error.field or "_form": error.message},
+        values=values,
+        **context,
+    )
+    return html, status_for(error), headers_for(error)
+
+
+def page_number(raw: str | None) -> int | None:
+    """A `before` cursor from the query string, or None when absent or malformed."""
+    if raw and raw.isdigit() and len(raw) < 20:
+        return int(raw)
+    return None

@@ -1,0 +1,48 @@
+"""A post with its thread, and replying."""
+
+from __future__ import annotations
+
+from quart import Blueprint, redirect, render_template, request, url_for
+
+from models.circles import MembershipState
+from models.errors import DomainError
+from models.services import circles as circle_service
+from models.services import posts as post_service
+from web import security
+from web.html.forms import form_error
+from web.site import site
+
+bp = Blueprint("posts", __name__)
+
+
+async def _thread_context(post_id: int) -> dict:
+    post = await post_service.get_post(post_id)
+    root = await post_service.get_post(post.root_id) if post.root_id else post
+    account = security.current_account()
+    membership = await circle_service.membership(root.circle, account.actor) if account else None
+    return {
+        "post": post,
+        "root": root,
+        "replies": await post_service.thread_replies(root),
+        "circle": root.circle,
+        "can_reply": bool(membership and membership.state is MembershipState.ACTIVE),
+    }
+
+
+@bp.get("/posts/<int:post_id>")
+async def show(post_id: int):
+    return await render_template("posts/show.html", values={}, errors={}, **await _thread_context(post_id))
+
+
+@bp.post("/posts/<int:post_id>/reply")
+@security.login_required
+async def reply(post_id: int):
+    form = await request.form
+    parent = await post_service.get_post(post_id)
+    try:
+        new = await post_service.reply(
+            site().instance, security.current_account().actor, parent, body=form.get("body", "")
+        )
+    except DomainError as error:
+        return await form_error("posts/show.html", error, form, **await _thread_context(post_id))
+    return redirect(url_for("posts.show", post_id=new.root_id) + f"#post-{new.id}")

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from quart import Blueprint, render_template
+
+from models.services import accounts as account_service
+from models.services import circles as circle_service
+
+bp = Blueprint("users", __name__)
+
+
+@bp.get("/users/<username>")
+async def show(username: str):
+    account = await account_service.get_by_username(username)
+    return await render_template(
+        "users/show.html",
+        person=account.actor,
+        memberships=await circle_service.memberships_of(account.actor),
+    )
