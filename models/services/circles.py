@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -81,9 +81,7 @@ async def list_circles(*, query: str = "", offset: int = 0, limit: int = 50) -> 
     circles = Circle.filter(actor__local=True)
     query = query.strip()[:100]
     if query:
-        circles = circles.filter(name__icontains=query) | Circle.filter(
-            actor__local=True, purpose__icontains=query
-        )
+        circles = circles.filter(Q(name__icontains=query) | Q(purpose__icontains=query))
     return await circles.select_related("actor").order_by("-member_count", "id").offset(offset).limit(limit)
 
 

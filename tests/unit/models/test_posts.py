@@ -1,0 +1,91 @@
+import pytest
+
+from models.circles import Circle
+from models.errors import InvalidInput, NotFound, PermissionDenied
+from models.federation import OutboxEvent
+from models.posts import Post
+from models.services import posts as svc
+from tests import factories
+
+
+async def _circle_with_members(instance):
+    alice, bob = await factories.account(instance, "alice"), await factories.account(instance, "bob")
+    circle = await factories.circle(instance, alice, "readers")
+    await factories.member(circle, bob)
+    return alice, bob, circle
+
+
+async def test_post_is_rendered_sanitised_and_queued_for_federation(database, instance):
+    alice, _, circle = await _circle_with_members(instance)
+    post = await svc.create_post(
+        instance, alice.actor, circle, title="Week 1", body="Read *chapter 1* <script>x()</script>"
+    )
+    assert post.uri == f"http://circles.test/posts/{post.id}"
+    assert "<em>chapter 1</em>" in post.content and "<script>" not in post.content
+    assert post.language == "en"  # the circle's language by default
+    assert await OutboxEvent.filter(kind="post.created", subject_id=post.id).count() == 1
+    assert (await Circle.get(id=circle.id)).post_count == 1
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"body": ""}, "body"),
+        ({"body": "   \n "}, "body"),
+        ({"body": "x" * (svc.BODY_MAX + 1)}, "body"),
+        ({"body": "ok", "title": "t" * (svc.TITLE_MAX + 1)}, "title"),
+        ({"body": "ok", "kind": "rant"}, "kind"),
+        ({"body": "ok\x00"}, "body"),
+    ],
+)
+async def test_invalid_posts_write_nothing(database, instance, fields, field):
+    alice, _, circle = await _circle_with_members(instance)
+    with pytest.raises(InvalidInput) as caught:
+        await svc.create_post(instance, alice.actor, circle, **fields)
+    assert caught.value.field == field
+    assert await Post.all().count() == 0 and await OutboxEvent.all().count() == 0
+
+
+async def test_only_members_post_and_reply(database, instance):
+    alice, _, circle = await _circle_with_members(instance)
+    stranger = await factories.account(instance, "stranger")
+    with pytest.raises(PermissionDenied):
+        await svc.create_post(instance, stranger.actor, circle, body="hi")
+    post = await svc.create_post(instance, alice.actor, circle, body="hi")
+    with pytest.raises(PermissionDenied):
+        await svc.reply(instance, stranger.actor, post, body="hello")
+    assert await Post.all().count() == 1
+
+
+async def test_replies_thread_under_the_root(database, instance):
+    alice, bob, circle = await _circle_with_members(instance)
+    root = await svc.create_post(instance, alice.actor, circle, body="Question?")
+    first = await svc.reply(instance, bob.actor, root, body="Answer")
+    nested = await svc.reply(instance, alice.actor, first, body="Thanks!")
+    assert nested.in_reply_to_id == first.id and nested.root_id == root.id
+    assert [p.id for p in await svc.thread_replies(root)] == [first.id, nested.id]
+    assert (await Post.get(id=root.id)).reply_count == 2
+    assert (await Circle.get(id=circle.id)).post_count == 1  # replies are not top-level posts
+    assert [p.id for p in await svc.list_circle_posts(circle)] == [root.id]
+
+
+async def test_circle_posts_page_by_id(database, instance):
+    alice, _, circle = await _circle_with_members(instance)
+    posts = [await svc.create_post(instance, alice.actor, circle, body=f"post {i}") for i in range(5)]
+    first_page = await svc.list_circle_posts(circle, limit=3)
+    assert [p.id for p in first_page] == [p.id for p in reversed(posts)][:3]
+    second_page = await svc.list_circle_posts(circle, before_id=first_page[-1].id, limit=3)
+    assert [p.id for p in second_page] == [posts[1].id, posts[0].id]
+
+
+async def test_home_feed_shows_only_my_circles(database, instance):
+    alice, bob, circle = await _circle_with_members(instance)
+    other = await factories.circle(instance, alice, "elsewhere")
+    mine = await svc.create_post(instance, alice.actor, circle, body="for readers")
+    await svc.create_post(instance, alice.actor, other, body="not for bob")
+    assert [p.id for p in await svc.recent_posts_for(bob.actor)] == [mine.id]
+
+
+async def test_missing_post(database, instance):
+    with pytest.raises(NotFound):
+        await svc.get_post(12345)
