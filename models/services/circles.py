@@ -170,6 +170,8 @@ async def require_member(circle: Circle, actor: Actor) -> Membership:
 
 
 async def _pending_request(circle: Circle, membership_id: int) -> Membership:
+    if not validation.is_row_id(membership_id):
+        raise NotFound("That request to join is no longer waiting.")
     member = await Membership.get_or_none(id=membership_id, circle=circle).select_related("actor")
     if member is None or member.state is not MembershipState.PENDING:
         raise NotFound("That request to join is no longer waiting.")

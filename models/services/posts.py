@@ -87,6 +87,8 @@ async def _insert(
 
 
 async def get_post(post_id: int) -> Post:
+    if not validation.is_row_id(post_id):
+        raise NotFound("That post does not exist or was deleted.")
     post = await Post.filter(id=post_id, deleted_at=None).select_related("author", "circle__actor").first()
     if post is None:
         raise NotFound("That post does not exist or was deleted.")
@@ -96,7 +98,7 @@ async def get_post(post_id: int) -> Post:
 async def list_circle_posts(circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
     """Top-level posts, newest first; pass the last id seen as before_id for the next page."""
     posts = Post.filter(circle=circle, root_id=None, deleted_at=None)
-    if before_id is not None:
+    if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
     return await posts.select_related("author").order_by("-id").limit(limit)
 

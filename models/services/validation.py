@@ -21,6 +21,14 @@ LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
+ROW_ID_MAX = 2**63 - 1  # ids are signed 64-bit in the database
+
+
+def is_row_id(value: int) -> bool:
+    """Whether an id from a URL can exist at all (larger ones overflow the column)."""
+    return 0 < value <= ROW_ID_MAX
+
+
 def handle(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:

@@ -89,3 +89,12 @@ async def test_home_feed_shows_only_my_circles(database, instance):
 async def test_missing_post(database, instance):
     with pytest.raises(NotFound):
         await svc.get_post(12345)
+
+
+async def test_ids_too_large_for_the_column_are_not_found(database, instance):
+    # A URL can carry any number of digits; the database column cannot.
+    with pytest.raises(NotFound):
+        await svc.get_post(2**63)
+    alice, _, circle = await _circle_with_members(instance)
+    await svc.create_post(instance, alice.actor, circle, body="hi")
+    assert len(await svc.list_circle_posts(circle, before_id=10**30)) == 1
