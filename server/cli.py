@@ -7,9 +7,14 @@ usage, 1 for a refused action.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
+import json
+import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -21,7 +26,7 @@ from models.instance import Instance
 from models.services import accounts as account_service
 from models.services import circles as circle_service
 from server import logs
-from server.config import ConfigError, Settings, load_settings, prepare_storage
+from server.config import ConfigError, Settings, bind_is_valid, load_settings, prepare_storage
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -64,8 +69,26 @@ def with_database(func: Callable[..., Awaitable[Any]]):
     return wrapper
 
 
+async def _require_reachable(settings: Settings) -> None:
+    """Stop with a clear message when the database does not answer. (Asked
+    about an unreachable database, tortoise reports every migration as pending,
+    and a refused login raises asyncpg's own error, not OSError.)"""
+    try:
+        await db.connect(settings.database_url)
+        reachable = await db.ping()
+    except OSError:
+        reachable = False
+    finally:
+        await db.disconnect()
+    if not reachable:
+        where = settings.public_view()["database_url"]
+        fail(f"cannot reach the database {where}. Check CIRCLES_DATABASE_URL "
+             "(host, port, user, password, database name).", 2)
+
+
 async def _require_migrated(settings: Settings) -> None:
     prepare_storage(settings)
+    await _require_reachable(settings)
     try:
         pending = await db.pending_migrations(settings.database_url)
     except OSError as error:
@@ -100,6 +123,7 @@ def migrate() -> None:
             click.echo(" done")
 
     async def run() -> None:
+        await _require_reachable(settings)
         pending = await db.pending_migrations(settings.database_url)
         if not pending:
             click.echo("Database is up to date.")
@@ -121,12 +145,10 @@ def makemigrations(name: str | None) -> None:
     from tortoise.cli.cli import CLIContext
     from tortoise.cli.cli import makemigrations as tortoise_makemigrations
 
-    import json
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(db.tortoise_config("sqlite://:memory:"), f)
-    asyncio.run(tortoise_makemigrations(CLIContext(config=None, config_file=f.name), (), False, name))
+    with tempfile.TemporaryDirectory() as folder:
+        config_file = Path(folder) / "tortoise.json"
+        config_file.write_text(json.dumps(db.tortoise_config("sqlite://:memory:")))
+        asyncio.run(tortoise_makemigrations(CLIContext(config=None, config_file=str(config_file)), (), False, name))
 
 
 @main.command()
@@ -139,6 +161,8 @@ def serve(bind: str | None) -> None:
     from server.app import create_app
 
     settings = settings_or_exit()
+    if bind is not None and not bind_is_valid(bind):
+        fail(f"--bind: “{bind}” is not host:port. Use an address such as 127.0.0.1:8000.", 2)
     logs.configure(settings.log_level)
     asyncio.run(_require_migrated(settings))
     config = Config()
@@ -150,7 +174,15 @@ def serve(bind: str | None) -> None:
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")
     click.echo("First time? Create an admin in another shell with:")
     click.echo("  circles user create NAME --email YOU@EXAMPLE.ORG --admin")
-    asyncio.run(hypercorn_serve(app, config))
+    try:
+        asyncio.run(hypercorn_serve(app, config))
+    except OSError as error:  # from binding the socket: in use, not ours, or no such host
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES) and not isinstance(
+            error, socket.gaierror
+        ):
+            raise
+        fail(f"cannot listen on {address} ({error.strerror}). "
+             "Choose another address with --bind or CIRCLES_BIND.", 2)
 
 
 @main.group()

@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from models.accounts import RegistrationMode
@@ -36,11 +36,10 @@ class Settings:
     bind: str = "127.0.0.1:8000"
     data_dir: str = "data"
     database_url: str = ""  # empty means SQLite in data_dir
-    secret_key: str = ""  # empty means read or create data_dir/secret_key
+    secret_key: str = field(default="", repr=False)  # empty means read or create data_dir/secret_key
     registration: str = RegistrationMode.OPEN.value
     media_dir: str = ""  # empty means data_dir/media
     allow_private_addresses: bool = False
-    run_worker: bool = True  # deliver federation jobs inside `circles serve`
     log_level: str = "INFO"
 
     @property
@@ -66,7 +65,10 @@ class Settings:
 
 
 def _hide_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    # The user part ends at the last "@" before the path (a password may hold "@"),
+    # and a password may also come as ?password=… (tortoise passes it to asyncpg).
+    url = re.sub(r"(://[^:/?#@]*:)[^/?#]*@", r"\1***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
 
 
 def _read_file(path: Path) -> dict[str, object]:
@@ -122,14 +124,22 @@ def load_settings(environ: dict[str, str] | None = None, *, create_secret: bool 
     return settings
 
 
+def bind_is_valid(bind: str) -> bool:
+    """host:port with a port from 1 to 65535 (an IPv6 host in brackets)."""
+    match = BIND_RE.fullmatch(bind)
+    return bool(match) and 0 < int(match["port"]) < 65536
+
+
 def _validated(s: Settings) -> Settings:
     domain = s.domain.lower()
     if not DOMAIN_RE.fullmatch(domain):
         raise ConfigError("domain", f"“{s.domain}” is not a host name.", "use a name like circles.example.org or localhost:8000.")
+    port = domain.rpartition(":")[2] if ":" in domain else ""
+    if port and not 0 < int(port) < 65536:
+        raise ConfigError("domain", f"the port in “{s.domain}” is out of range.", "use a port from 1 to 65535.")
     if s.scheme not in ("https", "http"):
         raise ConfigError("scheme", f"“{s.scheme}” is not http or https.", "use https (or http for local use).")
-    bind = BIND_RE.fullmatch(s.bind)
-    if not bind or not 0 < int(bind["port"]) < 65536:
+    if not bind_is_valid(s.bind):
         raise ConfigError("bind", f"“{s.bind}” is not host:port.", "use an address such as 127.0.0.1:8000.")
     data_dir = s.data_dir or "data"
     database_url = s.database_url or f"sqlite://{Path(data_dir) / 'circles.sqlite3'}"
@@ -152,10 +162,9 @@ def _validated(s: Settings) -> Settings:
         )
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
-    return Settings(
-        **{**{f.name: getattr(s, f.name) for f in fields(s)},
-           "domain": domain, "data_dir": data_dir, "database_url": database_url,
-           "media_dir": s.media_dir or str(Path(data_dir) / "media"), "log_level": s.log_level.upper()}
+    return replace(
+        s, domain=domain, data_dir=data_dir, database_url=database_url,
+        media_dir=s.media_dir or str(Path(data_dir) / "media"), log_level=s.log_level.upper(),
     )
 
 
@@ -173,7 +182,7 @@ def _with_secret(s: Settings, *, create: bool) -> Settings:
             f.write(key + "\n")
     else:
         return s
-    return Settings(**{**{f.name: getattr(s, f.name) for f in fields(s)}, "secret_key": key})
+    return replace(s, secret_key=key)
 
 
 def prepare_storage(s: Settings) -> None:

@@ -10,5 +10,5 @@ def configure(level: str) -> None:
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # tortoise logs every query at DEBUG; keep it quieter unless asked for.
-    logging.getLogger("tortoise").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # tortoise logs every query at DEBUG: only show them when DEBUG is asked for.
+    logging.getLogger("tortoise").setLevel(level if level == "DEBUG" else "WARNING")

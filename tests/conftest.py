@@ -115,7 +115,6 @@ def settings(database_url, tmp_path) -> Settings:
         registration="open",
         media_dir=str(tmp_path / "data" / "media"),
         allow_private_addresses=True,
-        run_worker=False,
     )
 
 

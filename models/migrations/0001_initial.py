@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Actor',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('uri', fields.CharField(unique=True, max_length=2048)),
                 ('kind', fields.CharEnumField(description='PERSON: Person\nGROUP: Group\nAPPLICATION: Application\nSERVICE: Service\nORGANIZATION: Organization', enum_type=ActorKind, max_length=16)),
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Account',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('actor', fields.OneToOneField('circles.Actor', source_field='actor_id', db_constraint=True, to_field='id', related_name='account', on_delete=OnDelete.CASCADE)),
                 ('email', fields.CharField(unique=True, max_length=254)),
@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='ActorKey',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('actor', fields.ForeignKeyField('circles.Actor', source_field='actor_id', db_constraint=True, to_field='id', related_name='keys', on_delete=OnDelete.CASCADE)),
                 ('key_id', fields.CharField(unique=True, max_length=2048)),
@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Circle',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('actor', fields.OneToOneField('circles.Actor', source_field='actor_id', db_constraint=True, to_field='id', related_name='circle', on_delete=OnDelete.CASCADE)),
                 ('name', fields.CharField(max_length=100)),
@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Follow',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('follower', fields.ForeignKeyField('circles.Actor', source_field='follower_id', db_constraint=True, to_field='id', related_name='following_rows', on_delete=OnDelete.CASCADE)),
                 ('target', fields.ForeignKeyField('circles.Actor', source_field='target_id', db_constraint=True, to_field='id', related_name='follower_rows', on_delete=OnDelete.CASCADE)),
@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='InboxItem',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('activity_id', fields.CharField(unique=True, max_length=2048)),
                 ('actor_uri', fields.CharField(max_length=2048)),
@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Invite',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('code', fields.CharField(unique=True, max_length=64)),
                 ('created_by', fields.ForeignKeyField('circles.Account', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='invites_made', on_delete=OnDelete.SET_NULL)),
@@ -142,7 +142,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='LoginFailure',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('key', fields.CharField(db_index=True, max_length=300)),
             ],
@@ -152,7 +152,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Membership',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('circle', fields.ForeignKeyField('circles.Circle', source_field='circle_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
                 ('actor', fields.ForeignKeyField('circles.Actor', source_field='actor_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
@@ -167,7 +167,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='OutboxEvent',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('kind', fields.CharField(max_length=64)),
                 ('subject_id', fields.BigIntField()),
@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Delivery',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('event', fields.ForeignKeyField('circles.OutboxEvent', source_field='event_id', null=True, db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.SET_NULL)),
                 ('activity_id', fields.CharField(max_length=2048)),
@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Post',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('uri', fields.CharField(unique=True, max_length=2048)),
                 ('url', fields.CharField(null=True, max_length=2048)),
@@ -225,7 +225,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='RemoteHost',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('host', fields.CharField(unique=True, max_length=255)),
                 ('signature_scheme', fields.CharField(null=True, max_length=16)),

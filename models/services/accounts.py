@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,8 +41,13 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
-# Verified against when the account does not exist, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so timing does not tell.
+    Made on first use: hashing at import would slow every CLI command."""
+    return _hasher.hash("not a real password")
 
 
 async def hash_password(password: str) -> str:
@@ -204,7 +210,7 @@ async def authenticate(login: str, password: str, *, client_address: str) -> Acc
         )
     lookup = {"email": login} if "@" in login else {"actor__username": login, "actor__local": True}
     account = await Account.filter(**lookup).select_related("actor").first()
-    matches = await _password_matches(account.password_hash if account else _DUMMY_HASH, password or "")
+    matches = await _password_matches(account.password_hash if account else _dummy_hash(), password or "")
     if account is None or not matches:
         await LoginFailure.bulk_create([LoginFailure(key=account_key), LoginFailure(key=address_key)])
         await LoginFailure.filter(created_at__lt=clock.now() - LOGIN_WINDOW).delete()

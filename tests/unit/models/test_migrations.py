@@ -18,3 +18,14 @@ async def test_every_model_column_exists_after_migrating(database):
 
 async def test_nothing_is_pending_after_migrating(database_url):
     assert await db.pending_migrations(database_url) == []
+
+
+async def test_models_and_migrations_agree():
+    # A model change without `circles makemigrations` fails here.
+    from tortoise.cli.cli import tortoise_cli_context
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = db.tortoise_config("sqlite://:memory:")
+    async with tortoise_cli_context(config) as ctx:
+        writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+    assert [w.name for w in writers] == []

@@ -1,0 +1,380 @@
+"""load_settings: defaults, environment, the TOML file, validation, the secret key
+and what public_view shows.
+
+Every test runs in an empty working directory (a stray ./circles.toml would be
+read) and passes the environment explicitly, so the real one does not leak in.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from models.accounts import RegistrationMode
+from server.config import SECRET_MIN, ConfigError, Settings, _coerce, load_settings
+
+GOOD_KEY = "k" * 40
+
+
+@pytest.fixture(autouse=True)
+def empty_cwd(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def load(**env: str) -> Settings:
+    """Settings from exactly these CIRCLES_* variables, without writing a key."""
+    return load_settings(environ={f"CIRCLES_{k.upper()}": v for k, v in env.items()}, create_secret=False)
+
+
+def write_toml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- defaults and overrides -------------------------------------------------------
+
+
+def test_defaults(empty_cwd):
+    s = load_settings(environ={}, create_secret=False)
+    assert s.domain == "localhost:8000"
+    assert s.scheme == "https"
+    assert s.bind == "127.0.0.1:8000"
+    assert s.data_dir == "data"
+    assert s.database_url == "sqlite://" + str(Path("data") / "circles.sqlite3")
+    assert s.media_dir == str(Path("data") / "media")
+    assert s.registration == "open"
+    assert s.registration_mode is RegistrationMode.OPEN
+    assert s.allow_private_addresses is False
+    assert s.log_level == "INFO"
+    assert s.secret_key == ""
+    assert s.base_url == "https://localhost:8000"
+    assert list(empty_cwd.iterdir()) == [], "loading without create_secret must not write anything"
+
+
+def test_environment_overrides_every_setting(tmp_path):
+    s = load(
+        domain="Circles.Example.ORG",
+        scheme="http",
+        bind="0.0.0.0:9000",
+        data_dir=str(tmp_path / "state"),
+        database_url="postgresql://circles:pw@db.example.org:5432/circles",
+        secret_key=GOOD_KEY,
+        registration="invite",
+        media_dir=str(tmp_path / "uploads"),
+        allow_private_addresses="yes",
+        log_level="debug",
+    )
+    assert s.domain == "circles.example.org"
+    assert s.scheme == "http"
+    assert s.bind == "0.0.0.0:9000"
+    assert s.data_dir == str(tmp_path / "state")
+    assert s.database_url == "postgres://circles:pw@db.example.org:5432/circles", "postgresql:// is normalised"
+    assert s.secret_key == GOOD_KEY
+    assert s.registration_mode is RegistrationMode.INVITE
+    assert s.media_dir == str(tmp_path / "uploads")
+    assert s.allow_private_addresses is True
+    assert s.log_level == "DEBUG"
+    assert s.base_url == "http://circles.example.org"
+    assert not (tmp_path / "state").exists()
+
+
+def test_data_dir_moves_the_default_database_and_media(tmp_path):
+    s = load(data_dir=str(tmp_path / "var"))
+    assert s.database_url == f"sqlite://{tmp_path / 'var' / 'circles.sqlite3'}"
+    assert s.media_dir == str(tmp_path / "var" / "media")
+
+
+def test_values_are_trimmed_and_unrelated_variables_ignored():
+    s = load_settings(
+        environ={"CIRCLES_DOMAIN": "  example.org \n", "DOMAIN": "ignored.example", "CIRCLES_NOT_A_SETTING": "x"},
+        create_secret=False,
+    )
+    assert s.domain == "example.org"
+
+
+@pytest.mark.parametrize("word", ["1", "true", "True", "YES", "on", " on "])
+def test_yes_words(word):
+    assert load(allow_private_addresses=word).allow_private_addresses is True
+
+
+@pytest.mark.parametrize("word", ["0", "false", "FALSE", "no", "off", ""])
+def test_no_words(word):
+    # allow_private_addresses is false by default, so check the coercion itself too.
+    assert load(allow_private_addresses=word).allow_private_addresses is False
+    assert _coerce("allow_private_addresses", word, bool) is False
+
+
+@pytest.mark.parametrize("mode", ["open", "approval", "invite", "closed"])
+def test_every_registration_mode(mode):
+    assert load(registration=mode).registration_mode is RegistrationMode(mode)
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:8000", "[::1]:8443", "localhost:1", "0.0.0.0:65535"])
+def test_valid_binds(bind):
+    assert load(bind=bind).bind == bind
+
+
+# --- the TOML file ----------------------------------------------------------------
+
+
+def test_toml_file_named_by_circles_config(tmp_path):
+    (tmp_path / "conf").mkdir()
+    path = write_toml(
+        tmp_path / "conf" / "site.toml",
+        'domain = "learn.example.net"\nscheme = "http"\nregistration = "approval"\n'
+        "allow_private_addresses = true\n"
+        f'data_dir = "{tmp_path / "d"}"\nsecret_key = "{GOOD_KEY}"\n',
+    )
+    s = load_settings(environ={"CIRCLES_CONFIG": str(path)}, create_secret=False)
+    assert s.domain == "learn.example.net"
+    assert s.scheme == "http"
+    assert s.registration_mode is RegistrationMode.APPROVAL
+    assert s.allow_private_addresses is True
+    assert s.data_dir == str(tmp_path / "d")
+    assert s.secret_key == GOOD_KEY
+    assert s.bind == "127.0.0.1:8000", "settings missing from the file keep their defaults"
+
+
+def test_environment_wins_over_the_file(tmp_path):
+    path = write_toml(tmp_path / "c.toml", 'domain = "file.example"\nscheme = "http"\n')
+    s = load_settings(environ={"CIRCLES_CONFIG": str(path), "CIRCLES_DOMAIN": "env.example"}, create_secret=False)
+    assert s.domain == "env.example"
+    assert s.scheme == "http"
+
+
+def test_circles_toml_in_the_working_directory_is_read(empty_cwd):
+    write_toml(empty_cwd / "circles.toml", 'domain = "cwd.example"\n')
+    assert load().domain == "cwd.example"
+
+
+def test_circles_config_wins_over_circles_toml(empty_cwd):
+    write_toml(empty_cwd / "circles.toml", 'domain = "cwd.example"\n')
+    other = write_toml(empty_cwd / "other.toml", 'domain = "named.example"\n')
+    assert load(config=str(other)).domain == "named.example"
+
+
+def test_unknown_keys_in_the_file_are_named(tmp_path):
+    path = write_toml(tmp_path / "c.toml", 'domain = "ok.example"\nport = "80"\nsecret = "x"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(config=str(path))
+    message = str(caught.value)
+    assert caught.value.setting == "config"
+    assert message.startswith("CIRCLES_CONFIG:")
+    assert "port" in message and "secret" in message
+    assert "unknown" in message
+    assert "Fix: use only:" in message and "domain" in message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load(config=str(tmp_path / "nope.toml"))
+    assert str(caught.value).startswith("CIRCLES_CONFIG:")
+    assert "nope.toml" in str(caught.value)
+    assert "does not exist" in str(caught.value)
+
+
+def test_file_that_is_not_toml(tmp_path):
+    path = write_toml(tmp_path / "c.toml", "domain = unquoted words\n")
+    with pytest.raises(ConfigError) as caught:
+        load(config=str(path))
+    assert str(caught.value).startswith("CIRCLES_CONFIG:")
+    assert "not valid TOML" in str(caught.value)
+
+
+def test_file_value_of_the_wrong_type_names_the_setting(tmp_path):
+    path = write_toml(tmp_path / "c.toml", "bind = 8000\n")
+    with pytest.raises(ConfigError) as caught:
+        load(config=str(path))
+    assert caught.value.setting == "bind"
+    assert str(caught.value).startswith("CIRCLES_BIND:")
+    assert "Fix: quote the value." in str(caught.value)
+
+
+def test_invalid_value_in_the_file_names_the_setting(tmp_path):
+    path = write_toml(tmp_path / "c.toml", 'scheme = "gopher"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(config=str(path))
+    assert str(caught.value).startswith("CIRCLES_SCHEME:")
+
+
+# --- invalid values ---------------------------------------------------------------
+
+INVALID = [
+    # (setting, value, part of the fix the message must give)
+    ("domain", "https://circles.example.org", "use a name like circles.example.org"),
+    ("domain", "circles example org", "use a name like"),
+    ("domain", "-circles.example.org", "use a name like"),
+    ("domain", "circles.example.org/path", "use a name like"),
+    ("domain", "", "use a name like"),
+    ("scheme", "ftp", "use https (or http for local use)"),
+    ("scheme", "", "use https"),
+    ("bind", "8000", "use an address such as 127.0.0.1:8000"),
+    ("bind", "localhost", "use an address such as"),
+    ("bind", "127.0.0.1:0", "use an address such as"),
+    ("bind", "127.0.0.1:65536", "use an address such as"),
+    ("bind", "127.0.0.1:http", "use an address such as"),
+    ("bind", "", "use an address such as"),
+    ("database_url", "mysql://circles:pw@db/circles", "use sqlite://path/to/file.sqlite3 or postgres://"),
+    ("database_url", "/var/lib/circles.sqlite3", "use sqlite://"),
+    ("registration", "everyone", "use one of open, approval, invite, closed"),
+    ("registration", "invite-only", "use one of open, approval, invite, closed"),
+    ("secret_key", "too-short", "unset it to have one generated"),
+    ("secret_key", "s" * (SECRET_MIN - 1), "unset it to have one generated"),
+    ("allow_private_addresses", "maybe", "use true or false"),
+    ("allow_private_addresses", "2", "use true or false"),
+    ("log_level", "verbose", "use DEBUG, INFO, WARNING or ERROR"),
+    ("log_level", "", "use DEBUG, INFO, WARNING or ERROR"),
+]
+
+
+@pytest.mark.parametrize(("setting", "value", "fix"), INVALID, ids=[f"{s}={v!r}" for s, v, _ in INVALID])
+def test_invalid_value_names_the_setting_and_the_fix(setting, value, fix):
+    with pytest.raises(ConfigError) as caught:
+        load(**{setting: value})
+    message = str(caught.value)
+    assert caught.value.setting == setting
+    assert message.startswith(f"CIRCLES_{setting.upper()}: ")
+    assert f"Fix: {fix}" in message
+    assert "\n" not in message, "the message is printed as one line"
+
+
+def test_a_short_secret_key_is_not_echoed():
+    with pytest.raises(ConfigError) as caught:
+        load(secret_key="hunter2-but-short")
+    assert "hunter2" not in str(caught.value)
+    assert str(SECRET_MIN) in str(caught.value)
+
+
+def test_a_long_enough_secret_key_is_accepted():
+    assert load(secret_key="s" * SECRET_MIN).secret_key == "s" * SECRET_MIN
+
+
+# --- the generated secret key -----------------------------------------------------
+
+
+@pytest.fixture
+def open_umask():
+    """A umask that would leave a new file world-readable unless the code asks for 0600."""
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def test_secret_key_is_generated_once_with_mode_0600(tmp_path, open_umask):
+    data_dir = tmp_path / "nested" / "data"
+    env = {"CIRCLES_DATA_DIR": str(data_dir)}
+    first = load_settings(environ=env)
+    key_file = data_dir / "secret_key"
+    assert key_file.is_file()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.secret_key) >= SECRET_MIN
+    assert key_file.read_text().strip() == first.secret_key
+    assert first.secret_key_file == key_file
+    before = key_file.read_bytes()
+
+    second = load_settings(environ=env)
+    assert second.secret_key == first.secret_key
+    assert key_file.read_bytes() == before
+
+
+def test_secret_key_defaults_into_data_under_the_working_directory(empty_cwd):
+    s = load_settings(environ={})
+    assert (empty_cwd / "data" / "secret_key").read_text().strip() == s.secret_key
+    assert load_settings(environ={}).secret_key == s.secret_key
+
+
+def test_each_instance_gets_its_own_key(tmp_path):
+    a = load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "a")})
+    b = load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "b")})
+    assert a.secret_key != b.secret_key
+
+
+def test_create_secret_false_writes_nothing(tmp_path):
+    data_dir = tmp_path / "data"
+    s = load_settings(environ={"CIRCLES_DATA_DIR": str(data_dir)}, create_secret=False)
+    assert s.secret_key == ""
+    assert not data_dir.exists()
+    assert "not set" in str(s.public_view()["secret_key"])
+
+
+def test_create_secret_false_still_reads_an_existing_key(tmp_path):
+    env = {"CIRCLES_DATA_DIR": str(tmp_path / "data")}
+    created = load_settings(environ=env)
+    assert load_settings(environ=env, create_secret=False).secret_key == created.secret_key
+
+
+def test_a_key_from_the_environment_is_not_written(tmp_path):
+    s = load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data"), "CIRCLES_SECRET_KEY": GOOD_KEY})
+    assert s.secret_key == GOOD_KEY
+    assert not (tmp_path / "data" / "secret_key").exists()
+
+
+def test_a_too_short_key_file_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret_key").write_text("short\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data")})
+    message = str(caught.value)
+    assert message.startswith("CIRCLES_SECRET_KEY:")
+    assert str(tmp_path / "data" / "secret_key") in message
+    assert "Fix: delete" in message
+
+
+# --- public_view ------------------------------------------------------------------
+
+
+def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
+    s = load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data")})
+    view = s.public_view()
+    assert set(view) == {
+        "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
+        "media_dir", "allow_private_addresses", "log_level",
+    }
+    assert s.secret_key not in repr(view)
+    assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
+    assert view["domain"] == "localhost:8000"
+    assert view["allow_private_addresses"] is False
+
+
+PASSWORD = "Tr0ub4dor"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgres://circles:{PASSWORD}@db.example.org:5432/circles", "postgres://circles:***@db.example.org:5432/circles"),
+        (f"postgresql://circles:{PASSWORD}@db.example.org/circles", "postgres://circles:***@db.example.org/circles"),
+        (f"postgres://circles:{PASSWORD}%40x@db.example.org/circles", "postgres://circles:***@db.example.org/circles"),
+        # tortoise reads a raw "@" or ":" in the password (it splits at the last "@")
+        (f"postgres://circles:{PASSWORD}@x:y@db.example.org/circles", "postgres://circles:***@db.example.org/circles"),
+        (f"postgres://:{PASSWORD}@db.example.org/circles", "postgres://:***@db.example.org/circles"),
+        # ... and a password given in the query string
+        (f"postgres://circles@db.example.org/circles?password={PASSWORD}&ssl=require",
+         "postgres://circles@db.example.org/circles?password=***&ssl=require"),
+        (f"postgres://circles@db.example.org/circles?ssl=require&password={PASSWORD}",
+         "postgres://circles@db.example.org/circles?ssl=require&password=***"),
+    ],
+)
+def test_public_view_never_shows_a_database_password(url, shown):
+    s = load(database_url=url, secret_key=GOOD_KEY)
+    view = s.public_view()
+    assert PASSWORD not in repr(view)
+    assert GOOD_KEY not in repr(view)
+    assert view["database_url"] == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://circles@db.example.org:5432/circles",
+        "postgres://db.example.org:5432/circles",
+        "sqlite:///var/lib/circles/circles.sqlite3",
+        "sqlite://data/circles.sqlite3",
+    ],
+)
+def test_public_view_leaves_urls_without_a_password_alone(url):
+    assert load(database_url=url).public_view()["database_url"] == url
