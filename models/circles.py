@@ -35,7 +35,8 @@ class Circle(Entity):
 
     @property
     def handle(self) -> str:
-        return self.actor.username
+        """The name in URLs: `name` here, `name@domain` for a circle elsewhere."""
+        return self.actor.username if self.actor.local else f"{self.actor.username}@{self.actor.domain}"
 
 
 class Role(StrEnum):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
 
 from quart import Quart
 
+import federation.inbox
+import federation.routes
 import web
 import web.errors
 import web.html
+from federation.routes import software_version
 from models import db
 from models.instance import Instance
+from federation.runtime import Federation
+from models.services.actors import ensure_instance_actor
+from server import worker
 from server.config import Settings
 from web.site import Site
 
@@ -40,21 +48,39 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.extensions["circles.settings"] = settings
-    app.extensions["circles.site"] = Site(
-        instance=Instance(domain=settings.domain, scheme=settings.scheme),
-        registration=settings.registration_mode,
-    )
+    instance = Instance(domain=settings.domain, scheme=settings.scheme)
+    app.extensions["circles.site"] = Site(instance=instance, registration=settings.registration_mode)
     web.errors.register(app)
     web.html.register(app)
+    federation.routes.register(app, instance)
+    app.register_blueprint(federation.inbox.bp)
 
-    if manage_database:
+    fed = Federation.start(
+        instance, allow_private_addresses=settings.allow_private_addresses, version=software_version()
+    )
+    app.extensions["circles.federation"] = fed
+    wake = app.extensions["circles.wake_worker"] = asyncio.Event()
 
-        @app.before_serving
-        async def open_database() -> None:
+    @app.before_serving
+    async def start() -> None:
+        if manage_database:
             await db.connect(settings.database_url)
+        await ensure_instance_actor(instance)
+        if settings.run_worker:
+            app.extensions["circles.worker_task"] = asyncio.create_task(worker.run_forever(fed, wake))
 
-        @app.after_serving
-        async def close_database() -> None:
+    @app.after_serving
+    async def stop() -> None:
+        if app.extensions.get("circles.stopped"):
+            return
+        app.extensions["circles.stopped"] = True
+        task = app.extensions.pop("circles.worker_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await fed.close()
+        if manage_database:
             await db.disconnect()
 
     return app

@@ -7,6 +7,7 @@ usage, 1 for a refused action.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
 import json
@@ -174,8 +175,17 @@ def serve(bind: str | None) -> None:
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")
     click.echo("First time? Create an admin in another shell with:")
     click.echo("  circles user create NAME --email YOU@EXAMPLE.ORG --admin")
+    async def run() -> None:
+        try:
+            await hypercorn_serve(app, config)
+        finally:
+            # If binding fails, hypercorn has started the app but never stops
+            # it: the worker and an open SQLite connection's thread would keep
+            # the process alive. Stopping is idempotent.
+            await app.shutdown()
+
     try:
-        asyncio.run(hypercorn_serve(app, config))
+        asyncio.run(run())
     except OSError as error:  # from binding the socket: in use, not ours, or no such host
         if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES) and not isinstance(
             error, socket.gaierror
@@ -183,6 +193,34 @@ def serve(bind: str | None) -> None:
             raise
         fail(f"cannot listen on {address} ({error.strerror}). "
              "Choose another address with --bind or CIRCLES_BIND.", 2)
+
+
+@main.command("worker")
+def worker_command() -> None:
+    """Run a federation worker alone (with CIRCLES_RUN_WORKER=false on the web processes)."""
+    from federation.routes import software_version
+    from federation.runtime import Federation
+    from server import worker
+
+    settings = settings_or_exit()
+    logs.configure(settings.log_level)
+
+    async def run() -> None:
+        await _require_migrated(settings)
+        await db.connect(settings.database_url)
+        fed = Federation.start(
+            instance_of(settings), allow_private_addresses=settings.allow_private_addresses,
+            version=software_version(),
+        )
+        click.echo(f"Circles worker for {settings.base_url} started.")
+        try:
+            await worker.run_forever(fed, asyncio.Event())
+        finally:
+            await fed.close()
+            await db.disconnect()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @main.group()

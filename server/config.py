@@ -40,6 +40,7 @@ class Settings:
     registration: str = RegistrationMode.OPEN.value
     media_dir: str = ""  # empty means data_dir/media
     allow_private_addresses: bool = False
+    run_worker: bool = True  # run the federation worker inside `circles serve`
     log_level: str = "INFO"
 
     @property

@@ -96,6 +96,34 @@ async def database_url(migrated_database, tmp_path) -> str:
 
 
 @pytest.fixture
+async def make_database(migrated_database, tmp_path):
+    """A factory of further empty, migrated databases (for tests that run more
+    than one instance). PostgreSQL copies them from the migrated database."""
+    made: list[str] = []
+
+    async def make(name: str) -> str:
+        if not POSTGRES_URL:
+            path = tmp_path / f"{name}.sqlite3"
+            shutil.copyfile(migrated_database, path)
+            return f"sqlite://{path}"
+        await _truncate_all(migrated_database)
+        db_name = f"circles_test_{name}_{uuid.uuid4().hex[:8]}"
+        conn = await asyncpg.connect(_postgres_admin_url(POSTGRES_URL))
+        try:
+            template = urlsplit(migrated_database).path.lstrip("/")
+            await conn.execute(f'CREATE DATABASE "{db_name}" TEMPLATE "{template}"')
+        finally:
+            await conn.close()
+        url = _with_database(POSTGRES_URL, db_name)
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        await _drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture
 async def database(database_url):
     """The ORM connected to this test's database."""
     await db.connect(database_url)
@@ -115,6 +143,7 @@ def settings(database_url, tmp_path) -> Settings:
         registration="open",
         media_dir=str(tmp_path / "data" / "media"),
         allow_private_addresses=True,
+        run_worker=False,
     )
 
 

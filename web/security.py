@@ -14,7 +14,7 @@ from quart import g, redirect, request, session, url_for
 
 from models import clock
 from models.accounts import Account
-from models.errors import PermissionDenied
+from models.errors import InvalidInput, PermissionDenied
 from models.services import accounts as account_service
 
 CSRF_FIELD = "csrf_token"
@@ -41,6 +41,16 @@ async def check_csrf() -> None:
         raise CsrfFailed(
             "This form has expired or did not come from this site. Go back, reload the page and try again."
         )
+
+
+async def refuse_nul_characters() -> None:
+    """Refuse a request whose path, query or form holds a NUL character: no
+    page takes one, and PostgreSQL fails on it in any query (a 500)."""
+    texts = [request.path, *(k + v for k, v in request.args.items(multi=True))]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        texts += [k + v for k, v in (await request.form).items(multi=True)]
+    if any("\x00" in text for text in texts):
+        raise InvalidInput("The request contains a character that is not allowed (NUL).")
 
 
 async def load_current_account() -> None:
@@ -92,7 +102,16 @@ def admin_required(view):
 
 
 def safe_next(target: str | None) -> str:
-    """A local path to return to after login; anything else goes home."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to return to after login; anything else goes home. Control
+    characters are refused: browsers drop tabs and newlines from URLs, which
+    turns "/<tab>/evil.example" into "//evil.example", and a newline cannot go
+    in a Location header at all."""
+    if (
+        target
+        and target.isprintable()
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         return target
     return url_for("home.index")

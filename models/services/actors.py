@@ -6,9 +6,11 @@ import asyncio
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
-from models.errors import Conflict
+from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
+from models.errors import Conflict, NotFound
 from models.instance import Instance
 
 
@@ -79,3 +81,58 @@ async def create_local_actor(
             private_pem=private_pem,
         )
     return actor
+
+
+async def keys_of(actor: Actor) -> list[ActorKey]:
+    return await ActorKey.filter(actor=actor, revoked_at=None).order_by("id")
+
+
+async def signing_key(actor: Actor, algorithm: KeyAlgorithm = KeyAlgorithm.RSA) -> ActorKey:
+    """The local actor's current private key of this algorithm."""
+    key = await ActorKey.filter(
+        actor=actor, algorithm=algorithm, revoked_at=None, private_pem__isnull=False
+    ).order_by("-id").first()
+    if key is None:
+        raise NotFound(f"{actor.uri} has no {algorithm.value} signing key.")
+    return key
+
+
+async def local_actor(kind: ActorKind, username: str) -> Actor:
+    actor = await Actor.get_or_none(kind=kind, username=username, local=True)
+    if actor is None:
+        raise NotFound(f"No local {kind.value.lower()} named “{username[:40]}”.")
+    return actor
+
+
+async def ensure_instance_actor(instance: Instance) -> Actor:
+    """The instance's own Application actor (signs fetches), made on first use.
+    Its username is the domain, as Mastodon's is, so it never clashes with a handle."""
+    actor = await Actor.get_or_none(kind=ActorKind.APPLICATION, local=True, domain=instance.domain)
+    if actor is not None:
+        return actor
+    keys = await generate_keys()
+    try:
+        async with in_transaction():
+            return await create_local_actor(
+                instance, ActorKind.APPLICATION, instance.domain, instance.instance_actor_uri(),
+                display_name=instance.domain, keys=keys,
+            )
+    except (Conflict, IntegrityError):  # another process made it first
+        return await Actor.get(kind=ActorKind.APPLICATION, local=True, domain=instance.domain)
+
+
+async def local_by_username(username: str, domain: str) -> Actor | None:
+    """A local person, circle or the instance actor, by the name in its handle."""
+    return await Actor.get_or_none(username=username, domain=domain, local=True)
+
+
+async def local_by_uri(uri: str) -> Actor | None:
+    return await Actor.get_or_none(uri=uri, local=True)
+
+
+async def follower_count(actor: Actor) -> int:
+    return await Follow.filter(target=actor, state=FollowState.ACCEPTED).count()
+
+
+async def following_count(actor: Actor) -> int:
+    return await Follow.filter(follower=actor, state=FollowState.ACCEPTED).count()

@@ -12,7 +12,7 @@ from models.actors import Actor, ActorKind
 from models.circles import MEMBERSHIP_TRANSITIONS, Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.instance import Instance
-from models.services import actors, validation
+from models.services import actors, follows, validation
 
 NAME_MAX = 100
 PURPOSE_MAX = 2000
@@ -70,7 +70,10 @@ async def create_circle(
 
 
 async def get_circle(handle: str) -> Circle:
-    circle = await Circle.filter(actor__username=handle, actor__local=True).select_related("actor").first()
+    """A circle by its handle: `name` here, or `name@domain` for a remote circle we follow."""
+    name, _, domain = handle.partition("@")
+    where = {"actor__domain": domain, "actor__local": False} if domain else {"actor__local": True}
+    circle = await Circle.filter(actor__username=name, **where).select_related("actor").first()
     if circle is None:
         raise NotFound(f"There is no circle “{handle[:40]}” here.")
     return circle
@@ -183,13 +186,16 @@ async def approve(circle: Circle, by: Actor, membership_id: int) -> Membership:
     member = await _pending_request(circle, membership_id)
     async with in_transaction():
         await _change_state(member, MembershipState.ACTIVE)
+        await follows.settle_pending_follow(circle, member.actor, accepted=True)
     return member
 
 
 async def reject(circle: Circle, by: Actor, membership_id: int) -> None:
     await require_steward(circle, by)
     member = await _pending_request(circle, membership_id)
-    await member.delete()
+    async with in_transaction():
+        await member.delete()
+        await follows.settle_pending_follow(circle, member.actor, accepted=False)
 
 
 async def list_members(
@@ -204,3 +210,18 @@ async def list_members(
         .offset(offset)
         .limit(limit)
     )
+
+
+async def stewards(circle: Circle) -> list[Actor]:
+    """Facilitators and moderators: the Group's `attributedTo` collection (FEP-1b12)."""
+    rows = await Membership.filter(
+        circle=circle, state=MembershipState.ACTIVE, role__in=list(STEWARD_ROLES)
+    ).select_related("actor").order_by("id")
+    return [row.actor for row in rows]
+
+
+async def get_circle_by_actor(actor: Actor) -> Circle:
+    circle = await Circle.get_or_none(actor=actor).select_related("actor")
+    if circle is None:
+        raise NotFound("That actor is not a circle.")
+    return circle

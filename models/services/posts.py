@@ -86,6 +86,18 @@ async def _insert(
     return post
 
 
+async def delete_post(actor: Actor, post: Post) -> None:
+    """The author, or a steward of the circle, deletes a post (its replies stay)."""
+    if post.deleted_at is not None:
+        return
+    if post.author_id != actor.id:
+        await circle_service.require_steward(await post.circle, actor)
+    async with in_transaction():
+        post.deleted_at = clock.now()
+        await post.save(update_fields=["deleted_at"])
+        await OutboxEvent.create(kind="post.deleted", subject_id=post.id)
+
+
 async def get_post(post_id: int) -> Post:
     if not validation.is_row_id(post_id):
         raise NotFound("That post does not exist or was deleted.")
@@ -123,3 +135,38 @@ async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE) -> list[Post
         .order_by("-id")
         .limit(limit)
     )
+
+
+async def posts_by(author: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
+    """A local author's posts and replies, newest first (their outbox)."""
+    posts = Post.filter(author=author, local=True, deleted_at=None)
+    if before_id is not None and validation.is_row_id(before_id):
+        posts = posts.filter(id__lt=before_id)
+    return await posts.select_related("circle__actor", "in_reply_to").order_by("-id").limit(limit)
+
+
+async def posts_in(circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
+    """Every post and reply in a circle, newest first (the circle's outbox)."""
+    posts = Post.filter(circle=circle, deleted_at=None)
+    if before_id is not None and validation.is_row_id(before_id):
+        posts = posts.filter(id__lt=before_id)
+    return await posts.select_related("author", "in_reply_to").order_by("-id").limit(limit)
+
+
+async def count_by(author: Actor) -> int:
+    return await Post.filter(author=author, local=True, deleted_at=None).count()
+
+
+async def count_in(circle: Circle) -> int:
+    return await Post.filter(circle=circle, deleted_at=None).count()
+
+
+async def direct_replies(post: Post, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
+    replies = Post.filter(in_reply_to=post, deleted_at=None)
+    if before_id is not None and validation.is_row_id(before_id):
+        replies = replies.filter(id__lt=before_id)
+    return await replies.order_by("-id").limit(limit)
+
+
+async def count_direct_replies(post: Post) -> int:
+    return await Post.filter(in_reply_to=post, deleted_at=None).count()

@@ -8,129 +8,16 @@ served app can use its database.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
-import pytest
 
-CIRCLES = Path(sys.executable).parent / "circles"
-if not CIRCLES.exists():
-    CIRCLES = Path(shutil.which("circles") or "circles")
-
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
-PASSWORD = "correct horse battery"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen, log: Path, base_url: str) -> None:
-        self.process, self.log, self.base_url = process, log, base_url
-
-    def output(self, tail: int = 6000) -> str:
-        text = self.log.read_text(errors="replace")
-        return text if len(text) <= tail else "…" + text[-tail:]
-
-    async def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        last_error = "no answer"
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    pytest.fail(f"`circles serve` exited with {self.process.returncode}:\n{self.output()}")
-                try:
-                    response = await client.get("/healthz")
-                    if response.status_code == 200 and response.json() == {"status": "ok", "database": True}:
-                        return
-                    last_error = f"{response.status_code} {response.text}"
-                except httpx.TransportError as error:
-                    last_error = repr(error)
-                await asyncio.sleep(0.1)
-        pytest.fail(f"/healthz did not answer within {START_TIMEOUT} s ({last_error}):\n{self.output()}")
-
-    def stop(self) -> int | None:
-        """SIGTERM (hypercorn shuts down gracefully), then SIGKILL if it hangs."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-                return None
-        return self.process.returncode
-
-
-def csrf(response: httpx.Response) -> str:
-    assert response.status_code == 200, f"{response.request.url}: {response.status_code}\n{response.text[:2000]}"
-    match = CSRF_RE.search(response.text)
-    assert match, f"{response.request.url} has no CSRF field"
-    return match.group(1)
-
-
-def redirected_to(response: httpx.Response, expected: str | re.Pattern) -> str:
-    assert response.status_code in (302, 303), (
-        f"{response.request.method} {response.request.url}: {response.status_code}\n{response.text[:2000]}"
-    )
-    location = response.headers["location"]
-    url = httpx.URL(location)
-    path = url.path + (f"#{url.fragment}" if url.fragment else "")
-    if isinstance(expected, re.Pattern):
-        assert expected.fullmatch(path), f"redirected to {location}"
-    else:
-        assert path == expected, f"redirected to {location}"
-    return path
-
-
-async def sign_up(client: httpx.AsyncClient, username: str) -> None:
-    token = csrf(await client.get("/signup"))
-    response = await client.post(
-        "/signup",
-        data={"csrf_token": token, "username": username, "email": f"{username}@example.org", "password": PASSWORD},
-    )
-    redirected_to(response, "/circles")
-    page = await client.get("/circles")
-    assert page.status_code == 200
-    assert f"Welcome, @{username}!" in page.text
+from tests.servers import PASSWORD, csrf, redirected_to, sign_up, start_server
 
 
 async def test_the_served_app_works_end_to_end(database_url, tmp_path):
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
-    env.update(
-        CIRCLES_DATABASE_URL=database_url,
-        CIRCLES_DOMAIN=f"127.0.0.1:{port}",
-        CIRCLES_SCHEME="http",
-        CIRCLES_DATA_DIR=str(tmp_path / "data"),
-        CIRCLES_REGISTRATION="open",
-    )
-    log = tmp_path / "serve.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [str(CIRCLES), "serve", "--bind", f"127.0.0.1:{port}"],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, log, base_url)
+    server = start_server(database_url, tmp_path)
+    base_url = server.base_url
     try:
         await server.wait_until_healthy()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from markupsafe import Markup
-from quart import Quart
+from quart import Quart, request, url_for
 
 from models.text import render_markdown
 
@@ -18,10 +18,25 @@ def register(app: Quart) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 
+    ui_blueprints = {blueprint.name for blueprint in BLUEPRINTS}
+
     @app.before_request
     async def before_request() -> None:
+        await security.refuse_nul_characters()
         await security.load_current_account()
-        await security.check_csrf()
+        # Forms need CSRF tokens; the federation inbox (signed JSON, no cookies) does not.
+        if request.blueprint in ui_blueprints or request.blueprint is None:
+            await security.check_csrf()
+
+    # A global, not a context value: macros imported without context (macros.html) need it.
+    app.add_template_global(security.csrf_token, "csrf_token")
+
+    @app.template_global("actor_url")
+    def actor_url(actor) -> str:
+        """Where a person's name links: their page here, or their home server."""
+        if actor.local:
+            return url_for("users.show", username=actor.username)
+        return actor.profile_url or actor.uri
 
     @app.template_filter("markdown")
     def markdown_filter(source: str) -> Markup:
@@ -30,7 +45,6 @@ def register(app: Quart) -> None:
     @app.context_processor
     async def template_globals() -> dict:
         return {
-            "csrf_token": security.csrf_token,
             "current_account": security.current_account(),
             "site": site(),
         }

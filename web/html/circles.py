@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, flash, redirect, render_template, request, url_for
+from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from federation import convert, keys, webfinger
+from federation.fetch import FetchError
+from models.actors import ActorKind
 from models.circles import JoinMode, MembershipState
-from models.errors import DomainError
+from models.errors import DomainError, InvalidInput
 from models.services import circles as circle_service
+from models.services import follows
 from models.services import posts as post_service
 from web import security
-from web.html.forms import form_error, page_number
+from web.html.forms import form_error, page_number, page_param
 from web.site import site
 
 bp = Blueprint("circles", __name__)
@@ -19,7 +23,7 @@ DIRECTORY_PAGE = 30
 @bp.get("/circles")
 async def directory():
     query = request.args.get("q", "")[:100]
-    page = max(page_number(request.args.get("page")) or 1, 1)
+    page = page_param(request.args.get("page"))
     circles = await circle_service.list_circles(
         query=query, offset=(page - 1) * DIRECTORY_PAGE, limit=DIRECTORY_PAGE + 1
     )
@@ -28,6 +32,35 @@ async def directory():
         circles=circles[:DIRECTORY_PAGE],
         query=query,
         page=page,
+        has_more=len(circles) > DIRECTORY_PAGE,
+    )
+
+
+@bp.post("/circles/follow")
+@security.login_required
+async def follow_remote():
+    """Join a circle on another server by its handle (@name@example.org)."""
+    form = await request.form
+    fed = current_app.extensions["circles.federation"]
+    try:
+        uri = await webfinger.lookup(fed, form.get("handle", ""))
+        group = await keys.resolve_actor(fed, uri)
+        if group.kind is not ActorKind.GROUP:
+            raise InvalidInput("That handle is a person, not a circle.", field="handle")
+        await follows.follow_remote(security.current_account().actor, group, instance_base_url=site().instance.base_url)
+    except (FetchError, convert.InvalidDocument) as error:
+        return await _directory_error(form, InvalidInput(f"Could not reach that circle: {error}", field="handle"))
+    except DomainError as error:
+        return await _directory_error(form, error)
+    circle = await circle_service.get_circle_by_actor(group)
+    await flash(f"Asked to join {circle.name}; you are a member once it answers.")
+    return redirect(url_for("circles.show", handle=circle.handle))
+
+
+async def _directory_error(form, error: DomainError):
+    circles = await circle_service.list_circles(limit=DIRECTORY_PAGE + 1)
+    return await form_error(
+        "circles/directory.html", error, form, circles=circles[:DIRECTORY_PAGE], query="", page=1,
         has_more=len(circles) > DIRECTORY_PAGE,
     )
 
@@ -88,7 +121,7 @@ async def show(handle: str):
 @bp.get("/c/<handle>/members")
 async def members(handle: str):
     circle = await circle_service.get_circle(handle)
-    page = max(page_number(request.args.get("page")) or 1, 1)
+    page = page_param(request.args.get("page"))
     rows = await circle_service.list_members(circle, offset=(page - 1) * 100, limit=101)
     return await render_template(
         "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100
@@ -100,9 +133,12 @@ async def members(handle: str):
 async def join(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
-    member = await circle_service.join(
-        circle, security.current_account().actor, request_text=form.get("request_text", "")
-    )
+    actor = security.current_account().actor
+    if not circle.actor.local:
+        await follows.follow_remote(actor, circle.actor, instance_base_url=site().instance.base_url)
+        await flash(f"Asked to join {circle.name}; you are a member once it answers.")
+        return redirect(url_for("circles.show", handle=handle))
+    member = await circle_service.join(circle, actor, request_text=form.get("request_text", ""))
     if member.state is MembershipState.ACTIVE:
         await flash(f"You have joined {circle.name}. Say hello!")
     else:
@@ -114,7 +150,10 @@ async def join(handle: str):
 @security.login_required
 async def leave(handle: str):
     circle = await circle_service.get_circle(handle)
-    await circle_service.leave(circle, security.current_account().actor)
+    if circle.actor.local:
+        await circle_service.leave(circle, security.current_account().actor)
+    else:
+        await follows.unfollow_remote(security.current_account().actor, circle.actor)
     await flash(f"You have left {circle.name}.")
     return redirect(url_for("circles.show", handle=handle))
 

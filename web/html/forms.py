@@ -21,8 +21,16 @@ async def form_error(template: str, error: DomainError, form, **context):
     return html, status_for(error), headers_for(error)
 
 
+MAX_PAGE = 10_000  # keeps OFFSET within the database's integer range
+
+
+def page_param(raw: str | None) -> int:
+    """A 1-based page number from the query string: 1 when absent or malformed."""
+    return min(max(page_number(raw) or 1, 1), MAX_PAGE)
+
+
 def page_number(raw: str | None) -> int | None:
     """A `before` cursor from the query string, or None when absent or malformed."""
-    if raw and raw.isdigit() and len(raw) < 20:
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 20:  # not "²": isdigit, but no int
         return int(raw)
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, redirect, render_template, request, url_for
+from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.circles import MembershipState
 from models.errors import DomainError
@@ -32,6 +32,17 @@ async def _thread_context(post_id: int) -> dict:
 @bp.get("/posts/<int:post_id>")
 async def show(post_id: int):
     return await render_template("posts/show.html", values={}, errors={}, **await _thread_context(post_id))
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@security.login_required
+async def delete(post_id: int):
+    post = await post_service.get_post(post_id)
+    await post_service.delete_post(security.current_account().actor, post)
+    await flash("The post has been deleted.")
+    if post.root_id:
+        return redirect(url_for("posts.show", post_id=post.root_id))
+    return redirect(url_for("circles.show", handle=post.circle.handle))
 
 
 @bp.post("/posts/<int:post_id>/reply")

@@ -1,0 +1,295 @@
+"""Conversions between our models and ActivityStreams 2.0, named by direction
+(`person_to_as`, `post_to_as`, ...). Output dicts are ready for `vocab.document`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from federation import vocab
+from federation.signatures import (
+    load_public_key,
+    public_key_from_multibase,
+    public_key_to_multibase,
+    public_key_to_pem,
+)
+from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
+from models.circles import Circle
+from models.posts import Post
+from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _keys(actor: Actor, keys: list[ActorKey]) -> dict:
+    """publicKey (RSA, what Mastodon reads) and assertionMethod (Ed25519 Multikey, FEP-521a)."""
+    body: dict = {}
+    active = [k for k in keys if k.revoked_at is None]
+    rsa = next((k for k in active if k.algorithm is KeyAlgorithm.RSA), None)
+    if rsa is not None:
+        body["publicKey"] = {"id": rsa.key_id, "owner": actor.uri, "publicKeyPem": rsa.public_pem}
+    body["assertionMethod"] = [
+        {
+            "id": k.key_id,
+            "type": "Multikey",
+            "controller": actor.uri,
+            "publicKeyMultibase": public_key_to_multibase(load_public_key(k.public_pem)),
+        }
+        for k in active
+        if k.algorithm is KeyAlgorithm.ED25519
+    ]
+    return body
+
+
+def _actor_common(actor: Actor, keys: list[ActorKey]) -> dict:
+    return {
+        "id": actor.uri,
+        "type": actor.kind.value,
+        "preferredUsername": actor.username,
+        "name": actor.display_name or actor.username,
+        "summary": actor.summary,
+        "url": actor.profile_url or actor.uri,
+        "inbox": actor.inbox_url,
+        "outbox": actor.outbox_url,
+        "followers": actor.followers_url,
+        "following": actor.following_url,
+        "endpoints": {"sharedInbox": actor.shared_inbox_url},
+        "manuallyApprovesFollowers": actor.manually_approves_followers,
+        "discoverable": True,
+        "published": iso(actor.created_at),
+        **_keys(actor, keys),
+    }
+
+
+def person_to_as(actor: Actor, keys: list[ActorKey]) -> dict:
+    return {**_actor_common(actor, keys), "featured": f"{actor.uri}/featured"}
+
+
+def application_to_as(actor: Actor, keys: list[ActorKey]) -> dict:
+    """The instance actor: signs fetches, so authorized-fetch servers answer."""
+    body = _actor_common(actor, keys)
+    body["manuallyApprovesFollowers"] = True
+    body["discoverable"] = False
+    return body
+
+
+def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_html: str, rules_html: str) -> dict:
+    """A circle as a FEP-1b12 Group, shaped as Lemmy communities are."""
+    attachment = [
+        {"type": "PropertyValue", "name": name, "value": value}
+        for name, value in (
+            ("Join", circle.join_mode.value),
+            ("Place", circle.location),
+            ("Time zone", circle.timezone),
+        )
+        if value
+    ]
+    return {
+        **_actor_common(actor, keys),
+        "name": circle.name,
+        "summary": summary_html,
+        "content": rules_html,
+        "source": {"content": circle.purpose, "mediaType": "text/markdown"},
+        "attributedTo": f"{actor.uri}/moderators",
+        "moderators": f"{actor.uri}/moderators",
+        "featured": f"{actor.uri}/featured",
+        "postingRestrictedToMods": False,
+        "attachment": attachment,
+        "language": [{"identifier": circle.language}] if circle.language else [],
+    }
+
+
+def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+    """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
+    and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
+    is_page = parent_uri is None and bool(post.title)
+    body: dict = {
+        "id": post.uri,
+        "type": "Page" if is_page else "Note",
+        "attributedTo": author.uri,
+        "content": post.content,
+        "mediaType": "text/html",
+        "published": iso(post.published_at),
+        "url": post.url or post.uri,
+        "to": [vocab.PUBLIC],
+        "cc": [],
+        "sensitive": False,
+    }
+    if post.source:
+        body["source"] = {"content": post.source, "mediaType": "text/markdown"}
+    if is_page:
+        body["name"] = post.title
+    if post.language:
+        body["contentMap"] = {post.language: post.content}
+    if post.updated_at:
+        body["updated"] = iso(post.updated_at)
+    if parent_uri:
+        body["inReplyTo"] = parent_uri
+    if circle_actor is not None:
+        body["audience"] = circle_actor.uri
+        body["to"].append(circle_actor.uri)
+        body["cc"].append(circle_actor.followers_url)
+    body["replies"] = f"{post.uri}/replies"
+    return body
+
+
+def ordered_collection(collection_id: str, total: int, *, first: str | None = None, items: list | None = None) -> dict:
+    body: dict = {"id": collection_id, "type": "OrderedCollection", "totalItems": total}
+    if items is not None:
+        body["orderedItems"] = items
+    elif first is not None:
+        body["first"] = first
+    return body
+
+
+def ordered_collection_page(page_id: str, part_of: str, items: list, *, next_page: str | None) -> dict:
+    body = {"id": page_id, "type": "OrderedCollectionPage", "partOf": part_of, "orderedItems": items}
+    if next_page:
+        body["next"] = next_page
+    return body
+
+
+# --- from ActivityStreams (hostile input) --------------------------------------------
+
+
+class InvalidDocument(ValueError):
+    """A remote document we cannot use; the message says why."""
+
+
+ACTOR_TYPES = {kind.value: kind for kind in ActorKind}
+POST_TYPES = {"Note", "Page", "Article", "Question", "Event"}
+
+
+def _url(value, what: str, *, required: bool = True) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id") or value.get("href")
+    if isinstance(value, list) and value:
+        value = value[0] if isinstance(value[0], str) else (value[0] or {}).get("href")
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > 2048 or not value.startswith(("https://", "http://")):
+        raise InvalidDocument(f"{what} is not an http(s) URL")
+    return value
+
+
+def id_of(value) -> str | None:
+    """The id of a reference that may be a URL string or an embedded object."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower() + (f":{urlsplit(url).port}" if urlsplit(url).port else "")
+
+
+def _text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _keys_in(doc: dict, owner: str) -> tuple[RemoteKey, ...]:
+    keys: list[RemoteKey] = []
+    public_keys = doc.get("publicKey")
+    for entry in public_keys if isinstance(public_keys, list) else [public_keys]:
+        if isinstance(entry, dict) and isinstance(entry.get("publicKeyPem"), str) and isinstance(entry.get("id"), str):
+            if entry.get("owner", owner) == owner and host_of(entry["id"]) == host_of(owner):
+                keys.append(RemoteKey(entry["id"], KeyAlgorithm.RSA, entry["publicKeyPem"][:10_000]))
+    methods = doc.get("assertionMethod")
+    for entry in methods if isinstance(methods, list) else [methods]:
+        if isinstance(entry, dict) and entry.get("type") == "Multikey" and isinstance(entry.get("id"), str):
+            if entry.get("controller", owner) != owner or host_of(entry["id"]) != host_of(owner):
+                continue
+            try:
+                key = public_key_from_multibase(str(entry.get("publicKeyMultibase", "")))
+            except ValueError:
+                continue
+            keys.append(RemoteKey(entry["id"], KeyAlgorithm.ED25519, public_key_to_pem(key)))
+    return tuple(keys)
+
+
+def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
+    """A remote actor document, checked: its id must live on the host we fetched
+    it from, and its inbox must be an http(s) URL."""
+    uri = _url(doc.get("id"), "the actor id")
+    if host_of(uri) != host_of(fetched_from):
+        raise InvalidDocument("the actor's id is on another host than the document")
+    kind = ACTOR_TYPES.get(doc.get("type")) if isinstance(doc.get("type"), str) else None
+    if kind is None:
+        raise InvalidDocument(f"unsupported actor type {str(doc.get('type'))[:40]!r}")
+    username = _text(doc.get("preferredUsername"), 255) or urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1][:255]
+    endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
+    return RemoteActorInput(
+        uri=uri,
+        kind=kind,
+        username=username or "unknown",
+        domain=host_of(uri),
+        inbox_url=_url(doc.get("inbox"), "the inbox"),
+        display_name=_text(doc.get("name"), 255),
+        summary_html=_text(doc.get("summary"), 20_000),
+        profile_url=_url(doc.get("url"), "url", required=False) if not isinstance(doc.get("url"), list) else None,
+        shared_inbox_url=_url(endpoints.get("sharedInbox"), "the shared inbox", required=False),
+        outbox_url=_url(doc.get("outbox"), "the outbox", required=False),
+        followers_url=_url(doc.get("followers"), "followers", required=False),
+        following_url=_url(doc.get("following"), "following", required=False),
+        manually_approves_followers=doc.get("manuallyApprovesFollowers") is True,
+        keys=_keys_in(doc, uri),
+    )
+
+
+def _addressees(obj: dict) -> set[str]:
+    found: set[str] = set()
+    for field_name in ("to", "cc", "audience", "bto", "bcc"):
+        value = obj.get(field_name)
+        for entry in value if isinstance(value, list) else [value]:
+            ref = id_of(entry)
+            if ref:
+                found.add(ref)
+    return found
+
+
+def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInput:
+    """A remote Note/Page/Article/Question/Event, checked. `local_circle_uris`
+    are the ids of our circles it might be addressed to."""
+    if obj.get("type") not in POST_TYPES:
+        raise InvalidDocument(f"unsupported object type {str(obj.get('type'))[:40]!r}")
+    uri = _url(obj.get("id"), "the object id")
+    author = id_of(obj.get("attributedTo"))
+    if isinstance(obj.get("attributedTo"), list):
+        author = next((id_of(a) for a in obj["attributedTo"] if id_of(a)), None)
+    author = _url(author, "attributedTo")
+    content = _text(obj.get("content"), 100_000)
+    content_map = obj.get("contentMap")
+    language = ""
+    if isinstance(content_map, dict) and content_map:
+        language, mapped = next(iter(content_map.items()))
+        content = content or _text(mapped, 100_000)
+        language = language if isinstance(language, str) and len(language) <= 16 else ""
+    circles = sorted(_addressees(obj) & local_circle_uris)
+    published = _datetime(obj.get("published"))
+    return RemotePostInput(
+        uri=uri,
+        author_uri=author,
+        content_html=content,
+        title=_text(obj.get("name"), 200) if obj.get("type") != "Note" else "",
+        url=_url(obj.get("url"), "url", required=False) if isinstance(obj.get("url"), str) else None,
+        in_reply_to_uri=id_of(obj.get("inReplyTo")),
+        circle_uri=circles[0] if circles else None,
+        language=language,
+        published_at=published,
+    )
+
+
+def _datetime(value) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -1,0 +1,121 @@
+"""Delivering activities: claim due Delivery rows, sign, POST, and retry with
+exponential backoff and jitter for about three days. Hosts that keep failing
+are paused (their deliveries wait), never dropped early."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import random
+
+from tortoise.transactions import in_transaction
+
+from federation import keys
+from federation.fetch import FetchError, post_json
+from federation.runtime import Federation
+from models import clock
+from models.federation import Delivery, DeliveryState, RemoteHost
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)  # a claimed row is invisible to other workers this long
+GIVE_UP_AFTER = dt.timedelta(days=3)
+FIRST_RETRY = dt.timedelta(seconds=30)
+MAX_RETRY = dt.timedelta(hours=12)
+PAUSE_AFTER_FAILURES = 5
+PER_HOST_CONCURRENCY = 2
+SIGNATURE_REJECTED = {400, 401}
+RETRYABLE_STATUSES = {408, 425, 429}
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Delay before the next try: doubling from 30 s up to 12 h, with ±50% jitter."""
+    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    return base * random.uniform(0.5, 1.5)
+
+
+async def claim_due(limit: int) -> list[Delivery]:
+    """Rows due now, leased to this worker. On PostgreSQL concurrent workers
+    skip each other's locked rows, so no row is delivered twice."""
+    now = clock.now()
+    async with in_transaction():
+        rows = await (
+            Delivery.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
+        )
+        if rows:
+            await Delivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + LEASE)
+    return rows
+
+
+async def deliver_due(fed: Federation, *, limit: int = 50) -> int:
+    rows = await claim_due(limit)
+    by_host: dict[str, list[Delivery]] = {}
+    for row in rows:
+        by_host.setdefault(row.host, []).append(row)
+    await asyncio.gather(*(_deliver_host(fed, host, batch) for host, batch in by_host.items()))
+    return len(rows)
+
+
+async def _deliver_host(fed: Federation, host: str, batch: list[Delivery]) -> None:
+    remote_host, _ = await RemoteHost.get_or_create(host=host)
+    if remote_host.paused_until and remote_host.paused_until > clock.now():
+        await Delivery.filter(id__in=[d.id for d in batch]).update(next_attempt_at=remote_host.paused_until)
+        return
+    limit = asyncio.Semaphore(PER_HOST_CONCURRENCY)
+
+    async def one(row: Delivery) -> None:
+        async with limit:
+            await deliver_one(fed, row, remote_host)
+
+    await asyncio.gather(*(one(row) for row in batch))
+
+
+async def _post(fed: Federation, row: Delivery, body: bytes, scheme: str):
+    signer = await row.signer
+    return await post_json(fed.client, row.inbox_url, body, sign=await keys.signer_for(signer, scheme=scheme))
+
+
+async def deliver_one(fed: Federation, row: Delivery, host: RemoteHost) -> None:
+    body = json.dumps(row.payload, separators=(",", ":")).encode()
+    row.attempts += 1
+    try:
+        # RFC 9421 first, then draft-cavage once if the host refuses it ("double knock").
+        scheme = host.signature_scheme or "rfc9421"
+        result = await _post(fed, row, body, scheme)
+        if result.status in SIGNATURE_REJECTED and host.signature_scheme is None:
+            scheme = "cavage"
+            result = await _post(fed, row, body, scheme)
+        status, error = result.status, f"HTTP {result.status}: {result.text[:200]}"
+    except FetchError as failure:
+        scheme, status, error = None, None, str(failure)
+    await _record(row, host, status, error, scheme)
+
+
+async def _record(row: Delivery, host: RemoteHost, status: int | None, error: str, scheme: str | None) -> None:
+    now = clock.now()
+    if status is not None and 200 <= status < 300:
+        row.state, row.delivered_at, row.last_error = DeliveryState.DELIVERED, now, ""
+        host.signature_scheme = host.signature_scheme or scheme
+        host.consecutive_failures, host.paused_until, host.last_success_at = 0, None, now
+    elif status == 410:
+        row.state, row.last_error = DeliveryState.GONE, error
+    elif status is not None and 400 <= status < 500 and status not in RETRYABLE_STATUSES:
+        row.state, row.last_error = DeliveryState.FAILED, error  # the inbox refuses this activity for good
+    else:
+        row.last_error = error
+        host.consecutive_failures += 1
+        if host.consecutive_failures >= PAUSE_AFTER_FAILURES:
+            host.paused_until = now + backoff(host.consecutive_failures - PAUSE_AFTER_FAILURES + 1)
+        if now - row.created_at > GIVE_UP_AFTER:
+            row.state = DeliveryState.FAILED
+        else:
+            row.next_attempt_at = max(now + backoff(row.attempts), host.paused_until or now)
+    log.info("delivery %s to %s: %s", row.activity_id, row.inbox_url, row.state.value,
+             extra={"activity_id": row.activity_id, "remote_host": row.host})
+    await row.save(update_fields=["state", "attempts", "next_attempt_at", "last_error", "delivered_at"])
+    await host.save(update_fields=["signature_scheme", "consecutive_failures", "paused_until", "last_success_at"])

@@ -1,0 +1,141 @@
+"""Turning local events (OutboxEvent rows) into activities and one Delivery
+row per recipient inbox, shared inboxes deduplicated."""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise.transactions import in_transaction
+
+from federation import convert, vocab
+from federation.runtime import Federation
+from models import clock
+from models.actors import Actor
+from models.federation import Delivery, OutboxEvent
+from models.posts import Post
+from models.services import follows
+
+log = logging.getLogger(__name__)
+
+
+def inbox_of(actor: Actor) -> str | None:
+    return actor.shared_inbox_url or actor.inbox_url
+
+
+async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> list[tuple[Actor, dict, list[Actor]]]:
+    follow = await follows.get_follow(event.subject_id)
+    activity = {
+        "id": f"{follow.target.uri}#{answer.lower()}s/{follow.id}",
+        "type": answer,
+        "actor": follow.target.uri,
+        "object": {
+            "id": follow.uri, "type": "Follow", "actor": follow.follower.uri, "object": follow.target.uri,
+        },
+    }
+    return [(follow.target, activity, [follow.follower])]
+
+
+def _create(post: Post, author: Actor, group: Actor, parent_uri: str | None) -> dict:
+    note = convert.post_to_as(post, author=author, circle_actor=group, parent_uri=parent_uri)
+    return {
+        "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
+        "to": note["to"], "cc": note["cc"], "audience": group.uri, "published": note["published"],
+        "object": note,
+    }
+
+
+def _announce(group: Actor, inner: dict, suffix: str) -> dict:
+    """The Group re-shares an activity to its followers (FEP-1b12)."""
+    return {
+        "id": f"{group.uri}/announces/{suffix}", "type": "Announce", "actor": group.uri,
+        "to": [vocab.PUBLIC], "cc": [group.followers_url], "audience": group.uri, "object": inner,
+    }
+
+
+async def _follow_request(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    follow = await follows.get_follow(event.subject_id)
+    activity = {"id": follow.uri, "type": "Follow", "actor": follow.follower.uri, "object": follow.target.uri}
+    return [(follow.follower, activity, [follow.target])]
+
+
+async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    follower = await Actor.get_or_none(uri=event.data.get("follower", ""), local=True)
+    target = await Actor.get_or_none(uri=event.data.get("target", ""), local=False)
+    if follower is None or target is None:
+        return []
+    follow = {"id": event.data.get("follow_uri"), "type": "Follow", "actor": follower.uri, "object": target.uri}
+    activity = {"id": f"{follower.uri}#undo-follow-{event.id}", "type": "Undo", "actor": follower.uri, "object": follow}
+    return [(follower, activity, [target])]
+
+
+def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A local member writes in a circle elsewhere: tell the circle, which re-shares it."""
+    group = post.circle.actor
+    if event.kind == "post.deleted":
+        activity = {"id": f"{post.uri}#delete", "type": "Delete", "actor": post.author.uri,
+                    "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
+    else:
+        activity = _create(post, post.author, group, post.in_reply_to.uri if post.in_reply_to_id else None)
+    return [(post.author, activity, [group])]
+
+
+async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    post = await Post.get_or_none(id=event.subject_id).select_related("author", "circle__actor", "in_reply_to")
+    if post is None or post.circle is None:
+        return []
+    if not post.circle.actor.local:
+        return _to_remote_circle(post, event) if post.local else []
+    group = post.circle.actor
+    if event.kind == "post.received" and event.data.get("activity"):
+        inner = event.data["activity"]  # the author's own signed activity, as Lemmy relays it
+    elif event.kind == "post.deleted":
+        inner = {"id": f"{post.uri}#delete", "type": "Delete", "actor": post.author.uri,
+                 "to": [vocab.PUBLIC], "object": post.uri}
+    else:
+        inner = _create(post, post.author, group, post.in_reply_to.uri if post.in_reply_to_id else None)
+        if event.kind == "post.updated":
+            inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
+    return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
+
+
+PLANNERS = {
+    "follow.requested": _follow_request,
+    "follow.undone": _follow_undone,
+    "follow.accepted": lambda fed, e: _follow_answer(fed, e, "Accept"),
+    "follow.rejected": lambda fed, e: _follow_answer(fed, e, "Reject"),
+    "post.created": _post_event,
+    "post.received": _post_event,
+    "post.updated": _post_event,
+    "post.deleted": _post_event,
+}
+
+
+async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
+    """Turn unprocessed events into deliveries; returns how many events were handled."""
+    events = await OutboxEvent.filter(processed_at=None).order_by("id").limit(limit)
+    for event in events:
+        planner = PLANNERS.get(event.kind)
+        plans = await planner(fed, event) if planner else []
+        async with in_transaction():
+            claimed = await OutboxEvent.filter(id=event.id, processed_at=None).update(processed_at=clock.now())
+            if not claimed:  # another worker took it
+                continue
+            for signer, activity, recipients in plans:
+                await _queue(event, signer, activity, recipients)
+    return len(events)
+
+
+async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor]) -> None:
+    inboxes = sorted({inbox for inbox in map(inbox_of, recipients) if inbox})
+    document = vocab.document(activity)
+    now = clock.now()
+    await Delivery.bulk_create(
+        [
+            Delivery(
+                event=event, activity_id=activity["id"], signer=signer, inbox_url=inbox,
+                host=convert.host_of(inbox), payload=document, next_attempt_at=now,
+            )
+            for inbox in inboxes
+        ],
+        ignore_conflicts=True,
+    )

@@ -1,0 +1,196 @@
+"""What each incoming activity type does, through the same services the web
+forms use. Every handler is idempotent: the same activity twice changes
+nothing the second time. Returns True when the activity changed something here."""
+
+from __future__ import annotations
+
+import logging
+
+from federation import convert, keys
+from federation.runtime import Federation
+from models.actors import Actor
+from models.errors import NotFound, PermissionDenied
+from models.services import actors as actor_service
+from models.services import follows, remote
+
+log = logging.getLogger(__name__)
+_unknown_types_logged: set[str] = set()
+
+
+async def dispatch(fed: Federation, activity: dict) -> bool:
+    handler = HANDLERS.get(activity.get("type"))
+    if handler is None:
+        kind = str(activity.get("type"))[:64]
+        if kind not in _unknown_types_logged:
+            _unknown_types_logged.add(kind)
+            log.info("ignoring activities of type %s", kind)
+        return False
+    actor_uri = convert.id_of(activity["actor"])
+    stored = await remote.remote_actor(actor_uri)
+    if activity.get("type") == "Delete" and convert.id_of(activity.get("object")) == actor_uri and stored:
+        actor = stored  # a deleted actor's document is gone: do not fetch it
+    else:
+        actor = await keys.resolve_actor(fed, actor_uri)
+    return await handler(fed, actor, activity)
+
+
+async def _local_target(uri: str | None) -> Actor:
+    actor = await actor_service.local_by_uri(uri) if uri else None
+    if actor is None:
+        raise NotFound("The activity's object is not an actor here.")
+    return actor
+
+
+async def on_follow(fed: Federation, actor: Actor, activity: dict) -> bool:
+    target = await _local_target(convert.id_of(activity.get("object")))
+    await follows.receive_follow(actor, target, activity["id"])
+    return True
+
+
+async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
+    inner = activity.get("object")
+    inner_type = inner.get("type") if isinstance(inner, dict) else None
+    if inner_type == "Follow":
+        if convert.id_of(inner.get("actor")) not in (None, actor.uri):
+            raise PermissionDenied("Only the follower can undo a follow.")
+        target = await _local_target(convert.id_of(inner.get("object")))
+        return await follows.undo_follow(actor, target)
+    return False  # Undo of Like/Announce/Block: nothing of those is kept yet
+
+
+def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
+    """The activity's object, trusted only when it lives on the sender's host."""
+    obj = activity.get("object")
+    if not isinstance(obj, dict):
+        raise convert.InvalidDocument("the object is not embedded")
+    object_id = convert.id_of(obj)
+    if not object_id or convert.host_of(object_id) != convert.host_of(actor.uri):
+        raise convert.InvalidDocument("the embedded object is on another host than its sender")
+    return obj
+
+
+async def _local_circle_uris(obj: dict) -> set[str]:
+    candidates = {convert.id_of(v) for f in ("to", "cc", "audience") for v in _as_list(obj.get(f))} - {None}
+    local = [await actor_service.local_by_uri(uri) for uri in candidates]
+    return {a.uri for a in local if a is not None and a.kind.value == "Group"}
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
+    obj = _embedded_object(fed, actor, activity)
+    data = convert.as_to_post_input(obj, local_circle_uris=await _local_circle_uris(obj))
+    if data.author_uri != actor.uri:
+        raise PermissionDenied("The object's author is not the activity's actor.")
+    post = await remote.store_post(data, actor, activity=activity)
+    return post is not None
+
+
+async def on_update(fed: Federation, actor: Actor, activity: dict) -> bool:
+    obj = _embedded_object(fed, actor, activity)
+    if obj.get("type") in convert.ACTOR_TYPES:
+        if convert.id_of(obj) != actor.uri:
+            raise PermissionDenied("An actor can only update itself.")
+        await keys.resolve_actor(fed, actor.uri, refresh=True)
+        return True
+    data = convert.as_to_post_input(obj, local_circle_uris=set())
+    if data.author_uri != actor.uri:
+        raise PermissionDenied("The object's author is not the activity's actor.")
+    await remote.update_post(data, actor)
+    return True
+
+
+async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
+    object_id = convert.id_of(activity.get("object"))
+    if object_id is None:
+        raise convert.InvalidDocument("Delete names no object")
+    if object_id == actor.uri:
+        return await remote.delete_actor(actor.uri)
+    await remote.delete_post(object_id, actor)
+    return True
+
+
+async def _answer(fed: Federation, actor: Actor, activity: dict, *, accepted: bool) -> bool:
+    """A remote actor answers one of our Follows."""
+    inner = activity.get("object")
+    follower_uri = convert.id_of(inner.get("actor")) if isinstance(inner, dict) else None
+    target_uri = convert.id_of(inner.get("object")) if isinstance(inner, dict) else None
+    if target_uri not in (None, actor.uri):
+        raise PermissionDenied("Only the followed actor can answer a follow.")
+    follower = await actor_service.local_by_uri(follower_uri) if follower_uri else None
+    if follower is None:
+        # Mastodon may send only the Follow's id: find it among ours.
+        follow = await follows.local_follow_by_uri(convert.id_of(inner) or "")
+        if follow is None:
+            return False
+        follower = follow.follower
+    return await follows.answer_from_remote(follower, actor, accepted=accepted)
+
+
+async def on_accept(fed: Federation, actor: Actor, activity: dict) -> bool:
+    return await _answer(fed, actor, activity, accepted=True)
+
+
+async def on_reject(fed: Federation, actor: Actor, activity: dict) -> bool:
+    return await _answer(fed, actor, activity, accepted=False)
+
+
+async def _origin_object(fed: Federation, reference) -> dict:
+    """An object by id, fetched from its own server (never trusted as embedded
+    by someone else)."""
+    object_id = convert.id_of(reference)
+    if object_id is None:
+        raise convert.InvalidDocument("the reference has no id")
+    result = await keys.fetch_signed(fed, object_id)
+    if convert.id_of(result.json) != object_id or convert.host_of(result.url_final) != convert.host_of(object_id):
+        raise convert.InvalidDocument("the fetched object has another id than the one asked for")
+    return result.json
+
+
+async def on_announce(fed: Federation, actor: Actor, activity: dict) -> bool:
+    """A remote circle re-shares a post (FEP-1b12: an Announce of the author's
+    Create), or someone boosts one. Content from another host is fetched
+    from its origin."""
+    if actor.kind.value != "Group":
+        return False  # boosts by people: not kept yet
+    inner = activity.get("object")
+    inner_type = inner.get("type") if isinstance(inner, dict) else None
+    if inner_type in ("Create", "Update") and isinstance(inner.get("object"), (dict, str)):
+        obj = inner["object"]
+    elif inner_type == "Delete":
+        return await _announced_delete(fed, actor, inner)
+    elif inner_type in convert.POST_TYPES or isinstance(inner, str):
+        obj = inner
+    else:
+        return False
+    if not isinstance(obj, dict) or convert.host_of(convert.id_of(obj) or "") != convert.host_of(actor.uri):
+        obj = await _origin_object(fed, obj)
+    data = convert.as_to_post_input(obj, local_circle_uris=set())
+    author = await keys.resolve_actor(fed, data.author_uri)
+    if inner_type == "Update":
+        await remote.update_post(data, author)
+        return True
+    return await remote.store_announced_post(data, author, actor) is not None
+
+
+async def _announced_delete(fed: Federation, group: Actor, inner: dict) -> bool:
+    object_id = convert.id_of(inner.get("object"))
+    post = await remote.post_by_uri(object_id) if object_id else None
+    if post is None or post.local or post.circle is None or post.circle.actor_id != group.id:
+        return False
+    await remote.delete_post(object_id, post.author if convert.id_of(inner.get("actor")) == post.author.uri else group)
+    return True
+
+
+HANDLERS = {
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Announce": on_announce,
+    "Follow": on_follow,
+    "Undo": on_undo,
+    "Create": on_create,
+    "Update": on_update,
+    "Delete": on_delete,
+}

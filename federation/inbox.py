@@ -1,0 +1,205 @@
+"""Receiving activities: check, verify, store, answer 202 — and, in the
+worker, process what was stored (idempotently, resumable after a crash)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from quart import Blueprint, Response, current_app, request
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from federation import convert, handlers, keys, signatures, vocab
+from federation.fetch import FetchError
+from federation.runtime import Federation
+from models import clock
+from models.actors import ActorKind
+from models.errors import DomainError
+from models.federation import INBOX_TRANSITIONS, InboxItem, InboxState
+from models.services import actors as actor_service
+from models.services import circles as circle_service
+from models.services import remote
+
+log = logging.getLogger(__name__)
+bp = Blueprint("inbox", __name__)
+
+MAX_BODY = 512 * 1024
+MAX_DEPTH = 32
+MAX_ATTEMPTS = 5
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def federation() -> Federation:
+    return current_app.extensions["circles.federation"]
+
+
+def _depth(value, limit: int, level: int = 0) -> int:
+    if level > limit:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, limit, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, limit, level + 1) for v in value), default=level)
+    return level
+
+
+def parse_activity(content_type: str, body: bytes) -> dict:
+    base_type = content_type.split(";", 1)[0].strip().lower()
+    if base_type not in ("application/activity+json", "application/ld+json", "application/json"):
+        raise Refused(415, "Send application/activity+json.")
+    if len(body) > MAX_BODY:
+        raise Refused(413, f"An activity may be at most {MAX_BODY} bytes.")
+    if b"\\u0000" in body or b"\x00" in body:
+        # No activity needs NUL, and PostgreSQL cannot store it in text or JSON.
+        raise Refused(400, "The activity contains a NUL character.")
+    try:
+        activity = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "The body is not JSON.") from None
+    if not isinstance(activity, dict):
+        raise Refused(400, "An activity is a JSON object.")
+    if _depth(activity, MAX_DEPTH) > MAX_DEPTH:
+        raise Refused(400, "The activity is nested too deeply.")
+    if not isinstance(activity.get("type"), str) or not isinstance(convert.id_of(activity.get("actor")), str):
+        raise Refused(400, "An activity needs a type and an actor.")
+    activity_id = activity.get("id")
+    if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")) or len(activity_id) > 2048:
+        raise Refused(400, "An activity needs an http(s) id.")
+    if convert.host_of(activity_id) != convert.host_of(convert.id_of(activity["actor"])):
+        raise Refused(400, "The activity's id is on another host than its actor.")
+    return activity
+
+
+def _is_self_delete(activity: dict) -> bool:
+    actor = convert.id_of(activity.get("actor"))
+    return activity.get("type") == "Delete" and convert.id_of(activity.get("object")) == actor
+
+
+async def verify_sender(fed: Federation, activity: dict, body: bytes) -> str:
+    """Check the HTTP signature and that its key belongs to the activity's actor.
+    Returns the key id."""
+    actor_uri = convert.id_of(activity["actor"])
+    owners: dict[str, str] = {}
+
+    async def lookup(key_id: str, *, refresh: bool = False):
+        try:
+            public_key, owner = await keys.key_for(fed, key_id, refresh=refresh)
+        except (FetchError, convert.InvalidDocument, DomainError) as error:
+            raise signatures.KeyNotFound(f"cannot get the key {key_id[:200]}: {error}") from None
+        owners[key_id] = owner.uri
+        return public_key
+
+    async def refetch(key_id: str):
+        return await lookup(key_id, refresh=True)
+
+    url = fed.instance.base_url + request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    try:
+        verified = await signatures.verify_request(
+            request.method, url, request.headers, body, lookup, now=clock.now(), refetch=refetch
+        )
+    except signatures.KeyNotFound as error:
+        raise Refused(401, f"Signature key not found: {error}") from None
+    except signatures.SignatureError as error:
+        raise Refused(401, f"Signature refused: {error.reason}") from None
+    if owners.get(verified.key_id) != actor_uri:
+        raise Refused(401, "The signing key does not belong to the activity's actor.")
+    return verified.key_id
+
+
+async def receive() -> Response:
+    fed = federation()
+    body = await request.get_data(cache=False)
+    try:
+        activity = parse_activity(request.headers.get("Content-Type", ""), body)
+        if _is_self_delete(activity) and await remote.remote_actor(activity["actor"]) is None:
+            return _accepted("Nothing to delete here.")
+        if await InboxItem.exists(activity_id=activity["id"]):
+            return _accepted("Already received.")
+        key_id = await verify_sender(fed, activity, body)
+    except Refused as refused:
+        log.info("inbox refused: %s", refused.reason, extra={"remote_host": request.headers.get("Host")})
+        return Response(json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json")
+    try:
+        await InboxItem.create(
+            activity_id=activity["id"], actor_uri=convert.id_of(activity["actor"]),
+            activity_type=activity["type"][:64], payload=activity, signature_key_id=key_id,
+        )
+    except IntegrityError:
+        return _accepted("Already received.")
+    wake_worker()
+    return _accepted("Accepted.")
+
+
+def _accepted(message: str) -> Response:
+    return Response(json.dumps({"status": message}), status=202, content_type="application/json")
+
+
+def wake_worker() -> None:
+    event = current_app.extensions.get("circles.wake_worker")
+    if event is not None:
+        event.set()
+
+
+@bp.post("/inbox")
+async def shared_inbox():
+    return await receive()
+
+
+@bp.post("/actor/inbox")
+async def instance_inbox():
+    return await receive()
+
+
+@bp.post("/users/<username>/inbox")
+async def person_inbox(username: str):
+    await actor_service.local_actor(ActorKind.PERSON, username)
+    return await receive()
+
+
+@bp.post("/c/<handle>/inbox")
+async def group_inbox(handle: str):
+    await circle_service.get_circle(handle)
+    return await receive()
+
+
+# --- processing (in the worker) -----------------------------------------------------
+
+
+async def _claim(limit: int) -> list[InboxItem]:
+    async with in_transaction():
+        rows = await (
+            InboxItem.filter(state=InboxState.QUEUED).order_by("id").limit(limit).select_for_update(skip_locked=True)
+        )
+        return rows
+
+
+async def process_pending(fed: Federation, *, limit: int = 20) -> int:
+    """Process queued activities; returns how many were handled."""
+    items = await _claim(limit)
+    for item in items:
+        await process_item(fed, item)
+    return len(items)
+
+
+async def process_item(fed: Federation, item: InboxItem) -> None:
+    try:
+        outcome = await handlers.dispatch(fed, item.payload)
+        state, error = (InboxState.DONE, "") if outcome else (InboxState.IGNORED, "")
+    except (DomainError, convert.InvalidDocument, FetchError) as refused:
+        # The activity broke a rule or cannot be completed: final, not retried.
+        state, error = InboxState.IGNORED, str(refused)[:2000]
+    except Exception as crash:  # worker loop: record and retry a few times
+        log.exception("processing %s failed", item.activity_id, extra={"activity_id": item.activity_id})
+        item.attempts += 1
+        state = InboxState.FAILED if item.attempts >= MAX_ATTEMPTS else InboxState.QUEUED
+        error = f"{type(crash).__name__}: {crash}"[:2000]
+    if state is not item.state:
+        assert state in INBOX_TRANSITIONS[item.state]
+    item.state, item.error, item.processed_at = state, error, clock.now()
+    await item.save(update_fields=["state", "error", "processed_at", "attempts"])

@@ -1,0 +1,74 @@
+"""Keys: signing our outgoing requests, and finding (and caching) the public
+keys of remote actors to verify theirs."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urldefrag
+
+import httpx
+
+from federation import convert, fetch, signatures
+from federation.runtime import Federation
+from models.actors import Actor, KeyAlgorithm
+from models.services import actors as actor_service
+from models.services import remote
+
+log = logging.getLogger(__name__)
+
+
+def request_signer(private_pem: str, key_id: str, *, scheme: str = "cavage"):
+    """A `sign(request)` callable for federation/fetch.py that signs with this key."""
+    private_key = signatures.load_private_key(private_pem)
+
+    async def sign(request: httpx.Request) -> None:
+        body = request.content if request.method != "GET" else b""
+        sign_with = signatures.sign_rfc9421 if scheme == "rfc9421" else signatures.sign_cavage
+        added = sign_with(request.method, str(request.url), dict(request.headers), body, key_id, private_key)
+        request.headers.update(added)
+
+    return sign
+
+
+async def signer_for(actor: Actor, *, scheme: str = "cavage"):
+    key = await actor_service.signing_key(actor, KeyAlgorithm.RSA)
+    return request_signer(key.private_pem, key.key_id, scheme=scheme)
+
+
+async def fetch_signed(fed: Federation, url: str) -> fetch.FetchResult:
+    """GET an ActivityPub document, signed by the instance actor (so servers in
+    authorized-fetch mode answer)."""
+    instance_actor = await actor_service.ensure_instance_actor(fed.instance)
+    return await fetch.fetch_json(fed.client, url, sign=await signer_for(instance_actor))
+
+
+async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Actor:
+    """A remote actor by id: from the database when fresh, else fetched and stored."""
+    actor = await remote.remote_actor(uri)
+    if actor is not None and not refresh and not remote.is_stale(actor):
+        return actor
+    result = await fetch_signed(fed, uri)
+    data = convert.as_to_actor_input(result.json, fetched_from=result.url_final)
+    if data.uri != uri:
+        raise convert.InvalidDocument("the fetched actor has another id than the one asked for")
+    return await remote.upsert_actor(data)
+
+
+async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
+    """(public key, owner actor) for a keyId, fetching the owner when unknown
+    or when `refresh` (a signature failed: the key may have rotated)."""
+    if not refresh:
+        stored = await remote.key_by_id(key_id)
+        if stored is not None:
+            return signatures.load_public_key(stored.public_pem), stored.actor
+    document_url = urldefrag(key_id).url
+    result = await fetch_signed(fed, document_url)
+    doc = result.json
+    owner_uri = doc.get("owner") if doc.get("type") not in convert.ACTOR_TYPES else doc.get("id")
+    if not isinstance(owner_uri, str):
+        raise signatures.KeyNotFound(f"{key_id[:200]} names no owner")
+    owner = await resolve_actor(fed, owner_uri, refresh=True)
+    stored = await remote.key_by_id(key_id)
+    if stored is None or stored.actor_id != owner.id:
+        raise signatures.KeyNotFound(f"{owner_uri[:200]} does not publish the key {key_id[:200]}")
+    return signatures.load_public_key(stored.public_pem), owner

@@ -1,0 +1,327 @@
+"""ActivityPub's read side: discovery (WebFinger, host-meta, NodeInfo), actor
+and object documents, and collections. The same URLs that show a page to a
+browser answer with JSON-LD to an ActivityPub client (see `negotiate`)."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import quote, unquote, urlsplit
+
+from quart import Blueprint, Quart, Response, current_app, request
+
+from federation import convert, vocab
+from models.actors import Actor, ActorKind
+from models.errors import InvalidInput, NotFound
+from models.instance import Instance
+from models.services import actors as actor_service
+from models.services import circles as circle_service
+from models.services import posts as post_service
+from models.services import stats
+from models.text import render_markdown
+
+bp = Blueprint("federation", __name__)
+PAGE_SIZE = 20
+
+
+def instance() -> Instance:
+    return current_app.extensions["circles.instance"]
+
+
+def software_version() -> str:
+    try:
+        return version("circles")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0"
+
+
+def activity_response(body: dict, status: int = 200) -> Response:
+    return Response(
+        _json(vocab.document(body)), status=status,
+        content_type=f"{vocab.ACTIVITY_JSON}; charset=utf-8", headers={"Vary": "Accept"},
+    )
+
+
+def _json(body) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def wants_activitypub() -> bool:
+    return vocab.is_activitypub_media_type(request.headers.get("Accept", ""))
+
+
+# --- discovery ---------------------------------------------------------------------
+
+
+def _parse_resource(resource: str, inst: Instance) -> str | None:
+    """The local username a WebFinger resource names, or None if not ours."""
+    resource = unquote(resource.strip())
+    if resource.startswith("acct:"):
+        name, _, domain = resource.removeprefix("acct:").lstrip("@").rpartition("@")
+        if not name or not domain:
+            raise InvalidInput("A resource is acct:name@domain or an actor URL.")
+        return name if domain.lower() == inst.domain else None
+    if resource.startswith(("https://", "http://")):
+        parts = urlsplit(resource)
+        if parts.netloc.lower() != inst.domain:
+            return None
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) == 2 and segments[0] in ("users", "c", "@"):
+            return segments[1]
+        if parts.path in ("/actor", "/"):
+            return inst.domain
+        return None
+    raise InvalidInput("A resource is acct:name@domain or an actor URL.")
+
+
+@bp.get("/.well-known/webfinger")
+async def webfinger():
+    resource = request.args.get("resource", "")
+    if not resource:
+        raise InvalidInput("Add ?resource=acct:name@domain.")
+    inst = instance()
+    username = _parse_resource(resource, inst)
+    actor = await actor_service.local_by_username(username, inst.domain) if username else None
+    if actor is None:
+        raise NotFound("No such account or circle here.")
+    body = {
+        "subject": f"acct:{actor.username}@{inst.domain}",
+        "aliases": sorted({actor.uri, actor.profile_url or actor.uri}),
+        "links": [
+            {"rel": "self", "type": vocab.ACTIVITY_JSON, "href": actor.uri},
+            {"rel": "self", "type": vocab.LD_JSON_AS, "href": actor.uri},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor.profile_url or actor.uri},
+        ],
+    }
+    return Response(
+        _json(body), content_type=f"{vocab.JRD_JSON}; charset=utf-8",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+@bp.get("/.well-known/host-meta")
+async def host_meta():
+    template = f"{instance().base_url}/.well-known/webfinger?resource={{uri}}"
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" type="application/xrd+xml" template="{template}"/>\n'
+        "</XRD>\n"
+    )
+    return Response(xml, content_type="application/xrd+xml; charset=utf-8", headers={"Access-Control-Allow-Origin": "*"})
+
+
+@bp.get("/.well-known/host-meta.json")
+async def host_meta_json():
+    template = f"{instance().base_url}/.well-known/webfinger?resource={{uri}}"
+    return {"links": [{"rel": "lrdd", "type": vocab.JRD_JSON, "template": template}]}
+
+
+@bp.get("/.well-known/nodeinfo")
+async def nodeinfo_links():
+    base = instance().base_url
+    return {
+        "links": [
+            {"rel": f"http://nodeinfo.diaspora.software/ns/schema/{v}", "href": f"{base}/nodeinfo/{v}"}
+            for v in ("2.0", "2.1")
+        ]
+    }
+
+
+@bp.get("/nodeinfo/<any('2.0', '2.1'):schema>")
+async def nodeinfo(schema: str):
+    usage = await stats.usage()
+    software = {"name": "circles", "version": software_version()}
+    if schema == "2.1":
+        software["homepage"] = instance().base_url
+    body = {
+        "version": schema,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": current_app.extensions["circles.site"].registration.value in ("open", "approval"),
+        "usage": {
+            "users": {
+                "total": usage.users,
+                "activeMonth": usage.active_month,
+                "activeHalfyear": usage.active_halfyear,
+            },
+            "localPosts": usage.local_posts,
+        },
+        "metadata": {"nodeName": instance().domain},
+    }
+    profile = f"http://nodeinfo.diaspora.software/ns/schema/{schema}#"
+    return Response(_json(body), content_type=f'application/json; profile="{profile}"; charset=utf-8')
+
+
+# --- documents ---------------------------------------------------------------------
+
+
+async def person_document(username: str) -> dict:
+    actor = await actor_service.local_actor(ActorKind.PERSON, username)
+    return convert.person_to_as(actor, await actor_service.keys_of(actor))
+
+
+async def group_document(handle: str) -> dict:
+    circle = await circle_service.get_circle(handle)
+    return convert.group_to_as(
+        circle, circle.actor, await actor_service.keys_of(circle.actor),
+        summary_html=render_markdown(circle.purpose), rules_html=render_markdown(circle.rules),
+    )
+
+
+async def post_document(post_id: int) -> dict:
+    post = await post_service.get_post(post_id)
+    if not post.local:
+        raise NotFound("That post lives on another server.")
+    parent = await post.in_reply_to if post.in_reply_to_id else None
+    return convert.post_to_as(
+        post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
+        parent_uri=parent.uri if parent else None,
+    )
+
+
+# URL rule (as web/html declares it) -> the JSON-LD document for ActivityPub clients.
+NEGOTIATED = {
+    "/users/<username>": person_document,
+    "/c/<handle>": group_document,
+    "/posts/<int:post_id>": post_document,
+}
+
+
+async def negotiate():
+    """Before a page view: answer ActivityPub clients with the JSON-LD document."""
+    rule = request.url_rule.rule if request.url_rule else None
+    if request.method in ("GET", "HEAD") and rule in NEGOTIATED and wants_activitypub():
+        return activity_response(await NEGOTIATED[rule](**request.view_args))
+    return None
+
+
+async def vary_on_accept(response: Response) -> Response:
+    if request.url_rule is not None and request.url_rule.rule in NEGOTIATED:
+        response.vary.add("Accept")
+    return response
+
+
+@bp.get("/actor")
+async def instance_actor():
+    actor = await actor_service.ensure_instance_actor(instance())
+    return activity_response(convert.application_to_as(actor, await actor_service.keys_of(actor)))
+
+
+# --- collections -------------------------------------------------------------------
+
+
+def _cursor() -> int | None:
+    raw = request.args.get("max_id", "")
+    return int(raw) if raw.isdigit() and len(raw) < 20 else None
+
+
+def _is_page_request() -> bool:
+    return "page" in request.args or "max_id" in request.args
+
+
+async def _paged(collection_id: str, total: int, load_page) -> Response:
+    """An OrderedCollection whose `first` page, and every next page, comes from
+    `load_page(before_id)` -> (items, last_row_id_or_None)."""
+    if not _is_page_request():
+        return activity_response(convert.ordered_collection(collection_id, total, first=f"{collection_id}?page=true"))
+    cursor = _cursor()
+    items, last_id = await load_page(cursor)
+    page_id = f"{collection_id}?max_id={cursor}" if cursor else f"{collection_id}?page=true"
+    next_page = f"{collection_id}?max_id={last_id}" if last_id else None
+    return activity_response(convert.ordered_collection_page(page_id, collection_id, items, next_page=next_page))
+
+
+def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
+    note = convert.post_to_as(
+        post, author=author, circle_actor=circle_actor,
+        parent_uri=post.in_reply_to.uri if post.in_reply_to_id else None,
+    )
+    return {
+        "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
+        "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
+    }
+
+
+@bp.get("/users/<username>/outbox")
+async def person_outbox(username: str):
+    actor = await actor_service.local_actor(ActorKind.PERSON, username)
+
+    async def page(before):
+        posts = await post_service.posts_by(actor, before_id=before, limit=PAGE_SIZE + 1)
+        items = [_create_of(p, actor, p.circle.actor if p.circle else None) for p in posts[:PAGE_SIZE]]
+        return items, posts[PAGE_SIZE - 1].id if len(posts) > PAGE_SIZE else None
+
+    return await _paged(actor.outbox_url, await post_service.count_by(actor), page)
+
+
+@bp.get("/c/<handle>/outbox")
+async def group_outbox(handle: str):
+    circle = await circle_service.get_circle(handle)
+    group = circle.actor
+
+    async def page(before):
+        posts = await post_service.posts_in(circle, before_id=before, limit=PAGE_SIZE + 1)
+        items = [
+            {
+                "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
+                "to": [vocab.PUBLIC], "cc": [group.followers_url],
+                "object": _create_of(p, p.author, group),
+            }
+            for p in posts[:PAGE_SIZE]
+        ]
+        return items, posts[PAGE_SIZE - 1].id if len(posts) > PAGE_SIZE else None
+
+    return await _paged(group.outbox_url, await post_service.count_in(circle), page)
+
+
+async def _local_actor_at(kind_path: str, name: str) -> Actor:
+    if kind_path == "users":
+        return await actor_service.local_actor(ActorKind.PERSON, name)
+    return (await circle_service.get_circle(name)).actor
+
+
+# Follower and following lists show only their size: who learns with whom is
+# the members' business, not something to publish to every crawler.
+@bp.get("/<any(users, c):kind_path>/<name>/followers")
+async def followers(kind_path: str, name: str):
+    actor = await _local_actor_at(kind_path, name)
+    return activity_response(convert.ordered_collection(actor.followers_url, await actor_service.follower_count(actor)))
+
+
+@bp.get("/<any(users, c):kind_path>/<name>/following")
+async def following(kind_path: str, name: str):
+    actor = await _local_actor_at(kind_path, name)
+    return activity_response(convert.ordered_collection(actor.following_url, await actor_service.following_count(actor)))
+
+
+@bp.get("/<any(users, c):kind_path>/<name>/featured")
+async def featured(kind_path: str, name: str):
+    actor = await _local_actor_at(kind_path, name)
+    return activity_response(convert.ordered_collection(f"{actor.uri}/featured", 0, items=[]))
+
+
+@bp.get("/c/<handle>/moderators")
+async def moderators(handle: str):
+    circle = await circle_service.get_circle(handle)
+    uris = [a.uri for a in await circle_service.stewards(circle)]
+    return activity_response(convert.ordered_collection(f"{circle.actor.uri}/moderators", len(uris), items=uris))
+
+
+@bp.get("/posts/<int:post_id>/replies")
+async def replies(post_id: int):
+    post = await post_service.get_post(post_id)
+
+    async def page(before):
+        rows = await post_service.direct_replies(post, before_id=before, limit=PAGE_SIZE + 1)
+        return [r.uri for r in rows[:PAGE_SIZE]], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+
+    return await _paged(f"{post.uri}/replies", await post_service.count_direct_replies(post), page)
+
+
+def register(app: Quart, inst: Instance) -> None:
+    app.extensions["circles.instance"] = inst
+    app.register_blueprint(bp)
+    app.before_request(negotiate)
+    app.after_request(vary_on_accept)

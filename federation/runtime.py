@@ -1,0 +1,29 @@
+"""What the federation code needs at run time, made once per process by
+server/app.py (or server/worker.py) and passed along explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from federation import fetch
+from models.instance import Instance
+
+
+@dataclass
+class Federation:
+    instance: Instance
+    client: httpx.AsyncClient
+    allow_private_addresses: bool
+
+    @classmethod
+    def start(cls, instance: Instance, *, allow_private_addresses: bool, version: str) -> Federation:
+        client = fetch.make_client(
+            allow_private_addresses=allow_private_addresses,
+            user_agent=f"Circles/{version} (+{instance.base_url})",
+        )
+        return cls(instance=instance, client=client, allow_private_addresses=allow_private_addresses)
+
+    async def close(self) -> None:
+        await self.client.aclose()

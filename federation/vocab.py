@@ -1,0 +1,42 @@
+"""ActivityStreams vocabulary: contexts, media types and constants."""
+
+from __future__ import annotations
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+# Both spellings of "public" that real servers send.
+PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JRD_JSON = "application/jrd+json"
+
+# Extra terms our documents use (FEP-1b12, Lemmy, Mastodon), as one inline context.
+EXTENSIONS = {
+    "sensitive": "as:sensitive",
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "postingRestrictedToMods": "https://join-lemmy.org/ns#postingRestrictedToMods",
+    "featured": {"@id": "toot:featured", "@type": "@id"},
+    "toot": "http://joinmastodon.org/ns#",
+    "discoverable": "toot:discoverable",
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+}
+
+DOCUMENT_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, MULTIKEY_CONTEXT, EXTENSIONS]
+
+
+def is_activitypub_media_type(accept: str) -> bool:
+    """Whether an Accept or Content-Type value names an ActivityPub JSON type."""
+    value = accept.lower()
+    if "application/activity+json" in value:
+        return True
+    return "application/ld+json" in value and "activitystreams" in value
+
+
+def document(body: dict) -> dict:
+    """A top-level JSON-LD document: our context first, then the body."""
+    return {"@context": DOCUMENT_CONTEXT, **body}

@@ -1,0 +1,185 @@
+"""Follows arriving from other servers, and what they mean for circles:
+following a circle (a Group) is asking to join it, as on Lemmy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.actors import Actor, ActorKind, Follow, FollowState
+from models.circles import Circle, JoinMode, Membership, MembershipState, Role
+from models.errors import InvalidInput, NotFound
+from models.federation import OutboxEvent
+
+
+@dataclass(frozen=True)
+class FollowOutcome:
+    follow: Follow
+    state: FollowState
+
+
+async def receive_follow(follower: Actor, target: Actor, follow_uri: str) -> FollowOutcome:
+    """A remote actor follows a local one. People accept at once; circles
+    accept, hold for approval, or refuse, by their join mode. Idempotent: a
+    repeated Follow gets the same answer again."""
+    if not target.local or follower.local:
+        raise InvalidInput("Only remote actors follow local ones through the inbox.")
+    if target.kind is ActorKind.GROUP:
+        state = await _join_by_follow(follower, target)
+    elif target.kind is ActorKind.PERSON:
+        state = FollowState.ACCEPTED
+    else:
+        state = FollowState.REJECTED
+    async with in_transaction():
+        follow = await Follow.get_or_none(follower=follower, target=target)
+        if follow is None:
+            follow = await Follow.create(follower=follower, target=target, state=state, uri=follow_uri)
+        else:
+            follow.state, follow.uri = state, follow_uri
+            await follow.save(update_fields=["state", "uri"])
+        if state is not FollowState.PENDING:
+            await OutboxEvent.create(kind=f"follow.{state.value}", subject_id=follow.id)
+    return FollowOutcome(follow=follow, state=state)
+
+
+async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
+    circle = await Circle.get(actor=group)
+    member = await Membership.get_or_none(circle=circle, actor=follower)
+    if member is not None:
+        return {
+            MembershipState.ACTIVE: FollowState.ACCEPTED,
+            MembershipState.PENDING: FollowState.PENDING,
+            MembershipState.BANNED: FollowState.REJECTED,
+        }[member.state]
+    if circle.join_mode is JoinMode.INVITE:
+        return FollowState.REJECTED
+    state = MembershipState.ACTIVE if circle.join_mode is JoinMode.OPEN else MembershipState.PENDING
+    async with in_transaction():
+        await Membership.create(circle=circle, actor=follower, role=Role.MEMBER, state=state, updated_at=clock.now())
+        if state is MembershipState.ACTIVE:
+            await Circle.filter(id=circle.id).update(member_count=F("member_count") + 1)
+    return FollowState.ACCEPTED if state is MembershipState.ACTIVE else FollowState.PENDING
+
+
+async def undo_follow(follower: Actor, target: Actor) -> bool:
+    """Stop following (and, for a circle, leave it unless banned). False if there was no follow."""
+    follow = await Follow.get_or_none(follower=follower, target=target)
+    if follow is None:
+        return False
+    async with in_transaction():
+        await follow.delete()
+        if target.kind is ActorKind.GROUP and target.local:
+            circle = await Circle.get(actor=target)
+            member = await Membership.get_or_none(circle=circle, actor=follower)
+            if member is not None and member.state is not MembershipState.BANNED:
+                if member.state is MembershipState.ACTIVE:
+                    await Circle.filter(id=circle.id).update(member_count=F("member_count") - 1)
+                await member.delete()
+    return True
+
+
+async def settle_pending_follow(circle: Circle, follower: Actor, *, accepted: bool) -> None:
+    """When a steward decides on a remote member's request, answer their Follow.
+    Call inside the deciding transaction."""
+    follow = await Follow.get_or_none(follower=follower, target_id=circle.actor_id, state=FollowState.PENDING)
+    if follow is None:
+        return
+    follow.state = FollowState.ACCEPTED if accepted else FollowState.REJECTED
+    await follow.save(update_fields=["state"])
+    await OutboxEvent.create(kind=f"follow.{follow.state.value}", subject_id=follow.id)
+
+
+async def remote_followers(target: Actor) -> list[Actor]:
+    rows = await Follow.filter(target=target, state=FollowState.ACCEPTED, follower__local=False).select_related(
+        "follower"
+    )
+    return [row.follower for row in rows]
+
+
+async def get_follow(follow_id: int) -> Follow:
+    follow = await Follow.get_or_none(id=follow_id).select_related("follower", "target")
+    if follow is None:
+        raise NotFound("That follow no longer exists.")
+    return follow
+
+
+# --- local actors following remote ones ----------------------------------------------
+
+
+async def follow_remote(follower: Actor, target: Actor, *, instance_base_url: str) -> Follow:
+    """A local person follows a remote actor; for a remote circle this is a
+    request to join it. Idempotent. Queues the Follow activity."""
+    if not follower.local or target.local:
+        raise InvalidInput("Follow someone on another server from a local account.")
+    async with in_transaction():
+        follow = await Follow.get_or_none(follower=follower, target=target)
+        if follow is not None and follow.state is not FollowState.REJECTED:
+            return follow
+        if follow is None:
+            follow = await Follow.create(follower=follower, target=target, state=FollowState.PENDING)
+        follow.state = FollowState.PENDING
+        follow.uri = f"{instance_base_url}/follows/{follow.id}"
+        await follow.save(update_fields=["state", "uri"])
+        if target.kind is ActorKind.GROUP:
+            await _mirror_circle(target)
+        await OutboxEvent.create(kind="follow.requested", subject_id=follow.id)
+    return follow
+
+
+async def _mirror_circle(group: Actor) -> Circle:
+    """The local record of a remote circle, so its posts have a home here."""
+    circle = await Circle.get_or_none(actor=group)
+    if circle is None:
+        circle = await Circle.create(actor=group, name=(group.display_name or group.username)[:100])
+    return circle
+
+
+async def answer_from_remote(follower: Actor, target: Actor, *, accepted: bool) -> bool:
+    """A remote actor accepted or rejected a local actor's Follow."""
+    follow = await Follow.get_or_none(follower=follower, target=target)
+    if follow is None or not follower.local:
+        return False
+    async with in_transaction():
+        follow.state = FollowState.ACCEPTED if accepted else FollowState.REJECTED
+        await follow.save(update_fields=["state"])
+        if target.kind is ActorKind.GROUP:
+            await _set_remote_membership(await _mirror_circle(target), follower, active=accepted)
+    return True
+
+
+async def _set_remote_membership(circle: Circle, member: Actor, *, active: bool) -> None:
+    existing = await Membership.get_or_none(circle=circle, actor=member)
+    if active and existing is None:
+        await Membership.create(circle=circle, actor=member, state=MembershipState.ACTIVE, updated_at=clock.now())
+        await Circle.filter(id=circle.id).update(member_count=F("member_count") + 1)
+    elif not active and existing is not None:
+        if existing.state is MembershipState.ACTIVE:
+            await Circle.filter(id=circle.id).update(member_count=F("member_count") - 1)
+        await existing.delete()
+
+
+async def unfollow_remote(follower: Actor, target: Actor) -> bool:
+    """A local person stops following a remote actor (and leaves a remote circle)."""
+    follow = await Follow.get_or_none(follower=follower, target=target)
+    if follow is None:
+        return False
+    async with in_transaction():
+        await OutboxEvent.create(
+            kind="follow.undone", subject_id=follow.id,
+            data={"follow_uri": follow.uri, "follower": follower.uri, "target": target.uri},
+        )
+        await follow.delete()
+        if target.kind is ActorKind.GROUP:
+            circle = await Circle.get_or_none(actor=target)
+            if circle is not None:
+                await _set_remote_membership(circle, follower, active=False)
+    return True
+
+
+async def local_follow_by_uri(uri: str) -> Follow | None:
+    if not uri:
+        return None
+    return await Follow.filter(uri=uri, follower__local=True).select_related("follower", "target").first()

@@ -1,0 +1,221 @@
+"""Remote actors and the content they send: validated inputs in, rows out.
+
+Federation turns hostile JSON into the typed inputs below (federation/convert.py)
+before anything here sees it; these functions trust only their types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
+from models.circles import Circle
+from models.errors import Conflict, NotFound, PermissionDenied
+from models.federation import OutboxEvent
+from models.posts import Post, PostKind
+from models.services import circles as circle_service
+from models.text import clean_html
+
+ACTOR_REFRESH_AFTER = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RemoteKey:
+    key_id: str
+    algorithm: KeyAlgorithm
+    public_pem: str
+
+
+@dataclass(frozen=True)
+class RemoteActorInput:
+    uri: str
+    kind: ActorKind
+    username: str
+    domain: str
+    inbox_url: str
+    display_name: str = ""
+    summary_html: str = ""
+    profile_url: str | None = None
+    shared_inbox_url: str | None = None
+    outbox_url: str | None = None
+    followers_url: str | None = None
+    following_url: str | None = None
+    manually_approves_followers: bool = False
+    keys: tuple[RemoteKey, ...] = field(default_factory=tuple)
+
+
+async def remote_actor(uri: str) -> Actor | None:
+    return await Actor.get_or_none(uri=uri, local=False)
+
+
+def is_stale(actor: Actor) -> bool:
+    return actor.fetched_at is None or actor.fetched_at < clock.now() - ACTOR_REFRESH_AFTER
+
+
+async def upsert_actor(data: RemoteActorInput) -> Actor:
+    """Create or refresh a remote actor and its published keys."""
+    values = dict(
+        kind=data.kind, local=False, username=data.username[:255], domain=data.domain[:255],
+        display_name=data.display_name[:255], summary=clean_html(data.summary_html),
+        profile_url=data.profile_url, inbox_url=data.inbox_url, shared_inbox_url=data.shared_inbox_url,
+        outbox_url=data.outbox_url, followers_url=data.followers_url, following_url=data.following_url,
+        manually_approves_followers=data.manually_approves_followers, fetched_at=clock.now(),
+    )
+    async with in_transaction():
+        actor = await Actor.get_or_none(uri=data.uri)
+        if actor is not None and actor.local:
+            raise PermissionDenied("A remote document claims a local actor's id.")
+        if actor is None:
+            # Another actor may hold the name@domain (renamed or moved): free the handle.
+            for stale in await Actor.filter(username=values["username"], domain=values["domain"], local=False):
+                stale.username = f"{stale.username[:200]}~{stale.id}"
+                await stale.save(update_fields=["username"])
+            actor = await Actor.create(uri=data.uri, **values)
+        else:
+            await Actor.filter(id=actor.id).update(updated_at=clock.now(), **values)
+            await actor.refresh_from_db()
+        await _replace_keys(actor, data.keys)
+    return actor
+
+
+async def _replace_keys(actor: Actor, keys: tuple[RemoteKey, ...]) -> None:
+    published = {k.key_id: k for k in keys}
+    for existing in await ActorKey.filter(actor=actor, revoked_at=None):
+        new = published.pop(existing.key_id, None)
+        if new is None or new.public_pem != existing.public_pem:
+            existing.revoked_at = clock.now()
+            await existing.save(update_fields=["revoked_at"])
+            if new is not None:
+                published[new.key_id] = new
+    for key in published.values():
+        try:
+            await ActorKey.filter(key_id=key.key_id, actor=actor).delete()
+            await ActorKey.create(actor=actor, key_id=key.key_id, algorithm=key.algorithm, public_pem=key.public_pem)
+        except IntegrityError:
+            raise Conflict(f"The key {key.key_id[:200]} belongs to another actor.") from None
+
+
+async def key_by_id(key_id: str) -> ActorKey | None:
+    """A current remote key and its owner."""
+    return await ActorKey.filter(key_id=key_id, revoked_at=None).select_related("actor").first()
+
+
+async def delete_actor(uri: str) -> bool:
+    """Forget a remote actor that deleted itself, with everything of theirs."""
+    deleted = await Actor.filter(uri=uri, local=False).delete()
+    return bool(deleted)
+
+
+# --- remote posts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemotePostInput:
+    uri: str
+    author_uri: str
+    content_html: str
+    title: str = ""
+    url: str | None = None
+    in_reply_to_uri: str | None = None
+    circle_uri: str | None = None  # the local circle it is addressed to, if any
+    language: str = ""
+    published_at: dt.datetime | None = None
+    kind: PostKind = PostKind.DISCUSSION
+
+
+async def post_by_uri(uri: str) -> Post | None:
+    return await Post.get_or_none(uri=uri).select_related("author", "circle__actor")
+
+
+async def store_announced_post(data: RemotePostInput, author: Actor, group: Actor) -> Post | None:
+    """A post a remote circle we follow re-shared to us: the circle vouches for
+    its members, so no membership check here."""
+    circle = await Circle.get_or_none(actor=group).select_related("actor")
+    if circle is None or group.local:
+        return None
+    existing = await post_by_uri(data.uri)
+    if existing is not None:
+        return existing
+    parent = await post_by_uri(data.in_reply_to_uri) if data.in_reply_to_uri else None
+    if parent is not None and parent.circle_id != circle.id:
+        parent = None
+    return await _insert_remote(data, author, circle, parent, event=None)
+
+
+async def store_post(data: RemotePostInput, author: Actor, *, activity: dict | None = None) -> Post | None:
+    """Store a remote post that takes part in a local circle, or None when it
+    has no place here (not addressed to a circle we host, nor in a thread we
+    hold). Idempotent by uri. Writes a 'post.received' event so the circle
+    announces it to its followers."""
+    existing = await post_by_uri(data.uri)
+    if existing is not None:
+        return existing
+    parent = await post_by_uri(data.in_reply_to_uri) if data.in_reply_to_uri else None
+    circle = parent.circle if parent is not None else None
+    if circle is None and data.circle_uri:
+        circle = await Circle.filter(actor__uri=data.circle_uri, actor__local=True).select_related("actor").first()
+    if circle is None or not circle.actor.local:
+        return None  # a remote circle's posts reach us through its Announces
+    await circle_service.require_member(circle, author)
+    # The circle re-shares the author's own activity (FEP-1b12), so keep it.
+    return await _insert_remote(data, author, circle, parent, event={"activity": activity or {}})
+
+
+async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | None, *, event: dict | None) -> Post:
+    root_id = (parent.root_id or parent.id) if parent else None
+    async with in_transaction():
+        try:
+            post = await Post.create(
+                uri=data.uri, url=data.url, circle=circle, author=author, kind=data.kind,
+                title=data.title[:200], source="", content=clean_html(data.content_html),
+                language=data.language[:16], local=False, in_reply_to=parent, root_id=root_id,
+                published_at=min(data.published_at or clock.now(), clock.now()),
+            )
+        except IntegrityError:  # the same post arrived twice at once
+            return await post_by_uri(data.uri)
+        if root_id:
+            await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+        else:
+            await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
+        if event is not None:
+            await OutboxEvent.create(kind="post.received", subject_id=post.id, data=event)
+    post.circle = circle
+    return post
+
+
+async def update_post(data: RemotePostInput, author: Actor) -> Post:
+    post = await post_by_uri(data.uri)
+    if post is None or post.local:
+        raise NotFound("No such remote post here.")
+    if post.author_id != author.id:
+        raise PermissionDenied("Only the author can update a post.")
+    post.content = clean_html(data.content_html)
+    post.title = data.title[:200]
+    post.updated_at = clock.now()
+    async with in_transaction():
+        await post.save(update_fields=["content", "title", "updated_at"])
+        await OutboxEvent.create(kind="post.updated", subject_id=post.id)
+    return post
+
+
+async def delete_post(uri: str, by: Actor) -> Post:
+    """A remote author (or a steward of the circle) deletes a post."""
+    post = await post_by_uri(uri)
+    if post is None:
+        raise NotFound("No such post here.")
+    if post.author_id != by.id and not (post.circle is not None and post.circle.actor_id == by.id):
+        if post.circle is None:
+            raise PermissionDenied("Only the author can delete a post.")
+        await circle_service.require_steward(post.circle, by)
+    if post.deleted_at is None:
+        async with in_transaction():
+            post.deleted_at = clock.now()
+            await post.save(update_fields=["deleted_at"])
+            await OutboxEvent.create(kind="post.deleted", subject_id=post.id)
+    return post

@@ -1,0 +1,118 @@
+"""Two Circles instances on loopback, with different host names and ports,
+federating for real: WebFinger, signed deliveries, FEP-1b12 announces."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import httpx
+import pytest
+
+from tests.servers import csrf, redirected_to, sign_up, start_server
+
+WAIT = 20.0  # seconds a federated change may take to arrive
+
+
+async def eventually(check, what: str, servers) -> None:
+    """Poll `check()` until it is true, or fail with both servers' logs."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    logs = "\n\n".join(f"--- {s.base_url}\n{s.output()}" for s in servers)
+    pytest.fail(f"{what} did not happen within {WAIT} s\n{logs}")
+
+
+async def page_has(client: httpx.AsyncClient, path: str, text: str) -> bool:
+    response = await client.get(path)
+    return response.status_code == 200 and text in response.text
+
+
+async def post_form(client: httpx.AsyncClient, form_page: str, action: str, **fields) -> httpx.Response:
+    token = csrf(await client.get(form_page))
+    return await client.post(action, data={"csrf_token": token, **fields})
+
+
+@pytest.fixture
+async def two_instances(make_database, tmp_path):
+    a = start_server(await make_database("a"), tmp_path / "a", host="127.0.0.1", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
+    b = start_server(await make_database("b"), tmp_path / "b", host="127.0.0.2", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
+    try:
+        await a.wait_until_healthy()
+        await b.wait_until_healthy()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def test_a_member_elsewhere_joins_posts_replies_deletes_and_leaves(two_instances):
+    a, b = two_instances
+    servers = (a, b)
+    b_domain = httpx.URL(b.base_url).netloc.decode()
+    remote_circle = f"/c/rust@{b_domain}"
+    async with (
+        httpx.AsyncClient(base_url=a.base_url, timeout=10.0) as ann,
+        httpx.AsyncClient(base_url=b.base_url, timeout=10.0) as bea,
+        httpx.AsyncClient(base_url=b.base_url, timeout=10.0, headers={"Accept": "application/activity+json"}) as b_ap,
+    ):
+        await sign_up(bea, "bea")
+        redirected_to(
+            await post_form(bea, "/circles/new", "/circles/new", handle="rust", name="Rust learners",
+                            join_mode="open", language="en", timezone="UTC"),
+            "/c/rust",
+        )
+        await sign_up(ann, "ann")
+
+        # Ann, on A, follows the circle on B by its handle: B accepts, she is a member there.
+        response = await post_form(ann, "/circles", "/circles/follow", handle=f"@rust@{b_domain}")
+        redirected_to(response, remote_circle)
+        await eventually(lambda: page_has(ann, remote_circle, "You are a member"), "B accepting the follow", servers)
+        group = (await b_ap.get("/c/rust")).json()
+        assert group["type"] == "Group"
+        assert (await b_ap.get(group["followers"])).json()["totalItems"] == 1
+        assert "ann" in (await bea.get("/c/rust/members")).text
+
+        # Bea posts on B; the circle announces it to A.
+        response = await post_form(bea, "/c/rust/posts/new", "/c/rust/posts/new", title="Ownership week", body="Read chapter 4.")
+        bea_post_path = redirected_to(response, re.compile(r"/posts/\d+"))
+        await eventually(lambda: page_has(ann, remote_circle, "Ownership week"), "the announce reaching A", servers)
+
+        # Ann posts into the circle from A; B stores it and shows it.
+        response = await post_form(ann, f"{remote_circle}/posts/new", f"{remote_circle}/posts/new",
+                                   title="Hello from A", body="Glad to *join*.")
+        ann_post_path = redirected_to(response, re.compile(r"/posts/\d+"))
+        await eventually(lambda: page_has(bea, "/c/rust", "Hello from A"), "Ann's post reaching B", servers)
+
+        # Ann replies, on A, to Bea's post; the reply lands in B's thread.
+        circle_page = (await ann.get(remote_circle)).text
+        local_copy = re.search(r'href="(/posts/\d+)">Ownership week', circle_page)
+        assert local_copy, circle_page
+        response = await post_form(ann, local_copy.group(1), f"{local_copy.group(1)}/reply", body="Borrowing is hard!")
+        assert response.status_code in (302, 303), response.text
+        await eventually(lambda: page_has(bea, bea_post_path, "Borrowing is hard!"), "Ann's reply reaching B's thread", servers)
+
+        # Ann deletes her post; it disappears on B.
+        response = await post_form(ann, ann_post_path, f"{ann_post_path}/delete")
+        assert response.status_code in (302, 303), response.text
+
+        async def gone_on_b() -> bool:
+            return not await page_has(bea, "/c/rust", "Hello from A")
+
+        await eventually(gone_on_b, "the Delete reaching B", servers)
+
+        # Ann leaves: B forgets her membership.
+        response = await post_form(ann, remote_circle, f"{remote_circle}/leave")
+        redirected_to(response, remote_circle)
+
+        async def left_on_b() -> bool:
+            return (await b_ap.get(group["followers"])).json()["totalItems"] == 0
+
+        await eventually(left_on_b, "the Undo reaching B", servers)
+        assert "ann" not in (await bea.get("/c/rust/members")).text
+
+    for server in servers:
+        assert "Traceback" not in server.output(tail=10**7), server.output()

@@ -1,0 +1,187 @@
+"""The inbox through the real app: signed requests are stored and processed;
+everything hostile gets a 4xx with a reason and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from federation import fanout, inbox, signatures
+from models import clock
+from models.actors import ActorKind, Follow, FollowState, KeyAlgorithm
+from models.federation import Delivery, InboxItem, InboxState
+from models.posts import Post
+from models.services import remote
+from tests import factories
+
+REMOTE = "https://remote.example"
+
+
+def remote_key():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key, signatures.public_key_to_pem(key.public_key())
+
+
+async def remote_person(name: str, key) -> str:
+    uri = f"{REMOTE}/users/{name}"
+    await remote.upsert_actor(remote.RemoteActorInput(
+        uri=uri, kind=ActorKind.PERSON, username=name, domain="remote.example", inbox_url=f"{uri}/inbox",
+        shared_inbox_url=f"{REMOTE}/inbox",
+        keys=(remote.RemoteKey(f"{uri}#main-key", KeyAlgorithm.RSA, key),),
+    ))
+    return uri
+
+
+@pytest.fixture
+async def peer(database, instance):
+    key, pem = remote_key()
+    uri = await remote_person("rita", pem)
+    return key, uri
+
+
+async def post_signed(client, path: str, activity: dict, key, key_id: str, *, scheme="cavage", tamper=None,
+                      content_type="application/activity+json", now=None):
+    body = json.dumps(activity).encode()
+    url = f"http://circles.test{path}"
+    headers = {"Content-Type": content_type}
+    if scheme == "cavage":
+        headers |= signatures.sign_cavage("POST", url, headers, body, key_id, key, now=now)
+    else:
+        headers |= signatures.sign_rfc9421("POST", url, headers, body, key_id, key, created=now)
+    if tamper:
+        body = tamper(body)
+    return await client.post(path, data=body, headers=headers)
+
+
+def follow_of(actor: str, target: str, n: int = 1) -> dict:
+    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor}/follows/{n}",
+            "type": "Follow", "actor": actor, "object": target}
+
+
+async def process(app) -> None:
+    fed = app.extensions["circles.federation"]
+    await inbox.process_pending(fed)
+    await fanout.fan_out_pending(fed)
+
+
+@pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
+async def test_a_signed_follow_is_stored_processed_and_answered(app, client, instance, peer, scheme):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    response = await post_signed(client, "/users/alice/inbox", follow_of(rita, alice.actor.uri), key, f"{rita}#main-key", scheme=scheme)
+    assert response.status_code == 202, await response.get_data(as_text=True)
+    item = await InboxItem.get(activity_id=f"{rita}/follows/1")
+    assert item.state is InboxState.QUEUED and item.signature_key_id == f"{rita}#main-key"
+    await process(app)
+    assert (await InboxItem.get(id=item.id)).state is InboxState.DONE
+    follow = await Follow.get(follower__uri=rita).select_related("target")
+    assert follow.state is FollowState.ACCEPTED and follow.target.uri == alice.actor.uri
+    delivery = await Delivery.get(inbox_url=f"{REMOTE}/inbox")
+    assert delivery.payload["type"] == "Accept" and delivery.payload["object"]["id"] == f"{rita}/follows/1"
+
+
+async def test_the_same_activity_twice_is_stored_once(client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    for _ in range(2):
+        response = await post_signed(client, "/inbox", follow_of(rita, alice.actor.uri), key, f"{rita}#main-key")
+        assert response.status_code == 202
+    assert await InboxItem.all().count() == 1
+
+
+async def test_following_an_open_circle_joins_it(app, client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/c/readers/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    await process(app)
+    page = await client.get("/c/readers/members")
+    assert "rita" in await page.get_data(as_text=True)
+
+
+async def test_a_member_elsewhere_posts_into_a_circle(app, client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    note = {"id": f"{rita}/notes/1", "type": "Note", "attributedTo": rita, "content": "<p>Hi <script>x()</script>all</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [circle.actor.uri], "audience": circle.actor.uri}
+    create = {"id": f"{rita}/notes/1/activity", "type": "Create", "actor": rita, "object": note}
+    assert (await post_signed(client, "/inbox", create, key, f"{rita}#main-key")).status_code == 202
+    await process(app)
+    post = await Post.get(uri=f"{rita}/notes/1")
+    assert post.circle_id == circle.id and post.content == "<p>Hi all</p>"
+    # Rita's server hears the Accept of her follow, then the circle's Announce of her post.
+    sent = [d.payload for d in await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("id")]
+    assert [p["type"] for p in sent] == ["Accept", "Announce"]
+    assert sent[1]["actor"] == circle.actor.uri and sent[1]["object"]["id"] == f"{rita}/notes/1/activity"
+
+
+async def test_non_members_and_spoofed_authors_are_ignored(app, client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    note = {"id": f"{rita}/notes/2", "type": "Note", "attributedTo": rita, "content": "spam", "to": [circle.actor.uri]}
+    await post_signed(client, "/inbox", {"id": f"{rita}/a/2", "type": "Create", "actor": rita, "object": note}, key, f"{rita}#main-key")
+    spoofed = {**note, "id": f"{rita}/notes/3", "attributedTo": alice.actor.uri}
+    await post_signed(client, "/inbox", {"id": f"{rita}/a/3", "type": "Create", "actor": rita, "object": spoofed}, key, f"{rita}#main-key")
+    foreign = {**note, "id": "https://elsewhere.example/notes/4"}
+    await post_signed(client, "/inbox", {"id": f"{rita}/a/4", "type": "Create", "actor": rita, "object": foreign}, key, f"{rita}#main-key")
+    await process(app)
+    assert await Post.filter(local=False).count() == 0
+    states = {i.activity_id: i.state for i in await InboxItem.all()}
+    assert set(states.values()) <= {InboxState.IGNORED}, states
+
+
+def _flip_last_byte(body: bytes) -> bytes:
+    return body[:-2] + (b"]" if body[-2:-1] != b"]" else b"}") + body[-1:]
+
+
+async def test_hostile_requests_get_4xx_and_change_nothing(client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    activity = follow_of(rita, alice.actor.uri)
+    other_key, _ = remote_key()
+    cases = {
+        "unsigned": (await client.post("/inbox", data=json.dumps(activity), headers={"Content-Type": "application/activity+json"}), 401),
+        "wrong type": (await post_signed(client, "/inbox", activity, key, f"{rita}#main-key", content_type="text/plain"), 415),
+        "tampered body": (await post_signed(client, "/inbox", activity, key, f"{rita}#main-key",
+                                            tamper=lambda b: b.replace(b"follows/1", b"follows/9")), 401),
+        "wrong key": (await post_signed(client, "/inbox", activity, other_key, f"{rita}#main-key"), 401),
+        "stale date": (await post_signed(client, "/inbox", activity, key, f"{rita}#main-key",
+                                         now=clock.now() - dt.timedelta(hours=3)), 401),
+        "not json": (await client.post("/inbox", data=b"{nope", headers={"Content-Type": "application/activity+json"}), 400),
+        "array": (await post_signed(client, "/inbox", [activity], key, f"{rita}#main-key"), 400),
+        "too deep": (await post_signed(client, "/inbox", {**activity, "x": json.loads("[" * 100 + "]" * 100)}, key, f"{rita}#main-key"), 400),
+        "too large": (await post_signed(client, "/inbox", {**activity, "x": "a" * 600_000}, key, f"{rita}#main-key"), 413),
+        "nul": (await post_signed(client, "/inbox", {**activity, "summary": "a\u0000b"}, key, f"{rita}#main-key"), 400),
+        "id on another host": (await post_signed(client, "/inbox", {**activity, "id": "https://evil.example/1"}, key, f"{rita}#main-key"), 400),
+    }
+    for name, (response, status) in cases.items():
+        text = await response.get_data(as_text=True)
+        assert response.status_code == status, (name, response.status_code, text)
+        assert "error" in json.loads(text), name
+    assert await InboxItem.all().count() == 0
+
+
+async def test_a_key_of_another_actor_is_refused(client, instance, peer, database):
+    key, rita = peer
+    mallory_key, mallory_pem = remote_key()
+    mallory = await remote_person("mallory", mallory_pem)
+    alice = await factories.account(instance, "alice")
+    # Mallory signs with her own (valid) key an activity claiming to be Rita's.
+    response = await post_signed(client, "/inbox", follow_of(rita, alice.actor.uri), mallory_key, f"{mallory}#main-key")
+    assert response.status_code == 401
+    assert "does not belong" in await response.get_data(as_text=True)
+    assert await InboxItem.all().count() == 0
+
+
+async def test_an_unknown_actor_deleting_itself_is_acknowledged_without_a_fetch(client, database):
+    gone = "https://gone.example/users/x"
+    response = await client.post("/inbox", data=json.dumps({"id": f"{gone}#delete", "type": "Delete", "actor": gone, "object": gone}),
+                                 headers={"Content-Type": "application/activity+json"})
+    assert response.status_code == 202
+    assert await InboxItem.all().count() == 0

@@ -1,0 +1,191 @@
+"""Health check, error pages, security headers, admin access, and a crawl
+that every page answers without a server error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models import db
+from models.accounts import Account, AccountState, Invite
+from models.services import posts as post_service
+from tests import factories
+from tests.conftest import csrf_from
+from tests.factories import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(caplog):
+    """Every test here also fails if any of its requests ended in a 500."""
+    yield
+    assert not [r for r in caplog.records if r.name == "web.errors"], "a request ended in a 500"
+
+
+async def text(response) -> str:
+    return await response.get_data(as_text=True)
+
+
+async def submit(client, path: str, **fields):
+    """POST a form the way a browser does: with the CSRF token of this session."""
+    token = csrf_from(await text(await client.get("/login")))
+    return await client.post(path, form={"csrf_token": token, **fields})
+
+
+async def logged_in(app, account):
+    client = app.test_client()
+    response = await submit(client, "/login", login=account.actor.username, password=PASSWORD)
+    assert response.status_code == 302
+    return client
+
+
+async def test_healthz_reports_the_database(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ok", "database": True}
+
+
+async def test_healthz_reports_an_unreachable_database(make_app, tmp_path):
+    await db.disconnect()
+    await db.connect(f"sqlite://{tmp_path}/missing/dir/x.sqlite3")  # a database that cannot open
+    response = await make_app().test_client().get("/healthz")
+    assert response.status_code == 503
+    assert await response.get_json() == {"status": "degraded", "database": False}
+
+
+async def test_unknown_url_is_a_404_page_in_the_site_style(client):
+    response = await client.get("/no/such/page")
+    html = await text(response)
+    assert response.status_code == 404
+    assert response.content_type.startswith("text/html")
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    assert '<section class="error-page">' in html and "<h1>Not found</h1>" in html
+    assert "There is nothing at this address." in html
+    assert (await client.get("/static/style.css")).status_code == 200
+
+
+async def test_wrong_method_is_a_405_page(client):
+    response = await client.get("/logout")
+    assert response.status_code == 405
+    assert "This address does not take that kind of request." in await text(response)
+
+
+async def test_errors_are_json_for_clients_that_ask_for_it(client):
+    response = await client.get("/c/nowhere", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert await response.get_json() == {"error": "There is no circle “nowhere” here."}
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/circles", "/no/such/page", "/healthz"])
+async def test_security_headers_on_every_response(client, path):
+    response = await client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+async def test_oversized_request_is_refused_cleanly(client):
+    response = await submit(client, "/signup", username="big", email="big@example.org",
+                            password=PASSWORD, application_text="x" * (3 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "larger than this server accepts" in await text(response)
+    assert await Account.all().count() == 0
+
+
+async def test_nul_characters_are_refused_not_a_server_error(client, instance):
+    await factories.account(instance, "alice")
+    assert (await client.get("/c/read%00ers")).status_code == 400
+    assert (await client.get("/circles", query_string={"q": "a\x00b"})).status_code == 400
+    response = await submit(client, "/login", login="alice\x00", password=PASSWORD)
+    assert response.status_code == 400
+    response = await submit(client, "/signup", username="newbie", email="new\x00bie@example.org",
+                            password=PASSWORD)
+    assert response.status_code == 400
+    assert "not allowed" in await text(response)
+    assert await Account.all().count() == 1
+
+
+# Admin pages
+
+
+async def test_admin_pages_send_anonymous_visitors_to_login(client):
+    response = await client.get("/admin/")
+    assert response.status_code == 302
+    assert response.location == "/login?next=/admin/"
+
+
+async def test_admin_pages_refuse_non_admins(app, instance):
+    await factories.account(instance, "boss", is_admin=True)
+    await factories.account(instance, "victim")
+    alice = await logged_in(app, await factories.account(instance, "alice"))
+
+    response = await alice.get("/admin/")
+    assert response.status_code == 403
+    assert "Only the instance" in await text(response)
+    assert 'href="/admin/"' not in await text(await alice.get("/"))  # no Admin link either
+
+    assert (await submit(alice, "/admin/invites")).status_code == 403
+    assert await Invite.all().count() == 0
+    assert (await submit(alice, "/admin/accounts/victim/disable")).status_code == 403
+    assert (await Account.get(actor__username="victim")).state is AccountState.ACTIVE
+
+
+async def test_admin_sees_the_admin_page(app, instance):
+    boss = await logged_in(app, await factories.account(instance, "boss", is_admin=True))
+    response = await boss.get("/admin/")
+    assert response.status_code == 200
+    assert "Sign-ups waiting for approval" in await text(response)
+    response = await submit(boss, "/admin/accounts/boss/disable")  # not oneself
+    assert response.status_code == 409
+    assert (await Account.get(actor__username="boss")).state is AccountState.ACTIVE
+
+
+# No server errors anywhere
+
+
+LINK_RE = re.compile(r'href="(/[^"#]*)')
+ODD_ADDRESSES = [
+    "/circles?page=abc", "/circles?page=-3", "/circles?page=99999999999999999999999",
+    "/circles?page=9999999999999999999", "/c/readers/members?page=9999999999999999999",
+    "/c/readers?before=9999999999999999999", "/posts/9223372036854775808",
+    "/c/readers?before=%C2%B2", "/circles?page=%C2%B2", "/c/readers/members?page=%D9%A2",
+    "/circles?q=%00", "/circles?q=" + "x" * 500, "/c/readers?before=abc", "/c/readers?before=-1",
+    "/c/readers/members?page=abc", "/c/NoSuch", "/c/%00", "/users/nobody", "/users/%E2%80%AE",
+    "/posts/0", "/posts/99999999999999999999999999", "/login?next=//evil.example", "/signup?invite=%00",
+]
+
+
+async def crawl(client, start: list[str], limit: int = 80) -> dict[str, int]:
+    """GET every local link reachable from `start`; the status of each address."""
+    seen: dict[str, int] = {}
+    queue = list(start)
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen or path.startswith("/static/"):
+            continue
+        response = await client.get(path)
+        seen[path] = response.status_code
+        if response.content_type.startswith("text/html"):
+            queue.extend(m.replace("&amp;", "&") for m in LINK_RE.findall(await text(response)))
+    return seen
+
+
+async def test_no_page_answers_with_a_server_error(app, instance):
+    boss = await factories.account(instance, "boss", is_admin=True)
+    alice = await factories.account(instance, "alice")
+    readers = await factories.circle(instance, alice, "readers", purpose="We *read*")
+    await factories.circle(instance, boss, "waiting_room", join_mode="approval")
+    post = await factories.post(instance, alice, readers, "Hello **all**", title="Welcome")
+    await post_service.reply(instance, alice.actor, post, body="A reply")
+    pending = await factories.account(instance, "pending")
+    await Account.filter(id=pending.id).update(state=AccountState.PENDING)
+    await factories.member(await factories.circle(instance, boss, "approval_c", join_mode="approval"), alice)
+
+    for client in (app.test_client(), await logged_in(app, alice), await logged_in(app, boss)):
+        statuses = await crawl(client, ["/", "/circles", "/c/readers", "/c/approval_c", "/admin/"])
+        for path in ODD_ADDRESSES:
+            statuses[path] = (await client.get(path)).status_code
+        errors = {path: status for path, status in statuses.items() if status >= 500}
+        assert not errors
+        assert statuses["/c/readers"] == 200 and statuses[f"/posts/{post.id}"] == 200
