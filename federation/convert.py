@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from urllib.parse import urlsplit
 
 from federation import vocab
@@ -256,9 +257,9 @@ def _addressees(obj: dict) -> set[str]:
 def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInput:
     """A remote Note/Page/Article/Question/Event, checked. `local_circle_uris`
     are the ids of our circles it might be addressed to."""
-    if obj.get("type") not in POST_TYPES:
-        raise InvalidDocument(f"unsupported object type {str(obj.get('type'))[:40]!r}")
     uri = _url(obj.get("id"), "the object id")
+    if obj.get("type") not in POST_TYPES:
+        return _link_post(obj, uri, local_circle_uris)
     author = id_of(obj.get("attributedTo"))
     if isinstance(obj.get("attributedTo"), list):
         author = next((id_of(a) for a in obj["attributedTo"] if id_of(a)), None)
@@ -282,6 +283,25 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         circle_uri=circles[0] if circles else None,
         language=language,
         published_at=published,
+    )
+
+
+def _link_post(obj: dict, uri: str, local_circle_uris: set[str]) -> RemotePostInput:
+    """An object of a type we do not model (Video, Audio, Image, …): kept as a
+    post that links to it, so the conversation around it still works."""
+    if not isinstance(obj.get("type"), str):
+        raise InvalidDocument("the object has no type")
+    author = _url(id_of(obj.get("attributedTo")), "attributedTo")
+    target = _url(obj.get("url"), "url", required=False) if not isinstance(obj.get("url"), list) else None
+    title = _text(obj.get("name"), 200)
+    label = html.escape(title or target or uri)
+    summary = _text(obj.get("summary") or obj.get("content"), 20_000)
+    circles = sorted(_addressees(obj) & local_circle_uris)
+    return RemotePostInput(
+        uri=uri, author_uri=author, title=title, url=target,
+        content_html=f'<p><a href="{html.escape(target or uri)}">{label}</a></p>{summary}',
+        in_reply_to_uri=id_of(obj.get("inReplyTo")), circle_uri=circles[0] if circles else None,
+        published_at=_datetime(obj.get("published")),
     )
 
 

@@ -50,12 +50,16 @@ async def on_follow(fed: Federation, actor: Actor, activity: dict) -> bool:
 async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
     inner = activity.get("object")
     inner_type = inner.get("type") if isinstance(inner, dict) else None
+    if isinstance(inner, dict) and convert.id_of(inner.get("actor")) not in (None, actor.uri):
+        raise PermissionDenied("Only an activity's own actor can undo it.")
     if inner_type == "Follow":
-        if convert.id_of(inner.get("actor")) not in (None, actor.uri):
-            raise PermissionDenied("Only the follower can undo a follow.")
         target = await _local_target(convert.id_of(inner.get("object")))
         return await follows.undo_follow(actor, target)
-    return False  # Undo of Like/Announce/Block: nothing of those is kept yet
+    if inner_type in ("Like", "EmojiReact"):
+        return await remote.undo_like(actor, convert.id_of(inner), convert.id_of(inner.get("object")))
+    if inner_type is None and isinstance(inner, str):
+        return await remote.undo_like(actor, inner, None)  # some servers send only the id
+    return False  # Undo of Announce/Block: boosts and blocks leave nothing here to undo
 
 
 def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
@@ -184,7 +188,34 @@ async def _announced_delete(fed: Federation, group: Actor, inner: dict) -> bool:
     return True
 
 
+async def on_like(fed: Federation, actor: Actor, activity: dict) -> bool:
+    post_uri = convert.id_of(activity.get("object"))
+    return bool(post_uri) and await remote.like(actor, post_uri, activity["id"])
+
+
+async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
+    blocked = await _local_target(convert.id_of(activity.get("object")))
+    await remote.block(actor, blocked)
+    return True
+
+
+async def on_flag(fed: Federation, actor: Actor, activity: dict) -> bool:
+    """A report (Mastodon, Lemmy): objects may be actors and posts, ours or not."""
+    objects = [convert.id_of(o) for o in _as_list(activity.get("object"))]
+    objects = [o for o in objects if o]
+    target = None
+    for uri in objects:
+        target = target or await actor_service.local_by_uri(uri)
+    content = activity.get("content") or activity.get("summary") or ""
+    await remote.report(actor, target=target, object_uris=objects, comment=str(content), uri=activity["id"])
+    return True
+
+
 HANDLERS = {
+    "Like": on_like,
+    "EmojiReact": on_like,
+    "Block": on_block,
+    "Flag": on_flag,
     "Accept": on_accept,
     "Reject": on_reject,
     "Announce": on_announce,

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "models.circles",
     "models.posts",
     "models.federation",
+    "models.moderation",
 ]
 
 

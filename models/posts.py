@@ -48,3 +48,14 @@ class Post(Entity):
     class Meta:
         table = "posts"
         indexes = (("circle_id", "root_id", "published_at"),)
+
+
+class Like(Entity):
+    # A like of a post, local or from another server; one per actor and post.
+    actor = fields.ForeignKeyField("circles.Actor", related_name="likes", on_delete=fields.CASCADE)
+    post = fields.ForeignKeyField("circles.Post", related_name="likes", on_delete=fields.CASCADE)
+    uri = url_field(null=True)  # the Like activity's id, to match its Undo
+
+    class Meta:
+        table = "likes"
+        unique_together = (("actor", "post"),)

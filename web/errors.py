@@ -7,6 +7,7 @@ import logging
 from quart import Quart, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from federation import vocab
 from models.errors import (
     AuthenticationFailed,
     Conflict,
@@ -54,8 +55,14 @@ def headers_for(error: DomainError) -> dict[str, str]:
     return {}
 
 
+def wants_json() -> bool:
+    """ActivityPub and API clients get errors as JSON, browsers as a page."""
+    accept = request.headers.get("Accept", "")
+    return vocab.is_activitypub_media_type(accept) or request.accept_mimetypes.best == "application/json"
+
+
 async def error_page(status: int, message: str, headers: dict[str, str] | None = None):
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return {"error": message}, status, headers or {}
     html = await render_template(
         "error.html", status=status, title=TITLES.get(status, "Error"), message=message

@@ -14,11 +14,12 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models import clock
-from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
+from models.actors import Actor, ActorKey, ActorKind, Follow, KeyAlgorithm
 from models.circles import Circle
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
-from models.posts import Post, PostKind
+from models.moderation import Report
+from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.text import clean_html
 
@@ -219,3 +220,38 @@ async def delete_post(uri: str, by: Actor) -> Post:
             await post.save(update_fields=["deleted_at"])
             await OutboxEvent.create(kind="post.deleted", subject_id=post.id)
     return post
+
+
+# --- reactions and reports -------------------------------------------------------------
+
+
+async def like(actor: Actor, post_uri: str, like_uri: str) -> bool:
+    """A like of one of our posts; False when the post is not here. Idempotent."""
+    post = await Post.get_or_none(uri=post_uri, deleted_at=None)
+    if post is None:
+        return False
+    await Like.get_or_create(actor=actor, post=post, defaults={"uri": like_uri})
+    return True
+
+
+async def undo_like(actor: Actor, like_uri: str | None, post_uri: str | None) -> bool:
+    likes = Like.filter(actor=actor)
+    likes = likes.filter(uri=like_uri) if like_uri else likes.filter(post__uri=post_uri or "")
+    return bool(await likes.delete())
+
+
+async def block(blocker: Actor, blocked: Actor) -> None:
+    """A remote actor blocks a local one: neither follows the other any more."""
+    await Follow.filter(follower=blocker, target=blocked).delete()
+    await Follow.filter(follower=blocked, target=blocker).delete()
+
+
+async def report(reporter: Actor, *, target: Actor | None, object_uris: list[str], comment: str, uri: str) -> Report:
+    """A Flag for moderators. Idempotent by the activity's id."""
+    existing = await Report.get_or_none(uri=uri)
+    if existing is not None:
+        return existing
+    return await Report.create(
+        reporter=reporter, target_actor=target, object_uris=[u[:2048] for u in object_uris[:20]],
+        comment=comment[:5000], uri=uri,
+    )

@@ -111,3 +111,11 @@ async def test_unknown_documents_are_404(client, world):
     for path in ("/users/nobody", "/c/nothing", "/posts/999", "/users/nobody/outbox", "/c/nothing/followers"):
         response = await client.get(path, headers={"Accept": AP})
         assert response.status_code == 404, path
+
+
+async def test_activitypub_clients_get_errors_as_json(client, world):
+    response = await client.get("/users/nobody", headers={"Accept": AP})
+    assert response.status_code == 404
+    assert json.loads(await response.get_data(as_text=True)) == {"error": "No local person named “nobody”."}
+    browser = await client.get("/users/nobody", headers={"Accept": "text/html"})
+    assert browser.content_type.startswith("text/html")

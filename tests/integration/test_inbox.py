@@ -185,3 +185,38 @@ async def test_an_unknown_actor_deleting_itself_is_acknowledged_without_a_fetch(
                                  headers={"Content-Type": "application/activity+json"})
     assert response.status_code == 202
     assert await InboxItem.all().count() == 0
+
+
+async def test_likes_blocks_and_reports(app, client, instance, peer):
+    from models.moderation import Report
+    from models.posts import Like
+
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    post = await factories.post(instance, alice, circle, "Hello")
+    like = {"id": f"{rita}/likes/1", "type": "Like", "actor": rita, "object": post.uri}
+    await post_signed(client, "/inbox", like, key, f"{rita}#main-key")
+    await post_signed(client, "/inbox", follow_of(rita, alice.actor.uri), key, f"{rita}#main-key")
+    await process(app)
+    assert await Like.filter(post=post).count() == 1
+    undo = {"id": f"{rita}/likes/1/undo", "type": "Undo", "actor": rita, "object": like}
+    block = {"id": f"{rita}/blocks/1", "type": "Block", "actor": rita, "object": alice.actor.uri}
+    flag = {"id": f"{rita}/flags/1", "type": "Flag", "actor": rita, "content": "spam", "object": [alice.actor.uri, post.uri]}
+    for activity in (undo, block, flag):
+        assert (await post_signed(client, "/inbox", activity, key, f"{rita}#main-key")).status_code == 202
+    await process(app)
+    assert await Like.filter(post=post).count() == 0
+    assert await Follow.filter(follower__uri=rita).count() == 0
+    report = await Report.get(uri=f"{rita}/flags/1")
+    assert report.target_actor_id == alice.actor.id and report.object_uris == [alice.actor.uri, post.uri]
+
+
+async def test_undoing_someone_elses_activity_is_refused(app, client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    undo = {"id": f"{rita}/undo/1", "type": "Undo", "actor": rita, "object": follow_of(alice.actor.uri, alice.actor.uri)}
+    await post_signed(client, "/inbox", undo, key, f"{rita}#main-key")
+    await process(app)
+    item = await InboxItem.get(activity_id=f"{rita}/undo/1")
+    assert item.state is InboxState.IGNORED and "Only an activity's own actor" in item.error

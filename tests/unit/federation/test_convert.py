@@ -1,0 +1,66 @@
+"""Turning hostile remote JSON into typed inputs."""
+
+import pytest
+
+from federation import convert
+from models.actors import ActorKind
+
+ACTOR = {
+    "id": "https://remote.example/users/rita", "type": "Person", "preferredUsername": "rita",
+    "name": "Rita", "summary": "<p>hi<script>x()</script></p>", "inbox": "https://remote.example/users/rita/inbox",
+    "endpoints": {"sharedInbox": "https://remote.example/inbox"}, "url": "https://remote.example/@rita",
+    "publicKey": {"id": "https://remote.example/users/rita#main-key", "owner": "https://remote.example/users/rita",
+                  "publicKeyPem": "PEM"},
+}
+
+
+def test_actor_document_becomes_input():
+    data = convert.as_to_actor_input(ACTOR, fetched_from="https://remote.example/users/rita")
+    assert data.kind is ActorKind.PERSON and data.username == "rita" and data.domain == "remote.example"
+    assert data.shared_inbox_url == "https://remote.example/inbox"
+    assert [k.key_id for k in data.keys] == ["https://remote.example/users/rita#main-key"]
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"id": "https://evil.example/users/rita"}, "another host"),
+    ({"type": "Tortoise"}, "unsupported actor type"),
+    ({"inbox": "javascript:alert(1)"}, "inbox"),
+    ({"inbox": None}, "inbox"),
+])
+def test_bad_actor_documents_are_refused(change, reason):
+    with pytest.raises(convert.InvalidDocument, match=reason):
+        convert.as_to_actor_input({**ACTOR, **change}, fetched_from="https://remote.example/users/rita")
+
+
+def test_keys_of_another_owner_or_host_are_dropped():
+    doc = {**ACTOR, "publicKey": {**ACTOR["publicKey"], "id": "https://evil.example/k", "owner": ACTOR["id"]}}
+    assert convert.as_to_actor_input(doc, fetched_from=ACTOR["id"]).keys == ()
+    doc = {**ACTOR, "publicKey": {**ACTOR["publicKey"], "owner": "https://remote.example/users/other"}}
+    assert convert.as_to_actor_input(doc, fetched_from=ACTOR["id"]).keys == ()
+
+
+NOTE = {"id": "https://remote.example/notes/1", "type": "Note", "attributedTo": ACTOR["id"], "content": "<p>hello</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": ["https://circles.test/c/readers"],
+        "inReplyTo": "https://circles.test/posts/5", "contentMap": {"fr": "<p>bonjour</p>"}}
+
+
+def test_note_becomes_post_input_addressed_to_a_local_circle():
+    data = convert.as_to_post_input(NOTE, local_circle_uris={"https://circles.test/c/readers"})
+    assert data.circle_uri == "https://circles.test/c/readers"
+    assert data.in_reply_to_uri == "https://circles.test/posts/5"
+    assert data.content_html == "<p>hello</p>" and data.language == "fr" and data.title == ""
+
+
+def test_a_page_keeps_its_title_and_unknown_types_become_link_posts():
+    page = convert.as_to_post_input({**NOTE, "type": "Page", "name": "Week 1"}, local_circle_uris=set())
+    assert page.title == "Week 1" and page.circle_uri is None
+    video = convert.as_to_post_input(
+        {"id": "https://remote.example/videos/1", "type": "Video", "attributedTo": ACTOR["id"],
+         "name": "A <b>talk</b>", "url": "https://remote.example/w/1"}, local_circle_uris=set())
+    assert video.content_html.startswith('<p><a href="https://remote.example/w/1">A &lt;b&gt;talk&lt;/b&gt;</a></p>')
+
+
+@pytest.mark.parametrize("change", [{"id": "ftp://x/1"}, {"attributedTo": None}, {"attributedTo": "file:///etc/passwd"}])
+def test_bad_objects_are_refused(change):
+    with pytest.raises(convert.InvalidDocument):
+        convert.as_to_post_input({**NOTE, **change}, local_circle_uris=set())
