@@ -98,7 +98,21 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
 
 
+async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A local actor changed (new keys, new profile): tell its followers' servers."""
+    from federation.routes import local_actor_document  # routes imports Quart; keep it out of import time
+
+    actor = await Actor.get_or_none(id=event.subject_id, local=True)
+    if actor is None:
+        return []
+    document = await local_actor_document(actor)
+    activity = {"id": f"{actor.uri}#updates/{event.id}", "type": "Update", "actor": actor.uri,
+                "to": [vocab.PUBLIC], "object": document}
+    return [(actor, activity, await follows.remote_followers(actor))]
+
+
 PLANNERS = {
+    "actor.updated": _actor_update,
     "follow.requested": _follow_request,
     "follow.undone": _follow_undone,
     "follow.accepted": lambda fed, e: _follow_answer(fed, e, "Accept"),

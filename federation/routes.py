@@ -181,6 +181,15 @@ async def post_document(post_id: int) -> dict:
     )
 
 
+async def local_actor_document(actor: Actor) -> dict:
+    """The current document of any local actor (for Update activities)."""
+    if actor.kind is ActorKind.GROUP:
+        return await group_document(actor.username)
+    if actor.kind is ActorKind.PERSON:
+        return await person_document(actor.username)
+    return convert.application_to_as(actor, await actor_service.keys_of(actor))
+
+
 # URL rule (as web/html declares it) -> the JSON-LD document for ActivityPub clients.
 NEGOTIATED = {
     "/users/<username>": person_document,

@@ -290,6 +290,29 @@ _state_command("approve", AccountState.ACTIVE, "approve a pending")
 
 
 @main.group()
+def keys() -> None:
+    """Signing keys of local people and circles."""
+
+
+@keys.command("rotate")
+@click.argument("handle")
+def keys_rotate(handle: str) -> None:
+    """Replace HANDLE's keys and tell the servers that follow it."""
+    from models.services import actors as actor_service
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        actor = await actor_service.local_by_username(handle, settings.domain)
+        if actor is None:
+            fail(f"no local person or circle named “{handle}”.")
+        created = await actor_service.rotate_keys(actor)
+        for key in created:
+            click.echo(f"New {key.algorithm.value} key: {key.key_id}")
+
+    run()
+
+
+@main.group()
 def invite() -> None:
     """Invite codes for sign-up."""
 

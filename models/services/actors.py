@@ -9,9 +9,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from models import clock
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
 from models.errors import Conflict, NotFound
+from models.federation import OutboxEvent
 from models.instance import Instance
+
+
+KEY_FRAGMENTS = {KeyAlgorithm.RSA: "main-key", KeyAlgorithm.ED25519: "ed25519-key"}
 
 
 def _pem_pair(private_key) -> tuple[str, str]:
@@ -71,11 +76,10 @@ async def create_local_actor(
         followers_url=f"{uri}/followers",
         following_url=f"{uri}/following",
     )
-    fragments = {KeyAlgorithm.RSA: "main-key", KeyAlgorithm.ED25519: "ed25519-key"}
     for algorithm, (private_pem, public_pem) in keys.items():
         await ActorKey.create(
             actor=actor,
-            key_id=f"{uri}#{fragments[algorithm]}",
+            key_id=f"{uri}#{KEY_FRAGMENTS[algorithm]}",
             algorithm=algorithm,
             public_pem=public_pem,
             private_pem=private_pem,
@@ -136,3 +140,24 @@ async def follower_count(actor: Actor) -> int:
 
 async def following_count(actor: Actor) -> int:
     return await Follow.filter(follower=actor, state=FollowState.ACCEPTED).count()
+
+
+
+async def rotate_keys(actor: Actor) -> list[ActorKey]:
+    """Replace a local actor's keys (after a leak, or routinely). Old keys are
+    revoked at once; an `actor.updated` event tells followers' servers."""
+    if not actor.local:
+        raise Conflict("Only a local actor's keys can be rotated here.")
+    keys = await generate_keys()
+    stamp = clock.new_id()
+    async with in_transaction():
+        await ActorKey.filter(actor=actor, revoked_at=None).update(revoked_at=clock.now())
+        created = [
+            await ActorKey.create(
+                actor=actor, key_id=f"{actor.uri}#{KEY_FRAGMENTS[algorithm]}-{stamp}", algorithm=algorithm,
+                public_pem=public_pem, private_pem=private_pem,
+            )
+            for algorithm, (private_pem, public_pem) in keys.items()
+        ]
+        await OutboxEvent.create(kind="actor.updated", subject_id=actor.id)
+    return created

@@ -220,3 +220,23 @@ async def test_undoing_someone_elses_activity_is_refused(app, client, instance, 
     await process(app)
     item = await InboxItem.get(activity_id=f"{rita}/undo/1")
     assert item.state is InboxState.IGNORED and "Only an activity's own actor" in item.error
+
+
+async def test_rotating_keys_publishes_new_ones_and_updates_followers(app, client, instance, peer):
+    from models.services import actors as actor_service
+
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    await post_signed(client, "/inbox", follow_of(rita, alice.actor.uri), key, f"{rita}#main-key")
+    await process(app)
+    before = json.loads(await (await client.get("/users/alice", headers={"Accept": "application/activity+json"})).get_data(as_text=True))
+    await actor_service.rotate_keys(alice.actor)
+    await process(app)
+    after = json.loads(await (await client.get("/users/alice", headers={"Accept": "application/activity+json"})).get_data(as_text=True))
+    assert after["publicKey"]["id"] != before["publicKey"]["id"]
+    assert after["publicKey"]["publicKeyPem"] != before["publicKey"]["publicKeyPem"]
+    update = (await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("-id").first()).payload
+    assert update["type"] == "Update" and update["object"]["publicKey"] == after["publicKey"]
+    # Deliveries are now signed with the new key.
+    signing = await actor_service.signing_key(alice.actor)
+    assert signing.key_id == after["publicKey"]["id"]
