@@ -138,6 +138,19 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
     return body
 
 
+def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+    """The Create activity of a post; its id is served (federation/routes.py)
+    so Announces that carry it can be dereferenced."""
+    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    body = {
+        "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
+        "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
+    }
+    if circle_actor is not None:
+        body["audience"] = circle_actor.uri
+    return body
+
+
 def ordered_collection(collection_id: str, total: int, *, first: str | None = None, items: list | None = None) -> dict:
     body: dict = {"id": collection_id, "type": "OrderedCollection", "totalItems": total}
     if items is not None:

@@ -35,13 +35,9 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-def _create(post: Post, author: Actor, group: Actor, parent_uri: str | None) -> dict:
-    note = convert.post_to_as(post, author=author, circle_actor=group, parent_uri=parent_uri)
-    return {
-        "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
-        "to": note["to"], "cc": note["cc"], "audience": group.uri, "published": note["published"],
-        "object": note,
-    }
+def _create(post: Post, group: Actor) -> dict:
+    parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
+    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri)
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -75,7 +71,7 @@ def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict,
         activity = {"id": f"{post.uri}#delete", "type": "Delete", "actor": post.author.uri,
                     "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
     else:
-        activity = _create(post, post.author, group, post.in_reply_to.uri if post.in_reply_to_id else None)
+        activity = _create(post, group)
     return [(post.author, activity, [group])]
 
 
@@ -92,7 +88,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         inner = {"id": f"{post.uri}#delete", "type": "Delete", "actor": post.author.uri,
                  "to": [vocab.PUBLIC], "object": post.uri}
     else:
-        inner = _create(post, post.author, group, post.in_reply_to.uri if post.in_reply_to_id else None)
+        inner = _create(post, group)
         if event.kind == "post.updated":
             inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]

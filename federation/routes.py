@@ -243,14 +243,20 @@ async def _paged(collection_id: str, total: int, load_page) -> Response:
 
 
 def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
-    note = convert.post_to_as(
-        post, author=author, circle_actor=circle_actor,
-        parent_uri=post.in_reply_to.uri if post.in_reply_to_id else None,
-    )
-    return {
-        "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
-        "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
-    }
+    parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
+    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+
+
+@bp.get("/posts/<int:post_id>/activity")
+async def post_activity(post_id: int):
+    """The Create activity of a local post: the ids a circle's Announces point
+    to are dereferenceable, as Mastodon and Lemmy expect."""
+    post = await post_service.get_post(post_id)
+    if not post.local:
+        raise NotFound("That post lives on another server.")
+    if post.in_reply_to_id:
+        await post.fetch_related("in_reply_to")
+    return activity_response(_create_of(post, post.author, post.circle.actor if post.circle else None))
 
 
 @bp.get("/users/<username>/outbox")

@@ -119,3 +119,10 @@ async def test_activitypub_clients_get_errors_as_json(client, world):
     assert json.loads(await response.get_data(as_text=True)) == {"error": "No local person named “nobody”."}
     browser = await client.get("/users/nobody", headers={"Accept": "text/html"})
     assert browser.content_type.startswith("text/html")
+
+
+async def test_the_create_activity_of_a_post_is_served(client, world):
+    *_, post = world
+    _, create = await get_json(client, f"/posts/{post.id}/activity")
+    assert create["type"] == "Create" and create["id"] == f"{post.uri}/activity"
+    assert create["object"]["id"] == post.uri and create["actor"] == "http://circles.test/users/alice"
