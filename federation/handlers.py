@@ -176,7 +176,28 @@ async def on_announce(fed: Federation, actor: Actor, activity: dict) -> bool:
     if inner_type == "Update":
         await remote.update_post(data, author)
         return True
+    await _fetch_missing_parents(fed, data, actor)
     return await remote.store_announced_post(data, author, actor) is not None
+
+
+MAX_THREAD_DEPTH = 5  # parents fetched for one announced reply, at most
+
+
+async def _fetch_missing_parents(fed: Federation, data, group: Actor) -> None:
+    """Fetch, from their origins, the posts an announced reply answers that we
+    do not have yet, up to MAX_THREAD_DEPTH, keeping only those that belong
+    to the same circle (addressed to it), so the thread shows whole."""
+    chain = []
+    parent_uri = data.in_reply_to_uri
+    while parent_uri and len(chain) < MAX_THREAD_DEPTH and await remote.post_by_uri(parent_uri) is None:
+        obj = await _origin_object(fed, parent_uri)
+        parent = convert.as_to_post_input(obj, local_circle_uris={group.uri})
+        if parent.circle_uri != group.uri:
+            break  # not part of this circle's conversation
+        chain.append(parent)
+        parent_uri = parent.in_reply_to_uri
+    for parent in reversed(chain):  # oldest first, so each finds its own parent
+        await remote.store_announced_post(parent, await keys.resolve_actor(fed, parent.author_uri), group)
 
 
 async def _announced_delete(fed: Federation, group: Actor, inner: dict) -> bool:

@@ -65,6 +65,9 @@ async def test_a_member_elsewhere_joins_posts_replies_deletes_and_leaves(two_ins
                             join_mode="open", language="en", timezone="UTC"),
             "/c/rust",
         )
+        # A thread that exists before anyone from A joins.
+        response = await post_form(bea, "/c/rust/posts/new", "/c/rust/posts/new", title="Old thread", body="From before.")
+        old_thread_path = redirected_to(response, re.compile(r"/posts/\d+"))
         await sign_up(ann, "ann")
 
         # Ann, on A, follows the circle on B by its handle: B accepts, she is a member there.
@@ -80,6 +83,13 @@ async def test_a_member_elsewhere_joins_posts_replies_deletes_and_leaves(two_ins
         response = await post_form(bea, "/c/rust/posts/new", "/c/rust/posts/new", title="Ownership week", body="Read chapter 4.")
         bea_post_path = redirected_to(response, re.compile(r"/posts/\d+"))
         await eventually(lambda: page_has(ann, remote_circle, "Ownership week"), "the announce reaching A", servers)
+
+        # A reply on B to the old thread reaches A, which fetches the missing parent from B.
+        response = await post_form(bea, old_thread_path, f"{old_thread_path}/reply", body="Still relevant!")
+        assert response.status_code in (302, 303), response.text
+        await eventually(lambda: page_has(ann, remote_circle, "Old thread"), "the missing parent fetched by A", servers)
+        old_copy = re.search(r'href="(/posts/\d+)">Old thread', (await ann.get(remote_circle)).text)
+        assert old_copy and "Still relevant!" in (await ann.get(old_copy.group(1))).text
 
         # Ann posts into the circle from A; B stores it and shows it.
         response = await post_form(ann, f"{remote_circle}/posts/new", f"{remote_circle}/posts/new",
