@@ -3,6 +3,7 @@ worker, process what was stored (idempotently, resumable after a crash)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 
@@ -112,16 +113,24 @@ async def verify_sender(fed: Federation, activity: dict, body: bytes) -> str:
     return verified.key_id
 
 
+def _signature_fingerprint() -> str:
+    """A hash of the request's signature: the same bytes twice is a replay."""
+    value = request.headers.get("Signature", "") + request.headers.get("Signature-Input", "")
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
 async def receive() -> Response:
     fed = federation()
     body = await request.get_data(cache=False)
+    fingerprint = _signature_fingerprint()
     try:
         activity = parse_activity(request.headers.get("Content-Type", ""), body)
         if _is_self_delete(activity) and await remote.remote_actor(activity["actor"]) is None:
             return _accepted("Nothing to delete here.")
-        if await InboxItem.exists(activity_id=activity["id"]):
-            return _accepted("Already received.")
         key_id = await verify_sender(fed, activity, body)
+        await _refuse_replay(activity["id"], fingerprint)
+    except _AlreadyReceived:
+        return _accepted("Already received.")
     except Refused as refused:
         log.info("inbox refused: %s", refused.reason, extra={"remote_host": request.headers.get("Host")})
         return Response(json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json")
@@ -129,11 +138,28 @@ async def receive() -> Response:
         await InboxItem.create(
             activity_id=activity["id"], actor_uri=convert.id_of(activity["actor"]),
             activity_type=activity["type"][:64], payload=activity, signature_key_id=key_id,
+            signature_fingerprint=fingerprint,
         )
     except IntegrityError:
         return _accepted("Already received.")
     wake_worker()
     return _accepted("Accepted.")
+
+
+async def _refuse_replay(activity_id: str, fingerprint: str) -> None:
+    """A sender retrying signs anew (a new Date): that is answered 202 again and
+    changes nothing. The very same signature again is someone replaying it."""
+    stored = await InboxItem.get_or_none(activity_id=activity_id)
+    if stored is None:
+        return
+    if stored.signature_fingerprint == fingerprint:
+        raise Refused(409, "This exact signed request was received before (a replay).")
+    raise _AlreadyReceived()
+
+
+class _AlreadyReceived(Refused):
+    def __init__(self) -> None:
+        super().__init__(202, "Already received.")
 
 
 def _accepted(message: str) -> Response:

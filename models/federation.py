@@ -32,6 +32,7 @@ class InboxItem(Entity):
     activity_type = fields.CharField(max_length=64)
     payload = fields.JSONField()
     signature_key_id = url_field(null=True)
+    signature_fingerprint = fields.CharField(max_length=64, null=True)  # sha-256 of the signature, to spot replays
     state = fields.CharEnumField(InboxState, max_length=16, default=InboxState.QUEUED)
     attempts = fields.IntField(default=0)
     error = fields.TextField(default="")

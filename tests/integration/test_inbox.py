@@ -83,12 +83,21 @@ async def test_a_signed_follow_is_stored_processed_and_answered(app, client, ins
     assert delivery.payload["type"] == "Accept" and delivery.payload["object"]["id"] == f"{rita}/follows/1"
 
 
-async def test_the_same_activity_twice_is_stored_once(client, instance, peer):
+async def test_a_resent_activity_is_stored_once_and_a_replay_is_refused(client, instance, peer):
     key, rita = peer
     alice = await factories.account(instance, "alice")
-    for _ in range(2):
-        response = await post_signed(client, "/inbox", follow_of(rita, alice.actor.uri), key, f"{rita}#main-key")
-        assert response.status_code == 202
+    activity = follow_of(rita, alice.actor.uri)
+    body = json.dumps(activity).encode()
+    url = "http://circles.test/inbox"
+    headers = {"Content-Type": "application/activity+json"}
+    headers |= signatures.sign_cavage("POST", url, headers, body, f"{rita}#main-key", key)
+    assert (await client.post("/inbox", data=body, headers=headers)).status_code == 202
+    # The very same signed request again: a replay.
+    replay = await client.post("/inbox", data=body, headers=headers)
+    assert replay.status_code == 409 and "replay" in await replay.get_data(as_text=True)
+    # The sender retrying signs anew: acknowledged, nothing changes.
+    resent = await post_signed(client, "/inbox", activity, key, f"{rita}#main-key", now=clock.now() + dt.timedelta(seconds=2))
+    assert resent.status_code == 202 and "Already received" in await resent.get_data(as_text=True)
     assert await InboxItem.all().count() == 1
 
 
