@@ -11,7 +11,7 @@ from quart import Blueprint, Response, current_app, request
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from federation import convert, handlers, keys, signatures, vocab
+from federation import convert, handlers, keys, signatures
 from federation.fetch import FetchError
 from federation.runtime import Federation
 from models import clock

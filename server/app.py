@@ -15,9 +15,9 @@ import web
 import web.errors
 import web.html
 from federation.routes import software_version
+from federation.runtime import Federation
 from models import db
 from models.instance import Instance
-from federation.runtime import Federation
 from models.services.actors import ensure_instance_actor
 from server import worker
 from server.config import Settings

@@ -15,7 +15,6 @@ from models.errors import Conflict, NotFound
 from models.federation import OutboxEvent
 from models.instance import Instance
 
-
 KEY_FRAGMENTS = {KeyAlgorithm.RSA: "main-key", KeyAlgorithm.ED25519: "ed25519-key"}
 
 

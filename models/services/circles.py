@@ -9,7 +9,14 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.accounts import Account
 from models.actors import Actor, ActorKind
-from models.circles import MEMBERSHIP_TRANSITIONS, Circle, JoinMode, Membership, MembershipState, Role
+from models.circles import (
+    MEMBERSHIP_TRANSITIONS,
+    Circle,
+    JoinMode,
+    Membership,
+    MembershipState,
+    Role,
+)
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.instance import Instance
 from models.services import actors, follows, validation

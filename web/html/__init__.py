@@ -6,7 +6,6 @@ from markupsafe import Markup
 from quart import Quart, request, url_for
 
 from models.text import render_markdown
-
 from web import security
 from web.html import admin, auth, circles, health, home, posts, users
 from web.site import site
