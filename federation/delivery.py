@@ -27,12 +27,15 @@ MAX_RETRY = dt.timedelta(hours=12)
 PAUSE_AFTER_FAILURES = 5
 PER_HOST_CONCURRENCY = 2
 SIGNATURE_REJECTED = {400, 401}
-RETRYABLE_STATUSES = {408, 425, 429}
+# 401 is retried: a host that cannot fetch our key right now may well later.
+RETRYABLE_STATUSES = {401, 408, 425, 429}
 
 
 def backoff(attempts: int) -> dt.timedelta:
     """Delay before the next try: doubling from 30 s up to 12 h, with ±50% jitter."""
-    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    # Clamp the exponent: 2**11 already passes the cap, and a host's failure
+    # count (which drives its pause) grows without bound, so 30 s * 2**n overflows.
+    base = min(FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 16)), MAX_RETRY)
     return base * random.uniform(0.5, 1.5)
 
 
@@ -49,7 +52,20 @@ async def claim_due(limit: int) -> list[Delivery]:
         )
         if rows:
             await Delivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + LEASE)
+            for row in rows:
+                row.next_attempt_at = now + LEASE
     return rows
+
+
+async def _renew_lease(row: Delivery) -> bool:
+    """Just before sending: extend this worker's lease on the row, unless it ran
+    out while the row waited its turn (a slow host) and another worker claimed it."""
+    leased_until = clock.now() + LEASE
+    renewed = await Delivery.filter(
+        id=row.id, state=DeliveryState.PENDING, next_attempt_at=row.next_attempt_at
+    ).update(next_attempt_at=leased_until)
+    row.next_attempt_at = leased_until
+    return renewed == 1
 
 
 async def deliver_due(fed: Federation, *, limit: int = 50) -> int:
@@ -70,7 +86,8 @@ async def _deliver_host(fed: Federation, host: str, batch: list[Delivery]) -> No
 
     async def one(row: Delivery) -> None:
         async with limit:
-            await deliver_one(fed, row, remote_host)
+            if await _renew_lease(row):
+                await deliver_one(fed, row, remote_host)
 
     await asyncio.gather(*(one(row) for row in batch))
 
@@ -93,6 +110,9 @@ async def deliver_one(fed: Federation, row: Delivery, host: RemoteHost) -> None:
         status, error = result.status, f"HTTP {result.status}: {result.text[:200]}"
     except FetchError as failure:
         scheme, status, error = None, None, str(failure)
+    except Exception as crash:  # worker loop: record it on the row and retry later
+        log.exception("delivery %s failed", row.activity_id, extra={"activity_id": row.activity_id})
+        scheme, status, error = None, None, f"{type(crash).__name__}: {crash}"
     await _record(row, host, status, error, scheme)
 
 

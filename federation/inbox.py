@@ -3,12 +3,14 @@ worker, process what was stored (idempotently, resumable after a crash)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 
 from quart import Blueprint, Response, current_app, request
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from federation import convert, handlers, keys, signatures
@@ -197,12 +199,20 @@ async def group_inbox(handle: str):
 # --- processing (in the worker) -----------------------------------------------------
 
 
+CLAIM = dt.timedelta(minutes=5)
+
+
 async def _claim(limit: int) -> list[InboxItem]:
+    """Queued items no other worker holds, claimed for this one."""
+    now = clock.now()
     async with in_transaction():
         rows = await (
-            InboxItem.filter(state=InboxState.QUEUED).order_by("id").limit(limit).select_for_update(skip_locked=True)
+            InboxItem.filter(Q(claimed_until=None) | Q(claimed_until__lt=now), state=InboxState.QUEUED)
+            .order_by("id").limit(limit).select_for_update(skip_locked=True)
         )
-        return rows
+        if rows:
+            await InboxItem.filter(id__in=[r.id for r in rows]).update(claimed_until=now + CLAIM)
+    return rows
 
 
 async def process_pending(fed: Federation, *, limit: int = 20) -> int:
@@ -228,4 +238,5 @@ async def process_item(fed: Federation, item: InboxItem) -> None:
     if state is not item.state:
         assert state in INBOX_TRANSITIONS[item.state]
     item.state, item.error, item.processed_at = state, error, clock.now()
-    await item.save(update_fields=["state", "error", "processed_at", "attempts"])
+    item.claimed_until = None
+    await item.save(update_fields=["state", "error", "processed_at", "attempts", "claimed_until"])

@@ -3,6 +3,7 @@ keys of remote actors to verify theirs."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from urllib.parse import urldefrag
 
@@ -17,9 +18,15 @@ from models.services import remote
 log = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=256)
+def _private_key(private_pem: str):
+    # Parsing and checking an RSA key costs tens of milliseconds of CPU: once per key.
+    return signatures.load_private_key(private_pem)
+
+
 def request_signer(private_pem: str, key_id: str, *, scheme: str = "cavage"):
     """A `sign(request)` callable for federation/fetch.py that signs with this key."""
-    private_key = signatures.load_private_key(private_pem)
+    private_key = _private_key(private_pem)
 
     async def sign(request: httpx.Request) -> None:
         body = request.content if request.method != "GET" else b""

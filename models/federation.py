@@ -37,6 +37,9 @@ class InboxItem(Entity):
     attempts = fields.IntField(default=0)
     error = fields.TextField(default="")
     processed_at = fields.DatetimeField(null=True)
+    # A worker's claim: other workers skip the row until then (a crashed
+    # worker's rows are picked up again when it passes).
+    claimed_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "inbox_items"

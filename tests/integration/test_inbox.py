@@ -249,3 +249,17 @@ async def test_rotating_keys_publishes_new_ones_and_updates_followers(app, clien
     # Deliveries are now signed with the new key.
     signing = await actor_service.signing_key(alice.actor)
     assert signing.key_id == after["publicKey"]["id"]
+
+
+async def test_claimed_items_are_not_claimed_again_until_the_claim_passes(database):
+    for n in range(3):
+        await InboxItem.create(activity_id=f"{REMOTE}/a/{n}", actor_uri=f"{REMOTE}/u", activity_type="Like", payload={})
+    first = await inbox._claim(2)
+    second = await inbox._claim(5)
+    assert len(first) == 2 and len(second) == 1
+    assert not {i.id for i in first} & {i.id for i in second}
+    clock.freeze(clock.now() + inbox.CLAIM + dt.timedelta(seconds=1))
+    try:
+        assert len(await inbox._claim(5)) == 3  # a crashed worker's items come back
+    finally:
+        clock.freeze(None)
