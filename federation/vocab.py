@@ -5,6 +5,9 @@ from __future__ import annotations
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+# Defines `assertionMethod`, where the Ed25519 Multikey is published (FEP-521a);
+# the same context Fedify uses, so JSON-LD readers keep the key.
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # Both spellings of "public" that real servers send.
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
@@ -26,7 +29,7 @@ EXTENSIONS = {
     "value": "schema:value",
 }
 
-DOCUMENT_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, MULTIKEY_CONTEXT, EXTENSIONS]
+DOCUMENT_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, DID_CONTEXT, MULTIKEY_CONTEXT, EXTENSIONS]
 
 
 def is_activitypub_media_type(accept: str) -> bool:

@@ -1,0 +1,2 @@
+"""Interop tests: Circles against independent ActivityPub and HTTP Signature
+implementations, over real HTTP on loopback."""
