@@ -273,10 +273,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
     uri = _url(obj.get("id"), "the object id")
     if obj.get("type") not in POST_TYPES:
         return _link_post(obj, uri, local_circle_uris)
-    author = id_of(obj.get("attributedTo"))
-    if isinstance(obj.get("attributedTo"), list):
-        author = next((id_of(a) for a in obj["attributedTo"] if id_of(a)), None)
-    author = _url(author, "attributedTo")
+    author = _author_of(obj)
     content = _text(obj.get("content"), 100_000)
     content_map = obj.get("contentMap")
     language = ""
@@ -284,12 +281,14 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         language, mapped = next(iter(content_map.items()))
         content = content or _text(mapped, 100_000)
         language = language if isinstance(language, str) and len(language) <= 16 else ""
+    if not content and isinstance(obj.get("name"), str) and obj.get("type") == "Note":
+        content = f"<p>{html.escape(obj['name'][:500])}</p>"  # e.g. lotide's titled image posts
     circles = sorted(_addressees(obj) & local_circle_uris)
     published = _datetime(obj.get("published"))
     return RemotePostInput(
         uri=uri,
         author_uri=author,
-        content_html=content,
+        content_html=content + _attachment_links(obj),
         title=_text(obj.get("name"), 200) if obj.get("type") != "Note" else "",
         url=_url(obj.get("url"), "url", required=False) if isinstance(obj.get("url"), str) else None,
         in_reply_to_uri=id_of(obj.get("inReplyTo")),
@@ -299,12 +298,40 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
     )
 
 
+def _author_of(obj: dict) -> str:
+    """The author's id. PeerTube lists a Person and a channel Group: the first
+    Person wins, else the first entry."""
+    value = obj.get("attributedTo")
+    if isinstance(value, list):
+        people = [id_of(a) for a in value if isinstance(a, dict) and a.get("type") == "Person"]
+        value = next((a for a in people + [id_of(a) for a in value] if a), None)
+    return _url(id_of(value), "attributedTo")
+
+
+def _attachment_links(obj: dict) -> str:
+    """Attachments (images, documents) as links: we keep no remote media."""
+    links = []
+    for item in as_list(obj.get("attachment"))[:10]:
+        if isinstance(item, dict) and item.get("type") != "PropertyValue":
+            try:
+                href = _url(item.get("url") or item.get("href"), "attachment")
+            except InvalidDocument:
+                continue
+            label = html.escape(_text(item.get("name"), 200) or href)
+            links.append(f'<p><a href="{html.escape(href)}">{label}</a></p>')
+    return "".join(links)
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def _link_post(obj: dict, uri: str, local_circle_uris: set[str]) -> RemotePostInput:
     """An object of a type we do not model (Video, Audio, Image, …): kept as a
     post that links to it, so the conversation around it still works."""
     if not isinstance(obj.get("type"), str):
         raise InvalidDocument("the object has no type")
-    author = _url(id_of(obj.get("attributedTo")), "attributedTo")
+    author = _author_of(obj)
     target = _url(obj.get("url"), "url", required=False) if not isinstance(obj.get("url"), list) else None
     title = _text(obj.get("name"), 200)
     label = html.escape(title or target or uri)

@@ -74,13 +74,9 @@ def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
 
 
 async def _local_circle_uris(obj: dict) -> set[str]:
-    candidates = {convert.id_of(v) for f in ("to", "cc", "audience") for v in _as_list(obj.get(f))} - {None}
+    candidates = {convert.id_of(v) for f in ("to", "cc", "audience") for v in convert.as_list(obj.get(f))} - {None}
     local = [await actor_service.local_by_uri(uri) for uri in candidates]
     return {a.uri for a in local if a is not None and a.kind.value == "Group"}
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
@@ -222,7 +218,7 @@ async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 async def on_flag(fed: Federation, actor: Actor, activity: dict) -> bool:
     """A report (Mastodon, Lemmy): objects may be actors and posts, ours or not."""
-    objects = [convert.id_of(o) for o in _as_list(activity.get("object"))]
+    objects = [convert.id_of(o) for o in convert.as_list(activity.get("object"))]
     objects = [o for o in objects if o]
     target = None
     for uri in objects:

@@ -235,9 +235,11 @@ async def like(actor: Actor, post_uri: str, like_uri: str) -> bool:
 
 
 async def undo_like(actor: Actor, like_uri: str | None, post_uri: str | None) -> bool:
-    likes = Like.filter(actor=actor)
-    likes = likes.filter(uri=like_uri) if like_uri else likes.filter(post__uri=post_uri or "")
-    return bool(await likes.delete())
+    """Undo by the Like's id, or, when that matches nothing (Lemmy sends a fresh
+    id in its Undo), by the liked post."""
+    if like_uri and await Like.filter(actor=actor, uri=like_uri).delete():
+        return True
+    return bool(post_uri) and bool(await Like.filter(actor=actor, post__uri=post_uri).delete())
 
 
 async def block(blocker: Actor, blocked: Actor) -> None:

@@ -263,3 +263,20 @@ async def test_claimed_items_are_not_claimed_again_until_the_claim_passes(databa
         assert len(await inbox._claim(5)) == 3  # a crashed worker's items come back
     finally:
         clock.freeze(None)
+
+
+async def test_an_undo_with_a_fresh_inner_like_id_still_removes_the_like(app, client, instance, peer):
+    # Lemmy's Undo carries a Like with a new id: match it by the liked post.
+    from models.posts import Like
+
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    post = await factories.post(instance, alice, await factories.circle(instance, alice), "Hello")
+    await post_signed(client, "/inbox", {"id": f"{rita}/likes/1", "type": "Like", "actor": rita, "object": post.uri}, key, f"{rita}#main-key")
+    await process(app)
+    assert await Like.filter(post=post).count() == 1
+    undo = {"id": f"{rita}/undo/9", "type": "Undo", "actor": rita,
+            "object": {"id": f"{rita}/likes/other", "type": "Like", "actor": rita, "object": post.uri}}
+    await post_signed(client, "/inbox", undo, key, f"{rita}#main-key")
+    await process(app)
+    assert await Like.filter(post=post).count() == 0

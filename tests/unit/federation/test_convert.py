@@ -64,3 +64,20 @@ def test_a_page_keeps_its_title_and_unknown_types_become_link_posts():
 def test_bad_objects_are_refused(change):
     with pytest.raises(convert.InvalidDocument):
         convert.as_to_post_input({**NOTE, **change}, local_circle_uris=set())
+
+
+def test_peertube_lists_person_and_channel_as_authors():
+    video = {"id": "https://tube.example/videos/1", "type": "Video", "name": "Talk", "url": "https://tube.example/w/1",
+             "attributedTo": [{"type": "Group", "id": "https://tube.example/c/chan"},
+                              {"type": "Person", "id": "https://tube.example/a/bob"}]}
+    assert convert.as_to_post_input(video, local_circle_uris=set()).author_uri == "https://tube.example/a/bob"
+
+
+def test_titled_notes_without_content_and_attachments_are_kept_visible():
+    note = {**{k: v for k, v in NOTE.items() if k != "contentMap"}, "content": "", "name": "My <b>photo</b>",
+            "attachment": [{"type": "Document", "url": "https://remote.example/img.png", "name": "a cat"},
+                           {"type": "Document", "url": "javascript:alert(1)"}]}
+    data = convert.as_to_post_input(note, local_circle_uris=set())
+    assert data.content_html.startswith("<p>My &lt;b&gt;photo&lt;/b&gt;</p>")
+    assert '<a href="https://remote.example/img.png">a cat</a>' in data.content_html
+    assert "javascript" not in data.content_html
