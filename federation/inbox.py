@@ -130,38 +130,28 @@ async def receive() -> Response:
         if _is_self_delete(activity) and await remote.remote_actor(activity["actor"]) is None:
             return _accepted("Nothing to delete here.")
         key_id = await verify_sender(fed, activity, body)
-        await _refuse_replay(activity["id"], fingerprint)
-    except _AlreadyReceived:
-        return _accepted("Already received.")
+        try:
+            await InboxItem.create(
+                activity_id=activity["id"], actor_uri=convert.id_of(activity["actor"]),
+                activity_type=activity["type"][:64], payload=activity, signature_key_id=key_id,
+                signature_fingerprint=fingerprint,
+            )
+        except IntegrityError:
+            await _refuse_replay(activity["id"], fingerprint)
+            return _accepted("Already received.")
     except Refused as refused:
         log.info("inbox refused: %s", refused.reason, extra={"remote_host": request.headers.get("Host")})
         return Response(json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json")
-    try:
-        await InboxItem.create(
-            activity_id=activity["id"], actor_uri=convert.id_of(activity["actor"]),
-            activity_type=activity["type"][:64], payload=activity, signature_key_id=key_id,
-            signature_fingerprint=fingerprint,
-        )
-    except IntegrityError:
-        return _accepted("Already received.")
     wake_worker()
     return _accepted("Accepted.")
 
 
 async def _refuse_replay(activity_id: str, fingerprint: str) -> None:
-    """A sender retrying signs anew (a new Date): that is answered 202 again and
+    """A sender retrying signs anew (a new Date): that is acknowledged again and
     changes nothing. The very same signature again is someone replaying it."""
     stored = await InboxItem.get_or_none(activity_id=activity_id)
-    if stored is None:
-        return
-    if stored.signature_fingerprint == fingerprint:
+    if stored is not None and stored.signature_fingerprint == fingerprint:
         raise Refused(409, "This exact signed request was received before (a replay).")
-    raise _AlreadyReceived()
-
-
-class _AlreadyReceived(Refused):
-    def __init__(self) -> None:
-        super().__init__(202, "Already received.")
 
 
 def _accepted(message: str) -> Response:

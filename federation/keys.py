@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from urllib.parse import urldefrag
 
 import httpx
@@ -61,13 +62,37 @@ async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> 
     return await remote.upsert_actor(data)
 
 
+# keyId -> (public key, owner, until): saves a database query per inbox POST.
+# Per process and short-lived; a failed signature refreshes the key anyway.
+_key_cache: dict[str, tuple[object, Actor, float]] = {}
+KEY_CACHE_SECONDS = 300
+KEY_CACHE_SIZE = 2048
+
+
+def _cached(key_id: str):
+    entry = _key_cache.get(key_id)
+    if entry is None or entry[2] < time.monotonic():
+        return None
+    return entry[0], entry[1]
+
+
+def _remember(key_id: str, public_key, owner: Actor):
+    if len(_key_cache) >= KEY_CACHE_SIZE:
+        _key_cache.clear()
+    _key_cache[key_id] = (public_key, owner, time.monotonic() + KEY_CACHE_SECONDS)
+    return public_key, owner
+
+
 async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
     """(public key, owner actor) for a keyId, fetching the owner when unknown
     or when `refresh` (a signature failed: the key may have rotated)."""
     if not refresh:
+        hit = _cached(key_id)
+        if hit is not None:
+            return hit
         stored = await remote.key_by_id(key_id)
         if stored is not None:
-            return signatures.load_public_key(stored.public_pem), stored.actor
+            return _remember(key_id, signatures.load_public_key(stored.public_pem), stored.actor)
     document_url = urldefrag(key_id).url
     result = await fetch_signed(fed, document_url)
     doc = result.json
@@ -77,5 +102,6 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
     owner = await resolve_actor(fed, owner_uri, refresh=True)
     stored = await remote.key_by_id(key_id)
     if stored is None or stored.actor_id != owner.id:
+        _key_cache.pop(key_id, None)
         raise signatures.KeyNotFound(f"{owner_uri[:200]} does not publish the key {key_id[:200]}")
-    return signatures.load_public_key(stored.public_pem), owner
+    return _remember(key_id, signatures.load_public_key(stored.public_pem), owner)

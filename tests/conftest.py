@@ -123,6 +123,14 @@ async def make_database(migrated_database, tmp_path):
         await _drop_postgres_database(POSTGRES_URL, url)
 
 
+@pytest.fixture(autouse=True)
+def forget_cached_keys():
+    """Each test has a fresh database; keys cached in this process must go too."""
+    from federation import keys
+
+    keys._key_cache.clear()
+
+
 @pytest.fixture
 async def database(database_url):
     """The ORM connected to this test's database."""
