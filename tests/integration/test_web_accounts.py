@@ -9,28 +9,10 @@ import pytest
 
 from models.accounts import Account, AccountState, Invite, LoginFailure
 from tests import factories
-from tests.conftest import csrf_from
 from tests.factories import PASSWORD
+from tests.integration.webforms import submit, text
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture(autouse=True)
-def no_server_errors(caplog):
-    """Every test here also fails if any of its requests ended in a 500."""
-    yield
-    assert not [r for r in caplog.records if r.name == "web.errors"], "a request ended in a 500"
-
-
-async def text(response) -> str:
-    return await response.get_data(as_text=True)
-
-
-async def submit(client, path: str, *, address: str | None = None, **fields):
-    """POST a form the way a browser does: with the CSRF token of this session."""
-    token = csrf_from(await text(await client.get("/login")))
-    extra = {"scope_base": {"client": (address, 40000)}} if address else {}
-    return await client.post(path, form={"csrf_token": token, **fields}, **extra)
 
 
 async def signup(client, username: str, **fields):

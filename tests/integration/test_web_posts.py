@@ -9,34 +9,9 @@ import pytest
 from models.circles import Circle
 from models.posts import Post
 from tests import factories
-from tests.conftest import csrf_from
-from tests.factories import PASSWORD
+from tests.integration.webforms import logged_in, submit, text
 
 XSS_BODY = "Look: <script>alert(1)</script> and [x](javascript:alert(1)) and <img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(autouse=True)
-def no_server_errors(caplog):
-    """Every test here also fails if any of its requests ended in a 500."""
-    yield
-    assert not [r for r in caplog.records if r.name == "web.errors"], "a request ended in a 500"
-
-
-async def text(response) -> str:
-    return await response.get_data(as_text=True)
-
-
-async def submit(client, path: str, **fields):
-    """POST a form the way a browser does: with the CSRF token of this session."""
-    token = csrf_from(await text(await client.get("/login")))
-    return await client.post(path, form={"csrf_token": token, **fields})
-
-
-async def logged_in(app, account):
-    client = app.test_client()
-    response = await submit(client, "/login", login=account.actor.username, password=PASSWORD)
-    assert response.status_code == 302
-    return client
 
 
 def assert_no_live_markup(html: str) -> None:
