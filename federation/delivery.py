@@ -13,7 +13,7 @@ import random
 from tortoise.transactions import in_transaction
 
 from federation import keys
-from federation.fetch import FetchError, post_json
+from federation.fetch import BlockedAddress, FetchError, UnsafeURL, post_json
 from federation.runtime import Federation
 from models import clock
 from models.federation import Delivery, DeliveryState, RemoteHost
@@ -108,6 +108,11 @@ async def deliver_one(fed: Federation, row: Delivery, host: RemoteHost) -> None:
             scheme = "cavage"
             result = await _post(fed, row, body, scheme)
         status, error = result.status, f"HTTP {result.status}: {result.text[:200]}"
+    except (BlockedAddress, UnsafeURL) as refused:
+        # The inbox is on a private address or is no http(s) URL: never deliverable.
+        row.state, row.last_error = DeliveryState.FAILED, str(refused)
+        await row.save(update_fields=["state", "attempts", "last_error"])
+        return
     except FetchError as failure:
         scheme, status, error = None, None, str(failure)
     except Exception as crash:  # worker loop: record it on the row and retry later

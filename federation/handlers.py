@@ -8,7 +8,7 @@ import logging
 
 from federation import convert, keys
 from federation.runtime import Federation
-from models.actors import Actor
+from models.actors import Actor, ActorKind
 from models.errors import NotFound, PermissionDenied
 from models.services import actors as actor_service
 from models.services import follows, remote
@@ -228,7 +228,36 @@ async def on_flag(fed: Federation, actor: Actor, activity: dict) -> bool:
     return True
 
 
+async def _collection_change(fed: Federation, actor: Actor, activity: dict, *, add: bool) -> bool:
+    """Add/Remove by a circle (Lemmy, FEP-1b12): pinning posts in its
+    `featured` collection, or changing its moderators."""
+    if actor.kind is not ActorKind.GROUP:
+        return False
+    target = convert.id_of(activity.get("target"))
+    object_id = convert.id_of(activity.get("object"))
+    if not target or not object_id:
+        raise convert.InvalidDocument("Add/Remove needs an object and a target")
+    if not target.startswith(actor.uri):
+        raise PermissionDenied("A circle can only change its own collections.")
+    if target.endswith("/featured"):  # Lemmy writes …/c/name//featured
+        return await remote.set_featured(actor, object_id, featured=add)
+    if target.endswith("/moderators"):
+        member = await actor_service.local_by_uri(object_id) or await remote.remote_actor(object_id)
+        return member is not None and await remote.set_remote_moderator(actor, member, moderator=add)
+    return False
+
+
+async def on_add(fed: Federation, actor: Actor, activity: dict) -> bool:
+    return await _collection_change(fed, actor, activity, add=True)
+
+
+async def on_remove(fed: Federation, actor: Actor, activity: dict) -> bool:
+    return await _collection_change(fed, actor, activity, add=False)
+
+
 HANDLERS = {
+    "Add": on_add,
+    "Remove": on_remove,
     "Like": on_like,
     "EmojiReact": on_like,
     "Block": on_block,

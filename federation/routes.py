@@ -313,8 +313,16 @@ async def following(kind_path: str, name: str):
 
 @bp.get("/<any(users, c):kind_path>/<name>/featured")
 async def featured(kind_path: str, name: str):
+    """Pinned posts (a circle's; people pin nothing yet)."""
     actor = await _local_actor_at(kind_path, name)
-    return activity_response(convert.ordered_collection(f"{actor.uri}/featured", 0, items=[]))
+    items = []
+    if kind_path == "c":
+        circle = await circle_service.get_circle_by_actor(actor)
+        items = [
+            convert.post_to_as(p, author=p.author, circle_actor=actor, parent_uri=p.in_reply_to.uri if p.in_reply_to_id else None)
+            for p in await post_service.featured_in(circle)
+        ]
+    return activity_response(convert.ordered_collection(f"{actor.uri}/featured", len(items), items=items))
 
 
 @bp.get("/c/<handle>/moderators")

@@ -44,6 +44,7 @@ class Post(Entity):
     published_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    featured_at = fields.DatetimeField(null=True)  # pinned in its circle, when
 
     class Meta:
         table = "posts"

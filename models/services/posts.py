@@ -170,3 +170,13 @@ async def direct_replies(post: Post, *, before_id: int | None = None, limit: int
 
 async def count_direct_replies(post: Post) -> int:
     return await Post.filter(in_reply_to=post, deleted_at=None).count()
+
+
+async def featured_in(circle: Circle, *, limit: int = 20) -> list[Post]:
+    """Pinned posts of a circle, most recently pinned first."""
+    return (
+        await Post.filter(circle=circle, deleted_at=None, featured_at__isnull=False)
+        .select_related("author", "in_reply_to")
+        .order_by("-featured_at")
+        .limit(limit)
+    )

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor, ActorKey, ActorKind, Follow, KeyAlgorithm
-from models.circles import Circle
+from models.circles import Circle, Membership, Role
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.moderation import Report
@@ -257,3 +257,24 @@ async def report(reporter: Actor, *, target: Actor | None, object_uris: list[str
         reporter=reporter, target_actor=target, object_uris=[u[:2048] for u in object_uris[:20]],
         comment=comment[:5000], uri=uri,
     )
+
+
+async def set_featured(group: Actor, post_uri: str, *, featured: bool) -> bool:
+    """A remote circle pins or unpins one of its posts (Add/Remove to `featured`)."""
+    post = await Post.get_or_none(uri=post_uri, circle__actor=group)
+    if post is None:
+        return False
+    post.featured_at = clock.now() if featured else None
+    await post.save(update_fields=["featured_at"])
+    return True
+
+
+async def set_remote_moderator(group: Actor, member: Actor, *, moderator: bool) -> bool:
+    """A remote circle adds or removes a moderator; we keep it for our own
+    members of that circle (whom we show their role)."""
+    membership = await Membership.get_or_none(circle__actor=group, actor=member)
+    if membership is None or group.local:
+        return False
+    membership.role = Role.MODERATOR if moderator else Role.MEMBER
+    await membership.save(update_fields=["role"])
+    return True

@@ -663,3 +663,17 @@ async def test_several_worker_processes_deliver_each_row_exactly_once(database, 
     assert busy >= 2, f"one worker did all the work, nothing was contended: {per_worker}"
     print(f"deliveries per worker: {per_worker}")
 
+
+
+async def test_an_inbox_on_a_private_address_fails_at_once_and_gets_no_request(instance, signer, stub):
+    # A hostile actor document may name an inbox on our own network.
+    inbox = await stub()
+    strict = Federation.start(instance, allow_private_addresses=False, version="test")
+    try:
+        (row,) = await queue(signer, inbox.url())
+        await delivery.deliver_due(strict)
+    finally:
+        await strict.close()
+    row = await reload(row)
+    assert row.state is DeliveryState.FAILED and "127.0.0.1" in row.last_error
+    assert inbox.received == []

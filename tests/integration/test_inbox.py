@@ -280,3 +280,34 @@ async def test_an_undo_with_a_fresh_inner_like_id_still_removes_the_like(app, cl
     await post_signed(client, "/inbox", undo, key, f"{rita}#main-key")
     await process(app)
     assert await Like.filter(post=post).count() == 0
+
+
+async def test_a_followed_circle_pins_posts_and_names_moderators(app, client, instance, database):
+    """Add/Remove from a remote Group: featured posts and our members' roles."""
+    from models.circles import Membership, Role
+    from models.services import follows
+
+    key, pem = remote_key()
+    group_uri = f"{REMOTE}/c/lounge"
+    group = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=group_uri, kind=ActorKind.GROUP, username="lounge", domain="remote.example", inbox_url=f"{group_uri}/inbox",
+        keys=(remote.RemoteKey(f"{group_uri}#main-key", KeyAlgorithm.RSA, pem),),
+    ))
+    alice = await factories.account(instance, "alice")
+    await follows.follow_remote(alice.actor, group, instance_base_url=instance.base_url)
+    await follows.answer_from_remote(alice.actor, group, accepted=True)
+    note = {"id": f"{REMOTE}/notes/7", "type": "Note", "attributedTo": group_uri, "content": "Rules", "audience": group_uri}
+    announce = {"id": f"{group_uri}/announce/7", "type": "Announce", "actor": group_uri, "object": note}
+    add_featured = {"id": f"{group_uri}/add/1", "type": "Add", "actor": group_uri, "object": note["id"], "target": f"{group_uri}//featured"}
+    add_mod = {"id": f"{group_uri}/add/2", "type": "Add", "actor": group_uri, "object": alice.actor.uri, "target": f"{group_uri}/moderators"}
+    foreign = {"id": f"{group_uri}/add/3", "type": "Add", "actor": group_uri, "object": note["id"], "target": "https://elsewhere.example/c/x/featured"}
+    for activity in (announce, add_featured, add_mod, foreign):
+        assert (await post_signed(client, "/inbox", activity, key, f"{group_uri}#main-key")).status_code == 202
+        await process(app)
+    assert (await Post.get(uri=note["id"])).featured_at is not None
+    assert (await Membership.get(actor=alice.actor, circle__actor=group)).role is Role.MODERATOR
+    assert (await InboxItem.get(activity_id=foreign["id"])).state is InboxState.IGNORED
+    remove_mod = {**add_mod, "id": f"{group_uri}/remove/2", "type": "Remove"}
+    await post_signed(client, "/inbox", remove_mod, key, f"{group_uri}#main-key")
+    await process(app)
+    assert (await Membership.get(actor=alice.actor, circle__actor=group)).role is Role.MEMBER
