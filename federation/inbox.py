@@ -140,7 +140,7 @@ async def receive() -> Response:
             await _refuse_replay(activity["id"], fingerprint)
             return _accepted("Already received.")
     except Refused as refused:
-        log.info("inbox refused: %s", refused.reason, extra={"remote_host": request.headers.get("Host")})
+        log.info("inbox refused: %s", refused.reason, extra={"remote_addr": request.remote_addr})
         return Response(json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json")
     wake_worker()
     return _accepted("Accepted.")
