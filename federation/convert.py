@@ -200,7 +200,23 @@ def id_of(value) -> str | None:
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower() + (f":{urlsplit(url).port}" if urlsplit(url).port else "")
+    """host[:port] of a URL, or "" when it has none or is malformed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a non-numeric port, an unclosed IPv6 bracket
+        return ""
+    return (parts.hostname or "").lower() + (f":{port}" if port else "")
+
+
+def type_of(obj) -> str | None:
+    """An object's type as one string (some servers send a list of types)."""
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get("type")
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    return value if isinstance(value, str) else None
 
 
 def _text(value, limit: int) -> str:
@@ -213,10 +229,14 @@ def _keys_in(doc: dict, owner: str) -> tuple[RemoteKey, ...]:
     for entry in public_keys if isinstance(public_keys, list) else [public_keys]:
         if isinstance(entry, dict) and isinstance(entry.get("publicKeyPem"), str) and isinstance(entry.get("id"), str):
             if entry.get("owner", owner) == owner and host_of(entry["id"]) == host_of(owner):
+                try:
+                    load_public_key(entry["publicKeyPem"][:10_000])
+                except ValueError:
+                    continue  # not a key we can use: as if absent
                 keys.append(RemoteKey(entry["id"], KeyAlgorithm.RSA, entry["publicKeyPem"][:10_000]))
     methods = doc.get("assertionMethod")
     for entry in methods if isinstance(methods, list) else [methods]:
-        if isinstance(entry, dict) and entry.get("type") == "Multikey" and isinstance(entry.get("id"), str):
+        if type_of(entry) == "Multikey" and isinstance(entry.get("id"), str):
             if entry.get("controller", owner) != owner or host_of(entry["id"]) != host_of(owner):
                 continue
             try:
@@ -233,7 +253,7 @@ def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
     uri = _url(doc.get("id"), "the actor id")
     if host_of(uri) != host_of(fetched_from):
         raise InvalidDocument("the actor's id is on another host than the document")
-    kind = ACTOR_TYPES.get(doc.get("type")) if isinstance(doc.get("type"), str) else None
+    kind = ACTOR_TYPES.get(type_of(doc) or "")
     if kind is None:
         raise InvalidDocument(f"unsupported actor type {str(doc.get('type'))[:40]!r}")
     username = _text(doc.get("preferredUsername"), 255) or urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1][:255]
@@ -271,9 +291,10 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
     """A remote Note/Page/Article/Question/Event, checked. `local_circle_uris`
     are the ids of our circles it might be addressed to."""
     uri = _url(obj.get("id"), "the object id")
-    if obj.get("type") not in POST_TYPES:
+    if type_of(obj) not in POST_TYPES:
         return _link_post(obj, uri, local_circle_uris)
     author = _author_of(obj)
+    _require_same_host(author, uri)
     content = _text(obj.get("content"), 100_000)
     content_map = obj.get("contentMap")
     language = ""
@@ -281,7 +302,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         language, mapped = next(iter(content_map.items()))
         content = content or _text(mapped, 100_000)
         language = language if isinstance(language, str) and len(language) <= 16 else ""
-    if not content and isinstance(obj.get("name"), str) and obj.get("type") == "Note":
+    if not content and isinstance(obj.get("name"), str) and type_of(obj) == "Note":
         content = f"<p>{html.escape(obj['name'][:500])}</p>"  # e.g. lotide's titled image posts
     circles = sorted(_addressees(obj) & local_circle_uris)
     published = _datetime(obj.get("published"))
@@ -289,13 +310,20 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         uri=uri,
         author_uri=author,
         content_html=content + _attachment_links(obj),
-        title=_text(obj.get("name"), 200) if obj.get("type") != "Note" else "",
+        title=_text(obj.get("name"), 200) if type_of(obj) != "Note" else "",
         url=_url(obj.get("url"), "url", required=False) if isinstance(obj.get("url"), str) else None,
         in_reply_to_uri=id_of(obj.get("inReplyTo")),
         circle_uri=circles[0] if circles else None,
         language=language,
         published_at=published,
     )
+
+
+def _require_same_host(author: str, object_id: str) -> None:
+    # Whoever serves an object vouches only for its own users: an object on
+    # one server attributed to someone on another is a forgery.
+    if host_of(author) != host_of(object_id):
+        raise InvalidDocument("the object's author is on another host than the object")
 
 
 def _author_of(obj: dict) -> str:
@@ -329,9 +357,10 @@ def as_list(value) -> list:
 def _link_post(obj: dict, uri: str, local_circle_uris: set[str]) -> RemotePostInput:
     """An object of a type we do not model (Video, Audio, Image, …): kept as a
     post that links to it, so the conversation around it still works."""
-    if not isinstance(obj.get("type"), str):
+    if type_of(obj) is None:
         raise InvalidDocument("the object has no type")
     author = _author_of(obj)
+    _require_same_host(author, uri)
     target = _url(obj.get("url"), "url", required=False) if not isinstance(obj.get("url"), list) else None
     title = _text(obj.get("name"), 200)
     label = html.escape(title or target or uri)

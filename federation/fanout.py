@@ -23,9 +23,12 @@ def inbox_of(actor: Actor) -> str | None:
 
 
 async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> list[tuple[Actor, dict, list[Actor]]]:
-    follow = await follows.get_follow(event.subject_id)
+    follow = await follows.find_follow(event.subject_id)
+    if follow is None:
+        return []  # undone (or blocked) before we answered: nothing to say
     activity = {
-        "id": f"{follow.target.uri}#{answer.lower()}s/{follow.id}",
+        # The event in the id: a repeated Follow gets an answer of its own.
+        "id": f"{follow.target.uri}#{answer.lower()}s/{follow.id}-{event.id}",
         "type": answer,
         "actor": follow.target.uri,
         "object": {
@@ -49,7 +52,9 @@ def _announce(group: Actor, inner: dict, suffix: str) -> dict:
 
 
 async def _follow_request(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    follow = await follows.get_follow(event.subject_id)
+    follow = await follows.find_follow(event.subject_id)
+    if follow is None:
+        return []  # withdrawn before it was sent
     activity = {"id": follow.uri, "type": "Follow", "actor": follow.follower.uri, "object": follow.target.uri}
     return [(follow.follower, activity, [follow.target])]
 
@@ -125,7 +130,11 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
     events = await OutboxEvent.filter(processed_at=None).order_by("id").limit(limit)
     for event in events:
         planner = PLANNERS.get(event.kind)
-        plans = await planner(fed, event) if planner else []
+        try:
+            plans = await planner(fed, event) if planner else []
+        except Exception:  # worker loop: one bad event must not hold up the queue behind it
+            log.exception("cannot fan out event %s (%s); skipping it", event.id, event.kind)
+            plans = []
         async with in_transaction():
             claimed = await OutboxEvent.filter(id=event.id, processed_at=None).update(processed_at=clock.now())
             if not claimed:  # another worker took it

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from federation import convert, keys
+from federation.fetch import FetchError
 from federation.runtime import Federation
 from models.actors import Actor, ActorKind
 from models.errors import NotFound, PermissionDenied
@@ -30,8 +31,19 @@ async def dispatch(fed: Federation, activity: dict) -> bool:
     if activity.get("type") == "Delete" and convert.id_of(activity.get("object")) == actor_uri and stored:
         actor = stored  # a deleted actor's document is gone: do not fetch it
     else:
-        actor = await keys.resolve_actor(fed, actor_uri)
+        actor = await _sender(fed, actor_uri, stored)
     return await handler(fed, actor, activity)
+
+
+async def _sender(fed: Federation, actor_uri: str, stored: Actor | None) -> Actor:
+    """The activity's actor, refreshed when stale; the stored copy when the
+    refresh fails (its server may be down: the signature already checked out)."""
+    try:
+        return await keys.resolve_actor(fed, actor_uri)
+    except (FetchError, convert.InvalidDocument):
+        if stored is None:
+            raise
+        return stored
 
 
 async def _local_target(uri: str | None) -> Actor:
@@ -49,7 +61,7 @@ async def on_follow(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
     inner = activity.get("object")
-    inner_type = inner.get("type") if isinstance(inner, dict) else None
+    inner_type = convert.type_of(inner)
     if isinstance(inner, dict) and convert.id_of(inner.get("actor")) not in (None, actor.uri):
         raise PermissionDenied("Only an activity's own actor can undo it.")
     if inner_type == "Follow":
@@ -73,10 +85,12 @@ def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
     return obj
 
 
+MAX_ADDRESSEES = 50  # a post addressed to more is not a circle conversation
+
+
 async def _local_circle_uris(obj: dict) -> set[str]:
     candidates = {convert.id_of(v) for f in ("to", "cc", "audience") for v in convert.as_list(obj.get(f))} - {None}
-    local = [await actor_service.local_by_uri(uri) for uri in candidates]
-    return {a.uri for a in local if a is not None and a.kind.value == "Group"}
+    return await actor_service.local_group_uris(sorted(candidates)[:MAX_ADDRESSEES])
 
 
 async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
@@ -90,7 +104,7 @@ async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 async def on_update(fed: Federation, actor: Actor, activity: dict) -> bool:
     obj = _embedded_object(fed, actor, activity)
-    if obj.get("type") in convert.ACTOR_TYPES:
+    if convert.type_of(obj) in convert.ACTOR_TYPES:
         if convert.id_of(obj) != actor.uri:
             raise PermissionDenied("An actor can only update itself.")
         await keys.resolve_actor(fed, actor.uri, refresh=True)
@@ -153,10 +167,10 @@ async def on_announce(fed: Federation, actor: Actor, activity: dict) -> bool:
     """A remote circle re-shares a post (FEP-1b12: an Announce of the author's
     Create), or someone boosts one. Content from another host is fetched
     from its origin."""
-    if actor.kind.value != "Group":
+    if actor.kind is not ActorKind.GROUP:
         return False  # boosts by people: not kept yet
     inner = activity.get("object")
-    inner_type = inner.get("type") if isinstance(inner, dict) else None
+    inner_type = convert.type_of(inner)
     if inner_type in ("Create", "Update") and isinstance(inner.get("object"), (dict, str)):
         obj = inner["object"]
     elif inner_type == "Delete":
@@ -218,11 +232,9 @@ async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 async def on_flag(fed: Federation, actor: Actor, activity: dict) -> bool:
     """A report (Mastodon, Lemmy): objects may be actors and posts, ours or not."""
-    objects = [convert.id_of(o) for o in convert.as_list(activity.get("object"))]
+    objects = [convert.id_of(o) for o in convert.as_list(activity.get("object"))[:MAX_ADDRESSEES]]
     objects = [o for o in objects if o]
-    target = None
-    for uri in objects:
-        target = target or await actor_service.local_by_uri(uri)
+    target = await actor_service.first_local_actor(objects)
     content = activity.get("content") or activity.get("summary") or ""
     await remote.report(actor, target=target, object_uris=objects, comment=str(content), uri=activity["id"])
     return True

@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from federation import convert, handlers, keys, signatures
-from federation.fetch import FetchError
+from federation.fetch import BadContentType, BlockedAddress, FetchError, InvalidJSON, ResponseTooLarge, UnsafeURL
 from federation.runtime import Federation
 from models import clock
 from models.actors import ActorKind
@@ -74,7 +74,10 @@ def parse_activity(content_type: str, body: bytes) -> dict:
     activity_id = activity.get("id")
     if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")) or len(activity_id) > 2048:
         raise Refused(400, "An activity needs an http(s) id.")
-    if convert.host_of(activity_id) != convert.host_of(convert.id_of(activity["actor"])):
+    actor_host = convert.host_of(convert.id_of(activity["actor"]))
+    if not actor_host:
+        raise Refused(400, "The activity's actor is not a valid URL.")
+    if convert.host_of(activity_id) != actor_host:
         raise Refused(400, "The activity's id is on another host than its actor.")
     return activity
 
@@ -93,7 +96,8 @@ async def verify_sender(fed: Federation, activity: dict, body: bytes) -> str:
     async def lookup(key_id: str, *, refresh: bool = False):
         try:
             public_key, owner = await keys.key_for(fed, key_id, refresh=refresh)
-        except (FetchError, convert.InvalidDocument, DomainError) as error:
+        except (FetchError, convert.InvalidDocument, DomainError, ValueError, TypeError) as error:
+            # ValueError/TypeError: a key document we cannot read (a bad PEM, odd JSON).
             raise signatures.KeyNotFound(f"cannot get the key {key_id[:200]}: {error}") from None
         owners[key_id] = owner.uri
         return public_key
@@ -213,20 +217,37 @@ async def process_pending(fed: Federation, *, limit: int = 20) -> int:
     return len(items)
 
 
+def _is_transient(error: Exception) -> bool:
+    """A timeout, a refused connection or a 5xx/429 from another server."""
+    if not isinstance(error, FetchError) or isinstance(error, (UnsafeURL, BlockedAddress, BadContentType, InvalidJSON, ResponseTooLarge)):
+        return False
+    status = getattr(error, "status", None)
+    return status is None or status >= 500 or status == 429
+
+
+def _retry(item: InboxItem):
+    """(state, claimed_until) for another try later, with growing pauses."""
+    item.attempts += 1
+    if item.attempts >= MAX_ATTEMPTS:
+        return InboxState.FAILED, None
+    return InboxState.QUEUED, clock.now() + dt.timedelta(seconds=30 * 4 ** (item.attempts - 1))
+
+
 async def process_item(fed: Federation, item: InboxItem) -> None:
+    retry_at = None
     try:
         outcome = await handlers.dispatch(fed, item.payload)
         state, error = (InboxState.DONE, "") if outcome else (InboxState.IGNORED, "")
     except (DomainError, convert.InvalidDocument, FetchError) as refused:
-        # The activity broke a rule or cannot be completed: final, not retried.
         state, error = InboxState.IGNORED, str(refused)[:2000]
+        if _is_transient(refused):  # the other server is down for now: try again later
+            state, retry_at = _retry(item)
     except Exception as crash:  # worker loop: record and retry a few times
         log.exception("processing %s failed", item.activity_id, extra={"activity_id": item.activity_id})
-        item.attempts += 1
-        state = InboxState.FAILED if item.attempts >= MAX_ATTEMPTS else InboxState.QUEUED
         error = f"{type(crash).__name__}: {crash}"[:2000]
-    if state is not item.state:
-        assert state in INBOX_TRANSITIONS[item.state]
+        state, retry_at = _retry(item)
+    if state is not item.state and state not in INBOX_TRANSITIONS[item.state]:
+        raise RuntimeError(f"inbox item {item.id}: {item.state.value} -> {state.value} is not allowed")
     item.state, item.error, item.processed_at = state, error, clock.now()
-    item.claimed_until = None
+    item.claimed_until = retry_at
     await item.save(update_fields=["state", "error", "processed_at", "attempts", "claimed_until"])

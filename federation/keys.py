@@ -96,7 +96,7 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
     document_url = urldefrag(key_id).url
     result = await fetch_signed(fed, document_url)
     doc = result.json
-    owner_uri = doc.get("owner") if doc.get("type") not in convert.ACTOR_TYPES else doc.get("id")
+    owner_uri = doc.get("owner") if convert.type_of(doc) not in convert.ACTOR_TYPES else doc.get("id")
     if not isinstance(owner_uri, str):
         raise signatures.KeyNotFound(f"{key_id[:200]} names no owner")
     owner = await resolve_actor(fed, owner_uri, refresh=True)

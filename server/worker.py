@@ -14,23 +14,26 @@ log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
 
 
+STAGES = (inbox.process_pending, fanout.fan_out_pending, delivery.deliver_due)
+
+
 async def run_once(fed: Federation) -> int:
-    """One pass over every queue; returns how many rows it handled."""
-    handled = await inbox.process_pending(fed)
-    handled += await fanout.fan_out_pending(fed)
-    handled += await delivery.deliver_due(fed)
+    """One pass over every queue; returns how many rows it handled. A failing
+    stage is logged and does not keep the others from running."""
+    handled = 0
+    for stage in STAGES:
+        try:
+            handled += await stage(fed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # worker loop: each row records its own errors
+            log.exception("worker stage %s failed", stage.__qualname__)
     return handled
 
 
 async def run_forever(fed: Federation, wake: asyncio.Event) -> None:
     while True:
-        try:
-            busy = await run_once(fed)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the loop must survive one bad pass; each row records its own errors
-            log.exception("worker pass failed")
-            busy = 0
+        busy = await run_once(fed)
         if busy:
             continue
         wake.clear()

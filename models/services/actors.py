@@ -133,6 +133,18 @@ async def local_by_uri(uri: str) -> Actor | None:
     return await Actor.get_or_none(uri=uri, local=True)
 
 
+async def local_group_uris(uris: list[str]) -> set[str]:
+    """Which of these ids are our circles (one query)."""
+    rows = await Actor.filter(uri__in=uris, local=True, kind=ActorKind.GROUP).values_list("uri", flat=True)
+    return set(rows)
+
+
+async def first_local_actor(uris: list[str]) -> Actor | None:
+    """The first of these ids that is one of our actors (one query)."""
+    found = {a.uri: a for a in await Actor.filter(uri__in=uris, local=True)}
+    return next((found[uri] for uri in uris if uri in found), None)
+
+
 async def follower_count(actor: Actor) -> int:
     return await Follow.filter(target=actor, state=FollowState.ACCEPTED).count()
 

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput
 from models.federation import OutboxEvent
 
 
@@ -99,11 +99,8 @@ async def remote_followers(target: Actor) -> list[Actor]:
     return [row.follower for row in rows]
 
 
-async def get_follow(follow_id: int) -> Follow:
-    follow = await Follow.get_or_none(id=follow_id).select_related("follower", "target")
-    if follow is None:
-        raise NotFound("That follow no longer exists.")
-    return follow
+async def find_follow(follow_id: int) -> Follow | None:
+    return await Follow.get_or_none(id=follow_id).select_related("follower", "target")
 
 
 # --- local actors following remote ones ----------------------------------------------

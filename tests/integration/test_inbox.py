@@ -311,3 +311,24 @@ async def test_a_followed_circle_pins_posts_and_names_moderators(app, client, in
     await post_signed(client, "/inbox", remove_mod, key, f"{group_uri}#main-key")
     await process(app)
     assert (await Membership.get(actor=alice.actor, circle__actor=group)).role is Role.MEMBER
+
+
+async def test_odd_shapes_get_4xx_not_500(client, database):
+    for activity in ({"id": "https://x.example:abc/1", "type": "Follow", "actor": "https://x.example:abc/u"},
+                     {"id": "https://x.example/1", "type": "Follow", "actor": "https://[::1/u"}):
+        response = await client.post("/inbox", data=json.dumps(activity), headers={"Content-Type": "application/activity+json"})
+        assert response.status_code == 400, activity
+
+
+async def test_a_follow_undone_before_it_was_answered_does_not_block_the_queue(app, client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    follow = follow_of(rita, alice.actor.uri)
+    await post_signed(client, "/inbox", follow, key, f"{rita}#main-key")
+    await post_signed(client, "/inbox", {"id": f"{rita}/undo/1", "type": "Undo", "actor": rita, "object": follow}, key, f"{rita}#main-key")
+    fed = app.extensions["circles.federation"]
+    await inbox.process_pending(fed)  # both processed before any fan-out
+    await factories.post(instance, alice, await factories.circle(instance, alice), "later")
+    await fanout.fan_out_pending(fed)
+    from models.federation import OutboxEvent
+    assert await OutboxEvent.filter(processed_at=None).count() == 0

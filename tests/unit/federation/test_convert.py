@@ -1,16 +1,19 @@
 """Turning hostile remote JSON into typed inputs."""
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from federation import convert
+from federation import convert, signatures
 from models.actors import ActorKind
+
+PEM = signatures.public_key_to_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
 
 ACTOR = {
     "id": "https://remote.example/users/rita", "type": "Person", "preferredUsername": "rita",
     "name": "Rita", "summary": "<p>hi<script>x()</script></p>", "inbox": "https://remote.example/users/rita/inbox",
     "endpoints": {"sharedInbox": "https://remote.example/inbox"}, "url": "https://remote.example/@rita",
     "publicKey": {"id": "https://remote.example/users/rita#main-key", "owner": "https://remote.example/users/rita",
-                  "publicKeyPem": "PEM"},
+                  "publicKeyPem": PEM},
 }
 
 
@@ -30,6 +33,22 @@ def test_actor_document_becomes_input():
 def test_bad_actor_documents_are_refused(change, reason):
     with pytest.raises(convert.InvalidDocument, match=reason):
         convert.as_to_actor_input({**ACTOR, **change}, fetched_from="https://remote.example/users/rita")
+
+
+def test_unreadable_keys_are_dropped():
+    doc = {**ACTOR, "publicKey": {**ACTOR["publicKey"], "publicKeyPem": "garbage"}}
+    assert convert.as_to_actor_input(doc, fetched_from=ACTOR["id"]).keys == ()
+
+
+def test_objects_attributed_to_someone_on_another_host_are_forgeries():
+    with pytest.raises(convert.InvalidDocument, match="another host"):
+        convert.as_to_post_input({**NOTE, "attributedTo": "https://victim.example/users/vic"}, local_circle_uris=set())
+
+
+def test_hosts_and_types_of_odd_shapes():
+    assert convert.host_of("https://x.example:abc/1") == "" and convert.host_of("https://[::1/u") == ""
+    assert convert.host_of("http://127.0.0.2:8000/c/x") == "127.0.0.2:8000"
+    assert convert.type_of({"type": ["Note", "Other"]}) == "Note" and convert.type_of({"type": 5}) is None
 
 
 def test_keys_of_another_owner_or_host_are_dropped():
