@@ -20,6 +20,7 @@ from models.circles import (
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.instance import Instance
 from models.services import actors, follows, validation
+from models.services.memberships import end_membership
 
 NAME_MAX = 100
 PURPOSE_MAX = 2000
@@ -110,10 +111,12 @@ async def memberships_of(actor: Actor) -> list[Membership]:
 async def _change_state(member: Membership, state: MembershipState) -> None:
     if state not in MEMBERSHIP_TRANSITIONS[member.state]:
         raise Conflict(f"A membership cannot go from {member.state.value} to {state.value}.")
+    # Conditional on the state we read: of two simultaneous changes, one wins.
+    changed = await Membership.filter(id=member.id, state=member.state).update(state=state, updated_at=clock.now())
+    if not changed:
+        raise Conflict("This membership changed meanwhile; reload the page.")
     was_active = member.state is MembershipState.ACTIVE
     member.state = state
-    member.updated_at = clock.now()
-    await member.save(update_fields=["state", "updated_at"])
     delta = (state is MembershipState.ACTIVE) - was_active
     if delta:
         await Circle.filter(id=member.circle_id).update(member_count=F("member_count") + delta)
@@ -159,9 +162,7 @@ async def leave(circle: Circle, actor: Actor) -> None:
                 "You are this circle's only facilitator: ask another member to facilitate before you leave."
             )
     async with in_transaction():
-        if member.state is MembershipState.ACTIVE:
-            await Circle.filter(id=circle.id).update(member_count=F("member_count") - 1)
-        await member.delete()
+        await end_membership(member)
 
 
 async def require_steward(circle: Circle, actor: Actor) -> Membership:

@@ -13,6 +13,7 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
+from models.services.memberships import end_membership
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,7 @@ async def undo_follow(follower: Actor, target: Actor) -> bool:
             circle = await Circle.get(actor=target)
             member = await Membership.get_or_none(circle=circle, actor=follower)
             if member is not None and member.state is not MembershipState.BANNED:
-                if member.state is MembershipState.ACTIVE:
-                    await Circle.filter(id=circle.id).update(member_count=F("member_count") - 1)
-                await member.delete()
+                await end_membership(member)
     return True
 
 
@@ -153,9 +152,7 @@ async def _set_remote_membership(circle: Circle, member: Actor, *, active: bool)
         await Membership.create(circle=circle, actor=member, state=MembershipState.ACTIVE, updated_at=clock.now())
         await Circle.filter(id=circle.id).update(member_count=F("member_count") + 1)
     elif not active and existing is not None:
-        if existing.state is MembershipState.ACTIVE:
-            await Circle.filter(id=circle.id).update(member_count=F("member_count") - 1)
-        await existing.delete()
+        await end_membership(existing)
 
 
 async def unfollow_remote(follower: Actor, target: Actor) -> bool:

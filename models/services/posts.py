@@ -93,9 +93,31 @@ async def delete_post(actor: Actor, post: Post) -> None:
     if post.author_id != actor.id:
         await circle_service.require_steward(await post.circle, actor)
     async with in_transaction():
-        post.deleted_at = clock.now()
-        await post.save(update_fields=["deleted_at"])
+        await mark_deleted(post, federate=True)
+
+
+async def mark_deleted(post: Post, *, federate: bool) -> bool:
+    """Hide a post and take it out of its counts, once even if asked twice at
+    the same moment. With `federate`, queue the Delete. Call in a transaction."""
+    now = clock.now()
+    if not await Post.filter(id=post.id, deleted_at=None).update(deleted_at=now):
+        return False
+    post.deleted_at = now
+    if post.root_id:
+        await Post.filter(id=post.root_id).update(reply_count=F("reply_count") - 1)
+    elif post.circle_id:
+        await Circle.filter(id=post.circle_id).update(post_count=F("post_count") - 1)
+    if federate:
         await OutboxEvent.create(kind="post.deleted", subject_id=post.id)
+    return True
+
+
+async def get_thread_root(root_id: int) -> Post:
+    """A thread's first post, even when deleted (its replies stay readable)."""
+    root = await Post.filter(id=root_id).select_related("author", "circle__actor").first()
+    if root is None:
+        raise NotFound("That thread does not exist.")
+    return root
 
 
 async def get_post(post_id: int) -> Post:

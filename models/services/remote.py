@@ -10,17 +10,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import clock
-from models.actors import Actor, ActorKey, ActorKind, Follow, KeyAlgorithm
+from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
 from models.circles import Circle, Membership, Role
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
+from models.services import posts as post_service
+from models.services.memberships import end_membership
 from models.text import clean_html
 
 ACTOR_REFRESH_AFTER = dt.timedelta(days=1)
@@ -108,9 +110,22 @@ async def key_by_id(key_id: str) -> ActorKey | None:
 
 
 async def delete_actor(uri: str) -> bool:
-    """Forget a remote actor that deleted itself, with everything of theirs."""
-    deleted = await Actor.filter(uri=uri, local=False).delete()
-    return bool(deleted)
+    """A remote actor deleted itself: hide their posts (replies by others stay),
+    end their memberships, follows, likes and keys. The row stays as a
+    tombstone, so threads keep their shape."""
+    actor = await Actor.get_or_none(uri=uri, local=False)
+    if actor is None:
+        return False
+    async with in_transaction():
+        for post in await Post.filter(author=actor, deleted_at=None):
+            await post_service.mark_deleted(post, federate=False)
+        for member in await Membership.filter(actor=actor):
+            await end_membership(member)
+        await Follow.filter(Q(follower=actor) | Q(target=actor)).delete()
+        await Like.filter(actor=actor).delete()
+        await ActorKey.filter(actor=actor, revoked_at=None).update(revoked_at=clock.now())
+        await Actor.filter(id=actor.id).update(inbox_url=None, shared_inbox_url=None, updated_at=clock.now())
+    return True
 
 
 # --- remote posts ------------------------------------------------------------------
@@ -140,6 +155,8 @@ async def store_announced_post(data: RemotePostInput, author: Actor, group: Acto
     circle = await Circle.get_or_none(actor=group).select_related("actor")
     if circle is None or group.local:
         return None
+    if not await Follow.filter(target=group, state=FollowState.ACCEPTED, follower__local=True).exists():
+        return None  # nobody here follows this circle (any more): nothing to take from it
     existing = await post_by_uri(data.uri)
     if existing is not None:
         return existing
@@ -214,11 +231,8 @@ async def delete_post(uri: str, by: Actor) -> Post:
         if post.circle is None:
             raise PermissionDenied("Only the author can delete a post.")
         await circle_service.require_steward(post.circle, by)
-    if post.deleted_at is None:
-        async with in_transaction():
-            post.deleted_at = clock.now()
-            await post.save(update_fields=["deleted_at"])
-            await OutboxEvent.create(kind="post.deleted", subject_id=post.id)
+    async with in_transaction():
+        await post_service.mark_deleted(post, federate=True)
     return post
 
 

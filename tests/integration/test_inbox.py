@@ -332,3 +332,27 @@ async def test_a_follow_undone_before_it_was_answered_does_not_block_the_queue(a
     await fanout.fan_out_pending(fed)
     from models.federation import OutboxEvent
     assert await OutboxEvent.filter(processed_at=None).count() == 0
+
+
+async def test_a_member_elsewhere_deleting_their_account_keeps_our_replies(app, client, instance, peer):
+    from models.circles import Circle
+
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    note = {"id": f"{rita}/notes/1", "type": "Note", "attributedTo": rita, "content": "Hi", "audience": circle.actor.uri}
+    await post_signed(client, "/inbox", {"id": f"{rita}/c/1", "type": "Create", "actor": rita, "object": note}, key, f"{rita}#main-key")
+    await process(app)
+    rita_post = await Post.get(uri=note["id"])
+    from models.services import posts as post_service
+
+    reply = await post_service.reply(instance, alice.actor, rita_post, body="Welcome!")
+    assert (await Circle.get(id=circle.id)).member_count == 2
+    await post_signed(client, "/inbox", {"id": f"{rita}#delete", "type": "Delete", "actor": rita, "object": rita}, key, f"{rita}#main-key")
+    await process(app)
+    assert (await Post.get(id=rita_post.id)).deleted_at is not None
+    assert (await Post.get(id=reply.id)).deleted_at is None
+    assert (await Circle.get(id=circle.id)).member_count == 1
+    page = await client.get(f"/posts/{reply.id}")
+    assert page.status_code == 200 and "Welcome!" in await page.get_data(as_text=True)

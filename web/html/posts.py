@@ -17,7 +17,7 @@ bp = Blueprint("posts", __name__)
 
 async def _thread_context(post_id: int) -> dict:
     post = await post_service.get_post(post_id)
-    root = await post_service.get_post(post.root_id) if post.root_id else post
+    root = await post_service.get_thread_root(post.root_id) if post.root_id else post
     account = security.current_account()
     membership = await circle_service.membership(root.circle, account.actor) if account else None
     return {

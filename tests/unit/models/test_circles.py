@@ -115,3 +115,17 @@ async def test_directory_search(database, instance):
     assert [c.handle for c in await svc.list_circles(query="rust")] == ["rust"]
     assert [c.handle for c in await svc.list_circles(query="RILKE")] == ["poetry"]
     assert len(await svc.list_circles()) == 2
+
+
+async def test_leaving_twice_at_once_counts_once(database, instance):
+    import asyncio
+
+    alice, bob = await factories.account(instance), await factories.account(instance)
+    circle = await factories.circle(instance, alice)
+    await svc.join(circle, bob.actor)
+    member = await svc.membership(circle, bob.actor)
+    from models.services.memberships import end_membership
+
+    results = await asyncio.gather(end_membership(member), end_membership(member))
+    assert sorted(results) == [False, True]
+    assert (await Circle.get(id=circle.id)).member_count == 1

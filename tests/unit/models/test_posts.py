@@ -98,3 +98,19 @@ async def test_ids_too_large_for_the_column_are_not_found(database, instance):
     alice, _, circle = await _circle_with_members(instance)
     await svc.create_post(instance, alice.actor, circle, body="hi")
     assert len(await svc.list_circle_posts(circle, before_id=10**30)) == 1
+
+
+async def test_deleting_keeps_counts_true_and_is_done_once(database, instance):
+    from models.services import remote
+
+    alice, bob, circle = await _circle_with_members(instance)
+    root = await svc.create_post(instance, alice.actor, circle, body="Question?")
+    answer = await svc.reply(instance, bob.actor, root, body="Answer")
+    await svc.delete_post(bob.actor, answer)
+    await svc.delete_post(bob.actor, await Post.get(id=answer.id))  # again: nothing more happens
+    assert (await Post.get(id=root.id)).reply_count == 0
+    assert await OutboxEvent.filter(kind="post.deleted").count() == 1
+    await svc.delete_post(alice.actor, root)
+    assert (await Circle.get(id=circle.id)).post_count == 0
+    assert (await svc.get_thread_root(root.id)).deleted_at is not None
+    assert await remote.delete_actor("https://nobody.example/u") is False
