@@ -69,15 +69,26 @@ async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(follower, activity, [target])]
 
 
-def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _deleter(post: Post, event: OutboxEvent) -> Actor:
+    """Who deleted the post: its author, or a steward (never speak for the author)."""
+    by = event.data.get("by")
+    if by and by != post.author.uri:
+        return await Actor.get_or_none(uri=by) or post.author
+    return post.author
+
+
+def _delete(post: Post, deleter: Actor, event: OutboxEvent, group: Actor) -> dict:
+    return {"id": f"{deleter.uri}#deletes/{event.id}", "type": "Delete", "actor": deleter.uri,
+            "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
+
+
+async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
     """A local member writes in a circle elsewhere: tell the circle, which re-shares it."""
     group = post.circle.actor
     if event.kind == "post.deleted":
-        activity = {"id": f"{post.uri}#delete", "type": "Delete", "actor": post.author.uri,
-                    "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
-    else:
-        activity = _create(post, group)
-    return [(post.author, activity, [group])]
+        deleter = await _deleter(post, event)
+        return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
+    return [(post.author, _create(post, group), [group])]
 
 
 async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -85,13 +96,14 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
     if post is None or post.circle is None:
         return []
     if not post.circle.actor.local:
-        return _to_remote_circle(post, event) if post.local else []
+        return await _to_remote_circle(post, event) if post.local else []
     group = post.circle.actor
     if event.kind == "post.received" and event.data.get("activity"):
         inner = event.data["activity"]  # the author's own signed activity, as Lemmy relays it
     elif event.kind == "post.deleted":
-        inner = {"id": f"{post.uri}#delete", "type": "Delete", "actor": post.author.uri,
-                 "to": [vocab.PUBLIC], "object": post.uri}
+        deleter = await _deleter(post, event)
+        # A remote deleter's own signed Delete is relayed; ours is made here.
+        inner = event.data.get("activity") or _delete(post, deleter, event, group)
     else:
         inner = _create(post, group)
         if event.kind == "post.updated":

@@ -122,7 +122,7 @@ async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
         raise convert.InvalidDocument("Delete names no object")
     if object_id == actor.uri:
         return await remote.delete_actor(actor.uri)
-    await remote.delete_post(object_id, actor)
+    await remote.delete_post(object_id, actor, activity=activity)
     return True
 
 

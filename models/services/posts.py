@@ -93,12 +93,13 @@ async def delete_post(actor: Actor, post: Post) -> None:
     if post.author_id != actor.id:
         await circle_service.require_steward(await post.circle, actor)
     async with in_transaction():
-        await mark_deleted(post, federate=True)
+        await mark_deleted(post, by=actor)
 
 
-async def mark_deleted(post: Post, *, federate: bool) -> bool:
+async def mark_deleted(post: Post, *, by: Actor | None, activity: dict | None = None) -> bool:
     """Hide a post and take it out of its counts, once even if asked twice at
-    the same moment. With `federate`, queue the Delete. Call in a transaction."""
+    the same moment. With `by` (who deleted it), queue the Delete; `activity`
+    is a remote deleter's own Delete, for the circle to relay. Call in a transaction."""
     now = clock.now()
     if not await Post.filter(id=post.id, deleted_at=None).update(deleted_at=now):
         return False
@@ -107,8 +108,10 @@ async def mark_deleted(post: Post, *, federate: bool) -> bool:
         await Post.filter(id=post.root_id).update(reply_count=F("reply_count") - 1)
     elif post.circle_id:
         await Circle.filter(id=post.circle_id).update(post_count=F("post_count") - 1)
-    if federate:
-        await OutboxEvent.create(kind="post.deleted", subject_id=post.id)
+    if by is not None:
+        await OutboxEvent.create(
+            kind="post.deleted", subject_id=post.id, data={"by": by.uri, "activity": activity or {}}
+        )
     return True
 
 

@@ -118,7 +118,7 @@ async def delete_actor(uri: str) -> bool:
         return False
     async with in_transaction():
         for post in await Post.filter(author=actor, deleted_at=None):
-            await post_service.mark_deleted(post, federate=False)
+            await post_service.mark_deleted(post, by=None)
         for member in await Membership.filter(actor=actor):
             await end_membership(member)
         await Follow.filter(Q(follower=actor) | Q(target=actor)).delete()
@@ -222,7 +222,7 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
     return post
 
 
-async def delete_post(uri: str, by: Actor) -> Post:
+async def delete_post(uri: str, by: Actor, *, activity: dict | None = None) -> Post:
     """A remote author (or a steward of the circle) deletes a post."""
     post = await post_by_uri(uri)
     if post is None:
@@ -232,7 +232,7 @@ async def delete_post(uri: str, by: Actor) -> Post:
             raise PermissionDenied("Only the author can delete a post.")
         await circle_service.require_steward(post.circle, by)
     async with in_transaction():
-        await post_service.mark_deleted(post, federate=True)
+        await post_service.mark_deleted(post, by=by, activity=activity)
     return post
 
 

@@ -356,3 +356,20 @@ async def test_a_member_elsewhere_deleting_their_account_keeps_our_replies(app, 
     assert (await Circle.get(id=circle.id)).member_count == 1
     page = await client.get(f"/posts/{reply.id}")
     assert page.status_code == 200 and "Welcome!" in await page.get_data(as_text=True)
+
+
+async def test_a_steward_removing_a_post_speaks_for_themselves(app, client, instance, peer):
+    from models.services import posts as post_service
+
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    note = {"id": f"{rita}/notes/5", "type": "Note", "attributedTo": rita, "content": "off topic", "audience": circle.actor.uri}
+    await post_signed(client, "/inbox", {"id": f"{rita}/c/5", "type": "Create", "actor": rita, "object": note}, key, f"{rita}#main-key")
+    await process(app)
+    await post_service.delete_post(alice.actor, await Post.get(uri=note["id"]))
+    await process(app)
+    announce = (await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("-id").first()).payload
+    assert announce["type"] == "Announce" and announce["object"]["type"] == "Delete"
+    assert announce["object"]["actor"] == alice.actor.uri and announce["object"]["id"].startswith(alice.actor.uri)
