@@ -67,6 +67,8 @@ async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> 
 _key_cache: dict[str, tuple[object, Actor, float]] = {}
 KEY_CACHE_SECONDS = 300
 KEY_CACHE_SIZE = 2048
+REFRESH_INTERVAL = 60  # seconds between two refetches of one key
+_last_refresh: dict[str, float] = {}
 
 
 def _cached(key_id: str):
@@ -93,6 +95,13 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
         stored = await remote.key_by_id(key_id)
         if stored is not None:
             return _remember(key_id, signatures.load_public_key(stored.public_pem), stored.actor)
+    elif time.monotonic() - _last_refresh.get(key_id, float("-inf")) < REFRESH_INTERVAL:
+        # Junk signatures naming someone's key must not make us fetch it again and again.
+        raise signatures.KeyNotFound(f"{key_id[:200]} was refreshed moments ago")
+    if refresh:
+        if len(_last_refresh) >= KEY_CACHE_SIZE:
+            _last_refresh.clear()
+        _last_refresh[key_id] = time.monotonic()
     document_url = urldefrag(key_id).url
     result = await fetch_signed(fed, document_url)
     doc = result.json

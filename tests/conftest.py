@@ -129,6 +129,7 @@ def forget_cached_keys():
     from federation import keys
 
     keys._key_cache.clear()
+    keys._last_refresh.clear()
 
 
 @pytest.fixture
