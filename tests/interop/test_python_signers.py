@@ -41,7 +41,7 @@ from http_message_signatures import (
 )
 from requests_http_signature import HTTPSignatureHeaderAuth
 
-from tests.servers import csrf, redirected_to, sign_up, start_server
+from tests.servers import csrf, redirected_to, sign_up
 
 WAIT = 20.0
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -226,16 +226,6 @@ def digest_value(header: str, body: bytes) -> str:
 
 
 # --- the tests ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def circles(database_url, tmp_path):
-    server = start_server(database_url, tmp_path / "circles", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
-    try:
-        await server.wait_until_healthy()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("scheme", list(SIGNERS))
