@@ -30,6 +30,17 @@ from server import logs
 from server.config import ConfigError, Settings, bind_is_valid, load_settings, prepare_storage
 
 
+def _this_command() -> str:
+    """How this shell ran us (e.g. .venv/bin/circles), for hints that can be pasted."""
+    invoked = Path(sys.argv[0])
+    if invoked.name != "circles" or not invoked.is_file():
+        return "circles"
+    try:
+        return str(invoked.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(invoked)
+
+
 def fail(message: str, code: int = 1) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -174,7 +185,7 @@ def serve(bind: str | None) -> None:
     address = bind or settings.bind
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")
     click.echo("First time? Create an admin in another shell with:")
-    click.echo("  circles user create NAME --email YOU@EXAMPLE.ORG --admin")
+    click.echo(f"  {_this_command()} user create NAME --email YOU@EXAMPLE.ORG --admin")
     async def run() -> None:
         try:
             await hypercorn_serve(app, config)
