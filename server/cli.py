@@ -11,6 +11,7 @@ import contextlib
 import errno
 import functools
 import json
+import logging
 import socket
 import sys
 import tempfile
@@ -180,7 +181,8 @@ def serve(bind: str | None) -> None:
     config = Config()
     config.bind = [bind or settings.bind]
     config.accesslog = "-"
-    config.errorlog = "-"
+    # Our logger, not a stream: hypercorn would add a handler of its own and each line would print twice.
+    config.errorlog = logging.getLogger("hypercorn.error")
     app = create_app(settings)
     address = bind or settings.bind
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")

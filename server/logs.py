@@ -12,6 +12,3 @@ def configure(level: str) -> None:
     )
     # tortoise logs every query at DEBUG: only show them when DEBUG is asked for.
     logging.getLogger("tortoise").setLevel(level if level == "DEBUG" else "WARNING")
-    # hypercorn writes its own logs to stderr; passing them on as well printed each line twice.
-    for name in ("hypercorn.error", "hypercorn.access"):
-        logging.getLogger(name).propagate = False
