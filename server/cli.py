@@ -184,13 +184,18 @@ def serve(bind: str | None) -> None:
     # Our logger, not a stream: hypercorn would add a handler of its own and each line would print twice.
     config.errorlog = logging.getLogger("hypercorn.error")
     app = create_app(settings)
+    served = app
+    if settings.trusted_proxies:
+        from hypercorn.middleware import ProxyFixMiddleware
+
+        served = ProxyFixMiddleware(app, mode="legacy", trusted_hops=settings.trusted_proxies)
     address = bind or settings.bind
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")
     click.echo("First time? Create an admin in another shell with:")
     click.echo(f"  {_this_command()} user create NAME --email YOU@EXAMPLE.ORG --admin")
     async def run() -> None:
         try:
-            await hypercorn_serve(app, config)
+            await hypercorn_serve(served, config)
         finally:
             # If binding fails, hypercorn has started the app but never stops
             # it: the worker and an open SQLite connection's thread would keep

@@ -41,6 +41,9 @@ class Settings:
     media_dir: str = ""  # empty means data_dir/media
     allow_private_addresses: bool = False
     run_worker: bool = True  # run the federation worker inside `circles serve`
+    # Reverse proxies in front of `circles serve` whose X-Forwarded-For to trust
+    # (1 behind nginx): the client's address then drives per-address login limits.
+    trusted_proxies: int = 0
     log_level: str = "INFO"
 
     @property
@@ -98,6 +101,11 @@ def _coerce(name: str, value: object, kind: type) -> object:
         if word in TRUE_WORDS | FALSE_WORDS:
             return word in TRUE_WORDS
         raise ConfigError(name, f"“{value}” is not a yes/no value.", "use true or false.")
+    if kind is int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit():
+            raise ConfigError(name, f"“{value}” is not a whole number.", "use a number such as 0 or 1.")
+        return int(text)
     if not isinstance(value, str):
         raise ConfigError(name, f"expected text, got {type(value).__name__}.", "quote the value.")
     return value.strip()
@@ -113,7 +121,8 @@ def load_settings(environ: dict[str, str] | None = None, *, create_secret: bool 
         raw.update(_read_file(Path(config_path)))
     elif Path("circles.toml").is_file():
         raw.update(_read_file(Path("circles.toml")))
-    types = {f.name: (bool if f.type in ("bool", bool) else str) for f in fields(Settings)}
+    kinds = {"bool": bool, "int": int}
+    types = {f.name: kinds.get(f.type if isinstance(f.type, str) else f.type.__name__, str) for f in fields(Settings)}
     for name in types:
         env_value = env.get(ENV_PREFIX + name.upper())
         if env_value is not None:
@@ -161,6 +170,8 @@ def _validated(s: Settings) -> Settings:
             "secret_key", f"it is {len(s.secret_key)} characters, at least {SECRET_MIN} are needed.",
             "unset it to have one generated, or use `python3 -c 'import secrets; print(secrets.token_hex(32))'`.",
         )
+    if not 0 <= s.trusted_proxies <= 5:
+        raise ConfigError("trusted_proxies", f"{s.trusted_proxies} proxies is out of range.", "use 0 (none) to 5; 1 behind one nginx.")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
     return replace(

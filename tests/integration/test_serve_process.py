@@ -102,3 +102,30 @@ async def test_the_served_app_works_end_to_end(database_url, tmp_path):
         assert "Running on" in output
     finally:
         server.stop()
+
+
+async def test_behind_a_trusted_proxy_login_limits_follow_the_forwarded_address(database_url, tmp_path):
+    # Behind nginx every request comes from 127.0.0.1: without trusting the
+    # proxy, one person's failed logins would lock everyone out.
+    from models.services.accounts import MAX_FAILURES_PER_ADDRESS
+
+    server = start_server(database_url, tmp_path, CIRCLES_TRUSTED_PROXIES="1")
+    try:
+        await server.wait_until_healthy()
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10.0) as browser:
+            token = csrf(await browser.get("/login"))
+
+            async def attempt(address: str, name: str) -> int:
+                # A new name each time: the per-account limit stays out of the way.
+                response = await browser.post(
+                    "/login", data={"csrf_token": token, "login": name, "password": "wrong password"},
+                    headers={"X-Forwarded-For": address},
+                )
+                return response.status_code
+
+            for n in range(MAX_FAILURES_PER_ADDRESS):
+                assert await attempt("203.0.113.7", f"guess{n}") == 401
+            assert await attempt("203.0.113.7", "one_more") == 429
+            assert await attempt("198.51.100.9", "another") == 401  # someone else is not locked out
+    finally:
+        server.stop()

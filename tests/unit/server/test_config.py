@@ -332,7 +332,7 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     view = s.public_view()
     assert set(view) == {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
-        "media_dir", "allow_private_addresses", "run_worker", "log_level",
+        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level",
     }
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
@@ -378,3 +378,14 @@ def test_public_view_never_shows_a_database_password(url, shown):
 )
 def test_public_view_leaves_urls_without_a_password_alone(url):
     assert load(database_url=url).public_view()["database_url"] == url
+
+
+@pytest.mark.parametrize("value, expected", [("0", 0), ("1", 1), (" 2 ", 2)])
+def test_trusted_proxies_is_a_small_whole_number(value, expected):
+    assert load(trusted_proxies=value).trusted_proxies == expected
+
+
+@pytest.mark.parametrize("value", ["one", "-1", "6", "1.5"])
+def test_bad_trusted_proxies_name_the_setting(value):
+    with pytest.raises(ConfigError, match="CIRCLES_TRUSTED_PROXIES"):
+        load(trusted_proxies=value)
