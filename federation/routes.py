@@ -17,7 +17,7 @@ from models.instance import Instance
 from models.services import actors as actor_service
 from models.services import circles as circle_service
 from models.services import posts as post_service
-from models.services import stats
+from models.services import stats, validation
 from models.text import render_markdown
 
 bp = Blueprint("federation", __name__)
@@ -222,8 +222,7 @@ async def instance_actor():
 
 
 def _cursor() -> int | None:
-    raw = request.args.get("max_id", "")
-    return int(raw) if raw.isdigit() and len(raw) < 20 else None
+    return validation.whole_number(request.args.get("max_id"))
 
 
 def _is_page_request() -> bool:

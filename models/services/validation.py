@@ -29,6 +29,14 @@ def is_row_id(value: int) -> bool:
     return 0 < value <= ROW_ID_MAX
 
 
+def whole_number(raw: str | None) -> int | None:
+    """A cursor or page number from a URL: plain ASCII digits that fit a row id,
+    else None (str.isdigit alone accepts "²", which int() refuses)."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 20:
+        return int(raw)
+    return None
+
+
 def handle(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:

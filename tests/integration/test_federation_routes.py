@@ -126,3 +126,9 @@ async def test_the_create_activity_of_a_post_is_served(client, world):
     _, create = await get_json(client, f"/posts/{post.id}/activity")
     assert create["type"] == "Create" and create["id"] == f"{post.uri}/activity"
     assert create["object"]["id"] == post.uri and create["actor"] == "http://circles.test/users/alice"
+
+
+async def test_a_malformed_page_cursor_is_ignored_not_a_500(client, world):
+    for cursor in ("%C2%B2", "abc", "9" * 40):
+        response = await client.get(f"/users/alice/outbox?max_id={cursor}", headers={"Accept": AP})
+        assert response.status_code == 200, cursor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import render_template
 
 from models.errors import DomainError
+from models.services import validation
 from web.errors import headers_for, status_for
 
 
@@ -29,8 +30,4 @@ def page_param(raw: str | None) -> int:
     return min(max(page_number(raw) or 1, 1), MAX_PAGE)
 
 
-def page_number(raw: str | None) -> int | None:
-    """A `before` cursor from the query string, or None when absent or malformed."""
-    if raw and raw.isascii() and raw.isdigit() and len(raw) < 20:  # not "²": isdigit, but no int
-        return int(raw)
-    return None
+page_number = validation.whole_number  # a `before` cursor from the query string, or None
