@@ -55,7 +55,10 @@ async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> 
     actor = await remote.remote_actor(uri)
     if actor is not None and not refresh and not remote.is_stale(actor):
         return actor
-    result = await fetch_signed(fed, uri)
+    return await _store_actor(await fetch_signed(fed, uri), uri)
+
+
+async def _store_actor(result: fetch.FetchResult, uri: str) -> Actor:
     data = convert.as_to_actor_input(result.json, fetched_from=result.url_final)
     if data.uri != uri:
         raise convert.InvalidDocument("the fetched actor has another id than the one asked for")
@@ -108,7 +111,10 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
     owner_uri = doc.get("owner") if convert.type_of(doc) not in convert.ACTOR_TYPES else doc.get("id")
     if not isinstance(owner_uri, str):
         raise signatures.KeyNotFound(f"{key_id[:200]} names no owner")
-    owner = await resolve_actor(fed, owner_uri, refresh=True)
+    if owner_uri == doc.get("id"):
+        owner = await _store_actor(result, owner_uri)  # the key lives in the actor: no second fetch
+    else:
+        owner = await resolve_actor(fed, owner_uri, refresh=True)
     stored = await remote.key_by_id(key_id)
     if stored is None or stored.actor_id != owner.id:
         _key_cache.pop(key_id, None)
