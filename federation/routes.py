@@ -229,13 +229,15 @@ def _is_page_request() -> bool:
     return "page" in request.args or "max_id" in request.args
 
 
-async def _paged(collection_id: str, total: int, load_page) -> Response:
-    """An OrderedCollection whose `first` page, and every next page, comes from
-    `load_page(before_id)` -> (items, last_row_id_or_None)."""
+async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response:
+    """An OrderedCollection whose pages hold `to_item(row)` of the rows that
+    `load_rows(before_id, limit)` returns, newest first."""
     if not _is_page_request():
         return activity_response(convert.ordered_collection(collection_id, total, first=f"{collection_id}?page=true"))
     cursor = _cursor()
-    items, last_id = await load_page(cursor)
+    rows = await load_rows(cursor, PAGE_SIZE + 1)  # one more tells whether a next page exists
+    items = [to_item(row) for row in rows[:PAGE_SIZE]]
+    last_id = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     page_id = f"{collection_id}?max_id={cursor}" if cursor else f"{collection_id}?page=true"
     next_page = f"{collection_id}?max_id={last_id}" if last_id else None
     return activity_response(convert.ordered_collection_page(page_id, collection_id, items, next_page=next_page))
@@ -262,12 +264,11 @@ async def post_activity(post_id: int):
 async def person_outbox(username: str):
     actor = await actor_service.local_actor(ActorKind.PERSON, username)
 
-    async def page(before):
-        posts = await post_service.posts_by(actor, before_id=before, limit=PAGE_SIZE + 1)
-        items = [_create_of(p, actor, p.circle.actor if p.circle else None) for p in posts[:PAGE_SIZE]]
-        return items, posts[PAGE_SIZE - 1].id if len(posts) > PAGE_SIZE else None
-
-    return await _paged(actor.outbox_url, await post_service.count_by(actor), page)
+    return await _paged(
+        actor.outbox_url, await post_service.count_by(actor),
+        lambda before, limit: post_service.posts_by(actor, before_id=before, limit=limit),
+        lambda p: _create_of(p, actor, p.circle.actor if p.circle else None),
+    )
 
 
 @bp.get("/c/<handle>/outbox")
@@ -275,19 +276,17 @@ async def group_outbox(handle: str):
     circle = await circle_service.get_circle(handle)
     group = circle.actor
 
-    async def page(before):
-        posts = await post_service.posts_in(circle, before_id=before, limit=PAGE_SIZE + 1)
-        items = [
-            {
-                "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
-                "to": [vocab.PUBLIC], "cc": [group.followers_url],
-                "object": _create_of(p, p.author, group),
-            }
-            for p in posts[:PAGE_SIZE]
-        ]
-        return items, posts[PAGE_SIZE - 1].id if len(posts) > PAGE_SIZE else None
+    def announce(p) -> dict:
+        return {
+            "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
+            "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": _create_of(p, p.author, group),
+        }
 
-    return await _paged(group.outbox_url, await post_service.count_in(circle), page)
+    return await _paged(
+        group.outbox_url, await post_service.count_in(circle),
+        lambda before, limit: post_service.posts_in(circle, before_id=before, limit=limit),
+        announce,
+    )
 
 
 async def _local_actor_at(kind_path: str, name: str) -> Actor:
@@ -335,11 +334,11 @@ async def moderators(handle: str):
 async def replies(post_id: int):
     post = await post_service.get_post(post_id)
 
-    async def page(before):
-        rows = await post_service.direct_replies(post, before_id=before, limit=PAGE_SIZE + 1)
-        return [r.uri for r in rows[:PAGE_SIZE]], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-
-    return await _paged(f"{post.uri}/replies", await post_service.count_direct_replies(post), page)
+    return await _paged(
+        f"{post.uri}/replies", await post_service.count_direct_replies(post),
+        lambda before, limit: post_service.direct_replies(post, before_id=before, limit=limit),
+        lambda reply: reply.uri,
+    )
 
 
 def register(app: Quart, inst: Instance) -> None:

@@ -132,3 +132,17 @@ async def test_a_malformed_page_cursor_is_ignored_not_a_500(client, world):
     for cursor in ("%C2%B2", "abc", "9" * 40):
         response = await client.get(f"/users/alice/outbox?max_id={cursor}", headers={"Accept": AP})
         assert response.status_code == 200, cursor
+
+
+async def test_collections_page_through_every_item_once(client, world, instance):
+    from federation.routes import PAGE_SIZE
+
+    alice, _, circle, _ = world
+    for n in range(PAGE_SIZE + 3):
+        await factories.post(instance, alice, circle, f"post {n}")
+    seen, path = [], "/c/readers/outbox?page=true"
+    while path:
+        _, page = await get_json(client, path)
+        seen += [item["object"]["object"]["id"] for item in page["orderedItems"]]
+        path = page.get("next", "").removeprefix("http://circles.test") or None
+    assert len(seen) == len(set(seen)) == PAGE_SIZE + 4
