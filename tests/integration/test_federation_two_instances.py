@@ -3,50 +3,12 @@ federating for real: WebFinger, signed deliveries, FEP-1b12 announces."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 
 import httpx
-import pytest
 
-from tests.servers import csrf, redirected_to, sign_up, start_server
-
-WAIT = 20.0  # seconds a federated change may take to arrive
-
-
-async def eventually(check, what: str, servers) -> None:
-    """Poll `check()` until it is true, or fail with both servers' logs."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    logs = "\n\n".join(f"--- {s.base_url}\n{s.output()}" for s in servers)
-    pytest.fail(f"{what} did not happen within {WAIT} s\n{logs}")
-
-
-async def page_has(client: httpx.AsyncClient, path: str, text: str) -> bool:
-    response = await client.get(path)
-    return response.status_code == 200 and text in response.text
-
-
-async def post_form(client: httpx.AsyncClient, form_page: str, action: str, **fields) -> httpx.Response:
-    token = csrf(await client.get(form_page))
-    return await client.post(action, data={"csrf_token": token, **fields})
-
-
-@pytest.fixture
-async def two_instances(make_database, tmp_path):
-    a = start_server(await make_database("a"), tmp_path / "a", host="127.0.0.1", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
-    b = start_server(await make_database("b"), tmp_path / "b", host="127.0.0.2", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
-    try:
-        await a.wait_until_healthy()
-        await b.wait_until_healthy()
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+from tests.integration.federated import eventually, page_has, post_form
+from tests.servers import redirected_to, sign_up
 
 
 async def test_a_member_elsewhere_joins_posts_replies_deletes_and_leaves(two_instances):
