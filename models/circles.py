@@ -24,6 +24,11 @@ class Circle(Entity):
     language = fields.CharField(max_length=16, default="en")
     location = fields.CharField(max_length=120, default="")
     timezone = fields.CharField(max_length=64, default="UTC")
+    meeting_cadence = fields.CharField(max_length=120, default="")  # e.g. "Tuesdays 18:00, fortnightly"
+    size_limit = fields.IntField(null=True)  # most active members; null: no limit
+    # Once the members adopt their charter, its rules change only through a
+    # passed proposal (models/services/governance.py), never by one steward.
+    charter_adopted_at = fields.DatetimeField(null=True)
     member_count = fields.IntField(default=0)  # active members; kept by the membership service
     post_count = fields.IntField(default=0)  # top-level posts; kept by the post service
     created_by = fields.ForeignKeyField(
@@ -37,6 +42,16 @@ class Circle(Entity):
     def handle(self) -> str:
         """The name in URLs: `name` here, `name@domain` for a circle elsewhere."""
         return self.actor.username if self.actor.local else f"{self.actor.username}@{self.actor.domain}"
+
+
+class CircleTopic(Entity):
+    # A topic (hashtag) of a circle, lowercase without '#', for the directory filter.
+    circle = fields.ForeignKeyField("circles.Circle", related_name="topics", on_delete=fields.CASCADE)
+    tag = fields.CharField(max_length=40, db_index=True)
+
+    class Meta:
+        table = "circle_topics"
+        unique_together = (("circle", "tag"),)
 
 
 class Role(StrEnum):

@@ -45,6 +45,16 @@ class Post(Entity):
     updated_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     featured_at = fields.DatetimeField(null=True)  # pinned in its circle, when
+    # Questions: the reply the asker (or a steward) accepted, and when.
+    accepted_answer = fields.ForeignKeyField(
+        "circles.Post", related_name="accepted_for", null=True, on_delete=fields.SET_NULL
+    )
+    answered_at = fields.DatetimeField(null=True)
+    # A safe question is published by the circle's Group actor (`author`);
+    # the member who asked is kept here, shown only to the circle's stewards.
+    asked_by = fields.ForeignKeyField(
+        "circles.Actor", related_name="safe_questions", null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "posts"
