@@ -78,14 +78,21 @@ def application_to_as(actor: Actor, keys: list[ActorKey]) -> dict:
     return body
 
 
-def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_html: str, rules_html: str) -> dict:
-    """A circle as a FEP-1b12 Group, shaped as Lemmy communities are."""
+def group_to_as(
+    circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_html: str, rules_html: str,
+    topic_links: dict[str, str],
+) -> dict:
+    """A circle as a FEP-1b12 Group, shaped as Lemmy communities are; its
+    profile as PropertyValues and its topics as Hashtags, which Mastodon shows."""
     attachment = [
         {"type": "PropertyValue", "name": name, "value": value}
         for name, value in (
             ("Join", circle.join_mode.value),
+            ("Meets", circle.meeting_cadence),
             ("Place", circle.location),
             ("Time zone", circle.timezone),
+            ("Language", circle.language),
+            ("Size limit", f"{circle.size_limit} members" if circle.size_limit else ""),
         )
         if value
     ]
@@ -100,11 +107,24 @@ def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_h
         "featured": f"{actor.uri}/featured",
         "postingRestrictedToMods": False,
         "attachment": attachment,
+        "tag": [{"type": "Hashtag", "name": f"#{tag}", "href": href} for tag, href in topic_links.items()],
         "language": [{"identifier": circle.language}] if circle.language else [],
     }
 
 
-def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_refs(post: Post) -> dict:
+    """The ids a post's document points to, from a post loaded with
+    select_related("in_reply_to", "accepted_answer")."""
+    return {
+        "parent_uri": post.in_reply_to.uri if post.in_reply_to_id else None,
+        "accepted_answer_uri": post.accepted_answer.uri if post.accepted_answer_id else None,
+    }
+
+
+def post_to_as(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
+    accepted_answer_uri: str | None = None,
+) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
     and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
     is_page = parent_uri is None and bool(post.title)
@@ -130,6 +150,8 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
         body["updated"] = iso(post.updated_at)
     if parent_uri:
         body["inReplyTo"] = parent_uri
+    if accepted_answer_uri:
+        body["acceptedAnswer"] = accepted_answer_uri
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
         body["to"].append(circle_actor.uri)
@@ -138,10 +160,10 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
     return body
 
 
-def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, **refs) -> dict:
     """The Create activity of a post; its id is served (federation/routes.py)
-    so Announces that carry it can be dereferenced."""
-    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    so Announces that carry it can be dereferenced. `refs` as post_to_as takes them."""
+    note = post_to_as(post, author=author, circle_actor=circle_actor, **refs)
     body = {
         "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
         "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,

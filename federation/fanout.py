@@ -39,8 +39,7 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
 
 
 def _create(post: Post, group: Actor) -> dict:
-    parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri)
+    return convert.post_to_create(post, author=post.author, circle_actor=group, **convert.post_refs(post))
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -88,11 +87,20 @@ async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor,
     if event.kind == "post.deleted":
         deleter = await _deleter(post, event)
         return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
-    return [(post.author, _create(post, group), [group])]
+    activity = _create(post, group)
+    if event.kind == "post.updated":
+        activity = _as_update(activity, post, event)
+    return [(post.author, activity, [group])]
+
+
+def _as_update(create: dict, post: Post, event: OutboxEvent) -> dict:
+    return {**create, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
 
 
 async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    post = await Post.get_or_none(id=event.subject_id).select_related("author", "circle__actor", "in_reply_to")
+    post = await Post.get_or_none(id=event.subject_id).select_related(
+        "author", "circle__actor", "in_reply_to", "accepted_answer"
+    )
     if post is None or post.circle is None:
         return []
     if not post.circle.actor.local:
@@ -107,7 +115,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
     else:
         inner = _create(post, group)
         if event.kind == "post.updated":
-            inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
+            inner = _as_update(inner, post, event)
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
 
 

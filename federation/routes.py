@@ -164,9 +164,12 @@ async def person_document(username: str) -> dict:
 
 async def group_document(handle: str) -> dict:
     circle = await circle_service.get_circle(handle)
+    directory = f"{instance().base_url}/circles?topic="
     return convert.group_to_as(
         circle, circle.actor, await actor_service.keys_of(circle.actor),
-        summary_html=render_markdown(circle.purpose), rules_html=render_markdown(circle.rules),
+        summary_html=render_markdown(circle.purpose),
+        rules_html=render_markdown(circle_service.numbered_rules(circle.rules)),
+        topic_links={tag: directory + tag for tag in await circle_service.topics_of(circle)},
     )
 
 
@@ -174,10 +177,10 @@ async def post_document(post_id: int) -> dict:
     post = await post_service.get_post(post_id)
     if not post.local:
         raise NotFound("That post lives on another server.")
-    parent = await post.in_reply_to if post.in_reply_to_id else None
+    await post.fetch_related("in_reply_to", "accepted_answer")
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
-        parent_uri=parent.uri if parent else None,
+        **convert.post_refs(post),
     )
 
 
@@ -244,8 +247,7 @@ async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response
 
 
 def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
-    parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    return convert.post_to_create(post, author=author, circle_actor=circle_actor, **convert.post_refs(post))
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -255,8 +257,7 @@ async def post_activity(post_id: int):
     post = await post_service.get_post(post_id)
     if not post.local:
         raise NotFound("That post lives on another server.")
-    if post.in_reply_to_id:
-        await post.fetch_related("in_reply_to")
+    await post.fetch_related("in_reply_to", "accepted_answer")
     return activity_response(_create_of(post, post.author, post.circle.actor if post.circle else None))
 
 
@@ -317,7 +318,7 @@ async def featured(kind_path: str, name: str):
     if kind_path == "c":
         circle = await circle_service.get_circle_by_actor(actor)
         items = [
-            convert.post_to_as(p, author=p.author, circle_actor=actor, parent_uri=p.in_reply_to.uri if p.in_reply_to_id else None)
+            convert.post_to_as(p, author=p.author, circle_actor=actor, **convert.post_refs(p))
             for p in await post_service.featured_in(circle)
         ]
     return activity_response(convert.ordered_collection(f"{actor.uri}/featured", len(items), items=items))

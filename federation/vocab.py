@@ -27,6 +27,8 @@ EXTENSIONS = {
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
+    # A question's accepted answer, as schema.org's Question has it (Circles).
+    "acceptedAnswer": {"@id": "schema:acceptedAnswer", "@type": "@id"},
 }
 
 DOCUMENT_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, DID_CONTEXT, MULTIKEY_CONTEXT, EXTENSIONS]

@@ -43,6 +43,11 @@ class Circle(Entity):
         """The name in URLs: `name` here, `name@domain` for a circle elsewhere."""
         return self.actor.username if self.actor.local else f"{self.actor.username}@{self.actor.domain}"
 
+    @property
+    def is_full(self) -> bool:
+        """No room for another active member under the circle's size limit."""
+        return self.size_limit is not None and self.member_count >= self.size_limit
+
 
 class CircleTopic(Entity):
     # A topic (hashtag) of a circle, lowercase without '#', for the directory filter.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -12,12 +15,14 @@ from models.actors import Actor, ActorKind
 from models.circles import (
     MEMBERSHIP_TRANSITIONS,
     Circle,
+    CircleTopic,
     JoinMode,
     Membership,
     MembershipState,
     Role,
 )
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from models.federation import OutboxEvent
 from models.instance import Instance
 from models.services import actors, follows, validation
 from models.services.memberships import end_membership
@@ -28,11 +33,26 @@ RULES_MAX = 5000
 STEWARD_ROLES = (Role.FACILITATOR, Role.MODERATOR)
 
 
-async def create_circle(
-    instance: Instance,
-    owner: Account,
+SIZE_LIMIT_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class Profile:
+    # What a circle says about itself, validated; the Group actor carries it.
+    name: str
+    purpose: str
+    rules: str
+    join_mode: JoinMode
+    language: str
+    location: str
+    timezone: str
+    meeting_cadence: str
+    size_limit: int | None
+    topics: list[str]
+
+
+def validate_profile(
     *,
-    handle: str,
     name: str,
     purpose: str = "",
     rules: str = "",
@@ -40,16 +60,34 @@ async def create_circle(
     language: str = "en",
     location: str = "",
     timezone: str = "UTC",
-) -> Circle:
-    """A new circle whose creator is its first facilitator."""
+    meeting_cadence: str = "",
+    size_limit: str | int | None = None,
+    topics: str = "",
+) -> Profile:
+    return Profile(
+        name=validation.single_line(name, "name", label="Name", max_length=NAME_MAX, required=True),
+        purpose=validation.text(purpose, "purpose", label="Purpose", max_length=PURPOSE_MAX),
+        rules=validation.text(rules, "rules", label="Rules", max_length=RULES_MAX),
+        join_mode=validation.choice(join_mode, JoinMode, "join_mode", label="Join mode"),
+        language=validation.language(language) or "en",
+        location=validation.single_line(location, "location", label="Place", max_length=120),
+        timezone=validation.timezone(timezone),
+        meeting_cadence=validation.single_line(
+            meeting_cadence, "meeting_cadence", label="When you meet", max_length=120
+        ),
+        size_limit=validation.optional_whole_number(
+            None if size_limit is None else str(size_limit), "size_limit",
+            label="Size limit", low=2, high=SIZE_LIMIT_MAX,
+        ),
+        topics=validation.topics(topics),
+    )
+
+
+async def create_circle(instance: Instance, owner: Account, *, handle: str, **profile_fields) -> Circle:
+    """A new circle whose creator is its first facilitator. `profile_fields`
+    are those of validate_profile."""
     handle = validation.handle(handle, "handle")
-    name = validation.single_line(name, "name", label="Name", max_length=NAME_MAX, required=True)
-    purpose = validation.text(purpose, "purpose", label="Purpose", max_length=PURPOSE_MAX)
-    rules = validation.text(rules, "rules", label="Rules", max_length=RULES_MAX)
-    mode = validation.choice(join_mode, JoinMode, "join_mode", label="Join mode")
-    language = validation.language(language) or "en"
-    location = validation.single_line(location, "location", label="Place", max_length=120)
-    timezone = validation.timezone(timezone)
+    profile = validate_profile(**profile_fields)
     if await actors.handle_taken(instance, handle):
         raise Conflict(f"The handle “{handle}” is already taken.", field="handle")
     await owner.fetch_related("actor")
@@ -58,15 +96,14 @@ async def create_circle(
         async with in_transaction():
             actor = await actors.create_local_actor(
                 instance, ActorKind.GROUP, handle, instance.circle_uri(handle),
-                display_name=name, keys=keys,
+                display_name=profile.name, keys=keys,
             )
-            actor.manually_approves_followers = mode is not JoinMode.OPEN
+            actor.manually_approves_followers = profile.join_mode is not JoinMode.OPEN
             await actor.save(update_fields=["manually_approves_followers"])
             circle = await Circle.create(
-                actor=actor, name=name, purpose=purpose, rules=rules, join_mode=mode,
-                language=language, location=location, timezone=timezone,
-                created_by=owner, member_count=1,
+                actor=actor, created_by=owner, member_count=1, **_profile_columns(profile)
             )
+            await _replace_topics(circle, profile.topics)
             await Membership.create(
                 circle=circle, actor=owner.actor, role=Role.FACILITATOR,
                 state=MembershipState.ACTIVE, updated_at=clock.now(),
@@ -75,6 +112,85 @@ async def create_circle(
         raise Conflict(f"The handle “{handle}” was just taken.", field="handle") from None
     circle.actor = actor
     return circle
+
+
+def _profile_columns(profile: Profile) -> dict:
+    return {
+        "name": profile.name, "purpose": profile.purpose, "rules": profile.rules,
+        "join_mode": profile.join_mode, "language": profile.language, "location": profile.location,
+        "timezone": profile.timezone, "meeting_cadence": profile.meeting_cadence,
+        "size_limit": profile.size_limit,
+    }
+
+
+async def _replace_topics(circle: Circle, tags: list[str]) -> None:
+    await CircleTopic.filter(circle=circle).delete()
+    await CircleTopic.bulk_create([CircleTopic(circle=circle, tag=tag) for tag in tags])
+
+
+async def topics_of(circle: Circle) -> list[str]:
+    return [row.tag for row in await CircleTopic.filter(circle=circle).order_by("id")]
+
+
+CHARTER_LOCKED = "The rules are the circle's adopted charter: change them with a proposal."
+
+
+async def update_profile(circle: Circle, by: Actor, **profile_fields) -> Circle:
+    """A steward edits the circle's profile; the Group's followers hear of it.
+    Once the charter is adopted, the rules change only through governance."""
+    await require_steward(circle, by)
+    profile = validate_profile(**profile_fields)
+    if circle.charter_adopted_at is not None and profile.rules != circle.rules:
+        raise PermissionDenied(CHARTER_LOCKED, field="rules")
+    async with in_transaction():
+        await _save_profile(circle, profile)
+    return circle
+
+
+async def _save_profile(circle: Circle, profile: Profile) -> None:
+    """Write a validated profile and queue the Group's Update. Call in a transaction."""
+    columns = _profile_columns(profile)
+    await Circle.filter(id=circle.id).update(**columns)
+    for name, value in columns.items():
+        setattr(circle, name, value)
+    await _replace_topics(circle, profile.topics)
+    await Actor.filter(id=circle.actor_id).update(
+        display_name=profile.name, manually_approves_followers=profile.join_mode is not JoinMode.OPEN,
+        updated_at=clock.now(),
+    )
+    await OutboxEvent.create(kind="actor.updated", subject_id=circle.actor_id)
+
+
+async def adopt_charter(circle: Circle, by: Actor) -> None:
+    """The circle adopts its rules as its charter: from now on only a passed
+    proposal changes them."""
+    await require_steward(circle, by)
+    if not circle.rules.strip():
+        raise InvalidInput("Write the rules before adopting them as the charter.", field="rules")
+    if circle.charter_adopted_at is not None:
+        raise Conflict("The charter is adopted already.")
+    circle.charter_adopted_at = clock.now()
+    await Circle.filter(id=circle.id).update(charter_adopted_at=circle.charter_adopted_at)
+
+
+async def set_rules_by_decision(circle: Circle, rules: str) -> None:
+    """The rules a passed proposal set: they become (or stay) the adopted
+    charter. Called by the governance service inside its transaction."""
+    rules = validation.text(rules, "rules", label="Rules", max_length=RULES_MAX)
+    circle.rules, circle.charter_adopted_at = rules, circle.charter_adopted_at or clock.now()
+    await Circle.filter(id=circle.id).update(rules=rules, charter_adopted_at=circle.charter_adopted_at)
+    await OutboxEvent.create(kind="actor.updated", subject_id=circle.actor_id)
+
+
+def numbered_rules(rules: str) -> str:
+    """The rules as a numbered Markdown list: one rule per non-empty line,
+    whatever list markers the writer typed."""
+    lines = (re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip() for line in rules.splitlines())
+    return "\n".join(f"{number}. {line}" for number, line in enumerate(filter(None, lines), 1))
+
+
+def full_message(circle: Circle) -> str:
+    return f"This circle is full: it has room for {circle.size_limit} members."
 
 
 async def get_circle(handle: str) -> Circle:
@@ -87,13 +203,39 @@ async def get_circle(handle: str) -> Circle:
     return circle
 
 
-async def list_circles(*, query: str = "", offset: int = 0, limit: int = 50) -> list[Circle]:
-    """The directory: busiest circles first, optionally filtered by a search word."""
+@dataclass(frozen=True)
+class DirectoryFilter:
+    # What people look for in the directory; empty strings match everything.
+    query: str = ""
+    topic: str = ""
+    language: str = ""
+    place: str = ""
+    join_mode: str = ""
+
+
+async def list_circles(filters: DirectoryFilter = DirectoryFilter(), *, offset: int = 0, limit: int = 50) -> list[Circle]:
+    """The directory: busiest circles first, narrowed by a search word, a
+    topic, a language, a place and a join mode. Bad filter values match nothing."""
     circles = Circle.filter(actor__local=True)
-    query = query.strip()[:100]
-    if query:
+    if query := filters.query.strip()[:100]:
         circles = circles.filter(Q(name__icontains=query) | Q(purpose__icontains=query))
+    if topic := filters.topic.strip().lstrip("#").lower()[:40]:
+        circles = circles.filter(id__in=CircleTopic.filter(tag=topic).values("circle_id"))
+    if language := filters.language.strip()[:16]:
+        circles = circles.filter(Q(language=language) | Q(language__startswith=f"{language}-"))
+    if place := filters.place.strip()[:120]:
+        circles = circles.filter(location__icontains=place)
+    if mode := filters.join_mode.strip()[:16]:
+        circles = circles.filter(join_mode=mode if mode in set(JoinMode) else "-")
     return await circles.select_related("actor").order_by("-member_count", "id").offset(offset).limit(limit)
+
+
+async def topics_by_circle(circles: list[Circle]) -> dict[int, list[str]]:
+    """Each listed circle's topics, in one query."""
+    found: dict[int, list[str]] = {circle.id: [] for circle in circles}
+    for row in await CircleTopic.filter(circle_id__in=list(found)).order_by("id"):
+        found[row.circle_id].append(row.tag)
+    return found
 
 
 async def membership(circle: Circle, actor: Actor) -> Membership | None:
@@ -135,6 +277,8 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
         )
     if circle.join_mode is JoinMode.INVITE:
         raise PermissionDenied("This circle is invite-only: ask one of its facilitators.")
+    if circle.join_mode is JoinMode.OPEN and circle.is_full:
+        raise Conflict(full_message(circle))
     async with in_transaction():
         try:
             member = await Membership.create(
@@ -173,6 +317,11 @@ async def require_steward(circle: Circle, actor: Actor) -> Membership:
     return member
 
 
+async def is_steward(circle: Circle, actor: Actor) -> bool:
+    member = await membership(circle, actor)
+    return bool(member and member.state is MembershipState.ACTIVE and member.role in STEWARD_ROLES)
+
+
 async def require_member(circle: Circle, actor: Actor) -> Membership:
     member = await membership(circle, actor)
     if member is None or member.state is not MembershipState.ACTIVE:
@@ -192,6 +341,8 @@ async def _pending_request(circle: Circle, membership_id: int) -> Membership:
 async def approve(circle: Circle, by: Actor, membership_id: int) -> Membership:
     await require_steward(circle, by)
     member = await _pending_request(circle, membership_id)
+    if circle.is_full:
+        raise Conflict(full_message(circle) + " Raise the limit in the circle's settings first.")
     async with in_transaction():
         await _change_state(member, MembershipState.ACTIVE)
         await follows.settle_pending_follow(circle, member.actor, accepted=True)

@@ -55,7 +55,7 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
             MembershipState.PENDING: FollowState.PENDING,
             MembershipState.BANNED: FollowState.REJECTED,
         }[member.state]
-    if circle.join_mode is JoinMode.INVITE:
+    if circle.join_mode is JoinMode.INVITE or (circle.is_full and circle.join_mode is JoinMode.OPEN):
         return FollowState.REJECTED
     state = MembershipState.ACTIVE if circle.join_mode is JoinMode.OPEN else MembershipState.PENDING
     async with in_transaction():

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.actors import Actor
 from models.circles import Circle
-from models.errors import NotFound
+from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
 from models.instance import Instance
 from models.posts import Post, PostKind
@@ -30,15 +30,25 @@ async def create_post(
     title: str = "",
     kind: str = PostKind.DISCUSSION.value,
     language: str = "",
+    through_circle: bool = False,
 ) -> Post:
-    """A new top-level post in a circle the author is an active member of."""
+    """A new top-level post in a circle the author is an active member of.
+    `through_circle` publishes it as the circle's own (a safe question): the
+    member is kept in `asked_by`, for the circle's stewards only."""
     title = validation.single_line(title, "title", label="Title", max_length=TITLE_MAX)
     body = validation.text(body, "body", label="Your post", max_length=BODY_MAX, required=True)
     post_kind = validation.choice(kind, PostKind, "kind", label="Kind of post")
     language = validation.language(language) or circle.language
     await circle_service.require_member(circle, author)
+    asked_by = None
+    if through_circle:
+        if not circle.actor.local:
+            raise InvalidInput("Questions through the circle can only be asked in circles on this server.")
+        author, asked_by = circle.actor, author
     async with in_transaction():
-        post = await _insert(instance, author, circle, post_kind, title, body, language, parent=None)
+        post = await _insert(
+            instance, author, circle, post_kind, title, body, language, parent=None, asked_by=asked_by
+        )
         await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
     return post
 
@@ -61,9 +71,19 @@ async def reply(instance: Instance, author: Actor, parent: Post, *, body: str, l
     return post
 
 
+async def reply_as_circle(
+    instance: Instance, circle: Circle, parent: Post, body: str, *, kind: PostKind = PostKind.DISCUSSION
+) -> Post:
+    """The circle itself replies in a thread (e.g. to say which answer was
+    accepted). Call in a transaction."""
+    post = await _insert(instance, circle.actor, circle, kind, "", body, parent.language, parent=parent)
+    await Post.filter(id=parent.root_id or parent.id).update(reply_count=F("reply_count") + 1)
+    return post
+
+
 async def _insert(
     instance: Instance, author: Actor, circle: Circle, kind: PostKind, title: str, body: str,
-    language: str, *, parent: Post | None,
+    language: str, *, parent: Post | None, asked_by: Actor | None = None,
 ) -> Post:
     post_id = clock.new_id()
     post = await Post.create(
@@ -78,6 +98,7 @@ async def _insert(
         language=language,
         local=True,
         in_reply_to=parent,
+        asked_by=asked_by,
         root_id=(parent.root_id or parent.id) if parent else None,
         published_at=clock.now(),
     )
@@ -87,10 +108,11 @@ async def _insert(
 
 
 async def delete_post(actor: Actor, post: Post) -> None:
-    """The author, or a steward of the circle, deletes a post (its replies stay)."""
+    """The author (or who asked it through the circle), or a steward of the
+    circle, deletes a post (its replies stay)."""
     if post.deleted_at is not None:
         return
-    if post.author_id != actor.id:
+    if actor.id not in (post.author_id, post.asked_by_id):
         await circle_service.require_steward(await post.circle, actor)
     async with in_transaction():
         await mark_deleted(post, by=actor)
@@ -167,7 +189,7 @@ async def posts_by(author: Actor, *, before_id: int | None = None, limit: int = 
     posts = Post.filter(author=author, local=True, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
-    return await posts.select_related("circle__actor", "in_reply_to").order_by("-id").limit(limit)
+    return await posts.select_related("circle__actor", "in_reply_to", "accepted_answer").order_by("-id").limit(limit)
 
 
 async def posts_in(circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
@@ -175,7 +197,7 @@ async def posts_in(circle: Circle, *, before_id: int | None = None, limit: int =
     posts = Post.filter(circle=circle, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
-    return await posts.select_related("author", "in_reply_to").order_by("-id").limit(limit)
+    return await posts.select_related("author", "in_reply_to", "accepted_answer").order_by("-id").limit(limit)
 
 
 async def count_by(author: Actor) -> int:
@@ -201,7 +223,7 @@ async def featured_in(circle: Circle, *, limit: int = 20) -> list[Post]:
     """Pinned posts of a circle, most recently pinned first."""
     return (
         await Post.filter(circle=circle, deleted_at=None, featured_at__isnull=False)
-        .select_related("author", "in_reply_to")
+        .select_related("author", "in_reply_to", "accepted_answer")
         .order_by("-featured_at")
         .limit(limit)
     )

@@ -99,6 +99,41 @@ def timezone(value: str | None, field: str = "timezone") -> str:
     return value
 
 
+TOPICS_MAX = 10
+TOPIC_MAX_LENGTH = 40
+
+
+def topics(value: str | None, field: str = "topics") -> list[str]:
+    """Hashtags typed as "#python, data science": lowercase, without '#',
+    letters, digits and underscores (what Mastodon and Lemmy link as tags)."""
+    found: list[str] = []
+    for word in re.split(r"[\s,]+", (value or "").strip()):
+        tag = word.lstrip("#").lower()
+        if not tag:
+            continue
+        if len(tag) > TOPIC_MAX_LENGTH or not all(c.isalnum() or c == "_" for c in tag):
+            raise InvalidInput(
+                f"“{tag[:40]}” is not a topic: use letters, digits and underscores, "
+                f"up to {TOPIC_MAX_LENGTH} characters.", field=field,
+            )
+        if tag not in found:
+            found.append(tag)
+    if len(found) > TOPICS_MAX:
+        raise InvalidInput(f"Choose at most {TOPICS_MAX} topics.", field=field)
+    return found
+
+
+def optional_whole_number(value: str | None, field: str, *, label: str, low: int, high: int) -> int | None:
+    """A number typed into a form, or None when left empty."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
+        raise InvalidInput(f"{label} must be a whole number from {low} to {high}, or empty.", field=field)
+    return number
+
+
 def choice(value: str | None, enum_type, field: str, *, label: str):
     try:
         return enum_type((value or "").strip())

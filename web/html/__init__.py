@@ -10,6 +10,12 @@ from web import security
 from web.html import admin, auth, circles, health, home, posts, users
 from web.site import site
 
+CIRCLE_TABS = (
+    ("circles.show", "Discussion"),
+    ("circles.questions", "Questions"),
+    ("circles.members", "Members"),
+    ("circles.about", "About"),
+)
 BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, users.bp, admin.bp, health.bp)
 
 
@@ -37,6 +43,9 @@ def register(app: Quart) -> None:
         if actor.local:
             return url_for("users.show", username=actor.username)
         return actor.profile_url or actor.uri
+
+    # The tabs on every page of a circle (web/templates/circles/_header.html).
+    app.add_template_global(CIRCLE_TABS, "circle_tabs")
 
     @app.template_filter("markdown")
     def markdown_filter(source: str) -> Markup:

@@ -20,20 +20,36 @@ bp = Blueprint("circles", __name__)
 DIRECTORY_PAGE = 30
 
 
+JOIN_LABELS = {
+    JoinMode.OPEN.value: "Anyone, at once",
+    JoinMode.APPROVAL.value: "Anyone who asks, once a facilitator approves",
+    JoinMode.INVITE.value: "Only people a facilitator invites",
+}
+FILTER_FIELDS = ("q", "topic", "language", "place", "join_mode")
+
+
 @bp.get("/circles")
 async def directory():
-    query = request.args.get("q", "")[:100]
+    args = {name: request.args.get(name, "")[:120] for name in FILTER_FIELDS}
+    return await render_template("circles/directory.html", **await _directory_context(args))
+
+
+async def _directory_context(args: dict[str, str]) -> dict:
+    filters = circle_service.DirectoryFilter(
+        query=args["q"], topic=args["topic"], language=args["language"], place=args["place"],
+        join_mode=args["join_mode"],
+    )
     page = page_param(request.args.get("page"))
     circles = await circle_service.list_circles(
-        query=query, offset=(page - 1) * DIRECTORY_PAGE, limit=DIRECTORY_PAGE + 1
+        filters, offset=(page - 1) * DIRECTORY_PAGE, limit=DIRECTORY_PAGE + 1
     )
-    return await render_template(
-        "circles/directory.html",
-        circles=circles[:DIRECTORY_PAGE],
-        query=query,
-        page=page,
-        has_more=len(circles) > DIRECTORY_PAGE,
-    )
+    has_more, circles = len(circles) > DIRECTORY_PAGE, circles[:DIRECTORY_PAGE]
+    return {
+        "circles": circles, "filters": filters, "join_labels": JOIN_LABELS, "page": page,
+        "filter_args": {name: value for name, value in args.items() if value},
+        "topics": await circle_service.topics_by_circle(circles),
+        "has_more": has_more,
+    }
 
 
 @bp.post("/circles/follow")
@@ -58,18 +74,26 @@ async def follow_remote():
 
 
 async def _directory_error(form, error: DomainError):
-    circles = await circle_service.list_circles(limit=DIRECTORY_PAGE + 1)
-    return await form_error(
-        "circles/directory.html", error, form, circles=circles[:DIRECTORY_PAGE], query="", page=1,
-        has_more=len(circles) > DIRECTORY_PAGE,
-    )
+    context = await _directory_context(dict.fromkeys(FILTER_FIELDS, ""))
+    return await form_error("circles/directory.html", error, form, **context)
 
 
 @bp.get("/circles/new")
 @security.login_required
 async def new():
     defaults = {"language": "en", "timezone": "UTC", "join_mode": JoinMode.OPEN.value}
-    return await render_template("circles/new.html", values=defaults, errors={}, join_modes=list(JoinMode))
+    return await render_template("circles/new.html", values=defaults, errors={}, **PROFILE_CHOICES)
+
+
+PROFILE_FIELDS = (
+    "name", "purpose", "rules", "join_mode", "language", "location", "timezone",
+    "meeting_cadence", "size_limit", "topics",
+)
+PROFILE_CHOICES = {"join_modes": list(JoinMode), "join_labels": JOIN_LABELS}
+
+
+def _profile_args(form) -> dict[str, str]:
+    return {name: form.get(name, "") for name in PROFILE_FIELDS}
 
 
 @bp.post("/circles/new")
@@ -81,16 +105,10 @@ async def create():
             site().instance,
             security.current_account(),
             handle=form.get("handle", ""),
-            name=form.get("name", ""),
-            purpose=form.get("purpose", ""),
-            rules=form.get("rules", ""),
-            join_mode=form.get("join_mode", JoinMode.OPEN.value),
-            language=form.get("language", "en"),
-            location=form.get("location", ""),
-            timezone=form.get("timezone", "UTC"),
+            **_profile_args(form),
         )
     except DomainError as error:
-        return await form_error("circles/new.html", error, form, join_modes=list(JoinMode))
+        return await form_error("circles/new.html", error, form, **PROFILE_CHOICES)
     await flash(f"Your circle “{circle.name}” is ready. Invite people to join it!")
     return redirect(url_for("circles.show", handle=circle.handle))
 
@@ -116,6 +134,63 @@ async def show(handle: str):
         next_before=posts[post_service.PAGE_SIZE - 1].id if len(posts) > post_service.PAGE_SIZE else None,
         pending=pending,
     )
+
+
+@bp.get("/c/<handle>/about")
+async def about(handle: str):
+    circle = await circle_service.get_circle(handle)
+    return await render_template(
+        "circles/about.html", circle=circle, join_labels=JOIN_LABELS,
+        topics=await circle_service.topics_of(circle),
+        rules=circle_service.numbered_rules(circle.rules),
+        is_steward=await _is_steward(circle),
+    )
+
+
+async def _is_steward(circle) -> bool:
+    account = security.current_account()
+    return bool(account) and await circle_service.is_steward(circle, account.actor)
+
+
+@bp.get("/c/<handle>/settings")
+@security.login_required
+async def settings(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await circle_service.require_steward(circle, security.current_account().actor)
+    values = {name: getattr(circle, name) for name in PROFILE_FIELDS if name != "topics"}
+    values["join_mode"] = circle.join_mode.value
+    values["size_limit"] = circle.size_limit or ""
+    values["topics"] = " ".join(f"#{tag}" for tag in await circle_service.topics_of(circle))
+    return await render_template("circles/settings.html", values=values, errors={}, **_settings_context(circle))
+
+
+def _settings_context(circle) -> dict:
+    return {"circle": circle, "charter_adopted": circle.charter_adopted_at is not None, **PROFILE_CHOICES}
+
+
+@bp.post("/c/<handle>/settings")
+@security.login_required
+async def save_settings(handle: str):
+    circle = await circle_service.get_circle(handle)
+    form = await request.form
+    args = _profile_args(form)
+    if circle.charter_adopted_at is not None:
+        args["rules"] = circle.rules  # the charter is not on this form
+    try:
+        await circle_service.update_profile(circle, security.current_account().actor, **args)
+    except DomainError as error:
+        return await form_error("circles/settings.html", error, form, **_settings_context(circle))
+    await flash("The circle's profile is saved.")
+    return redirect(url_for("circles.about", handle=handle))
+
+
+@bp.post("/c/<handle>/charter/adopt")
+@security.login_required
+async def adopt_charter(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await circle_service.adopt_charter(circle, security.current_account().actor)
+    await flash("The rules are now the circle's charter: from here on, members change them with a proposal.")
+    return redirect(url_for("circles.about", handle=handle))
 
 
 @bp.get("/c/<handle>/members")

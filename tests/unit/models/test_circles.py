@@ -112,8 +112,8 @@ async def test_directory_search(database, instance):
     alice = await factories.account(instance)
     await factories.circle(instance, alice, "rust", name="Rust learners")
     await factories.circle(instance, alice, "poetry", name="Poets", purpose="We read Rilke")
-    assert [c.handle for c in await svc.list_circles(query="rust")] == ["rust"]
-    assert [c.handle for c in await svc.list_circles(query="RILKE")] == ["poetry"]
+    assert [c.handle for c in await svc.list_circles(svc.DirectoryFilter(query="rust"))] == ["rust"]
+    assert [c.handle for c in await svc.list_circles(svc.DirectoryFilter(query="RILKE"))] == ["poetry"]
     assert len(await svc.list_circles()) == 2
 
 

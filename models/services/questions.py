@@ -1,0 +1,173 @@
+"""Questions: asking openly or through the circle (safe questions), accepting
+an answer, the circle's question lists, credit for those who answer, and the
+logged look-up of who asked a safe question."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise.expressions import Case, F, Q, When
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.actors import Actor
+from models.circles import Circle
+from models.errors import InvalidInput, NotFound, PermissionDenied
+from models.federation import OutboxEvent
+from models.instance import Instance
+from models.posts import Post, PostKind
+from models.questions import SafeQuestionReveal
+from models.services import circles as circle_service
+from models.services import posts as post_service
+from models.services import validation
+
+PAGE_SIZE = 20
+REASON_MAX = 300
+
+
+class QuestionList(StrEnum):
+    OPEN = "open"  # no accepted answer: unanswered first, then oldest first
+    ANSWERED = "answered"  # most recently answered first
+    MINE = "mine"  # those the viewer asked, openly or through the circle
+
+
+async def ask(
+    instance: Instance, asker: Actor, circle: Circle, *, title: str, body: str, safe: bool = False,
+    language: str = "",
+) -> Post:
+    """A question in a circle. A safe question is published by the circle
+    itself; who asked is known only to its stewards."""
+    title = validation.single_line(title, "title", label="Your question", max_length=post_service.TITLE_MAX,
+                                   required=True)
+    return await post_service.create_post(
+        instance, asker, circle, title=title, body=body, kind=PostKind.QUESTION.value,
+        language=language, through_circle=safe,
+    )
+
+
+def asker_id(question: Post) -> int:
+    """Who asked: the member behind a safe question, else the author."""
+    return question.asked_by_id or question.author_id
+
+
+async def may_accept(question: Post, actor: Actor | None) -> bool:
+    if actor is None or question.kind is not PostKind.QUESTION or not question.local:
+        return False
+    return actor.id == asker_id(question) or await circle_service.is_steward(await question.circle, actor)
+
+
+async def accept_answer(instance: Instance, actor: Actor, question: Post, answer: Post) -> None:
+    """The asker (or a steward) marks a reply as the accepted answer. The
+    question's Update carries it; in a circle here, the circle also says so
+    in a short reply, so threads on microblogging servers show it."""
+    _require_open_question(question)
+    if answer.root_id != question.id or answer.deleted_at is not None:
+        raise InvalidInput("Choose a reply in this question's thread.")
+    circle = await Circle.get(id=question.circle_id).select_related("actor")
+    if answer.author_id == circle.actor_id:
+        raise InvalidInput("That is the circle's own note; choose a member's reply.")
+    await _require_asker_or_steward(question, actor, circle)
+    if question.accepted_answer_id == answer.id:
+        return
+    now = clock.now()
+    async with in_transaction():
+        await Post.filter(id=question.id).update(accepted_answer=answer, answered_at=now, updated_at=now)
+        question.accepted_answer_id, question.answered_at, question.updated_at = answer.id, now, now
+        await OutboxEvent.create(kind="post.updated", subject_id=question.id)
+        if circle.actor.local:
+            author = await answer.author
+            note = f"✅ Accepted answer, by {author.name}: <{answer.url or answer.uri}>"
+            await post_service.reply_as_circle(instance, circle, question, note, kind=PostKind.ANSWER)
+
+
+async def withdraw_acceptance(actor: Actor, question: Post) -> None:
+    _require_open_question(question, answered=True)
+    await _require_asker_or_steward(question, actor, await Circle.get(id=question.circle_id))
+    now = clock.now()
+    async with in_transaction():
+        await Post.filter(id=question.id).update(accepted_answer=None, answered_at=None, updated_at=now)
+        question.accepted_answer_id, question.answered_at, question.updated_at = None, None, now
+        await OutboxEvent.create(kind="post.updated", subject_id=question.id)
+
+
+def _require_open_question(question: Post, *, answered: bool = False) -> None:
+    if question.kind is not PostKind.QUESTION or question.root_id is not None or question.deleted_at is not None:
+        raise InvalidInput("Only questions have accepted answers.")
+    if not question.local:
+        raise InvalidInput("This question lives on another server; its asker accepts answers there.")
+    if answered and question.accepted_answer_id is None:
+        raise InvalidInput("This question has no accepted answer.")
+
+
+async def _require_asker_or_steward(question: Post, actor: Actor, circle: Circle) -> None:
+    if actor.id != asker_id(question) and not await circle_service.is_steward(circle, actor):
+        raise PermissionDenied("Only the person who asked, or the circle's facilitators, can choose the answer.")
+
+
+async def list_questions(
+    circle: Circle, which: QuestionList, *, viewer: Actor | None = None, page: int = 1, limit: int = PAGE_SIZE
+) -> list[Post]:
+    """One page of the circle's questions (ask for limit + 1 to learn whether more follow)."""
+    questions = Post.filter(circle=circle, kind=PostKind.QUESTION, root_id=None, deleted_at=None)
+    if which is QuestionList.OPEN:
+        questions = questions.filter(accepted_answer_id=None).annotate(
+            answered_first=Case(When(reply_count=0, then=0), default=1)
+        ).order_by("answered_first", "published_at", "id")
+    elif which is QuestionList.ANSWERED:
+        questions = questions.filter(accepted_answer_id__isnull=False).order_by("-answered_at", "-id")
+    else:
+        if viewer is None:
+            return []
+        questions = questions.filter(Q(author=viewer) | Q(asked_by=viewer)).order_by("-id")
+    return await questions.select_related("author").offset((page - 1) * limit).limit(limit)
+
+
+async def answer_credits(circle: Circle) -> dict[int, int]:
+    """How many accepted answers each member gave in the circle (learning by teaching)."""
+    rows = (
+        await Post.filter(circle=circle, kind=PostKind.QUESTION, deleted_at=None, accepted_answer_id__isnull=False)
+        .annotate(answerer=F("accepted_answer__author_id"), answers=Count("id"))
+        .group_by("answerer")
+        .values("answerer", "answers")
+    )
+    return {row["answerer"]: row["answers"] for row in rows}
+
+
+async def credits_by_circle(actor: Actor) -> dict[int, int]:
+    """How many accepted answers a person gave, per circle."""
+    rows = (
+        await Post.filter(kind=PostKind.QUESTION, deleted_at=None, accepted_answer__author_id=actor.id)
+        .annotate(answers=Count("id"))
+        .group_by("circle_id")
+        .values("circle_id", "answers")
+    )
+    return {row["circle_id"]: row["answers"] for row in rows}
+
+
+# --- safe questions ------------------------------------------------------------------
+
+
+async def reveal_asker(circle: Circle, question: Post, viewer: Actor, *, reason: str = "") -> Actor:
+    """A steward looks up who asked a safe question; the look is logged for
+    the whole circle to see (who looked and when, never whom they found)."""
+    reason = validation.single_line(reason, "reason", label="Why you need to know", max_length=REASON_MAX)
+    await circle_service.require_steward(circle, viewer)
+    if question.circle_id != circle.id or question.asked_by_id is None:
+        raise NotFound("That is not a question asked through this circle.")
+    async with in_transaction():
+        await SafeQuestionReveal.create(circle=circle, post=question, viewer=viewer, reason=reason)
+    asker = await Actor.get_or_none(id=question.asked_by_id)
+    if asker is None:
+        raise NotFound("The person who asked has left this server.")
+    return asker
+
+
+async def reveal_log(circle: Circle, *, page: int = 1, limit: int = 50) -> list[SafeQuestionReveal]:
+    return (
+        await SafeQuestionReveal.filter(circle=circle)
+        .select_related("viewer", "post")
+        .order_by("-id")
+        .offset((page - 1) * limit)
+        .limit(limit)
+    )
