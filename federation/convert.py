@@ -16,7 +16,7 @@ from federation.signatures import (
 )
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
-from models.posts import Post
+from models.posts import Post, PostKind
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -112,6 +112,11 @@ def group_to_as(
     }
 
 
+# Marks a top-level post as a question, both ways: people on Mastodon can
+# ask a circle a question by tagging it so.
+QUESTION_TAG = "#question"
+
+
 def post_refs(post: Post) -> dict:
     """The ids a post's document points to, from a post loaded with
     select_related("in_reply_to", "accepted_answer")."""
@@ -152,6 +157,9 @@ def post_to_as(
         body["inReplyTo"] = parent_uri
     if accepted_answer_uri:
         body["acceptedAnswer"] = accepted_answer_uri
+    if post.kind is PostKind.QUESTION and parent_uri is None:
+        where = f"{circle_actor.uri}/questions" if circle_actor else post.uri
+        body["tag"] = [{"type": "Hashtag", "name": QUESTION_TAG, "href": where}]
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
         body["to"].append(circle_actor.uri)
@@ -338,7 +346,29 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         circle_uri=circles[0] if circles else None,
         language=language,
         published_at=published,
+        accepted_answer_uri=_lenient_url(obj.get("acceptedAnswer")),
+        kind=PostKind.QUESTION if _is_question(obj) else PostKind.DISCUSSION,
     )
+
+
+def _is_question(obj: dict) -> bool:
+    """A top-level post tagged #question, or naming an accepted answer."""
+    if obj.get("inReplyTo"):
+        return False
+    tags = {
+        tag["name"].lower() for tag in as_list(obj.get("tag"))[:50]
+        if type_of(tag) == "Hashtag" and isinstance(tag.get("name"), str)
+    }
+    return QUESTION_TAG in tags or "acceptedAnswer" in obj
+
+
+def _lenient_url(value) -> str | None:
+    """An optional reference that, when malformed, is as if absent (the rest
+    of the object is still good)."""
+    try:
+        return _url(id_of(value), "reference", required=False)
+    except InvalidDocument:
+        return None
 
 
 def _require_same_host(author: str, object_id: str) -> None:

@@ -7,12 +7,12 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from federation import convert, vocab
+from federation import convert, nodeinfo, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
-from models.posts import Post
+from models.posts import Post, PostKind
 from models.services import follows
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,26 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         inner = _create(post, group)
         if event.kind == "post.updated":
             inner = _as_update(inner, post, event)
-    return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
+    return [(group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post))]
+
+
+async def _audience(fed: Federation, group: Actor, post: Post) -> list[Actor]:
+    """The circle's remote followers who should hear of this post. Microblogging
+    servers (found through NodeInfo) get top-level posts and the circle's
+    accepted-answer notes, not every comment; group-aware software gets all."""
+    followers = await follows.remote_followers(group)
+    if post.root_id is None or (post.kind is PostKind.ANSWER and post.author_id == group.id):
+        return followers
+    microblogging: dict[str, bool] = {}  # by host: one NodeInfo lookup per host
+    audience = []
+    for follower in followers:
+        inbox = inbox_of(follower) or ""
+        host = convert.host_of(inbox)
+        if host not in microblogging:
+            microblogging[host] = await nodeinfo.is_microblogging(fed, inbox)
+        if not microblogging[host]:
+            audience.append(follower)
+    return audience
 
 
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:

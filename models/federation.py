@@ -98,6 +98,7 @@ class RemoteHost(Entity):
     host = fields.CharField(max_length=255, unique=True)
     signature_scheme = fields.CharField(max_length=16, null=True)  # "rfc9421" or "cavage"
     software = fields.CharField(max_length=64, null=True)  # from NodeInfo
+    software_checked_at = fields.DatetimeField(null=True)  # when NodeInfo was last asked
     consecutive_failures = fields.IntField(default=0)
     paused_until = fields.DatetimeField(null=True)
     last_success_at = fields.DatetimeField(null=True)

@@ -65,4 +65,9 @@ class Migration(migrations.Migration):
             name='asked_by',
             field=fields.ForeignKeyField('circles.Actor', source_field='asked_by_id', null=True, db_constraint=True, to_field='id', related_name='safe_questions', on_delete=OnDelete.SET_NULL),
         ),
+        ops.AddField(
+            model_name='RemoteHost',
+            name='software_checked_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
     ]

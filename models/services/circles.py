@@ -220,13 +220,15 @@ async def list_circles(filters: DirectoryFilter = DirectoryFilter(), *, offset: 
     if query := filters.query.strip()[:100]:
         circles = circles.filter(Q(name__icontains=query) | Q(purpose__icontains=query))
     if topic := filters.topic.strip().lstrip("#").lower()[:40]:
-        circles = circles.filter(id__in=CircleTopic.filter(tag=topic).values("circle_id"))
+        circles = circles.filter(topics__tag=topic)  # (circle, tag) is unique: no duplicate rows
     if language := filters.language.strip()[:16]:
         circles = circles.filter(Q(language=language) | Q(language__startswith=f"{language}-"))
     if place := filters.place.strip()[:120]:
         circles = circles.filter(location__icontains=place)
     if mode := filters.join_mode.strip()[:16]:
-        circles = circles.filter(join_mode=mode if mode in set(JoinMode) else "-")
+        if mode not in {m.value for m in JoinMode}:
+            return []
+        circles = circles.filter(join_mode=mode)
     return await circles.select_related("actor").order_by("-member_count", "id").offset(offset).limit(limit)
 
 
@@ -315,6 +317,11 @@ async def require_steward(circle: Circle, actor: Actor) -> Membership:
     if member is None or member.state is not MembershipState.ACTIVE or member.role not in STEWARD_ROLES:
         raise PermissionDenied("Only the circle's facilitators and moderators can do this.")
     return member
+
+
+async def is_member(circle: Circle, actor: Actor) -> bool:
+    member = await membership(circle, actor)
+    return bool(member and member.state is MembershipState.ACTIVE)
 
 
 async def is_steward(circle: Circle, actor: Actor) -> bool:

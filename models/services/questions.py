@@ -52,57 +52,71 @@ def asker_id(question: Post) -> int:
 
 
 async def may_accept(question: Post, actor: Actor | None) -> bool:
-    if actor is None or question.kind is not PostKind.QUESTION or not question.local:
+    if actor is None or question.kind is not PostKind.QUESTION or question.root_id is not None:
         return False
-    return actor.id == asker_id(question) or await circle_service.is_steward(await question.circle, actor)
+    try:
+        await _answerable_circle(question, actor)
+    except (InvalidInput, PermissionDenied):
+        return False
+    return True
 
 
 async def accept_answer(instance: Instance, actor: Actor, question: Post, answer: Post) -> None:
     """The asker (or a steward) marks a reply as the accepted answer. The
-    question's Update carries it; in a circle here, the circle also says so
-    in a short reply, so threads on microblogging servers show it."""
-    _require_open_question(question)
+    question's Update carries it (when the question is ours to update); in a
+    circle here, the circle also says so in a short reply, so threads on
+    microblogging servers show it."""
+    _require_question(question)
     if answer.root_id != question.id or answer.deleted_at is not None:
         raise InvalidInput("Choose a reply in this question's thread.")
-    circle = await Circle.get(id=question.circle_id).select_related("actor")
+    circle = await _answerable_circle(question, actor)
     if answer.author_id == circle.actor_id:
         raise InvalidInput("That is the circle's own note; choose a member's reply.")
-    await _require_asker_or_steward(question, actor, circle)
     if question.accepted_answer_id == answer.id:
         return
     now = clock.now()
     async with in_transaction():
-        await Post.filter(id=question.id).update(accepted_answer=answer, answered_at=now, updated_at=now)
-        question.accepted_answer_id, question.answered_at, question.updated_at = answer.id, now, now
-        await OutboxEvent.create(kind="post.updated", subject_id=question.id)
+        await _record_answer(question, answer.id, now)
         if circle.actor.local:
             author = await answer.author
-            note = f"✅ Accepted answer, by {author.name}: <{answer.url or answer.uri}>"
+            note = f"✅ Accepted answer, by {author.name} (@{author.handle}): <{answer.url or answer.uri}>"
             await post_service.reply_as_circle(instance, circle, question, note, kind=PostKind.ANSWER)
 
 
 async def withdraw_acceptance(actor: Actor, question: Post) -> None:
-    _require_open_question(question, answered=True)
-    await _require_asker_or_steward(question, actor, await Circle.get(id=question.circle_id))
-    now = clock.now()
+    _require_question(question)
+    if question.accepted_answer_id is None:
+        raise InvalidInput("This question has no accepted answer.")
+    await _answerable_circle(question, actor)
     async with in_transaction():
-        await Post.filter(id=question.id).update(accepted_answer=None, answered_at=None, updated_at=now)
-        question.accepted_answer_id, question.answered_at, question.updated_at = None, None, now
+        await _record_answer(question, None, None)
+
+
+async def _record_answer(question: Post, answer_id: int | None, at) -> None:
+    now = clock.now()
+    await Post.filter(id=question.id).update(accepted_answer_id=answer_id, answered_at=at, updated_at=now)
+    question.accepted_answer_id, question.answered_at, question.updated_at = answer_id, at, now
+    if question.local:  # a remote asker's question is theirs to update
         await OutboxEvent.create(kind="post.updated", subject_id=question.id)
 
 
-def _require_open_question(question: Post, *, answered: bool = False) -> None:
+def _require_question(question: Post) -> None:
     if question.kind is not PostKind.QUESTION or question.root_id is not None or question.deleted_at is not None:
         raise InvalidInput("Only questions have accepted answers.")
-    if not question.local:
+
+
+async def _answerable_circle(question: Post, actor: Actor) -> Circle:
+    """The question's circle, if `actor` may choose its answer: who asked it
+    here, or a steward of the circle (also for questions from other servers,
+    e.g. a Mastodon post tagged #question, when the circle is ours)."""
+    circle = await Circle.get(id=question.circle_id).select_related("actor")
+    if not question.local and not circle.actor.local:
         raise InvalidInput("This question lives on another server; its asker accepts answers there.")
-    if answered and question.accepted_answer_id is None:
-        raise InvalidInput("This question has no accepted answer.")
-
-
-async def _require_asker_or_steward(question: Post, actor: Actor, circle: Circle) -> None:
-    if actor.id != asker_id(question) and not await circle_service.is_steward(circle, actor):
+    if question.local and actor.id == asker_id(question):
+        return circle
+    if not await circle_service.is_steward(circle, actor):
         raise PermissionDenied("Only the person who asked, or the circle's facilitators, can choose the answer.")
+    return circle
 
 
 async def list_questions(
@@ -111,9 +125,10 @@ async def list_questions(
     """One page of the circle's questions (ask for limit + 1 to learn whether more follow)."""
     questions = Post.filter(circle=circle, kind=PostKind.QUESTION, root_id=None, deleted_at=None)
     if which is QuestionList.OPEN:
+        # Strings, not ints: asyncpg refuses an int where tortoise binds a str.
         questions = questions.filter(accepted_answer_id=None).annotate(
-            answered_first=Case(When(reply_count=0, then=0), default=1)
-        ).order_by("answered_first", "published_at", "id")
+            has_replies=Case(When(reply_count=0, then="0"), default="1")
+        ).order_by("has_replies", "published_at", "id")
     elif which is QuestionList.ANSWERED:
         questions = questions.filter(accepted_answer_id__isnull=False).order_by("-answered_at", "-id")
     else:

@@ -143,6 +143,7 @@ class RemotePostInput:
     language: str = ""
     published_at: dt.datetime | None = None
     kind: PostKind = PostKind.DISCUSSION
+    accepted_answer_uri: str | None = None  # a question's accepted answer (Circles)
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -216,10 +217,26 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
     post.content = clean_html(data.content_html)
     post.title = data.title[:200]
     post.updated_at = clock.now()
+    fields = ["content", "title", "updated_at"]
+    if post.root_id is None:
+        fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
-        await post.save(update_fields=["content", "title", "updated_at"])
+        await post.save(update_fields=fields)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
+
+
+async def _set_accepted_answer(question: Post, answer_uri: str | None) -> list[str]:
+    """Follow the asker's choice of answer (a reply in the same thread); the
+    fields changed. A post that names an answer is a question."""
+    answer = await Post.get_or_none(uri=answer_uri, root_id=question.id) if answer_uri else None
+    if (answer.id if answer else None) == question.accepted_answer_id:
+        return []
+    question.accepted_answer_id = answer.id if answer else None
+    question.answered_at = clock.now() if answer else None
+    if answer:
+        question.kind = PostKind.QUESTION
+    return ["accepted_answer_id", "answered_at", "kind"]
 
 
 async def delete_post(uri: str, by: Actor, *, activity: dict | None = None) -> Post:

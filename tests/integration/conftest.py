@@ -1,5 +1,9 @@
+from collections.abc import Callable
+
 import pytest
 
+from federation.runtime import Federation
+from tests.integration.stubs import Answer, Received, StubInbox
 from tests.servers import start_server
 
 
@@ -21,3 +25,25 @@ async def two_instances(make_database, tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.fixture
+async def fed(database, instance):
+    federation = Federation.start(instance, allow_private_addresses=True, version="test")
+    yield federation
+    await federation.close()
+
+
+@pytest.fixture
+async def stub():
+    """A factory of started stub inboxes, all closed at the end of the test."""
+    made: list[StubInbox] = []
+
+    async def make(respond: Callable[[Received], Answer] = lambda request: 202) -> StubInbox:
+        inbox = await StubInbox(respond=respond).start()
+        made.append(inbox)
+        return inbox
+
+    yield make
+    for inbox in made:
+        await inbox.close()

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import http
-import inspect
-import json
 import os
 import re
 import signal
@@ -21,8 +18,7 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
@@ -37,106 +33,8 @@ from models.services import follows, remote
 from server import worker
 from tests import factories
 from tests.conftest import POSTGRES_URL
+from tests.integration.stubs import Received, StubInbox
 from tests.servers import CIRCLES
-
-# --- a scriptable inbox on loopback -------------------------------------------
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.headers['host']}{self.path}"
-
-    @property
-    def scheme(self) -> str | None:
-        if "signature-input" in self.headers:
-            return "rfc9421"
-        return "cavage" if "signature" in self.headers else None
-
-    @property
-    def activity(self) -> dict:
-        return json.loads(self.body)
-
-
-Answer = int | Awaitable[int]
-
-
-@dataclass
-class StubInbox:
-    """Records requests; `respond(request)` returns (or awaits) the status."""
-
-    respond: Callable[[Received], Answer] = lambda request: 202
-    received: list[Received] = field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
-    port: int = 0
-    _server: asyncio.AbstractServer | None = None
-    _tasks: set[asyncio.Task] = field(default_factory=set)
-
-    async def start(self) -> StubInbox:
-        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def url(self, path: str = "/inbox") -> str:
-        return f"http://{self.host}{path}"
-
-    def activity_ids(self) -> list[str]:
-        return [r.activity["id"] for r in self.received]
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        self._tasks.add(task)
-        try:
-            while True:  # keep-alive: httpx reuses connections
-                line = await reader.readline()
-                if not line.strip():
-                    break
-                method, target, _ = line.decode("latin-1").split(" ", 2)
-                headers: dict[str, str] = {}
-                while (raw := await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    name, _, value = raw.decode("latin-1").partition(":")
-                    name, value = name.strip().lower(), value.strip()
-                    headers[name] = f"{headers[name]}, {value}" if name in headers else value
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                request = Received(method, target, headers, body)
-                self.received.append(request)
-                self.in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self.in_flight)
-                try:
-                    status = self.respond(request)
-                    if inspect.isawaitable(status):
-                        status = await status
-                finally:
-                    self.in_flight -= 1
-                reply = json.dumps({"status": status}).encode()
-                writer.write(
-                    f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(reply)}\r\n\r\n".encode() + reply
-                )
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
 
 def unused_port() -> int:
@@ -153,28 +51,6 @@ def unused_port() -> int:
 def unfreeze_clock():
     yield
     clock.freeze(None)
-
-
-@pytest.fixture
-async def fed(database, instance):
-    federation = Federation.start(instance, allow_private_addresses=True, version="test")
-    yield federation
-    await federation.close()
-
-
-@pytest.fixture
-async def stub():
-    """A factory of started stub inboxes, all closed at the end of the test."""
-    made: list[StubInbox] = []
-
-    async def make(respond: Callable[[Received], Answer] = lambda request: 202) -> StubInbox:
-        inbox = await StubInbox(respond=respond).start()
-        made.append(inbox)
-        return inbox
-
-    yield make
-    for inbox in made:
-        await inbox.close()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ async def world(database, instance):
     alice = await factories.account(instance, "alice")
     bob = await factories.account(instance, "bob")
     circle = await factories.circle(instance, alice, "readers", name="Readers", purpose="We read *books*.",
-                                    rules="Be kind.", location="Lyon", timezone="Europe/Paris")
+                                    rules="Be kind.\nLend books back.", location="Lyon", timezone="Europe/Paris",
+                                    topics="#novels poetry", meeting_cadence="Sundays", size_limit="20")
     await factories.member(circle, bob)
     post = await factories.post(instance, alice, circle, "First **post**", title="Welcome")
     return alice, bob, circle, post
@@ -84,6 +85,13 @@ async def test_group_document_follows_fep_1b12(client, world):
     assert group["postingRestrictedToMods"] is False
     assert "<em>books</em>" in group["summary"]
     assert {"type": "PropertyValue", "name": "Place", "value": "Lyon"} in group["attachment"]
+    assert {"type": "PropertyValue", "name": "Meets", "value": "Sundays"} in group["attachment"]
+    assert {"type": "PropertyValue", "name": "Size limit", "value": "20 members"} in group["attachment"]
+    assert group["tag"] == [
+        {"type": "Hashtag", "name": "#novels", "href": "http://circles.test/circles?topic=novels"},
+        {"type": "Hashtag", "name": "#poetry", "href": "http://circles.test/circles?topic=poetry"},
+    ]
+    assert "<ol>" in group["content"] and "<li>Lend books back.</li>" in group["content"]
     _, moderators = await get_json(client, group["attributedTo"])
     assert moderators["orderedItems"] == ["http://circles.test/users/alice"]
     _, followers = await get_json(client, group["followers"])
@@ -105,6 +113,22 @@ async def test_post_document_and_collections(client, world):
     assert announce["type"] == "Announce" and announce["object"]["object"]["id"] == post.uri
     _, person_outbox = await get_json(client, "/users/alice/outbox?page=true")
     assert person_outbox["orderedItems"][0]["type"] == "Create"
+
+
+async def test_a_question_names_its_accepted_answer(client, world, instance):
+    from models.services import posts as post_service
+    from models.services import questions as question_service
+
+    alice, bob, circle, _ = world
+    question = await question_service.ask(instance, bob.actor, circle, title="Which edition?", body="?")
+    answer = await post_service.reply(instance, alice.actor, question, body="The 1998 one.")
+    _, before = await get_json(client, f"/posts/{question.id}")
+    assert "acceptedAnswer" not in before
+    await question_service.accept_answer(instance, bob.actor, question, answer)
+    _, page = await get_json(client, f"/posts/{question.id}")
+    assert page["acceptedAnswer"] == answer.uri and page["updated"]
+    _, create = await get_json(client, f"/posts/{question.id}/activity")
+    assert create["object"]["acceptedAnswer"] == answer.uri
 
 
 async def test_unknown_documents_are_404(client, world):

@@ -123,7 +123,7 @@ async def test_directory_lists_and_searches_circles(client, instance, alice):
     assert "Chess Club" in page and "Python 101" not in page
 
     page = await text(await client.get("/circles", query_string={"q": "knitting"}))
-    assert "No circle matches “knitting”." in page
+    assert "No circle matches your search." in page
 
 
 # Joining and leaving
@@ -257,3 +257,55 @@ async def test_members_page_lists_active_members_with_roles(app, instance, alice
     assert '<a href="/users/alice">alice</a>' in page and "facilitator" in page
     assert '<a href="/users/bob">bob</a>' in page
     assert "carol" not in page
+
+
+# Profile, charter and directory filters
+
+
+async def test_a_facilitator_edits_the_profile(app, instance, alice, bob):
+    circle = await factories.circle(instance, alice, "datasci", name="Data science")
+    await factories.member(circle, bob)
+    client = await logged_in(app, alice)
+    form = await text(await client.get("/c/datasci/settings"))
+    assert 'name="topics"' in form and 'name="size_limit"' in form
+    response = await submit(
+        client, "/c/datasci/settings", name="Data science Porto", purpose="Learn *together*",
+        rules="Be kind\nCite sources", join_mode="open", language="pt", location="Porto",
+        timezone="Europe/Lisbon", topics="#stats #python", meeting_cadence="Tuesdays", size_limit="15",
+    )
+    assert response.status_code == 302 and response.location == "/c/datasci/about"
+    about = await text(await client.get("/c/datasci/about"))
+    assert "Data science Porto" in about and "#stats" in about and "of at most 15" in about
+    assert "<li>Cite sources</li>" in about
+    directory = await text(await client.get("/circles?topic=stats&place=porto"))
+    assert "Data science Porto" in directory
+    assert "Data science Porto" not in await text(await client.get("/circles?topic=cooking"))
+
+    response = await (await logged_in(app, bob)).get("/c/datasci/settings")
+    assert response.status_code == 403
+
+
+async def test_bad_profile_input_is_kept_with_its_reason(app, instance, alice):
+    await factories.circle(instance, alice, "datasci", name="Data science")
+    client = await logged_in(app, alice)
+    response = await submit(
+        client, "/c/datasci/settings", name="Renamed", join_mode="open", topics="c++ <b>"
+    )
+    assert response.status_code == 400
+    page = await text(response)
+    assert "is not a topic" in page and "c++ &lt;b&gt;" in page
+    assert (await Circle.get(actor__username="datasci")).name == "Data science"
+
+
+async def test_an_adopted_charter_is_not_on_the_settings_form(app, instance, alice):
+    await factories.circle(instance, alice, "datasci", name="Data science", rules="Be kind")
+    client = await logged_in(app, alice)
+    response = await submit(client, "/c/datasci/charter/adopt")
+    assert response.status_code == 302
+    about = await text(await client.get("/c/datasci/about"))
+    assert "adopted charter" in about
+    assert 'name="rules"' not in await text(await client.get("/c/datasci/settings"))
+    # Even a hand-made form cannot change the rules now.
+    response = await submit(client, "/c/datasci/settings", name="Data science", join_mode="open", rules="Anything")
+    assert response.status_code == 302
+    assert (await Circle.get(actor__username="datasci")).rules == "Be kind"

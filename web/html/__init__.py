@@ -5,18 +5,19 @@ from __future__ import annotations
 from markupsafe import Markup
 from quart import Quart, request, url_for
 
+from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
-from web.html import admin, auth, circles, health, home, posts, users
+from web.html import admin, auth, circles, health, home, posts, questions, users
 from web.site import site
 
 CIRCLE_TABS = (
     ("circles.show", "Discussion"),
-    ("circles.questions", "Questions"),
+    ("questions.index", "Questions"),
     ("circles.members", "Members"),
     ("circles.about", "About"),
 )
-BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, users.bp, admin.bp, health.bp)
+BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, questions.bp, users.bp, admin.bp, health.bp)
 
 
 def register(app: Quart) -> None:
@@ -39,7 +40,9 @@ def register(app: Quart) -> None:
 
     @app.template_global("actor_url")
     def actor_url(actor) -> str:
-        """Where a person's name links: their page here, or their home server."""
+        """Where an actor's name links: a person's or circle's page here, or their home server."""
+        if actor.local and actor.kind is ActorKind.GROUP:
+            return url_for("circles.show", handle=actor.username)
         if actor.local:
             return url_for("users.show", username=actor.username)
         return actor.profile_url or actor.uri

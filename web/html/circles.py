@@ -12,6 +12,7 @@ from models.errors import DomainError, InvalidInput
 from models.services import circles as circle_service
 from models.services import follows
 from models.services import posts as post_service
+from models.services import questions as question_service
 from web import security
 from web.html.forms import form_error, page_number, page_param
 from web.site import site
@@ -81,8 +82,7 @@ async def _directory_error(form, error: DomainError):
 @bp.get("/circles/new")
 @security.login_required
 async def new():
-    defaults = {"language": "en", "timezone": "UTC", "join_mode": JoinMode.OPEN.value}
-    return await render_template("circles/new.html", values=defaults, errors={}, **PROFILE_CHOICES)
+    return await render_template("circles/new.html", values=PROFILE_DEFAULTS, errors={}, **PROFILE_CHOICES)
 
 
 PROFILE_FIELDS = (
@@ -92,8 +92,11 @@ PROFILE_FIELDS = (
 PROFILE_CHOICES = {"join_modes": list(JoinMode), "join_labels": JOIN_LABELS}
 
 
+PROFILE_DEFAULTS = {"join_mode": JoinMode.OPEN.value, "language": "en", "timezone": "UTC"}
+
+
 def _profile_args(form) -> dict[str, str]:
-    return {name: form.get(name, "") for name in PROFILE_FIELDS}
+    return {name: form.get(name, PROFILE_DEFAULTS.get(name, "")) for name in PROFILE_FIELDS}
 
 
 @bp.post("/circles/new")
@@ -199,7 +202,8 @@ async def members(handle: str):
     page = page_param(request.args.get("page"))
     rows = await circle_service.list_members(circle, offset=(page - 1) * 100, limit=101)
     return await render_template(
-        "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100
+        "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100,
+        credits=await question_service.answer_credits(circle),
     )
 
 

@@ -8,6 +8,7 @@ from models.circles import MembershipState
 from models.errors import DomainError
 from models.services import circles as circle_service
 from models.services import posts as post_service
+from models.services import questions as question_service
 from web import security
 from web.html.forms import form_error
 from web.site import site
@@ -19,13 +20,20 @@ async def _thread_context(post_id: int) -> dict:
     post = await post_service.get_post(post_id)
     root = await post_service.get_thread_root(post.root_id) if post.root_id else post
     account = security.current_account()
-    membership = await circle_service.membership(root.circle, account.actor) if account else None
+    actor = account.actor if account else None
+    membership = await circle_service.membership(root.circle, actor) if actor else None
+    is_steward = bool(
+        membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
+    )
     return {
         "post": post,
         "root": root,
         "replies": await post_service.thread_replies(root),
         "circle": root.circle,
         "can_reply": bool(membership and membership.state is MembershipState.ACTIVE),
+        "is_steward": is_steward,
+        "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
+        "asked_by_me": bool(actor and root.asked_by_id == actor.id),
     }
 
 

@@ -4,6 +4,7 @@ from quart import Blueprint, render_template
 
 from models.services import accounts as account_service
 from models.services import circles as circle_service
+from models.services import questions as question_service
 
 bp = Blueprint("users", __name__)
 
@@ -15,4 +16,5 @@ async def show(username: str):
         "users/show.html",
         person=account.actor,
         memberships=await circle_service.memberships_of(account.actor),
+        credits=await question_service.credits_by_circle(account.actor),
     )

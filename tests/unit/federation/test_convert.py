@@ -100,3 +100,29 @@ def test_titled_notes_without_content_and_attachments_are_kept_visible():
     assert data.content_html.startswith("<p>My &lt;b&gt;photo&lt;/b&gt;</p>")
     assert '<a href="https://remote.example/img.png">a cat</a>' in data.content_html
     assert "javascript" not in data.content_html
+
+
+QUESTION_PAGE = {
+    "id": "https://remote.example/posts/1", "type": "Page", "name": "Why None?",
+    "attributedTo": "https://remote.example/users/rita", "content": "<p>?</p>",
+}
+
+
+def test_an_accepted_answer_is_read_and_a_malformed_one_ignored():
+    data = convert.as_to_post_input({**QUESTION_PAGE, "acceptedAnswer": "https://b.example/posts/2"}, local_circle_uris=set())
+    assert data.accepted_answer_uri == "https://b.example/posts/2"
+    for bad in ("javascript:alert(1)", {"id": 5}, ["x"], "x" * 3000):
+        data = convert.as_to_post_input({**QUESTION_PAGE, "acceptedAnswer": bad}, local_circle_uris=set())
+        assert data.accepted_answer_uri is None and data.title == "Why None?"
+
+
+def test_a_post_tagged_question_is_a_question():
+    from models.posts import PostKind
+
+    tagged = {**QUESTION_PAGE, "tag": [{"type": "Hashtag", "name": "#Question"}]}
+    assert convert.as_to_post_input(tagged, local_circle_uris=set()).kind is PostKind.QUESTION
+    assert convert.as_to_post_input(QUESTION_PAGE, local_circle_uris=set()).kind is PostKind.DISCUSSION
+    reply = {**tagged, "inReplyTo": "https://remote.example/posts/0"}
+    assert convert.as_to_post_input(reply, local_circle_uris=set()).kind is PostKind.DISCUSSION
+    odd_tags = {**QUESTION_PAGE, "tag": [None, "x", {"type": "Hashtag", "name": 5}, {"type": "Mention"}]}
+    assert convert.as_to_post_input(odd_tags, local_circle_uris=set()).kind is PostKind.DISCUSSION

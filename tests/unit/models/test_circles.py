@@ -129,3 +129,101 @@ async def test_leaving_twice_at_once_counts_once(database, instance):
     results = await asyncio.gather(end_membership(member), end_membership(member))
     assert sorted(results) == [False, True]
     assert (await Circle.get(id=circle.id)).member_count == 1
+
+
+# Profiles
+
+
+async def test_a_steward_edits_the_profile_and_the_group_hears_of_it(database, instance):
+    from models.federation import OutboxEvent
+
+    alice, bob = await factories.account(instance, "alice"), await factories.account(instance, "bob")
+    circle = await factories.circle(instance, alice, "datasci", topics="#Python, data_science")
+    assert await svc.topics_of(circle) == ["python", "data_science"]
+    await factories.member(circle, bob)
+    fields = dict(name="Data science", purpose="Learn together", rules="Be kind\nCite sources",
+                  join_mode="approval", topics="#stats #python", meeting_cadence="Tuesdays 18:00",
+                  size_limit="12", timezone="Europe/Lisbon", location="Porto")
+    with pytest.raises(PermissionDenied):
+        await svc.update_profile(circle, bob.actor, **fields)
+    await OutboxEvent.all().delete()
+
+    await svc.update_profile(circle, alice.actor, **fields)
+    stored = await Circle.get(id=circle.id).select_related("actor")
+    assert (stored.name, stored.size_limit, stored.meeting_cadence) == ("Data science", 12, "Tuesdays 18:00")
+    assert stored.actor.display_name == "Data science" and stored.actor.manually_approves_followers
+    assert await svc.topics_of(stored) == ["stats", "python"]
+    assert [e.kind for e in await OutboxEvent.all()] == ["actor.updated"]
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"topics": "#" + "t" * 41}, "topics"),
+        ({"topics": "c++"}, "topics"),
+        ({"topics": " ".join(f"t{n}" for n in range(11))}, "topics"),
+        ({"size_limit": "1"}, "size_limit"),
+        ({"size_limit": "ten"}, "size_limit"),
+        ({"meeting_cadence": "m" * 121}, "meeting_cadence"),
+    ],
+)
+async def test_invalid_profile_changes_nothing(database, instance, fields, field):
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "datasci", topics="python")
+    with pytest.raises(InvalidInput) as caught:
+        await svc.update_profile(circle, alice.actor, name="Changed", **fields)
+    assert caught.value.field == field
+    stored = await Circle.get(id=circle.id)
+    assert stored.name == "Datasci" and await svc.topics_of(stored) == ["python"]
+
+
+async def test_an_adopted_charter_changes_only_by_decision(database, instance):
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "datasci", rules="- Be kind\n- Cite sources")
+    await svc.adopt_charter(circle, alice.actor)
+    with pytest.raises(PermissionDenied) as caught:
+        await svc.update_profile(circle, alice.actor, name="Datasci", rules="Anything goes")
+    assert caught.value.field == "rules"
+    await svc.update_profile(circle, alice.actor, name="Renamed", rules=circle.rules)  # other fields still edit
+    await svc.set_rules_by_decision(circle, "Be kind\nShare what you learn")
+    assert (await Circle.get(id=circle.id)).rules == "Be kind\nShare what you learn"
+    with pytest.raises(Conflict):
+        await svc.adopt_charter(circle, alice.actor)
+
+
+def test_rules_are_numbered_one_per_line():
+    assert svc.numbered_rules("- Be kind\n\n2) Cite sources\n  Ask freely  ") == (
+        "1. Be kind\n2. Cite sources\n3. Ask freely"
+    )
+    assert svc.numbered_rules("") == ""
+
+
+async def test_a_full_circle_takes_no_one_new(database, instance):
+    alice, bob, cleo = [await factories.account(instance, name) for name in ("alice", "bob", "cleo")]
+    circle = await factories.circle(instance, alice, "small", size_limit="2")
+    await factories.member(circle, bob)
+    circle = await Circle.get(id=circle.id).select_related("actor")
+    with pytest.raises(Conflict) as caught:
+        await svc.join(circle, cleo.actor)
+    assert "full" in caught.value.message
+    assert await Membership.filter(circle=circle).count() == 2
+
+
+async def test_the_directory_filters_by_topic_language_place_and_join_mode(database, instance):
+    alice = await factories.account(instance, "alice")
+    await factories.circle(instance, alice, "lisbon_py", topics="python", language="pt-PT", location="Lisbon")
+    await factories.circle(instance, alice, "paris_stats", topics="stats", language="fr",
+                           location="Paris", join_mode="approval")
+    await factories.circle(instance, alice, "porto_py", topics="python #stats", language="pt", location="Porto")
+
+    async def handles(**filters):
+        return sorted(c.handle for c in await svc.list_circles(svc.DirectoryFilter(**filters)))
+
+    assert await handles(topic="#Python") == ["lisbon_py", "porto_py"]
+    assert await handles(language="pt") == ["lisbon_py", "porto_py"]
+    assert await handles(place="paris") == ["paris_stats"]
+    assert await handles(join_mode="approval") == ["paris_stats"]
+    assert await handles(join_mode="nonsense") == []
+    assert await handles(topic="stats", language="pt") == ["porto_py"]
+    by_circle = await svc.topics_by_circle(await svc.list_circles())
+    assert sorted(tags for tags in by_circle.values()) == [["python"], ["python", "stats"], ["stats"]]

@@ -1,0 +1,76 @@
+"""What software a remote host runs, from its NodeInfo, so a circle can spare
+microblogging followers the comments that group-aware software expects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlsplit
+
+from federation import convert, fetch
+from federation.runtime import Federation
+from models import clock
+from models.federation import RemoteHost
+
+log = logging.getLogger(__name__)
+
+RECHECK_AFTER = dt.timedelta(days=7)
+NODEINFO_SCHEMAS = ("http://nodeinfo.diaspora.software/ns/schema/2.1", "http://nodeinfo.diaspora.software/ns/schema/2.0")
+JSON_TYPES = ("application/json", "application/jrd+json", "application/activity+json", "application/ld+json")
+# Timelines of people, not of groups: they show every comment a circle
+# announces as a post of its own (Mastodon and its forks, the *key family…).
+MICROBLOGGING = frozenset({
+    "mastodon", "hometown", "glitchsoc", "pleroma", "akkoma", "misskey", "sharkey", "firefish",
+    "iceshrimp", "catodon", "foundkey", "calckey", "cherrypick", "gotosocial", "snac", "takahe",
+})
+
+
+async def is_microblogging(fed: Federation, inbox_url: str) -> bool:
+    """Whether the host of an inbox runs microblogging software. Unknown or
+    unreachable hosts count as group-aware: FEP-1b12's default is everything."""
+    return (await software_of(fed, inbox_url) or "") in MICROBLOGGING
+
+
+async def software_of(fed: Federation, inbox_url: str) -> str | None:
+    """The software name a host reports, asked at most once a week."""
+    host = convert.host_of(inbox_url)
+    row = await RemoteHost.get_or_none(host=host)
+    if row is not None and row.software_checked_at and row.software_checked_at > clock.now() - RECHECK_AFTER:
+        return row.software
+    name = await _fetch_software(fed, inbox_url)
+    values = {"software": name, "software_checked_at": clock.now()}
+    if row is None:
+        await RemoteHost.get_or_create(host=host, defaults=values)
+    else:
+        await RemoteHost.filter(id=row.id).update(**values)
+    return name
+
+
+async def _fetch_software(fed: Federation, inbox_url: str) -> str | None:
+    parts = urlsplit(inbox_url)
+    try:
+        index = await fetch.fetch_json(
+            fed.client, f"{parts.scheme}://{parts.netloc}/.well-known/nodeinfo",
+            accept="application/json", content_types=JSON_TYPES, max_bytes=64_000, deadline=10.0,
+        )
+        link = _schema_link(index.json)
+        if link is None or convert.host_of(link) != convert.host_of(inbox_url):
+            return None
+        document = await fetch.fetch_json(
+            fed.client, link, accept="application/json", content_types=JSON_TYPES, max_bytes=64_000, deadline=10.0
+        )
+    except fetch.FetchError as error:
+        log.info("no NodeInfo from %s: %s", parts.netloc, error)
+        return None
+    software = document.json.get("software")
+    name = software.get("name") if isinstance(software, dict) else None
+    return name.strip().lower()[:64] if isinstance(name, str) else None
+
+
+def _schema_link(index: dict) -> str | None:
+    links = [link for link in convert.as_list(index.get("links"))[:20] if isinstance(link, dict)]
+    for schema in NODEINFO_SCHEMAS:
+        for link in links:
+            if link.get("rel") == schema and isinstance(link.get("href"), str):
+                return link["href"]
+    return None

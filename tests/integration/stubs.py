@@ -1,0 +1,111 @@
+"""A scriptable HTTP/1.1 server on loopback standing in for another server:
+each stub is its own "host" for Circles (a free port on 127.0.0.1), records
+every request, and answers as the test scripts it."""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.headers['host']}{self.path}"
+
+    @property
+    def scheme(self) -> str | None:
+        if "signature-input" in self.headers:
+            return "rfc9421"
+        return "cavage" if "signature" in self.headers else None
+
+    @property
+    def activity(self) -> dict:
+        return json.loads(self.body)
+
+
+Answer = int | tuple[int, dict] | Awaitable[int]
+
+
+@dataclass
+class StubInbox:
+    """Records requests; `respond(request)` returns (or awaits) the status, or
+    (status, JSON document) to answer with a body."""
+
+    respond: Callable[[Received], Answer] = lambda request: 202
+    received: list[Received] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    port: int = 0
+    _server: asyncio.AbstractServer | None = None
+    _tasks: set[asyncio.Task] = field(default_factory=set)
+
+    async def start(self) -> StubInbox:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/inbox") -> str:
+        return f"http://{self.host}{path}"
+
+    def activity_ids(self) -> list[str]:
+        return [r.activity["id"] for r in self.received]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            while True:  # keep-alive: httpx reuses connections
+                line = await reader.readline()
+                if not line.strip():
+                    break
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while (raw := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    name, _, value = raw.decode("latin-1").partition(":")
+                    name, value = name.strip().lower(), value.strip()
+                    headers[name] = f"{headers[name]}, {value}" if name in headers else value
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                request = Received(method, target, headers, body)
+                self.received.append(request)
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    status = self.respond(request)
+                    if inspect.isawaitable(status):
+                        status = await status
+                finally:
+                    self.in_flight -= 1
+                status, document = status if isinstance(status, tuple) else (status, {"status": status})
+                reply = json.dumps(document).encode()
+                writer.write(
+                    f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(reply)}\r\n\r\n".encode() + reply
+                )
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()

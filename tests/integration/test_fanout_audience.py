@@ -1,0 +1,80 @@
+"""Less noise for microblogging followers: a circle's comments go to
+group-aware servers only; top-level posts and accepted answers go to all.
+Each remote server is a stub on loopback that answers NodeInfo as the real
+software does."""
+
+from __future__ import annotations
+
+from federation import fanout, nodeinfo
+from models.actors import ActorKind
+from models.federation import Delivery, OutboxEvent, RemoteHost
+from models.services import follows, remote
+from models.services import posts as post_service
+from models.services import questions as question_service
+from tests import factories
+
+
+def nodeinfo_server(software: str):
+    """A server whose NodeInfo names `software` and whose inbox takes anything."""
+
+    def respond(request):
+        host = request.headers["host"]
+        if request.path == "/.well-known/nodeinfo":
+            return 200, {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                                    "href": f"http://{host}/nodeinfo/2.0"}]}
+        if request.path == "/nodeinfo/2.0":
+            return 200, {"version": "2.0", "software": {"name": software, "version": "4.3.0"}}
+        return 202
+
+    return respond
+
+
+async def follower_on(server, circle, name: str):
+    uri = server.url(f"/users/{name}")
+    actor = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=uri, kind=ActorKind.PERSON, username=name, domain=server.host, inbox_url=f"{uri}/inbox",
+        shared_inbox_url=server.url("/inbox"),
+    ))
+    await follows.receive_follow(actor, circle.actor, f"{uri}/follows/1")
+
+
+async def planned_hosts(fed) -> dict[str, set[str]]:
+    """Fan out what is queued; which hosts each kind of post goes to."""
+    await fanout.fan_out_pending(fed)
+    hosts: dict[str, set[str]] = {}
+    for row in await Delivery.all().select_related("event"):
+        post = await post_service.get_thread_root(row.event.subject_id)
+        label = "reply" if post.root_id else "top-level"
+        if post.author_id == post.circle.actor_id:
+            label = "circle note"
+        hosts.setdefault(label, set()).add(row.host)
+    return hosts
+
+
+async def test_microblogging_followers_get_posts_and_answers_not_every_comment(fed, instance, stub):
+    mastodon = await stub(nodeinfo_server("mastodon"))
+    lemmy = await stub(nodeinfo_server("lemmy"))
+    silent = await stub(lambda request: 404 if request.method == "GET" else 202)  # no NodeInfo at all
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "pythonistas")
+    for server, name in ((mastodon, "mo"), (lemmy, "lee"), (silent, "sid")):
+        await follower_on(server, circle, name)
+    await OutboxEvent.all().delete()
+
+    question = await question_service.ask(instance, alice.actor, circle, title="Why None?", body="?")
+    answer = await post_service.reply(instance, alice.actor, question, body="Forgot return.")
+    await question_service.accept_answer(instance, alice.actor, question, answer)
+    hosts = await planned_hosts(fed)
+
+    everyone = {mastodon.host, lemmy.host, silent.host}
+    assert hosts["top-level"] == everyone  # the question, and its Update naming the answer
+    assert hosts["circle note"] == everyone  # "✅ Accepted answer …"
+    assert hosts["reply"] == {lemmy.host, silent.host}  # unknown software counts as group-aware
+    # NodeInfo was asked once per host, and remembered.
+    assert {h.host: h.software for h in await RemoteHost.filter(software_checked_at__isnull=False)} == {
+        mastodon.host: "mastodon", lemmy.host: "lemmy", silent.host: None,
+    }
+    nodeinfo_requests = [r for r in mastodon.received if r.path == "/.well-known/nodeinfo"]
+    assert len(nodeinfo_requests) == 1
+    assert await nodeinfo.is_microblogging(fed, mastodon.url("/inbox"))
+    assert len([r for r in mastodon.received if r.path == "/.well-known/nodeinfo"]) == 1
