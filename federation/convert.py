@@ -112,9 +112,9 @@ def group_to_as(
     }
 
 
-# Marks a top-level post as a question, both ways: people on Mastodon can
-# ask a circle a question by tagging it so.
-QUESTION_TAG = "#question"
+# Hashtags that mark a top-level post's kind, both ways: people on Mastodon
+# can ask a circle a question by tagging it #question.
+KIND_TAGS = {PostKind.QUESTION: "#question", PostKind.REVIEW: "#peerreview"}
 
 
 def post_refs(post: Post) -> dict:
@@ -157,9 +157,9 @@ def post_to_as(
         body["inReplyTo"] = parent_uri
     if accepted_answer_uri:
         body["acceptedAnswer"] = accepted_answer_uri
-    if post.kind is PostKind.QUESTION and parent_uri is None:
-        where = f"{circle_actor.uri}/questions" if circle_actor else post.uri
-        body["tag"] = [{"type": "Hashtag", "name": QUESTION_TAG, "href": where}]
+    if post.kind in KIND_TAGS and parent_uri is None:
+        where = circle_actor.uri if circle_actor else post.uri
+        body["tag"] = [{"type": "Hashtag", "name": KIND_TAGS[post.kind], "href": where}]
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
         body["to"].append(circle_actor.uri)
@@ -347,19 +347,22 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         language=language,
         published_at=published,
         accepted_answer_uri=_lenient_url(obj.get("acceptedAnswer")),
-        kind=PostKind.QUESTION if _is_question(obj) else PostKind.DISCUSSION,
+        kind=_kind_of(obj),
     )
 
 
-def _is_question(obj: dict) -> bool:
-    """A top-level post tagged #question, or naming an accepted answer."""
+def _kind_of(obj: dict) -> PostKind:
+    """A top-level post's kind from its hashtags (KIND_TAGS); naming an
+    accepted answer makes it a question."""
     if obj.get("inReplyTo"):
-        return False
+        return PostKind.DISCUSSION
+    if "acceptedAnswer" in obj:
+        return PostKind.QUESTION
     tags = {
         tag["name"].lower() for tag in as_list(obj.get("tag"))[:50]
         if type_of(tag) == "Hashtag" and isinstance(tag.get("name"), str)
     }
-    return QUESTION_TAG in tags or "acceptedAnswer" in obj
+    return next((kind for kind, tag in KIND_TAGS.items() if tag in tags), PostKind.DISCUSSION)
 
 
 def _lenient_url(value) -> str | None:

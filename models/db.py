@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "models.federation",
     "models.moderation",
     "models.questions",
+    "models.reviews",
 ]
 
 

@@ -17,6 +17,7 @@ class PostKind(StrEnum):
     MEETING = "meeting"
     REFLECTION = "reflection"
     PROPOSAL = "proposal"
+    REVIEW = "review"  # work shared for feedback (models/reviews.py)
 
 
 class Post(Entity):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from urllib.parse import urlsplit
 
 from models.errors import InvalidInput
 
@@ -69,6 +70,21 @@ def single_line(value: str | None, field: str, *, label: str, max_length: int, r
     value = text(value, field, label=label, max_length=max_length, required=required)
     if "\n" in value or "\r" in value:
         raise InvalidInput(f"{label} must fit on one line.", field=field)
+    return value
+
+
+def web_link(value: str | None, field: str, *, label: str, max_length: int = 2048, required: bool = False) -> str:
+    """An http(s) address typed by a person, or "" when left empty. Any other
+    scheme (javascript:, data:, file:) is refused."""
+    value = single_line(value, field, label=label, max_length=max_length, required=required)
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in value:
+        raise InvalidInput(f"{label} must be a web address starting with https://.", field=field)
     return value
 
 

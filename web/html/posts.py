@@ -6,9 +6,11 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.circles import MembershipState
 from models.errors import DomainError
+from models.posts import PostKind
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import questions as question_service
+from models.services import reviews as review_service
 from web import security
 from web.html.forms import form_error
 from web.site import site
@@ -16,7 +18,7 @@ from web.site import site
 bp = Blueprint("posts", __name__)
 
 
-async def _thread_context(post_id: int) -> dict:
+async def thread_context(post_id: int) -> dict:
     post = await post_service.get_post(post_id)
     root = await post_service.get_thread_root(post.root_id) if post.root_id else post
     account = security.current_account()
@@ -34,12 +36,13 @@ async def _thread_context(post_id: int) -> dict:
         "is_steward": is_steward,
         "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
+        "feedback": await review_service.feedback_in(root) if root.kind is PostKind.REVIEW else {},
     }
 
 
 @bp.get("/posts/<int:post_id>")
 async def show(post_id: int):
-    return await render_template("posts/show.html", values={}, errors={}, **await _thread_context(post_id))
+    return await render_template("posts/show.html", values={}, errors={}, **await thread_context(post_id))
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -63,5 +66,5 @@ async def reply(post_id: int):
             site().instance, security.current_account().actor, parent, body=form.get("body", "")
         )
     except DomainError as error:
-        return await form_error("posts/show.html", error, form, **await _thread_context(post_id))
+        return await form_error("posts/show.html", error, form, **await thread_context(post_id))
     return redirect(url_for("posts.show", post_id=new.root_id) + f"#post-{new.id}")
