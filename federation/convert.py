@@ -16,7 +16,7 @@ from federation.signatures import (
 )
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
-from models.posts import Post
+from models.posts import Post, PostKind
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -104,9 +104,12 @@ def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_h
     }
 
 
-def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_as(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None, value_cycle: str | None = None
+) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
-    and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
+    and untitled posts), addressed publicly and to its circle (FEP-1b12).
+    A shared reflection carries the hashtags #reflection and #<value_cycle>value."""
     is_page = parent_uri is None and bool(post.title)
     body: dict = {
         "id": post.uri,
@@ -135,13 +138,18 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
         body["to"].append(circle_actor.uri)
         body["cc"].append(circle_actor.followers_url)
     body["replies"] = f"{post.uri}/replies"
+    if post.kind is PostKind.REFLECTION:
+        names = ["reflection"] + ([f"{value_cycle}value"] if value_cycle else [])
+        body["tag"] = [{"type": "Hashtag", "name": f"#{name}"} for name in names]
     return body
 
 
-def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_create(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None, value_cycle: str | None = None
+) -> dict:
     """The Create activity of a post; its id is served (federation/routes.py)
     so Announces that carry it can be dereferenced."""
-    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, value_cycle=value_cycle)
     body = {
         "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
         "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,

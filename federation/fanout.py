@@ -13,7 +13,7 @@ from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
 from models.posts import Post
-from models.services import follows
+from models.services import follows, reflections
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,12 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-def _create(post: Post, group: Actor) -> dict:
+async def _create(post: Post, group: Actor) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri)
+    return convert.post_to_create(
+        post, author=post.author, circle_actor=group, parent_uri=parent_uri,
+        value_cycle=await reflections.value_cycle_of(post),
+    )
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -88,7 +91,7 @@ async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor,
     if event.kind == "post.deleted":
         deleter = await _deleter(post, event)
         return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
-    return [(post.author, _create(post, group), [group])]
+    return [(post.author, await _create(post, group), [group])]
 
 
 async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -105,7 +108,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
     else:
-        inner = _create(post, group)
+        inner = await _create(post, group)
         if event.kind == "post.updated":
             inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
