@@ -31,6 +31,7 @@ RECORD_MONTHS = 12
 # Rows read per kind for one learning record: keeps a very busy circle's page cheap.
 RECORD_ROWS_MAX = 10_000
 NOT_FOUND = "That reflection does not exist, or it is not yours."
+NOT_A_MEETING = "That is not a meeting of this circle, so the reflection is not linked to it."
 
 
 # --- writing ----------------------------------------------------------------------
@@ -56,9 +57,7 @@ async def meeting_of(circle: Circle, meeting_id: int | None) -> Post | None:
             id=meeting_id, circle=circle, kind=PostKind.MEETING, root_id=None, deleted_at=None
         )
     if meeting is None:
-        raise InvalidInput(
-            "That is not a meeting of this circle, so the reflection is not linked to it.", field="meeting"
-        )
+        raise InvalidInput(NOT_A_MEETING, field="meeting")
     return meeting
 
 
@@ -191,7 +190,9 @@ async def shared_in(circle: Circle, *, before_id: int | None = None, limit: int 
     return await rows.select_related("author", "shared_post", "meeting").order_by("-shared_post_id").limit(limit)
 
 
-async def private_of(author: Actor, circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Reflection]:
+async def private_of(
+    author: Actor, circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Reflection]:
     """The author's own reflections in a circle that are not shared, newest first."""
     rows = Reflection.filter(author=author, circle=circle).filter(
         Q(shared_post_id__isnull=True) | Q(shared_post__deleted_at__isnull=False)
@@ -218,6 +219,7 @@ class MonthRecord:
 class LearningRecord:
     months: list[MonthRecord]  # newest first, every month of the window, empty ones too
     earlier: dt.date  # `before` for the twelve months before these
+    later: dt.date | None  # `before` for the twelve months after these, unless these are the latest
     reflections: list[Reflection]  # the latest shared reflections
     next_reflections_before: int | None
 
@@ -252,7 +254,8 @@ async def learning_record(
     kind of activity, bucketed here so SQLite and PostgreSQL agree."""
     zone = _zone(circle)
     today = clock.now().astimezone(zone).date()
-    end = before or _add_months(today.replace(day=1), 1)
+    latest_end = _add_months(today.replace(day=1), 1)
+    end = before or latest_end
     start = _add_months(end, -RECORD_MONTHS)
     window = (_midnight(start, zone), _midnight(end, zone))
     months = {(m.year, m.month): MonthRecord(m) for m in (_add_months(start, i) for i in range(RECORD_MONTHS))}
@@ -276,13 +279,14 @@ async def learning_record(
     return LearningRecord(
         months=sorted(months.values(), key=lambda m: m.month, reverse=True),
         earlier=start,
+        later=min(_add_months(end, RECORD_MONTHS), latest_end) if end < latest_end else None,
         reflections=latest[:limit],
         next_reflections_before=latest[limit - 1].shared_post_id if len(latest) > limit else None,
     )
 
 
 def _midnight(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
 
 async def _shared_reflections(circle: Circle, start: dt.datetime, end: dt.datetime) -> list[tuple]:
@@ -319,7 +323,9 @@ async def _meetings_held(circle: Circle, start: dt.datetime, end: dt.datetime) -
     return await _top_level_posts(circle, PostKind.MEETING, start, end)
 
 
-async def _top_level_posts(circle: Circle, kind: PostKind, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+async def _top_level_posts(
+    circle: Circle, kind: PostKind, start: dt.datetime, end: dt.datetime
+) -> list[dt.datetime]:
     return await _published(_circle_posts(circle, start, end).filter(kind=kind))
 
 
@@ -329,7 +335,7 @@ async def _top_level_posts(circle: Circle, kind: PostKind, start: dt.datetime, e
 def _iso(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _circle_fields(circle: Circle | None) -> dict:
@@ -395,7 +401,8 @@ def export_markdown(export: dict) -> str:
             for cycle in [*ValueCycle, None]:
                 group = [r for r in mine if r["value_cycle"] == (cycle.value if cycle else None)]
                 if group:
-                    lines += ["", f"#### {VALUE_CYCLE_EXPLANATIONS[cycle] if cycle else 'No kind of value chosen'}"]
+                    heading = VALUE_CYCLE_EXPLANATIONS[cycle] if cycle else "No kind of value chosen"
+                    lines += ["", f"#### {heading}"]
                     for r in group:
                         where = f"shared: {r['url']}" if r["shared"] else "private"
                         lines += ["", f"*{r['created']} · {where}*", "", _quoted(r["source"])]

@@ -67,6 +67,7 @@ async def test_sharing_from_the_form_and_editing(app, bob, circle):
     client = await logged_in(app, bob)
     response = await submit(client, "/c/readers/reflections/new", body="Shared at once", share="on")
     assert response.status_code == 302
+    assert "Your reflection is shared with the circle." in await text(await client.get(response.location))
     reflection = await Reflection.get(author=bob.actor)
     assert reflection.shared_post_id
     edit_path = f"/c/readers/reflections/{reflection.id}/edit"

@@ -25,7 +25,7 @@ def _meeting_id(raw: str | None) -> int | None:
         return None
     meeting_id = page_number(raw.strip())
     if meeting_id is None:
-        raise InvalidInput("That is not a meeting of this circle, so the reflection is not linked to it.", field="meeting")
+        raise InvalidInput(reflection_service.NOT_A_MEETING, field="meeting")
     return meeting_id
 
 
@@ -36,7 +36,8 @@ def _form_context(circle: Circle, meeting=None, reflection: Reflection | None = 
 async def _own_in(handle: str, reflection_id: int) -> tuple[Circle, Reflection]:
     """The circle and one of the logged-in person's reflections in it (else 404)."""
     circle = await circle_service.get_circle(handle)
-    return circle, await reflection_service.get_own(security.current_account().actor, reflection_id, circle=circle)
+    actor = security.current_account().actor
+    return circle, await reflection_service.get_own(actor, reflection_id, circle=circle)
 
 
 @bp.get("/c/<handle>/reflections")
@@ -76,7 +77,9 @@ async def new(handle: str):
     except InvalidInput as error:
         await flash(error.message)
     values = {"meeting": str(meeting.id)} if meeting else {}
-    return await render_template("reflections/form.html", values=values, errors={}, **_form_context(circle, meeting))
+    return await render_template(
+        "reflections/form.html", values=values, errors={}, **_form_context(circle, meeting)
+    )
 
 
 @bp.post("/c/<handle>/reflections/new")
@@ -101,7 +104,7 @@ async def create(handle: str):
 @security.login_required
 async def edit(handle: str, reflection_id: int):
     circle, reflection = await _own_in(handle, reflection_id)
-    values = {"body": reflection.source, "value_cycle": reflection.value_cycle.value if reflection.value_cycle else ""}
+    values = {"body": reflection.source, "value_cycle": reflection.value_cycle or ""}
     return await render_template(
         "reflections/form.html", values=values, errors={},
         **_form_context(circle, reflection.meeting, reflection),
@@ -151,7 +154,9 @@ async def record(handle: str):
         before=reflection_service.parse_month(request.args.get("before")),
         reflections_before=page_number(request.args.get("reflections_before")),
     )
-    return await render_template("reflections/record.html", circle=circle, record=learning, cycles=VALUE_CYCLE_EXPLANATIONS)
+    return await render_template(
+        "reflections/record.html", circle=circle, record=learning, cycles=VALUE_CYCLE_EXPLANATIONS
+    )
 
 
 @bp.get("/settings/export.<any(json, md):fmt>")
@@ -164,4 +169,5 @@ async def export(fmt: str):
     else:
         body, content_type = reflection_service.export_markdown(data), "text/markdown; charset=utf-8"
     filename = f"contributions-{actor.username}.{fmt}"
-    return Response(body, content_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    disposition = f'attachment; filename="{filename}"'
+    return Response(body, content_type=content_type, headers={"Content-Disposition": disposition})

@@ -41,7 +41,7 @@ async def test_a_reflection_post_carries_its_hashtags(database, instance):
     circle = await factories.circle(instance, alice, "readers")
     reflection = await reflection_service.write(instance, alice.actor, circle, body="Learned", share=True)
     post = await Post.get(id=reflection.shared_post_id)
-    as_post = lambda **kw: convert.post_to_as(post, author=alice.actor, circle_actor=circle.actor, parent_uri=None, **kw)  # noqa: E731
+    as_post = lambda **kw: convert.post_to_as(post, author=alice.actor, circle_actor=circle.actor, parent_uri=None, **kw)
     assert _tags(as_post()) == ["#reflection"]
     assert _tags(as_post(value_cycle="transformative")) == ["#reflection", "#transformativevalue"]
     discussion = await factories.post(instance, alice, circle, "Just talk")

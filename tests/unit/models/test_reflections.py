@@ -7,6 +7,7 @@ from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post, PostKind
 from models.reflections import Reflection, ValueCycle
+from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import reflections as svc
 from tests import factories
@@ -145,9 +146,7 @@ async def test_only_active_members_write(database, instance, people):
 
 
 async def test_a_member_who_left_cannot_share_but_keeps_their_reflection(database, instance, people):
-    alice, bob, _, circle = people
-    from models.services import circles as circle_service
-
+    _, bob, _, circle = people
     reflection = await svc.write(instance, bob.actor, circle, body="Before leaving")
     await circle_service.leave(circle, bob.actor)
     with pytest.raises(PermissionDenied):
@@ -181,7 +180,7 @@ async def _at(moment: dt.datetime, make):
 
 async def test_learning_record_counts_by_month(database, instance, people):
     alice, bob, _, circle = people
-    sep, oct_, nov = (dt.datetime(2026, m, 10, 12, tzinfo=dt.timezone.utc) for m in (9, 10, 11))
+    sep, oct_, nov = (dt.datetime(2026, m, 10, 12, tzinfo=dt.UTC) for m in (9, 10, 11))
     await _at(sep, lambda: factories.post(instance, alice, circle, "Meeting 1", kind="meeting"))
     await _at(oct_, lambda: factories.post(instance, alice, circle, "Meeting 2", kind="meeting"))
     await _at(oct_, lambda: factories.post(instance, alice, circle, "A book", kind="resource"))
@@ -191,7 +190,7 @@ async def test_learning_record_counts_by_month(database, instance, people):
     for cycle in ("applied", "applied", ""):
         await _at(oct_, lambda c=cycle: svc.write(instance, bob.actor, circle, body="Learned", value_cycle=c, share=True))
     await _at(nov, lambda: svc.write(instance, bob.actor, circle, body="Private", value_cycle="immediate"))
-    await _at(dt.datetime(2025, 10, 1, tzinfo=dt.timezone.utc),  # outside the window
+    await _at(dt.datetime(2025, 10, 1, tzinfo=dt.UTC),  # outside the window
               lambda: factories.post(instance, alice, circle, "Old meeting", kind="meeting"))
 
     record = await _at(nov, lambda: svc.learning_record(circle))
@@ -206,8 +205,10 @@ async def test_learning_record_counts_by_month(database, instance, people):
     assert sum(m.meetings for m in record.months) == 2
     assert len(record.reflections) == 3
 
-    earlier = await svc.learning_record(circle, before=record.earlier)
+    assert record.later is None  # these are the latest months
+    earlier = await _at(nov, lambda: svc.learning_record(circle, before=record.earlier))
     assert earlier.months[0].month == dt.date(2025, 11, 1)
+    assert earlier.later == dt.date(2026, 12, 1)
     assert {m.month: m.meetings for m in earlier.months}[dt.date(2025, 10, 1)] == 1
 
     page = await svc.learning_record(circle, before=dt.date(2026, 12, 1), limit=2)
@@ -220,7 +221,7 @@ async def test_learning_record_months_follow_the_circles_time_zone(database, ins
     alice, _, _, _ = people
     circle = await factories.circle(instance, alice, "tokyo", timezone="Asia/Tokyo")
     # 20:00 UTC on 31 October is already 1 November in Tokyo.
-    await _at(dt.datetime(2026, 10, 31, 20, tzinfo=dt.timezone.utc),
+    await _at(dt.datetime(2026, 10, 31, 20, tzinfo=dt.UTC),
               lambda: factories.post(instance, alice, circle, "Late meeting", kind="meeting"))
     record = await svc.learning_record(circle, before=dt.date(2026, 12, 1))
     assert {m.month: m.meetings for m in record.months}[dt.date(2026, 11, 1)] == 1
@@ -238,7 +239,7 @@ async def test_export_holds_everything_the_person_wrote(database, instance, peop
     alice, bob, _, circle = people
     other = await factories.circle(instance, alice, "writers")
     await factories.member(other, bob)
-    private = await svc.write(instance, bob.actor, circle, body="# Private heading\nSecret", value_cycle="transformative")
+    await svc.write(instance, bob.actor, circle, body="# Private heading\nSecret", value_cycle="transformative")
     shared = await svc.write(instance, bob.actor, other, body="Shared words", share=True)
     post = await factories.post(instance, bob, circle, "My post body", title="My post", kind="question")
     reply = await post_service.reply(instance, bob.actor, post, body="My reply")
@@ -270,4 +271,3 @@ async def test_export_holds_everything_the_person_wrote(database, instance, peop
     assert "#### No kind of value chosen" in markdown
     assert "#### My post" in markdown and "#### Reply" in markdown
     assert markdown.index("## Readers") < markdown.index("Secret") < markdown.index("## Writers")
-    assert private.id  # written
