@@ -17,6 +17,7 @@ from federation.signatures import (
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
 from models.posts import Post, PostKind
+from models.services import reflections
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -114,24 +115,28 @@ def group_to_as(
 
 # Hashtags that mark a top-level post's kind, both ways: people on Mastodon
 # can ask a circle a question by tagging it #question.
-KIND_TAGS = {PostKind.QUESTION: "#question", PostKind.REVIEW: "#peerreview"}
+KIND_TAGS = {PostKind.QUESTION: "#question", PostKind.REVIEW: "#peerreview", PostKind.REFLECTION: "#reflection"}
 
 
-def post_refs(post: Post) -> dict:
-    """The ids a post's document points to, from a post loaded with
-    select_related("in_reply_to", "accepted_answer")."""
+async def post_refs(post: Post) -> dict:
+    """What a post's document says beyond its own row, from a post loaded
+    with select_related("in_reply_to", "accepted_answer"): keyword arguments
+    for post_to_as. Queries only for shared reflections (their value cycle)."""
     return {
         "parent_uri": post.in_reply_to.uri if post.in_reply_to_id else None,
         "accepted_answer_uri": post.accepted_answer.uri if post.accepted_answer_id else None,
+        "value_cycle": await reflections.value_cycle_of(post),
     }
 
 
 def post_to_as(
     post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
-    accepted_answer_uri: str | None = None,
+    accepted_answer_uri: str | None = None, value_cycle: str | None = None,
 ) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
-    and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
+    and untitled posts), addressed publicly and to its circle (FEP-1b12).
+    Its kind shows as a hashtag (KIND_TAGS); a shared reflection also
+    carries #<value_cycle>value."""
     is_page = parent_uri is None and bool(post.title)
     body: dict = {
         "id": post.uri,
@@ -159,7 +164,8 @@ def post_to_as(
         body["acceptedAnswer"] = accepted_answer_uri
     if post.kind in KIND_TAGS and parent_uri is None:
         where = circle_actor.uri if circle_actor else post.uri
-        body["tag"] = [{"type": "Hashtag", "name": KIND_TAGS[post.kind], "href": where}]
+        names = [KIND_TAGS[post.kind]] + ([f"#{value_cycle}value"] if value_cycle else [])
+        body["tag"] = [{"type": "Hashtag", "name": name, "href": where} for name in names]
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
         body["to"].append(circle_actor.uri)

@@ -38,8 +38,8 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-def _create(post: Post, group: Actor) -> dict:
-    return convert.post_to_create(post, author=post.author, circle_actor=group, **convert.post_refs(post))
+async def _create(post: Post, group: Actor) -> dict:
+    return convert.post_to_create(post, author=post.author, circle_actor=group, **await convert.post_refs(post))
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -87,7 +87,7 @@ async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor,
     if event.kind == "post.deleted":
         deleter = await _deleter(post, event)
         return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
-    activity = _create(post, group)
+    activity = await _create(post, group)
     if event.kind == "post.updated":
         activity = _as_update(activity, post, event)
     return [(post.author, activity, [group])]
@@ -113,7 +113,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
     else:
-        inner = _create(post, group)
+        inner = await _create(post, group)
         if event.kind == "post.updated":
             inner = _as_update(inner, post, event)
     return [(group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post))]

@@ -180,7 +180,7 @@ async def post_document(post_id: int) -> dict:
     await post.fetch_related("in_reply_to", "accepted_answer")
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
-        **convert.post_refs(post),
+        **await convert.post_refs(post),
     )
 
 
@@ -233,21 +233,21 @@ def _is_page_request() -> bool:
 
 
 async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response:
-    """An OrderedCollection whose pages hold `to_item(row)` of the rows that
-    `load_rows(before_id, limit)` returns, newest first."""
+    """An OrderedCollection whose pages hold `await to_item(row)` of the rows
+    that `load_rows(before_id, limit)` returns, newest first."""
     if not _is_page_request():
         return activity_response(convert.ordered_collection(collection_id, total, first=f"{collection_id}?page=true"))
     cursor = _cursor()
     rows = await load_rows(cursor, PAGE_SIZE + 1)  # one more tells whether a next page exists
-    items = [to_item(row) for row in rows[:PAGE_SIZE]]
+    items = [await to_item(row) for row in rows[:PAGE_SIZE]]
     last_id = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     page_id = f"{collection_id}?max_id={cursor}" if cursor else f"{collection_id}?page=true"
     next_page = f"{collection_id}?max_id={last_id}" if last_id else None
     return activity_response(convert.ordered_collection_page(page_id, collection_id, items, next_page=next_page))
 
 
-def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
-    return convert.post_to_create(post, author=author, circle_actor=circle_actor, **convert.post_refs(post))
+async def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
+    return convert.post_to_create(post, author=author, circle_actor=circle_actor, **await convert.post_refs(post))
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -258,7 +258,7 @@ async def post_activity(post_id: int):
     if not post.local:
         raise NotFound("That post lives on another server.")
     await post.fetch_related("in_reply_to", "accepted_answer")
-    return activity_response(_create_of(post, post.author, post.circle.actor if post.circle else None))
+    return activity_response(await _create_of(post, post.author, post.circle.actor if post.circle else None))
 
 
 @bp.get("/users/<username>/outbox")
@@ -277,10 +277,10 @@ async def group_outbox(handle: str):
     circle = await circle_service.get_circle(handle)
     group = circle.actor
 
-    def announce(p) -> dict:
+    async def announce(p) -> dict:
         return {
             "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
-            "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": _create_of(p, p.author, group),
+            "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": await _create_of(p, p.author, group),
         }
 
     return await _paged(
@@ -318,7 +318,7 @@ async def featured(kind_path: str, name: str):
     if kind_path == "c":
         circle = await circle_service.get_circle_by_actor(actor)
         items = [
-            convert.post_to_as(p, author=p.author, circle_actor=actor, **convert.post_refs(p))
+            convert.post_to_as(p, author=p.author, circle_actor=actor, **await convert.post_refs(p))
             for p in await post_service.featured_in(circle)
         ]
     return activity_response(convert.ordered_collection(f"{actor.uri}/featured", len(items), items=items))

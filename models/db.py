@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "models.moderation",
     "models.questions",
     "models.reviews",
+    "models.reflections",
 ]
 
 

@@ -8,17 +8,21 @@ from quart import Quart, request, url_for
 from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
-from web.html import admin, auth, circles, health, home, posts, questions, reviews, users
+from web.html import admin, auth, circles, health, home, posts, questions, reflections, reviews, users
 from web.site import site
 
 CIRCLE_TABS = (
     ("circles.show", "Discussion"),
     ("questions.index", "Questions"),
     ("reviews.index", "Peer review"),
+    ("reflections.index", "Reflections"),
+    ("reflections.record", "Learning record"),
     ("circles.members", "Members"),
     ("circles.about", "About"),
 )
-BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, questions.bp, reviews.bp, users.bp, admin.bp, health.bp)
+BLUEPRINTS = (
+    home.bp, auth.bp, circles.bp, posts.bp, questions.bp, reviews.bp, reflections.bp, users.bp, admin.bp, health.bp,
+)
 
 
 def register(app: Quart) -> None:
