@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from urllib.parse import quote, urlsplit
 
 from federation import vocab
 from federation.signatures import (
@@ -17,6 +18,7 @@ from federation.signatures import (
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
 from models.posts import Post
+from models.resources import Resource
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -104,9 +106,13 @@ def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_h
     }
 
 
-def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_as(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
+    resource: Resource | None = None, tags: Sequence[str] = (),
+) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
-    and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
+    and untitled posts), addressed publicly and to its circle (FEP-1b12).
+    A library resource (with its `tags`) is a link Page: see `_resource_fields`."""
     is_page = parent_uri is None and bool(post.title)
     body: dict = {
         "id": post.uri,
@@ -135,13 +141,41 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
         body["to"].append(circle_actor.uri)
         body["cc"].append(circle_actor.followers_url)
     body["replies"] = f"{post.uri}/replies"
+    if resource is not None:
+        body.update(_resource_fields(post, resource, tags, circle_actor))
     return body
 
 
-def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def _resource_fields(post: Post, resource: Resource, tags: Sequence[str], circle_actor: Actor | None) -> dict:
+    """The link as Lemmy reads it (an `attachment` Link) and Mastodon shows it
+    (`url`, beside `name`), also in `content` for everyone else; tags as Hashtags."""
+    link = html.escape(resource.link)
+    content = f'{post.content}<p><a href="{link}" rel="noopener nofollow ugc">{link}</a></p>'
+    fields: dict = {
+        "type": "Page",
+        "name": post.title,
+        "url": resource.link,
+        "attachment": [{"type": "Link", "href": resource.link, "mediaType": "text/html"}],
+        "content": content,
+    }
+    if post.language:
+        fields["contentMap"] = {post.language: content}
+    if tags:
+        tag_base = f"{circle_actor.uri}/resources?tag=" if circle_actor is not None else None
+        fields["tag"] = [
+            {"type": "Hashtag", "name": f"#{tag}", **({"href": tag_base + quote(tag)} if tag_base else {})}
+            for tag in tags
+        ]
+    return fields
+
+
+def post_to_create(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
+    resource: Resource | None = None, tags: Sequence[str] = (),
+) -> dict:
     """The Create activity of a post; its id is served (federation/routes.py)
     so Announces that carry it can be dereferenced."""
-    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, resource=resource, tags=tags)
     body = {
         "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
         "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
@@ -316,7 +350,32 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         circle_uri=circles[0] if circles else None,
         language=language,
         published_at=published,
+        **_shared_link(obj),
     )
+
+
+MAX_TAGS_READ = 50  # Hashtags looked at on one object
+
+
+def _shared_link(obj: dict) -> dict:
+    """A titled top-level Page/Article that shares a web page (Lemmy's
+    `attachment` Link, not an image): its link and Hashtag names."""
+    if type_of(obj) not in ("Page", "Article") or obj.get("inReplyTo") or not obj.get("name"):
+        return {}
+    for item in as_list(obj.get("attachment"))[:10]:
+        media_type = item.get("mediaType") if isinstance(item, dict) else None
+        if type_of(item) != "Link" or (isinstance(media_type, str) and media_type.startswith(("image/", "video/", "audio/"))):
+            continue
+        try:
+            link = _url(item.get("href"), "link")
+        except InvalidDocument:
+            continue
+        tags = [
+            t["name"][:100] for t in as_list(obj.get("tag"))[:MAX_TAGS_READ]
+            if type_of(t) == "Hashtag" and isinstance(t.get("name"), str)
+        ]
+        return {"link": link, "tags": tuple(tags)}
+    return {}
 
 
 def _require_same_host(author: str, object_id: str) -> None:
@@ -337,13 +396,17 @@ def _author_of(obj: dict) -> str:
 
 
 def _attachment_links(obj: dict) -> str:
-    """Attachments (images, documents) as links: we keep no remote media."""
+    """Attachments (images, documents) as links: we keep no remote media.
+    A link the content already shows is not repeated."""
     links = []
+    content = _text(obj.get("content"), 100_000)
     for item in as_list(obj.get("attachment"))[:10]:
         if isinstance(item, dict) and item.get("type") != "PropertyValue":
             try:
                 href = _url(item.get("url") or item.get("href"), "attachment")
             except InvalidDocument:
+                continue
+            if f'href="{html.escape(href)}"' in content:
                 continue
             label = html.escape(_text(item.get("name"), 200) or href)
             links.append(f'<p><a href="{html.escape(href)}">{label}</a></p>')

@@ -12,8 +12,8 @@ from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
-from models.posts import Post
-from models.services import follows
+from models.posts import Like, Post
+from models.services import follows, resources
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,13 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-def _create(post: Post, group: Actor) -> dict:
+async def _create(post: Post, group: Actor) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri)
+    resource = await resources.resource_of_post(post)
+    tags = await resources.tags_of(resource) if resource else []
+    return convert.post_to_create(
+        post, author=post.author, circle_actor=group, parent_uri=parent_uri, resource=resource, tags=tags
+    )
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -88,7 +92,7 @@ async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor,
     if event.kind == "post.deleted":
         deleter = await _deleter(post, event)
         return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
-    return [(post.author, _create(post, group), [group])]
+    return [(post.author, await _create(post, group), [group])]
 
 
 async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -105,7 +109,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
     else:
-        inner = _create(post, group)
+        inner = await _create(post, group)
         if event.kind == "post.updated":
             inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
@@ -124,7 +128,48 @@ async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor
     return [(actor, activity, await follows.remote_followers(actor))]
 
 
+async def _like_recipients(post: Post) -> list[Actor]:
+    """Who keeps count of a post's likes elsewhere: its circle's Group when
+    the circle lives elsewhere, and its author when they do."""
+    recipients = []
+    if post.circle is not None and not post.circle.actor.local:
+        recipients.append(post.circle.actor)
+    if not post.author.local:
+        recipients.append(post.author)
+    return recipients
+
+
+def _like_activity(like_uri: str, actor: Actor, post: Post) -> dict:
+    body = {"id": like_uri, "type": "Like", "actor": actor.uri, "object": post.uri}
+    if post.circle is not None:
+        body["audience"] = post.circle.actor.uri
+    return body
+
+
+async def _like_created(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    like = await Like.get_or_none(id=event.subject_id).select_related("actor", "post__author", "post__circle__actor")
+    if like is None or not like.actor.local:
+        return []  # taken back before it went out
+    recipients = await _like_recipients(like.post)
+    return [(like.actor, _like_activity(like.uri, like.actor, like.post), recipients)] if recipients else []
+
+
+async def _like_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    post = await Post.get_or_none(id=event.subject_id).select_related("author", "circle__actor")
+    actor = await Actor.get_or_none(uri=event.data.get("actor", ""), local=True)
+    if post is None or actor is None or not event.data.get("like_uri"):
+        return []
+    recipients = await _like_recipients(post)
+    activity = {
+        "id": f"{actor.uri}#likes/undo-{event.id}", "type": "Undo", "actor": actor.uri,
+        "object": _like_activity(event.data["like_uri"], actor, post),
+    }
+    return [(actor, activity, recipients)] if recipients else []
+
+
 PLANNERS = {
+    "like.created": _like_created,
+    "like.undone": _like_undone,
     "actor.updated": _actor_update,
     "follow.requested": _follow_request,
     "follow.undone": _follow_undone,

@@ -17,6 +17,7 @@ from models.instance import Instance
 from models.services import actors as actor_service
 from models.services import circles as circle_service
 from models.services import posts as post_service
+from models.services import resources as resource_service
 from models.services import stats, validation
 from models.text import render_markdown
 
@@ -175,9 +176,11 @@ async def post_document(post_id: int) -> dict:
     if not post.local:
         raise NotFound("That post lives on another server.")
     parent = await post.in_reply_to if post.in_reply_to_id else None
+    resource = await resource_service.resource_of_post(post)
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
         parent_uri=parent.uri if parent else None,
+        resource=resource, tags=await resource_service.tags_of(resource) if resource else (),
     )
 
 
@@ -243,9 +246,11 @@ async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response
     return activity_response(convert.ordered_collection_page(page_id, collection_id, items, next_page=next_page))
 
 
-def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
+def _create_of(post, author: Actor, circle_actor: Actor | None, *, resource=None, tags=()) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    return convert.post_to_create(
+        post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, resource=resource, tags=tags
+    )
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -257,7 +262,10 @@ async def post_activity(post_id: int):
         raise NotFound("That post lives on another server.")
     if post.in_reply_to_id:
         await post.fetch_related("in_reply_to")
-    return activity_response(_create_of(post, post.author, post.circle.actor if post.circle else None))
+    resource = await resource_service.resource_of_post(post)
+    tags = await resource_service.tags_of(resource) if resource else ()
+    circle_actor = post.circle.actor if post.circle else None
+    return activity_response(_create_of(post, post.author, circle_actor, resource=resource, tags=tags))
 
 
 @bp.get("/users/<username>/outbox")
