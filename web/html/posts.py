@@ -9,6 +9,7 @@ from models.errors import DomainError
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from web import security
+from web.html import resources
 from web.html.forms import form_error
 from web.site import site
 
@@ -26,6 +27,7 @@ async def _thread_context(post_id: int) -> dict:
         "replies": await post_service.thread_replies(root),
         "circle": root.circle,
         "can_reply": bool(membership and membership.state is MembershipState.ACTIVE),
+        **await resources.resource_context(root, account),
     }
 
 
