@@ -223,6 +223,8 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
     post.updated_at = clock.now()
     async with in_transaction():
         await post.save(update_fields=["content", "title", "updated_at"])
+        if data.link:
+            await resource_service.update_remote(post, data.link, list(data.tags))
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
 

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.actors import Actor
 from models.circles import Circle
-from models.errors import Conflict, InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
 from models.posts import Like, Post, PostKind
@@ -58,8 +58,8 @@ def parse_tags(raw: str | list[str] | None, field: str = "tags") -> list[str]:
                 f"Tags use letters, digits and hyphens only: “{tag[:TAG_MAX]}” has other characters.", field=field
             )
         tags.append(tag)
-    if len(tags) > TAGS_MAX:
-        raise InvalidInput(f"Use at most {TAGS_MAX} tags; you gave {len(tags)}.", field=field)
+        if len(tags) > TAGS_MAX:  # stop here: the rest of a long list is not worth reading
+            raise InvalidInput(f"Use at most {TAGS_MAX} tags.", field=field)
     return tags
 
 
@@ -139,11 +139,7 @@ async def edit_resource(
 ) -> Resource:
     """The author, or a steward of the circle, changes a local resource."""
     data = check_input(title=title, description=description, link=link, licence=licence, level=level, tags=tags)
-    post = await Post.get(id=resource.post_id).select_related("circle")
-    if not post.local or post.deleted_at is not None:
-        raise NotFound("That resource cannot be edited here.")
-    if post.author_id != actor.id:
-        await circle_service.require_steward(post.circle, actor)
+    post = await require_editor(actor, resource)
     async with in_transaction():
         await Post.filter(id=post.id).update(
             title=data.title, source=data.description, content=render_markdown(data.description),
@@ -153,6 +149,27 @@ async def edit_resource(
         await _set_tags(resource, data.tags)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return await get_resource(resource.id)
+
+
+async def require_editor(actor: Actor, resource: Resource) -> Post:
+    """The resource's post, when the actor may edit it: its author, or a
+    steward of its circle; only resources written here."""
+    post = await Post.get(id=resource.post_id).select_related("circle")
+    if not post.local or post.deleted_at is not None:
+        raise NotFound("That resource cannot be edited here.")
+    if post.author_id != actor.id:
+        await circle_service.require_steward(post.circle, actor)
+    return post
+
+
+async def may_edit(actor: Actor | None, resource: Resource) -> bool:
+    if actor is None:
+        return False
+    try:
+        await require_editor(actor, resource)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
 
 
 async def reshare(instance: Instance, actor: Actor, resource: Resource, target: Circle) -> Resource:
@@ -187,6 +204,21 @@ async def store_remote(post: Post, link: str, tags: list[str]) -> Resource | Non
     await Post.filter(id=post.id).update(kind=PostKind.RESOURCE)
     post.kind = PostKind.RESOURCE
     resource = await Resource.create(post=post, link=link)
+    await _set_tags(resource, tags_from_remote(tags))
+    return resource
+
+
+async def update_remote(post: Post, link: str, tags: list[str]) -> Resource | None:
+    """A remote author edited a link post: follow its new link and tags.
+    Call in the transaction that updates the post."""
+    resource = await Resource.get_or_none(post_id=post.id)
+    if resource is None:
+        return await store_remote(post, link, tags) if post.root_id is None else None
+    try:
+        link = validation.http_url(link, "link", label="Link", max_length=LINK_MAX)
+    except InvalidInput:
+        return resource
+    await Resource.filter(id=resource.id).update(link=link)
     await _set_tags(resource, tags_from_remote(tags))
     return resource
 

@@ -62,6 +62,21 @@ async def test_a_lemmy_link_post_joins_the_circle_library(app, client, instance,
     assert announce["type"] == "Announce" and announce["object"]["id"] == create["id"]
 
 
+async def test_an_edited_lemmy_link_post_updates_the_library(app, client, instance, peer):  # noqa: F811
+    key, rita = peer
+    _, circle = await _member_circle(app, client, instance, key, rita)
+    page = _lemmy_page(rita, circle.actor.uri)
+    await post_signed(client, "/inbox", {"id": f"{REMOTE}/a/1", "type": "Create", "actor": rita, "object": page},
+                      key, f"{rita}#main-key")
+    edited = {**page, "attachment": [{"type": "Link", "href": "https://example.com/v2"}],
+              "tag": [{"type": "Hashtag", "name": "#v2"}]}
+    await post_signed(client, "/inbox", {"id": f"{REMOTE}/a/2", "type": "Update", "actor": rita, "object": edited},
+                      key, f"{rita}#main-key")
+    await process(app)
+    resource = await Resource.get()
+    assert resource.link == "https://example.com/v2" and await resource_service.tags_of(resource) == ["v2"]
+
+
 async def test_posts_without_a_link_stay_plain_posts(app, client, instance, peer):  # noqa: F811
     key, rita = peer
     _, circle = await _member_circle(app, client, instance, key, rita)

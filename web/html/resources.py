@@ -76,6 +76,35 @@ async def create(handle: str):
     return redirect(url_for("posts.show", post_id=resource.post_id))
 
 
+@bp.get("/resources/<int:resource_id>/edit")
+@security.login_required
+async def edit(resource_id: int):
+    resource = await resource_service.get_resource(resource_id)
+    post = await resource_service.require_editor(security.current_account().actor, resource)
+    values = {
+        "title": post.title, "link": resource.link, "description": post.source, "licence": resource.licence.value,
+        "level": resource.level.value, "tags": " ".join(await resource_service.tags_of(resource)),
+    }
+    return await render_template("resources/edit.html", resource=resource, values=values, errors={}, **_choices())
+
+
+@bp.post("/resources/<int:resource_id>/edit")
+@security.login_required
+async def update(resource_id: int):
+    resource = await resource_service.get_resource(resource_id)
+    form = await request.form
+    try:
+        await resource_service.edit_resource(
+            security.current_account().actor, resource,
+            title=form.get("title", ""), description=form.get("description", ""), link=form.get("link", ""),
+            licence=form.get("licence", ""), level=form.get("level", ""), tags=form.get("tags", ""),
+        )
+    except DomainError as error:
+        return await form_error("resources/edit.html", error, form, resource=resource, **_choices())
+    await flash("The resource has been updated.")
+    return redirect(url_for("posts.show", post_id=resource.post_id))
+
+
 @bp.post("/posts/<int:post_id>/helpful")
 @security.login_required
 async def helpful(post_id: int):
@@ -123,4 +152,5 @@ async def resource_context(root: Post, account: Account | None) -> dict:
         "liked": bool(viewer) and await likes.has_liked(viewer, root),
         "used_in": await resource_service.where_used(resource.link),
         "reshare_targets": await resource_service.reshare_targets(viewer, resource) if viewer else [],
+        "can_edit": await resource_service.may_edit(viewer, resource),
     }
