@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from urllib.parse import quote, urlsplit
 
 from federation import vocab
 from federation.signatures import (
@@ -17,7 +18,8 @@ from federation.signatures import (
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
 from models.posts import Post, PostKind
-from models.services import reflections
+from models.resources import Resource
+from models.services import reflections, resources
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -121,22 +123,28 @@ KIND_TAGS = {PostKind.QUESTION: "#question", PostKind.REVIEW: "#peerreview", Pos
 async def post_refs(post: Post) -> dict:
     """What a post's document says beyond its own row, from a post loaded
     with select_related("in_reply_to", "accepted_answer"): keyword arguments
-    for post_to_as. Queries only for shared reflections (their value cycle)."""
+    for post_to_as. Queries only for posts of the kinds that need it (a
+    resource's link and tags, a shared reflection's value cycle)."""
+    resource = await resources.resource_of_post(post)
     return {
         "parent_uri": post.in_reply_to.uri if post.in_reply_to_id else None,
         "accepted_answer_uri": post.accepted_answer.uri if post.accepted_answer_id else None,
         "value_cycle": await reflections.value_cycle_of(post),
+        "resource": resource,
+        "resource_tags": await resources.tags_of(resource) if resource else (),
     }
 
 
 def post_to_as(
     post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
     accepted_answer_uri: str | None = None, value_cycle: str | None = None,
+    resource: Resource | None = None, resource_tags: Sequence[str] = (),
 ) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
     and untitled posts), addressed publicly and to its circle (FEP-1b12).
     Its kind shows as a hashtag (KIND_TAGS); a shared reflection also
-    carries #<value_cycle>value."""
+    carries #<value_cycle>value. A library resource (with its tags) is a
+    link Page: see `_resource_fields`."""
     is_page = parent_uri is None and bool(post.title)
     body: dict = {
         "id": post.uri,
@@ -171,7 +179,32 @@ def post_to_as(
         body["to"].append(circle_actor.uri)
         body["cc"].append(circle_actor.followers_url)
     body["replies"] = f"{post.uri}/replies"
+    if resource is not None:
+        body.update(_resource_fields(post, resource, resource_tags, circle_actor))
     return body
+
+
+def _resource_fields(post: Post, resource: Resource, tags: Sequence[str], circle_actor: Actor | None) -> dict:
+    """The link as Lemmy reads it (an `attachment` Link) and Mastodon shows it
+    (`url`, beside `name`), also in `content` for everyone else; tags as Hashtags."""
+    link = html.escape(resource.link)
+    content = f'{post.content}<p><a href="{link}" rel="noopener nofollow ugc">{link}</a></p>'
+    fields: dict = {
+        "type": "Page",
+        "name": post.title,
+        "url": resource.link,
+        "attachment": [{"type": "Link", "href": resource.link, "mediaType": "text/html"}],
+        "content": content,
+    }
+    if post.language:
+        fields["contentMap"] = {post.language: content}
+    if tags:
+        tag_base = f"{circle_actor.uri}/resources?tag=" if circle_actor is not None else None
+        fields["tag"] = [
+            {"type": "Hashtag", "name": f"#{tag}", **({"href": tag_base + quote(tag)} if tag_base else {})}
+            for tag in tags
+        ]
+    return fields
 
 
 def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, **refs) -> dict:
@@ -354,7 +387,32 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         published_at=published,
         accepted_answer_uri=_lenient_url(obj.get("acceptedAnswer")),
         kind=_kind_of(obj),
+        **_shared_link(obj),
     )
+
+
+MAX_TAGS_READ = 50  # Hashtags looked at on one object
+
+
+def _shared_link(obj: dict) -> dict:
+    """A titled top-level Page/Article that shares a web page (Lemmy's
+    `attachment` Link, not an image): its link and Hashtag names."""
+    if type_of(obj) not in ("Page", "Article") or obj.get("inReplyTo") or not obj.get("name"):
+        return {}
+    for item in as_list(obj.get("attachment"))[:10]:
+        media_type = item.get("mediaType") if isinstance(item, dict) else None
+        if type_of(item) != "Link" or (isinstance(media_type, str) and media_type.startswith(("image/", "video/", "audio/"))):
+            continue
+        try:
+            link = _url(item.get("href"), "link")
+        except InvalidDocument:
+            continue
+        tags = [
+            t["name"][:100] for t in as_list(obj.get("tag"))[:MAX_TAGS_READ]
+            if type_of(t) == "Hashtag" and isinstance(t.get("name"), str)
+        ]
+        return {"link": link, "tags": tuple(tags)}
+    return {}
 
 
 def _kind_of(obj: dict) -> PostKind:
@@ -365,7 +423,7 @@ def _kind_of(obj: dict) -> PostKind:
     if "acceptedAnswer" in obj:
         return PostKind.QUESTION
     tags = {
-        tag["name"].lower() for tag in as_list(obj.get("tag"))[:50]
+        tag["name"].lower() for tag in as_list(obj.get("tag"))[:MAX_TAGS_READ]
         if type_of(tag) == "Hashtag" and isinstance(tag.get("name"), str)
     }
     return next((kind for kind, tag in KIND_TAGS.items() if tag in tags), PostKind.DISCUSSION)
@@ -398,13 +456,17 @@ def _author_of(obj: dict) -> str:
 
 
 def _attachment_links(obj: dict) -> str:
-    """Attachments (images, documents) as links: we keep no remote media."""
+    """Attachments (images, documents) as links: we keep no remote media.
+    A link the content already shows is not repeated."""
     links = []
+    content = _text(obj.get("content"), 100_000)
     for item in as_list(obj.get("attachment"))[:10]:
         if isinstance(item, dict) and item.get("type") != "PropertyValue":
             try:
                 href = _url(item.get("url") or item.get("href"), "attachment")
             except InvalidDocument:
+                continue
+            if f'href="{html.escape(href)}"' in content:
                 continue
             label = html.escape(_text(item.get("name"), 200) or href)
             links.append(f'<p><a href="{html.escape(href)}">{label}</a></p>')

@@ -12,7 +12,7 @@ from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
-from models.posts import Post, PostKind
+from models.posts import Like, Post, PostKind
 from models.services import follows
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,48 @@ async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor
     return [(actor, activity, await follows.remote_followers(actor))]
 
 
+async def _like_recipients(post: Post) -> list[Actor]:
+    """Who keeps count of a post's likes elsewhere: its circle's Group when
+    the circle lives elsewhere, and its author when they do."""
+    recipients = []
+    if post.circle is not None and not post.circle.actor.local:
+        recipients.append(post.circle.actor)
+    if not post.author.local:
+        recipients.append(post.author)
+    return recipients
+
+
+def _like_activity(like_uri: str, actor: Actor, post: Post) -> dict:
+    body = {"id": like_uri, "type": "Like", "actor": actor.uri, "object": post.uri}
+    if post.circle is not None:
+        body["audience"] = post.circle.actor.uri
+    return body
+
+
+async def _like_created(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    like = await Like.get_or_none(id=event.subject_id).select_related("actor", "post__author", "post__circle__actor")
+    if like is None or not like.actor.local:
+        return []  # taken back before it went out
+    recipients = await _like_recipients(like.post)
+    return [(like.actor, _like_activity(like.uri, like.actor, like.post), recipients)] if recipients else []
+
+
+async def _like_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    post = await Post.get_or_none(id=event.subject_id).select_related("author", "circle__actor")
+    actor = await Actor.get_or_none(uri=event.data.get("actor", ""), local=True)
+    if post is None or actor is None or not event.data.get("like_uri"):
+        return []
+    recipients = await _like_recipients(post)
+    activity = {
+        "id": f"{actor.uri}#likes/undo-{event.id}", "type": "Undo", "actor": actor.uri,
+        "object": _like_activity(event.data["like_uri"], actor, post),
+    }
+    return [(actor, activity, recipients)] if recipients else []
+
+
 PLANNERS = {
+    "like.created": _like_created,
+    "like.undone": _like_undone,
     "actor.updated": _actor_update,
     "follow.requested": _follow_request,
     "follow.undone": _follow_undone,

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "models.questions",
     "models.reviews",
     "models.reflections",
+    "models.resources",
 ]
 
 

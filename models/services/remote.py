@@ -22,6 +22,7 @@ from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import posts as post_service
+from models.services import resources as resource_service
 from models.services.memberships import end_membership
 from models.text import clean_html
 
@@ -144,6 +145,8 @@ class RemotePostInput:
     published_at: dt.datetime | None = None
     kind: PostKind = PostKind.DISCUSSION
     accepted_answer_uri: str | None = None  # a question's accepted answer (Circles)
+    link: str | None = None  # the web page a link post shares: a library resource
+    tags: tuple[str, ...] = ()  # its Hashtag names, as sent
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -202,6 +205,8 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         else:
             await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
+        if data.link and not root_id:
+            await resource_service.store_remote(post, data.link, list(data.tags))
         if event is not None:
             await OutboxEvent.create(kind="post.received", subject_id=post.id, data=event)
     post.circle = circle
@@ -222,6 +227,8 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
         await post.save(update_fields=fields)
+        if data.link:
+            await resource_service.update_remote(post, data.link, list(data.tags))
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
 

@@ -32,7 +32,7 @@ async def request_review(
     and optionally where it lives."""
     title = validation.single_line(title, "title", label="What you are sharing", max_length=post_service.TITLE_MAX,
                                    required=True)
-    link = validation.web_link(link, "link", label="Link to your work", max_length=LINK_MAX)
+    link = validation.http_url(link, "link", label="Link to your work", max_length=LINK_MAX, required=False)
     body = validation.text(body, "body", label="What feedback you would like", max_length=post_service.BODY_MAX,
                            required=True)
     if link:

@@ -73,21 +73,6 @@ def single_line(value: str | None, field: str, *, label: str, max_length: int, r
     return value
 
 
-def web_link(value: str | None, field: str, *, label: str, max_length: int = 2048, required: bool = False) -> str:
-    """An http(s) address typed by a person, or "" when left empty. Any other
-    scheme (javascript:, data:, file:) is refused."""
-    value = single_line(value, field, label=label, max_length=max_length, required=required)
-    if not value:
-        return ""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in value:
-        raise InvalidInput(f"{label} must be a web address starting with https://.", field=field)
-    return value
-
-
 def email(value: str | None, field: str = "email") -> str:
     value = (value or "").strip().lower()
     if len(value) > 254 or not EMAIL_RE.fullmatch(value):
@@ -156,3 +141,21 @@ def choice(value: str | None, enum_type, field: str, *, label: str):
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
         raise InvalidInput(f"{label} must be one of: {allowed}.", field=field) from None
+
+
+def http_url(value: str | None, field: str, *, label: str, max_length: int, required: bool = True) -> str:
+    """A web address people may follow: http(s) with a host, nothing else
+    (no `javascript:`, `data:`, scheme-relative `//host`, spaces or controls)."""
+    value = single_line(value, field, label=label, max_length=max_length, required=required)
+    if not value:
+        return ""
+    scheme, sep, rest = value.partition(":")
+    try:
+        host = urlsplit(value).hostname if sep else None
+    except ValueError:  # an unclosed IPv6 bracket, a bad port
+        host = None
+    if scheme.lower() not in ("http", "https") or not rest.startswith("//") or not host:
+        raise InvalidInput(f"{label} must be a web address starting with https:// or http://.", field=field)
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInput(f"{label} cannot contain spaces; check the address.", field=field)
+    return scheme.lower() + sep + rest

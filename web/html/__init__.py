@@ -8,12 +8,13 @@ from quart import Quart, request, url_for
 from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
-from web.html import admin, auth, circles, health, home, posts, questions, reflections, reviews, users
+from web.html import admin, auth, circles, health, home, posts, questions, reflections, resources, reviews, users
 from web.site import site
 
 CIRCLE_TABS = (
     ("circles.show", "Discussion"),
     ("questions.index", "Questions"),
+    ("resources.library", "Resources"),
     ("reviews.index", "Peer review"),
     ("reflections.index", "Reflections"),
     ("reflections.record", "Learning record"),
@@ -21,7 +22,8 @@ CIRCLE_TABS = (
     ("circles.about", "About"),
 )
 BLUEPRINTS = (
-    home.bp, auth.bp, circles.bp, posts.bp, questions.bp, reviews.bp, reflections.bp, users.bp, admin.bp, health.bp,
+    home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp, users.bp,
+    admin.bp, health.bp,
 )
 
 

@@ -12,6 +12,7 @@ from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services import reviews as review_service
 from web import security
+from web.html import resources
 from web.html.forms import form_error
 from web.site import site
 
@@ -37,6 +38,7 @@ async def thread_context(post_id: int) -> dict:
         "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
         "feedback": await review_service.feedback_in(root) if root.kind is PostKind.REVIEW else {},
+        **await resources.resource_context(root, account),
     }
 
 

@@ -1,0 +1,54 @@
+"""Local likes ("this helped me"): members of a post's circle like and unlike
+it; each change federates once (federation/fanout.py)."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.actors import Actor
+from models.errors import NotFound
+from models.federation import OutboxEvent
+from models.posts import Like, Post
+from models.services import circles as circle_service
+
+
+async def _require_member_of(post: Post, actor: Actor) -> None:
+    if post.deleted_at is not None or post.circle_id is None:
+        raise NotFound("That post does not exist or was deleted.")
+    await circle_service.require_member(await post.circle, actor)
+
+
+async def like(actor: Actor, post: Post) -> Like:
+    """Like a post of a circle the actor belongs to; liking twice changes nothing."""
+    await _require_member_of(post, actor)
+    existing = await Like.get_or_none(actor=actor, post=post)
+    if existing is not None:
+        return existing
+    like_id = clock.new_id()
+    try:
+        async with in_transaction():
+            row = await Like.create(id=like_id, actor=actor, post=post, uri=f"{actor.uri}#likes/{like_id}")
+            await OutboxEvent.create(kind="like.created", subject_id=row.id)
+    except IntegrityError:  # the same like at the same moment, from another request
+        return await Like.get(actor=actor, post=post)
+    return row
+
+
+async def unlike(actor: Actor, post: Post) -> bool:
+    """Take a like back; False when there was none."""
+    existing = await Like.get_or_none(actor=actor, post=post)
+    if existing is None:
+        return False
+    async with in_transaction():
+        if not await Like.filter(id=existing.id).delete():
+            return False  # taken back meanwhile
+        await OutboxEvent.create(
+            kind="like.undone", subject_id=post.id, data={"actor": actor.uri, "like_uri": existing.uri}
+        )
+    return True
+
+
+async def has_liked(actor: Actor, post: Post) -> bool:
+    return await Like.filter(actor=actor, post=post).exists()

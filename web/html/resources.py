@@ -1,0 +1,156 @@
+"""A circle's resource library: browsing and filtering, adding, marking
+helpful, resharing into another circle. A resource's own page is its post's
+page, with the block that `resource_context` fills."""
+
+from __future__ import annotations
+
+from quart import Blueprint, flash, redirect, render_template, request, url_for
+
+from models.accounts import Account
+from models.circles import Circle, MembershipState
+from models.errors import DomainError, InvalidInput
+from models.posts import Post
+from models.resources import LICENCE_LABELS, Level, Licence
+from models.services import circles as circle_service
+from models.services import likes
+from models.services import posts as post_service
+from models.services import resources as resource_service
+from web import security
+from web.html.forms import form_error, page_param
+from web.site import site
+
+bp = Blueprint("resources", __name__)
+
+FILTER_FIELDS = ("q", "tag", "level", "licence", "order")
+
+
+def _choices() -> dict:
+    return {"licences": LICENCE_LABELS, "levels": list(Level)}
+
+
+async def _is_member(circle: Circle) -> bool:
+    account = security.current_account()
+    membership = await circle_service.membership(circle, account.actor) if account else None
+    return bool(membership and membership.state is MembershipState.ACTIVE)
+
+
+@bp.get("/c/<handle>/resources")
+async def library(handle: str):
+    circle = await circle_service.get_circle(handle)
+    values = {name: request.args.get(name, "")[:200] for name in FILTER_FIELDS}
+    account = security.current_account()
+    page = page_param(request.args.get("page"))
+    context = dict(circle=circle, is_member=await _is_member(circle), **_choices())
+    try:
+        filters = resource_service.check_filter(
+            query=values["q"], tag=values["tag"], level=values["level"], licence=values["licence"], order=values["order"],
+        )
+    except InvalidInput as error:
+        return await form_error("resources/library.html", error, values, results=None, **context)
+    results = await resource_service.search(circle, filters, viewer=account.actor if account else None, page=page)
+    return await render_template("resources/library.html", errors={}, values=values, results=results, **context)
+
+
+@bp.get("/c/<handle>/resources/new")
+@security.login_required
+async def new(handle: str):
+    circle = await circle_service.get_circle(handle)
+    values = {"licence": Licence.UNKNOWN.value, "level": Level.ANY.value}
+    return await render_template("resources/new.html", circle=circle, values=values, errors={}, **_choices())
+
+
+@bp.post("/c/<handle>/resources/new")
+@security.login_required
+async def create(handle: str):
+    circle = await circle_service.get_circle(handle)
+    form = await request.form
+    try:
+        resource = await resource_service.add_resource(
+            site().instance, security.current_account().actor, circle,
+            title=form.get("title", ""), description=form.get("description", ""), link=form.get("link", ""),
+            licence=form.get("licence", ""), level=form.get("level", ""), tags=form.get("tags", ""),
+        )
+    except DomainError as error:
+        return await form_error("resources/new.html", error, form, circle=circle, **_choices())
+    await flash("Thank you: the resource is in the library.")
+    return redirect(url_for("posts.show", post_id=resource.post_id))
+
+
+@bp.get("/resources/<int:resource_id>/edit")
+@security.login_required
+async def edit(resource_id: int):
+    resource = await resource_service.get_resource(resource_id)
+    post = await resource_service.require_editor(security.current_account().actor, resource)
+    values = {
+        "title": post.title, "link": resource.link, "description": post.source, "licence": resource.licence.value,
+        "level": resource.level.value, "tags": " ".join(await resource_service.tags_of(resource)),
+    }
+    return await render_template("resources/edit.html", resource=resource, values=values, errors={}, **_choices())
+
+
+@bp.post("/resources/<int:resource_id>/edit")
+@security.login_required
+async def update(resource_id: int):
+    resource = await resource_service.get_resource(resource_id)
+    form = await request.form
+    try:
+        await resource_service.edit_resource(
+            security.current_account().actor, resource,
+            title=form.get("title", ""), description=form.get("description", ""), link=form.get("link", ""),
+            licence=form.get("licence", ""), level=form.get("level", ""), tags=form.get("tags", ""),
+        )
+    except DomainError as error:
+        return await form_error("resources/edit.html", error, form, resource=resource, **_choices())
+    await flash("The resource has been updated.")
+    return redirect(url_for("posts.show", post_id=resource.post_id))
+
+
+@bp.post("/posts/<int:post_id>/like")
+@security.login_required
+async def helpful(post_id: int):
+    """Toggle "this helped me" (a like) on a post."""
+    form = await request.form
+    post = await post_service.get_post(post_id)
+    actor = security.current_account().actor
+    if await likes.has_liked(actor, post):
+        await likes.unlike(actor, post)
+    else:
+        await likes.like(actor, post)
+    back = form.get("next") or url_for("posts.show", post_id=post.id)
+    return redirect(security.safe_next(back))
+
+
+@bp.post("/resources/<int:resource_id>/reshare")
+@security.login_required
+async def reshare(resource_id: int):
+    form = await request.form
+    resource = await resource_service.get_resource(resource_id)
+    account = security.current_account()
+    try:
+        target = await circle_service.get_circle(form.get("circle", "")[:300])
+        copy = await resource_service.reshare(site().instance, account.actor, resource, target)
+    except DomainError as error:
+        targets = await resource_service.reshare_targets(account.actor, resource)
+        return await form_error("resources/reshare.html", error, form, resource=resource, reshare_targets=targets)
+    await flash(f"Shared with {target.name}.")
+    return redirect(url_for("posts.show", post_id=copy.post_id))
+
+
+async def resource_context(root: Post, account: Account | None) -> dict:
+    """What the post page shows of a resource: the link, licence, level, tags,
+    helpfulness, the circles that use it and where the viewer may reshare it."""
+    resource = await resource_service.resource_of_post(root)
+    if resource is None or root.deleted_at is not None:
+        return {"resource": None}
+    viewer = account.actor if account else None
+    counts = dict(await resource_service.helpful_counts([root.id]))
+    return {
+        "resource": resource,
+        "resource_tags": await resource_service.tags_of(resource),
+        "licence_label": LICENCE_LABELS[resource.licence],
+        "helpful_count": counts.get(root.id, 0),
+        "liked": bool(viewer) and await likes.has_liked(viewer, root),
+        "used_in": await resource_service.where_used(resource.link),
+        "reshare_targets": await resource_service.reshare_targets(viewer, resource) if viewer else [],
+        "can_edit": await resource_service.may_edit(viewer, resource),
+    }
