@@ -16,6 +16,7 @@ from federation.signatures import (
 )
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
+from models.governance import Proposal, VoteChoice
 from models.posts import Post
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
@@ -104,10 +105,13 @@ def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_h
     }
 
 
-def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_as(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None, poll: dict | None = None
+) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
-    and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
-    is_page = parent_uri is None and bool(post.title)
+    and untitled posts), addressed publicly and to its circle (FEP-1b12).
+    `poll` (from federation/polls.py) makes it a Question, as Mastodon polls are."""
+    is_page = parent_uri is None and bool(post.title) and poll is None
     body: dict = {
         "id": post.uri,
         "type": "Page" if is_page else "Note",
@@ -135,19 +139,40 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
         body["to"].append(circle_actor.uri)
         body["cc"].append(circle_actor.followers_url)
     body["replies"] = f"{post.uri}/replies"
+    if poll is not None:
+        body.update(poll, name=post.title)
     return body
 
 
-def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_create(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None, poll: dict | None = None
+) -> dict:
     """The Create activity of a post; its id is served (federation/routes.py)
     so Announces that carry it can be dereferenced."""
-    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, poll=poll)
     body = {
         "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
         "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
     }
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
+    return body
+
+
+def proposal_to_poll(proposal: Proposal, counts: dict[VoteChoice, int], *, options: dict[str, VoteChoice]) -> dict:
+    """The Question fields of a proposal: one choice among `options` (Mastodon's
+    `oneOf`), each with its count; `closed` once decided or withdrawn."""
+    body: dict = {
+        "type": "Question",
+        "oneOf": [
+            {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": counts.get(choice, 0)}}
+            for name, choice in options.items()
+        ],
+        "endTime": iso(proposal.closes_at),
+        "votersCount": sum(counts.values()),
+    }
+    if proposal.decided_at is not None:
+        body["closed"] = iso(proposal.decided_at)
     return body
 
 

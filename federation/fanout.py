@@ -7,7 +7,7 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from federation import convert, vocab
+from federation import convert, polls, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
@@ -38,9 +38,9 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-def _create(post: Post, group: Actor) -> dict:
+def _create(post: Post, group: Actor, poll: dict | None = None) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri)
+    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri, poll=poll)
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -105,7 +105,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
     else:
-        inner = _create(post, group)
+        inner = _create(post, group, await polls.poll_of(post))  # a proposal's Update carries its closed poll
         if event.kind == "post.updated":
             inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from quart import Blueprint, Quart, Response, current_app, request
 
-from federation import convert, vocab
+from federation import convert, polls, vocab
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput, NotFound
 from models.instance import Instance
@@ -177,7 +177,7 @@ async def post_document(post_id: int) -> dict:
     parent = await post.in_reply_to if post.in_reply_to_id else None
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
-        parent_uri=parent.uri if parent else None,
+        parent_uri=parent.uri if parent else None, poll=await polls.poll_of(post),
     )
 
 
@@ -243,9 +243,9 @@ async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response
     return activity_response(convert.ordered_collection_page(page_id, collection_id, items, next_page=next_page))
 
 
-def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
+def _create_of(post, author: Actor, circle_actor: Actor | None, poll: dict | None = None) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, poll=poll)
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -257,7 +257,8 @@ async def post_activity(post_id: int):
         raise NotFound("That post lives on another server.")
     if post.in_reply_to_id:
         await post.fetch_related("in_reply_to")
-    return activity_response(_create_of(post, post.author, post.circle.actor if post.circle else None))
+    circle_actor = post.circle.actor if post.circle else None
+    return activity_response(_create_of(post, post.author, circle_actor, await polls.poll_of(post)))
 
 
 @bp.get("/users/<username>/outbox")

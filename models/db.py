@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "models.posts",
     "models.federation",
     "models.moderation",
+    "models.governance",
 ]
 
 
