@@ -427,13 +427,13 @@ async def open_proposals(circle: Circle) -> list[Proposal]:
     )
 
 
-async def decision_log(circle: Circle, *, page: int = 1, limit: int = LOG_PAGE) -> list[Proposal]:
+async def decision_log(circle: Circle, *, offset: int = 0, limit: int = LOG_PAGE) -> list[Proposal]:
     """Decided (and withdrawn) proposals, newest decision first."""
     return await (
         Proposal.filter(circle=circle, state__in=[s for s in ProposalState if s is not ProposalState.OPEN])
         .select_related("post", "proposer", "value_actor")
         .order_by("-decided_at", "-id")
-        .offset((page - 1) * limit)
+        .offset(offset)
         .limit(limit)
     )
 

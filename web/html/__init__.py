@@ -7,10 +7,10 @@ from quart import Quart, request, url_for
 
 from models.text import render_markdown
 from web import security
-from web.html import admin, auth, circles, health, home, posts, users
+from web.html import admin, auth, circles, governance, health, home, posts, users
 from web.site import site
 
-BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, users.bp, admin.bp, health.bp)
+BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, governance.bp, users.bp, admin.bp, health.bp)
 
 
 def register(app: Quart) -> None:
