@@ -15,8 +15,7 @@ from federation.runtime import Federation
 from models.actors import Actor
 from models.governance import VoteChoice
 from models.posts import Post, PostKind
-from models.services import governance
-from models.services import remote
+from models.services import governance, remote
 
 log = logging.getLogger(__name__)
 

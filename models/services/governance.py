@@ -239,7 +239,8 @@ async def _settle(proposal: Proposal, state: ProposalState, outcome: str) -> boo
     if not changed:
         return False
     proposal.state, proposal.decided_at, proposal.outcome = state, now, outcome
-    await OutboxEvent.create(kind="post.updated", subject_id=proposal.post_id)
+    if await Post.filter(id=proposal.post_id, deleted_at=None).exists():  # else its Delete went out already
+        await OutboxEvent.create(kind="post.updated", subject_id=proposal.post_id)
     return True
 
 
@@ -263,6 +264,10 @@ async def close_due(instance: Instance, now: dt.datetime) -> int:
 async def decide(instance: Instance, proposal: Proposal) -> None:
     """Count the votes, record the outcome, apply what passed and announce it,
     all in one transaction."""
+    if proposal.post.deleted_at is not None:  # deleting its post takes the proposal back
+        async with in_transaction():
+            await _settle(proposal, ProposalState.WITHDRAWN, "Withdrawn: its post was deleted.")
+        return
     tally = (await tallies([proposal.id])).get(proposal.id, Tally())
     state, outcome = _outcome(proposal, tally)
     async with in_transaction():

@@ -22,7 +22,14 @@ from server import worker
 from tests import factories
 from tests.conftest import _postgres_admin_url
 from tests.integration.federated import eventually, page_has, post_form
-from tests.integration.test_inbox import REMOTE, follow_of, post_signed, process, remote_key, remote_person
+from tests.integration.test_inbox import (
+    REMOTE,
+    follow_of,
+    post_signed,
+    process,
+    remote_key,
+    remote_person,
+)
 from tests.servers import redirected_to, sign_up, start_server
 
 
@@ -62,7 +69,7 @@ async def _circle_with_remote_member(app, client, instance):
 
 
 async def test_a_proposal_goes_out_as_a_poll_and_a_mastodon_vote_counts(app, client, instance):
-    private, rita, alice, circle, proposal = await _circle_with_remote_member(app, client, instance)
+    private, rita, _, circle, proposal = await _circle_with_remote_member(app, client, instance)
     sent = [d.payload for d in await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("id")]
     announce = next(p for p in sent if p["type"] == "Announce")
     question = announce["object"]["object"]
@@ -104,7 +111,7 @@ async def test_a_proposal_goes_out_as_a_poll_and_a_mastodon_vote_counts(app, cli
 
 
 async def test_votes_from_non_members_and_bad_votes_are_refused(app, client, instance):
-    private, rita, alice, circle, proposal = await _circle_with_remote_member(app, client, instance)
+    private, rita, alice, _, proposal = await _circle_with_remote_member(app, client, instance)
     sam_key, sam_pem = remote_key()
     sam = await remote_person("sam", sam_pem)
     question = proposal.post.uri

@@ -8,7 +8,7 @@ import zoneinfo
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models import clock
-from models.circles import Circle
+from models.circles import Circle, MembershipState
 from models.errors import DomainError, InvalidInput
 from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
 from models.services import circles as circle_service
@@ -48,7 +48,7 @@ def _deadline(raw: str, circle: Circle) -> dt.datetime | None:
 async def _member_state(circle: Circle):
     account = security.current_account()
     membership = await circle_service.membership(circle, account.actor) if account else None
-    return account, bool(membership and membership.state.value == "active")
+    return account, bool(membership and membership.state is MembershipState.ACTIVE)
 
 
 @bp.get("/c/<handle>/decisions")

@@ -10,6 +10,7 @@ from models.federation import OutboxEvent
 from models.governance import Proposal, ProposalState, Vote, VoteChoice
 from models.posts import Post, PostKind
 from models.services import governance as svc
+from models.services import posts as post_service
 from tests import factories
 
 HOUR = dt.timedelta(hours=1)
@@ -98,7 +99,7 @@ async def test_consent_passes_with_abstentions_only(database, instance):
 
 
 async def test_quorum_not_met_is_rejected_with_that_reason(database, instance):
-    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    circle, (alice, _, _) = await _circle(instance, "bob", "cai")
     proposal = await _propose(instance, alice, circle, quorum="2")
     await svc.vote(proposal, alice.actor, "yes")
     decided = await _close(instance, proposal)
@@ -185,7 +186,7 @@ async def test_a_block_needs_a_reason(database, instance):
     ],
 )
 async def test_invalid_proposals_write_nothing(database, instance, fields, field):
-    circle, (alice, bob) = await _circle(instance, "bob")
+    circle, (alice, _) = await _circle(instance, "bob")
     moments = {"past": -HOUR, "soon": HOUR / 2, "far": dt.timedelta(days=61)}
     if fields.get("closes_at") in moments:
         fields["closes_at"] = clock.now() + moments[fields["closes_at"]]
@@ -294,3 +295,14 @@ async def test_a_free_text_decision_changes_nothing_but_the_log(database, instan
     assert decided.state is ProposalState.PASSED
     assert (after.rules, after.purpose, after.join_mode) == (before.rules, before.purpose, before.join_mode)
     assert [p.id for p in await svc.decision_log(circle)] == [decided.id]
+
+
+async def test_deleting_the_post_withdraws_the_proposal(database, instance):
+    circle, (alice,) = await _circle(instance)
+    proposal = await _propose(instance, alice, circle, kind="rules", value="No rules.")
+    await svc.vote(proposal, alice.actor, "yes")
+    await post_service.delete_post(alice.actor, await Post.get(id=proposal.post_id))
+    decided = await _close(instance, proposal)
+    assert decided.state is ProposalState.WITHDRAWN
+    assert (await Circle.get(id=circle.id)).rules == ""
+    assert not await OutboxEvent.filter(kind="post.updated").exists()
