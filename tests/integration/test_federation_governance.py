@@ -33,12 +33,6 @@ from tests.integration.test_inbox import (
 from tests.servers import redirected_to, sign_up, start_server
 
 
-@pytest.fixture(autouse=True)
-def unfreeze_clock():
-    yield
-    clock.freeze(None)
-
-
 def mastodon_vote(voter: str, question: str, question_author: str, option: str, n: int = 1) -> dict:
     """A poll answer exactly as Mastodon sends it (ActivityPub::VoteSerializer)."""
     note_id = f"{voter}#votes/{n}"
@@ -98,7 +92,7 @@ async def test_a_proposal_goes_out_as_a_poll_and_a_mastodon_vote_counts(app, cli
     assert poll["type"] == "Question" and poll["votersCount"] == 1 and poll["oneOf"][0]["replies"]["totalItems"] == 1
 
     # At the deadline the worker decides, applies the rules, and sends the closed poll and the outcome.
-    clock.freeze(proposal.closes_at + dt.timedelta(seconds=1))
+    await Proposal.filter(id=proposal.id).update(closes_at=clock.now() - dt.timedelta(seconds=1))
     await worker.close_due_proposals(app.extensions["circles.federation"])
     await process(app)
     assert (await Proposal.get(id=proposal.id)).state is ProposalState.PASSED

@@ -15,12 +15,6 @@ from tests import factories
 from tests.integration.webforms import logged_in, submit, text
 
 
-@pytest.fixture(autouse=True)
-def unfreeze_clock():
-    yield
-    clock.freeze(None)
-
-
 @pytest.fixture
 async def alice(instance):
     return await factories.account(instance, "alice")
@@ -163,7 +157,7 @@ async def test_the_decision_log_is_paginated(app, instance, alice, circle):
 async def test_votes_after_the_deadline_are_refused_with_a_message(app, instance, alice, circle):
     proposal = await _proposal(instance, alice, circle)
     client = await logged_in(app, alice)
-    clock.freeze(proposal.closes_at + dt.timedelta(minutes=1))
+    await Proposal.filter(id=proposal.id).update(closes_at=clock.now() - dt.timedelta(minutes=1))
     response = await submit(client, f"/proposals/{proposal.post_id}/vote", choice="yes")
     assert response.status_code == 409
     assert "votes after the deadline do not count" in await text(response)

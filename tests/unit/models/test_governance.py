@@ -16,10 +16,11 @@ from tests import factories
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture(autouse=True)
-def unfreeze_clock():
-    yield
-    clock.freeze(None)
+async def past_deadline(proposal: Proposal) -> None:
+    """Move the deadline just behind us (freezing the clock ahead would push
+    the process's id counter into the future for later tests)."""
+    proposal.closes_at = clock.now() - dt.timedelta(seconds=1)
+    await Proposal.filter(id=proposal.id).update(closes_at=proposal.closes_at)
 
 
 async def _circle(instance, *names):
@@ -44,7 +45,7 @@ async def _propose(instance, who, circle, **fields):
 
 async def _close(instance, proposal) -> Proposal:
     """Move past the deadline and let the worker decide."""
-    clock.freeze(proposal.closes_at + dt.timedelta(seconds=1))
+    await past_deadline(proposal)
     await svc.close_due(instance, clock.now())
     return await Proposal.get(id=proposal.id)
 
@@ -140,7 +141,7 @@ async def test_a_remote_vote_repeated_counts_once(database, instance):
 async def test_votes_after_the_deadline_are_refused(database, instance):
     circle, (alice, bob) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle)
-    clock.freeze(proposal.closes_at)
+    await past_deadline(proposal)
     with pytest.raises(Conflict, match="votes after the deadline do not count"):
         await svc.vote(proposal, bob.actor, "yes")
     assert not await Vote.exists()
@@ -208,7 +209,7 @@ async def test_only_the_proposer_withdraws_and_only_while_open(database, instanc
         await svc.vote(stored, bob.actor, "yes")
     with pytest.raises(Conflict):
         await svc.withdraw(stored, alice.actor)
-    clock.freeze(proposal.closes_at + HOUR)
+    await past_deadline(proposal)
     assert await svc.close_due(instance, clock.now()) == 0
     assert (await Proposal.get(id=proposal.id)).state is ProposalState.WITHDRAWN
 
@@ -217,7 +218,7 @@ async def test_close_due_twice_decides_once(database, instance):
     circle, (alice,) = await _circle(instance)
     proposal = await _propose(instance, alice, circle, kind="purpose", value="Read *together*.")
     await svc.vote(proposal, alice.actor, "yes")
-    clock.freeze(proposal.closes_at + HOUR)
+    await past_deadline(proposal)
     assert await svc.close_due(instance, clock.now()) == 1
     assert await svc.close_due(instance, clock.now()) == 0
     assert await Post.filter(title__startswith="Decision:").count() == 1
