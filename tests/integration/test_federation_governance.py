@@ -201,3 +201,12 @@ async def test_a_member_elsewhere_votes_on_a_proposal(two_instances_with_databas
 
     for server in servers:
         assert "Traceback" not in server.output(tail=10**7), server.output()
+
+
+async def test_a_gotosocial_vote_list_counts_too(app, client, instance):
+    private, rita, alice, _, proposal = await _circle_with_remote_member(app, client, instance)
+    vote = mastodon_vote(rita, proposal.post.uri, alice.actor.uri, "Abstain")
+    vote["object"] = [vote["object"]]  # GoToSocial sends its poll answers as a list of Notes
+    await post_signed(client, "/c/readers/inbox", vote, private, f"{rita}#main-key")
+    await process(app)
+    assert [v.choice for v in await Vote.all()] == [VoteChoice.ABSTAIN]
