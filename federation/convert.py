@@ -17,9 +17,9 @@ from federation.signatures import (
 )
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
+from models.governance import Proposal, VoteChoice
 from models.posts import Post, PostKind
 from models.resources import Resource
-from models.services import reflections, resources
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -120,32 +120,19 @@ def group_to_as(
 KIND_TAGS = {PostKind.QUESTION: "#question", PostKind.REVIEW: "#peerreview", PostKind.REFLECTION: "#reflection"}
 
 
-async def post_refs(post: Post) -> dict:
-    """What a post's document says beyond its own row, from a post loaded
-    with select_related("in_reply_to", "accepted_answer"): keyword arguments
-    for post_to_as. Queries only for posts of the kinds that need it (a
-    resource's link and tags, a shared reflection's value cycle)."""
-    resource = await resources.resource_of_post(post)
-    return {
-        "parent_uri": post.in_reply_to.uri if post.in_reply_to_id else None,
-        "accepted_answer_uri": post.accepted_answer.uri if post.accepted_answer_id else None,
-        "value_cycle": await reflections.value_cycle_of(post),
-        "resource": resource,
-        "resource_tags": await resources.tags_of(resource) if resource else (),
-    }
-
-
 def post_to_as(
     post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
     accepted_answer_uri: str | None = None, value_cycle: str | None = None,
-    resource: Resource | None = None, resource_tags: Sequence[str] = (),
+    resource: Resource | None = None, resource_tags: Sequence[str] = (), poll: dict | None = None,
 ) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
     and untitled posts), addressed publicly and to its circle (FEP-1b12).
     Its kind shows as a hashtag (KIND_TAGS); a shared reflection also
     carries #<value_cycle>value. A library resource (with its tags) is a
-    link Page: see `_resource_fields`."""
-    is_page = parent_uri is None and bool(post.title)
+    link Page: see `_resource_fields`. `poll` (from federation/polls.py)
+    makes it a Question, as Mastodon polls are. federation/documents.py
+    gathers these keyword arguments for a post."""
+    is_page = parent_uri is None and bool(post.title) and poll is None
     body: dict = {
         "id": post.uri,
         "type": "Page" if is_page else "Note",
@@ -181,6 +168,8 @@ def post_to_as(
     body["replies"] = f"{post.uri}/replies"
     if resource is not None:
         body.update(_resource_fields(post, resource, resource_tags, circle_actor))
+    if poll is not None:
+        body.update(poll, name=post.title)
     return body
 
 
@@ -217,6 +206,23 @@ def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, **r
     }
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
+    return body
+
+
+def proposal_to_poll(proposal: Proposal, counts: dict[VoteChoice, int], *, options: dict[str, VoteChoice]) -> dict:
+    """The Question fields of a proposal: one choice among `options` (Mastodon's
+    `oneOf`), each with its count; `closed` once decided or withdrawn."""
+    body: dict = {
+        "type": "Question",
+        "oneOf": [
+            {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": counts.get(choice, 0)}}
+            for name, choice in options.items()
+        ],
+        "endTime": iso(proposal.closes_at),
+        "votersCount": sum(counts.values()),
+    }
+    if proposal.decided_at is not None:
+        body["closed"] = iso(proposal.decided_at)
     return body
 
 

@@ -7,7 +7,7 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from federation import convert, nodeinfo, vocab
+from federation import convert, documents, nodeinfo, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
@@ -39,7 +39,7 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
 
 
 async def _create(post: Post, group: Actor) -> dict:
-    return convert.post_to_create(post, author=post.author, circle_actor=group, **await convert.post_refs(post))
+    return convert.post_to_create(post, author=post.author, circle_actor=group, **await documents.post_refs(post))
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:

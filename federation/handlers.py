@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from federation import convert, keys
+from federation import convert, keys, polls
 from federation.fetch import FetchError
 from federation.runtime import Federation
 from models.actors import Actor, ActorKind
@@ -94,6 +94,8 @@ async def _local_circle_uris(obj: dict) -> set[str]:
 
 
 async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
+    if polls.votes_in(activity) is not None:  # a poll answer (Mastodon's shape), not a post
+        return await polls.receive_vote(fed, actor, activity)
     obj = _embedded_object(fed, actor, activity)
     data = convert.as_to_post_input(obj, local_circle_uris=await _local_circle_uris(obj))
     if data.author_uri != actor.uri:

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from quart import Blueprint, Quart, Response, current_app, request
 
-from federation import convert, vocab
+from federation import convert, documents, vocab
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput, NotFound
 from models.instance import Instance
@@ -180,7 +180,7 @@ async def post_document(post_id: int) -> dict:
     await post.fetch_related("in_reply_to", "accepted_answer")
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
-        **await convert.post_refs(post),
+        **await documents.post_refs(post),
     )
 
 
@@ -247,7 +247,7 @@ async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response
 
 
 async def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
-    return convert.post_to_create(post, author=author, circle_actor=circle_actor, **await convert.post_refs(post))
+    return convert.post_to_create(post, author=author, circle_actor=circle_actor, **await documents.post_refs(post))
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -318,7 +318,7 @@ async def featured(kind_path: str, name: str):
     if kind_path == "c":
         circle = await circle_service.get_circle_by_actor(actor)
         items = [
-            convert.post_to_as(p, author=p.author, circle_actor=actor, **await convert.post_refs(p))
+            convert.post_to_as(p, author=p.author, circle_actor=actor, **await documents.post_refs(p))
             for p in await post_service.featured_in(circle)
         ]
     return activity_response(convert.ordered_collection(f"{actor.uri}/featured", len(items), items=items))

@@ -9,12 +9,20 @@ import logging
 
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
+from models import clock
+from models.services import governance
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
 
 
-STAGES = (inbox.process_pending, fanout.fan_out_pending, delivery.deliver_due)
+async def close_due_proposals(fed: Federation) -> int:
+    """Decide the circles' proposals whose voting has closed (one query when none is)."""
+    return await governance.close_due(fed.instance, clock.now())
+
+
+# Proposals close before the fan-out, so their outcome goes out in the same pass.
+STAGES = (inbox.process_pending, close_due_proposals, fanout.fan_out_pending, delivery.deliver_due)
 
 
 async def run_once(fed: Federation) -> int:

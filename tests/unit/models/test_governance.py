@@ -1,0 +1,309 @@
+import datetime as dt
+
+import pytest
+
+from models import clock
+from models.actors import Actor
+from models.circles import Circle, JoinMode, Membership, Role
+from models.errors import Conflict, InvalidInput, PermissionDenied
+from models.federation import OutboxEvent
+from models.governance import Proposal, ProposalState, Vote, VoteChoice
+from models.posts import Post, PostKind
+from models.services import governance as svc
+from models.services import posts as post_service
+from tests import factories
+
+HOUR = dt.timedelta(hours=1)
+
+
+async def past_deadline(proposal: Proposal) -> None:
+    """Move the deadline just behind us (freezing the clock ahead would push
+    the process's id counter into the future for later tests)."""
+    proposal.closes_at = clock.now() - dt.timedelta(seconds=1)
+    await Proposal.filter(id=proposal.id).update(closes_at=proposal.closes_at)
+
+
+async def _circle(instance, *names):
+    """A circle of alice (its facilitator) and the named members."""
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    people = [alice]
+    for name in names:
+        person = await factories.account(instance, name)
+        await factories.member(circle, person)
+        people.append(person)
+    return circle, people
+
+
+async def _propose(instance, who, circle, **fields):
+    fields.setdefault("kind", "free_text")
+    fields.setdefault("title", "Meet on Tuesdays")
+    fields.setdefault("body", "Tuesdays suit most of us.")
+    fields.setdefault("closes_at", clock.now() + 2 * HOUR)
+    return await svc.propose(instance, who.actor, circle, **fields)
+
+
+async def _close(instance, proposal) -> Proposal:
+    """Move past the deadline and let the worker decide."""
+    await past_deadline(proposal)
+    await svc.close_due(instance, clock.now())
+    return await Proposal.get(id=proposal.id)
+
+
+async def test_a_proposal_is_a_post_queued_for_federation(database, instance):
+    circle, (alice,) = await _circle(instance)
+    proposal = await _propose(instance, alice, circle)
+    post = await Post.get(id=proposal.post_id)
+    assert post.kind is PostKind.PROPOSAL and post.title == "Meet on Tuesdays"
+    assert proposal.state is ProposalState.OPEN and proposal.quorum == 0
+    assert await OutboxEvent.filter(kind="post.created", subject_id=post.id).exists()
+
+
+async def test_majority_passes_with_more_yes_than_no(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle, decision_rule="majority")
+    await svc.vote(proposal, alice.actor, "yes")
+    await svc.vote(proposal, bob.actor, "yes")
+    await svc.vote(proposal, cai.actor, "no")
+    decided = await _close(instance, proposal)
+    assert decided.state is ProposalState.PASSED
+    assert decided.outcome == "Proposal “Meet on Tuesdays” passed: 2 yes, 1 no, 0 block, 0 abstain."
+    outcome_post = await Post.get(title="Decision: Meet on Tuesdays").select_related("author")
+    assert outcome_post.author_id == circle.actor_id and "2 yes, 1 no" in outcome_post.content
+    assert await OutboxEvent.filter(kind="post.created", subject_id=outcome_post.id).exists()
+    assert await OutboxEvent.filter(kind="post.updated", subject_id=proposal.post_id).exists()
+
+
+async def test_majority_tie_is_rejected(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle, decision_rule="majority")
+    await svc.vote(proposal, alice.actor, "yes")
+    await svc.vote(proposal, bob.actor, "no")
+    assert (await _close(instance, proposal)).state is ProposalState.REJECTED
+
+
+async def test_consent_fails_on_one_block(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle, decision_rule="consent")
+    await svc.vote(proposal, alice.actor, "yes")
+    await svc.vote(proposal, bob.actor, "yes")
+    await svc.vote(proposal, cai.actor, "block", reason="It excludes people who work on Tuesdays.")
+    decided = await _close(instance, proposal)
+    assert decided.state is ProposalState.REJECTED and "1 block" in decided.outcome
+
+
+async def test_consent_passes_with_abstentions_only(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle, decision_rule="consent")
+    await svc.vote(proposal, bob.actor, "abstain")
+    assert (await _close(instance, proposal)).state is ProposalState.PASSED
+
+
+async def test_quorum_not_met_is_rejected_with_that_reason(database, instance):
+    circle, (alice, _, _) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle, quorum="2")
+    await svc.vote(proposal, alice.actor, "yes")
+    decided = await _close(instance, proposal)
+    assert decided.state is ProposalState.REJECTED
+    assert "quorum not met (1 of 2 votes cast)" in decided.outcome
+
+
+async def test_quorum_defaults_from_settings_and_is_bounded(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    await svc.set_defaults(circle, alice.actor, decision_rule="consent", quorum=2)
+    proposal = await _propose(instance, alice, circle)
+    assert proposal.quorum == 2 and proposal.decision_rule.value == "consent"
+    with pytest.raises(InvalidInput) as caught:
+        await _propose(instance, alice, circle, quorum="3")
+    assert caught.value.field == "quorum"
+    with pytest.raises(PermissionDenied):
+        await svc.set_defaults(circle, bob.actor, decision_rule="majority", quorum=0)
+
+
+async def test_voting_twice_replaces_the_vote(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle)
+    await svc.vote(proposal, bob.actor, "no")
+    await svc.vote(proposal, bob.actor, "Yes")
+    votes = await Vote.filter(proposal=proposal)
+    assert [v.choice for v in votes] == [VoteChoice.YES]
+    assert (await svc.tallies([proposal.id]))[proposal.id] == svc.Tally(yes=1)
+
+
+async def test_a_remote_vote_repeated_counts_once(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle)
+    await svc.vote(proposal, bob.actor, "yes", uri="https://remote.example/users/bob#votes/1")
+    await svc.vote(proposal, bob.actor, "no", uri="https://remote.example/users/bob#votes/1")
+    assert [v.choice for v in await Vote.filter(proposal=proposal)] == [VoteChoice.YES]
+
+
+async def test_votes_after_the_deadline_are_refused(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle)
+    await past_deadline(proposal)
+    with pytest.raises(Conflict, match="votes after the deadline do not count"):
+        await svc.vote(proposal, bob.actor, "yes")
+    assert not await Vote.exists()
+
+
+async def test_non_members_cannot_propose_or_vote(database, instance):
+    circle, (alice,) = await _circle(instance)
+    stranger = await factories.account(instance, "stranger")
+    with pytest.raises(PermissionDenied):
+        await _propose(instance, stranger, circle)
+    proposal = await _propose(instance, alice, circle)
+    with pytest.raises(PermissionDenied):
+        await svc.vote(proposal, stranger.actor, "yes")
+    assert not await Vote.exists() and await Proposal.all().count() == 1
+
+
+async def test_a_block_needs_a_reason(database, instance):
+    circle, (alice,) = await _circle(instance)
+    proposal = await _propose(instance, alice, circle)
+    with pytest.raises(InvalidInput) as caught:
+        await svc.vote(proposal, alice.actor, "block", reason="  ")
+    assert caught.value.field == "reason" and not await Vote.exists()
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"closes_at": None}, "closes_at"),
+        ({"closes_at": "past"}, "closes_at"),
+        ({"closes_at": "soon"}, "closes_at"),
+        ({"closes_at": "far"}, "closes_at"),
+        ({"title": ""}, "title"),
+        ({"title": "t" * (svc.TITLE_MAX + 1)}, "title"),
+        ({"body": ""}, "body"),
+        ({"kind": "coup"}, "kind"),
+        ({"kind": "join_mode", "value": "anyone"}, "value"),
+        ({"kind": "rules", "value": ""}, "value"),
+        ({"kind": "add_facilitator", "value": "@nobody"}, "value"),
+        ({"kind": "add_facilitator", "value": "@alice"}, "value"),  # is one already
+        ({"kind": "remove_facilitator", "value": "@bob"}, "value"),  # is not one
+        ({"decision_rule": "dictator"}, "decision_rule"),
+        ({"quorum": "-1"}, "quorum"),
+    ],
+)
+async def test_invalid_proposals_write_nothing(database, instance, fields, field):
+    circle, (alice, _) = await _circle(instance, "bob")
+    moments = {"past": -HOUR, "soon": HOUR / 2, "far": dt.timedelta(days=61)}
+    if fields.get("closes_at") in moments:
+        fields["closes_at"] = clock.now() + moments[fields["closes_at"]]
+    with pytest.raises(InvalidInput) as caught:
+        await _propose(instance, alice, circle, **fields)
+    assert caught.value.field == field
+    assert not await Proposal.exists() and not await Post.exists()
+
+
+async def test_only_the_proposer_withdraws_and_only_while_open(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle)
+    with pytest.raises(PermissionDenied):
+        await svc.withdraw(proposal, bob.actor)
+    await svc.withdraw(proposal, alice.actor)
+    stored = await Proposal.get(id=proposal.id)
+    assert stored.state is ProposalState.WITHDRAWN and stored.decided_at is not None
+    with pytest.raises(Conflict):
+        await svc.vote(stored, bob.actor, "yes")
+    with pytest.raises(Conflict):
+        await svc.withdraw(stored, alice.actor)
+    await past_deadline(proposal)
+    assert await svc.close_due(instance, clock.now()) == 0
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.WITHDRAWN
+
+
+async def test_close_due_twice_decides_once(database, instance):
+    circle, (alice,) = await _circle(instance)
+    proposal = await _propose(instance, alice, circle, kind="purpose", value="Read *together*.")
+    await svc.vote(proposal, alice.actor, "yes")
+    await past_deadline(proposal)
+    assert await svc.close_due(instance, clock.now()) == 1
+    assert await svc.close_due(instance, clock.now()) == 0
+    assert await Post.filter(title__startswith="Decision:").count() == 1
+    assert await OutboxEvent.filter(kind="post.updated").count() == 1
+    # A second worker holding a stale copy of the same proposal changes nothing either.
+    stale = await Proposal.get(id=proposal.id).select_related("post", "circle__actor", "value_actor")
+    stale.state = ProposalState.OPEN
+    await svc.decide(instance, stale)
+    assert await Post.filter(title__startswith="Decision:").count() == 1
+
+
+async def test_nothing_due_is_left_open(database, instance):
+    circle, (alice,) = await _circle(instance)
+    proposal = await _propose(instance, alice, circle)
+    assert await svc.close_due(instance, clock.now()) == 0
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.OPEN
+
+
+# --- applying what passed --------------------------------------------------------------
+
+
+async def _pass(instance, who, circle, **fields) -> Proposal:
+    proposal = await _propose(instance, who, circle, **fields)
+    await svc.vote(proposal, who.actor, "yes")
+    return await _close(instance, proposal)
+
+
+async def test_passed_rules_and_purpose_are_applied_and_the_group_updated(database, instance):
+    circle, (alice,) = await _circle(instance)
+    await _pass(instance, alice, circle, kind="rules", value="1. Be kind.")
+    await _pass(instance, alice, circle, kind="purpose", value="Learn Rust together.")
+    stored = await Circle.get(id=circle.id)
+    assert stored.rules == "1. Be kind." and stored.purpose == "Learn Rust together."
+    assert await OutboxEvent.filter(kind="actor.updated", subject_id=circle.actor_id).count() == 2
+
+
+async def test_a_passed_join_mode_is_applied(database, instance):
+    circle, (alice,) = await _circle(instance)
+    await _pass(instance, alice, circle, kind="join_mode", value="approval")
+    assert (await Circle.get(id=circle.id)).join_mode is JoinMode.APPROVAL
+    assert (await Actor.get(id=circle.actor_id)).manually_approves_followers is True
+
+
+async def _role(circle, person) -> Role:
+    return (await Membership.get(circle=circle, actor=person.actor)).role
+
+
+async def test_facilitators_are_added_and_removed(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    await _pass(instance, alice, circle, kind="add_facilitator", value="@bob")
+    assert await _role(circle, bob) is Role.FACILITATOR
+    await _pass(instance, alice, circle, kind="remove_facilitator", value="alice")
+    assert await _role(circle, alice) is Role.MEMBER
+
+
+async def test_the_last_facilitator_is_not_removed(database, instance):
+    circle, (alice,) = await _circle(instance)
+    decided = await _pass(instance, alice, circle, kind="remove_facilitator", value="alice")
+    assert decided.state is ProposalState.PASSED and "could not be applied" in decided.outcome
+    assert await _role(circle, alice) is Role.FACILITATOR
+
+
+async def test_rotating_facilitation_hands_it_to_the_named_member(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    await _pass(instance, alice, circle, kind="add_facilitator", value="cai")
+    await _pass(instance, alice, circle, kind="rotate_facilitation", value="bob")
+    assert [await _role(circle, p) for p in (alice, bob, cai)] == [Role.MEMBER, Role.FACILITATOR, Role.MEMBER]
+
+
+async def test_a_free_text_decision_changes_nothing_but_the_log(database, instance):
+    circle, (alice,) = await _circle(instance)
+    before = await Circle.get(id=circle.id)
+    decided = await _pass(instance, alice, circle)
+    after = await Circle.get(id=circle.id)
+    assert decided.state is ProposalState.PASSED
+    assert (after.rules, after.purpose, after.join_mode) == (before.rules, before.purpose, before.join_mode)
+    assert [p.id for p in await svc.decision_log(circle)] == [decided.id]
+
+
+async def test_deleting_the_post_withdraws_the_proposal(database, instance):
+    circle, (alice,) = await _circle(instance)
+    proposal = await _propose(instance, alice, circle, kind="rules", value="No rules.")
+    await svc.vote(proposal, alice.actor, "yes")
+    await post_service.delete_post(alice.actor, await Post.get(id=proposal.post_id))
+    decided = await _close(instance, proposal)
+    assert decided.state is ProposalState.WITHDRAWN
+    assert (await Circle.get(id=circle.id)).rules == ""
+    assert not await OutboxEvent.filter(kind="post.updated").exists()

@@ -1,0 +1,169 @@
+"""A circle's decisions: open proposals, voting, and the decision log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from quart import Blueprint, flash, redirect, render_template, request, url_for
+
+from models import clock
+from models.circles import Circle, MembershipState
+from models.errors import DomainError, InvalidInput
+from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
+from models.services import circles as circle_service
+from models.services import governance
+from web import security
+from web.html.forms import form_error, page_param
+from web.site import site
+
+bp = Blueprint("governance", __name__)
+DEADLINE_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+DEFAULT_VOTING_TIME = dt.timedelta(days=7)
+
+
+def _zone(circle: Circle) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(circle.timezone or "UTC")
+
+
+def _local_time(circle: Circle):
+    """A formatter for templates: a moment in the circle's time zone."""
+    zone = _zone(circle)
+    return lambda moment: f"{moment.astimezone(zone).strftime('%d %b %Y %H:%M')} ({circle.timezone})"
+
+
+def _deadline(raw: str, circle: Circle) -> dt.datetime | None:
+    """The date-time typed in the form, read in the circle's time zone."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        moment = dt.datetime.strptime(raw[:16], DEADLINE_FORMAT)
+    except ValueError:
+        raise InvalidInput("Enter the deadline as a date and time, such as 2026-12-01T18:00.",
+                           field="closes_at") from None
+    return moment.replace(tzinfo=_zone(circle))
+
+
+async def _member_state(circle: Circle):
+    account = security.current_account()
+    membership = await circle_service.membership(circle, account.actor) if account else None
+    return account, bool(membership and membership.state is MembershipState.ACTIVE)
+
+
+@bp.get("/c/<handle>/decisions")
+async def decisions(handle: str):
+    circle = await circle_service.get_circle(handle)
+    account, is_member = await _member_state(circle)
+    page = page_param(request.args.get("page"))
+    proposals = await governance.open_proposals(circle)
+    log = await governance.decision_log(
+        circle, offset=(page - 1) * governance.LOG_PAGE, limit=governance.LOG_PAGE + 1
+    )
+    ids = [p.id for p in proposals]
+    return await render_template(
+        "governance/decisions.html",
+        circle=circle,
+        is_member=is_member,
+        proposals=proposals,
+        tallies=await governance.tallies(ids),
+        my_votes=await governance.votes_of(account.actor, ids) if account else {},
+        log=log[: governance.LOG_PAGE],
+        page=page,
+        has_more=len(log) > governance.LOG_PAGE,
+        local_time=_local_time(circle),
+        empty_tally=governance.Tally(),
+    )
+
+
+async def _new_form_context(circle: Circle) -> dict:
+    return {
+        "circle": circle,
+        "kinds": list(ProposalKind),
+        "rules": list(DecisionRule),
+        "zone": circle.timezone,
+    }
+
+
+@bp.get("/c/<handle>/proposals/new")
+@security.login_required
+async def new(handle: str):
+    circle = await circle_service.get_circle(handle)
+    defaults = await governance.settings_for(circle)
+    deadline = (clock.now() + DEFAULT_VOTING_TIME).astimezone(_zone(circle)).strftime(DEADLINE_FORMAT)
+    values = {"kind": ProposalKind.FREE_TEXT.value, "decision_rule": defaults.decision_rule.value,
+              "quorum": str(defaults.quorum), "closes_at": deadline}
+    return await render_template("governance/new.html", values=values, errors={}, **await _new_form_context(circle))
+
+
+@bp.post("/c/<handle>/proposals/new")
+@security.login_required
+async def create(handle: str):
+    circle = await circle_service.get_circle(handle)
+    form = await request.form
+    try:
+        proposal = await governance.propose(
+            site().instance,
+            security.current_account().actor,
+            circle,
+            kind=form.get("kind", ""),
+            title=form.get("title", ""),
+            body=form.get("body", ""),
+            value=form.get("value", ""),
+            closes_at=_deadline(form.get("closes_at", ""), circle),
+            decision_rule=form.get("decision_rule") or None,
+            quorum=form.get("quorum", ""),
+        )
+    except DomainError as error:
+        return await form_error("governance/new.html", error, form, **await _new_form_context(circle))
+    await flash("Your proposal is open for votes.")
+    return redirect(url_for("governance.show", post_id=proposal.post_id))
+
+
+async def _proposal_context(post_id: int) -> dict:
+    proposal = await governance.get_proposal(post_id)
+    circle = proposal.circle
+    account, is_member = await _member_state(circle)
+    my_vote = (await governance.votes_of(account.actor, [proposal.id])).get(proposal.id) if account else None
+    return {
+        "proposal": proposal,
+        "post": proposal.post,
+        "circle": circle,
+        "is_member": is_member,
+        "is_open": proposal.state is ProposalState.OPEN and clock.now() < proposal.closes_at,
+        "tally": (await governance.tallies([proposal.id])).get(proposal.id, governance.Tally()),
+        "my_vote": my_vote,
+        "choices": list(VoteChoice),
+        "local_time": _local_time(circle),
+    }
+
+
+@bp.get("/proposals/<int:post_id>")
+async def show(post_id: int):
+    context = await _proposal_context(post_id)
+    mine = context["my_vote"]
+    values = {"choice": mine.choice.value, "reason": mine.reason} if mine else {}
+    return await render_template("governance/show.html", values=values, errors={}, **context)
+
+
+@bp.post("/proposals/<int:post_id>/vote")
+@security.login_required
+async def vote(post_id: int):
+    form = await request.form
+    proposal = await governance.get_proposal(post_id)
+    try:
+        await governance.vote(proposal, security.current_account().actor, form.get("choice", ""),
+                              reason=form.get("reason", ""))
+    except DomainError as error:
+        return await form_error("governance/show.html", error, form, **await _proposal_context(post_id))
+    await flash("Your vote is counted. You can change it until voting closes.")
+    return redirect(url_for("governance.show", post_id=post_id))
+
+
+@bp.post("/proposals/<int:post_id>/withdraw")
+@security.login_required
+async def withdraw(post_id: int):
+    proposal = await governance.get_proposal(post_id)
+    await governance.withdraw(proposal, security.current_account().actor)
+    await flash("You have withdrawn your proposal.")
+    return redirect(url_for("governance.decisions", handle=proposal.circle.handle))
