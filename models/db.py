@@ -22,6 +22,8 @@ MODEL_MODULES = [
     "models.posts",
     "models.federation",
     "models.moderation",
+    "models.meetings",
+    "models.notifications",
 ]
 
 

@@ -105,3 +105,16 @@ def choice(value: str | None, enum_type, field: str, *, label: str):
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
         raise InvalidInput(f"{label} must be one of: {allowed}.", field=field) from None
+
+
+def http_url(value: str | None, field: str, *, label: str, max_length: int = 2048) -> str:
+    """An optional link typed by a person: http(s) with a host, else InvalidInput
+    (`javascript:`, `data:` and friends would run in the reader's browser)."""
+    value = single_line(value, field, label=label, max_length=max_length)
+    if not value:
+        return ""
+    scheme, sep, rest = value.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if not sep or scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in value):
+        raise InvalidInput(f"{label} must be a web address starting with https:// or http://.", field=field)
+    return value
