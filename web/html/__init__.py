@@ -7,10 +7,12 @@ from quart import Quart, request, url_for
 
 from models.text import render_markdown
 from web import security
-from web.html import admin, auth, circles, health, home, posts, users
+from web.html import admin, auth, circles, health, home, meetings, notifications, posts, users
 from web.site import site
 
-BLUEPRINTS = (home.bp, auth.bp, circles.bp, posts.bp, users.bp, admin.bp, health.bp)
+BLUEPRINTS = (
+    home.bp, auth.bp, circles.bp, posts.bp, users.bp, admin.bp, health.bp, meetings.bp, notifications.bp,
+)
 
 
 def register(app: Quart) -> None:
