@@ -16,7 +16,11 @@ from federation.signatures import (
 )
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
-from models.posts import Post
+from models.errors import InvalidInput
+from models.meetings import Meeting
+from models.posts import Post, PostKind
+from models.services import validation
+from models.services.meetings import RemoteMeetingInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -104,9 +108,14 @@ def group_to_as(circle: Circle, actor: Actor, keys: list[ActorKey], *, summary_h
     }
 
 
-def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def post_to_as(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None, meeting: Meeting | None = None,
+) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
-    and untitled posts), addressed publicly and to its circle (FEP-1b12)."""
+    and untitled posts), addressed publicly and to its circle (FEP-1b12); a
+    meeting's post as a Mobilizon-style Event."""
+    if meeting is not None:
+        return meeting_to_as(post, meeting, author=author, circle_actor=circle_actor)
     is_page = parent_uri is None and bool(post.title)
     body: dict = {
         "id": post.uri,
@@ -138,10 +147,42 @@ def post_to_as(post: Post, *, author: Actor, circle_actor: Actor | None, parent_
     return body
 
 
-def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None) -> dict:
+def meeting_to_as(post: Post, meeting: Meeting, *, author: Actor, circle_actor: Actor | None) -> dict:
+    """A meeting as Mobilizon publishes events: times in UTC plus the zone
+    they were planned in, the place as a Place, the online link as a Link
+    attachment, open participation (Join / Leave) and the "going" count."""
+    body = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=None)
+    body.update({
+        "type": "Event",
+        "name": post.title,
+        "startTime": iso(meeting.starts_at),
+        "endTime": iso(meeting.ends_at),
+        "timezone": meeting.timezone,
+        "joinMode": "free",
+        "anonymousParticipationEnabled": False,
+        "commentsEnabled": True,
+        "participantCount": meeting.going_count,
+        "isOnline": bool(meeting.online_url),
+        "ical:status": "CANCELLED" if meeting.cancelled_at else "CONFIRMED",
+    })
+    if meeting.place:
+        body["location"] = {"type": "Place", "name": meeting.place}
+    if meeting.online_url:
+        body["attachment"] = [{"type": "Link", "name": "Website", "mediaType": "text/html", "href": meeting.online_url}]
+    if meeting.capacity is not None:
+        body["maximumAttendeeCapacity"] = meeting.capacity
+        body["remainingAttendeeCapacity"] = max(meeting.capacity - meeting.going_count, 0)
+    if meeting.updated_at:
+        body["updated"] = iso(meeting.updated_at)
+    return body
+
+
+def post_to_create(
+    post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None, meeting: Meeting | None = None,
+) -> dict:
     """The Create activity of a post; its id is served (federation/routes.py)
     so Announces that carry it can be dereferenced."""
-    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    note = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, meeting=meeting)
     body = {
         "id": f"{post.uri}/activity", "type": "Create", "actor": author.uri,
         "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
@@ -306,7 +347,10 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         content = f"<p>{html.escape(obj['name'][:500])}</p>"  # e.g. lotide's titled image posts
     circles = sorted(_addressees(obj) & local_circle_uris)
     published = _datetime(obj.get("published"))
+    meeting = as_to_meeting_input(obj) if type_of(obj) == "Event" else None
     return RemotePostInput(
+        kind=PostKind.MEETING if meeting else PostKind.DISCUSSION,
+        meeting=meeting,
         uri=uri,
         author_uri=author,
         content_html=content + _attachment_links(obj),
@@ -316,6 +360,37 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         circle_uri=circles[0] if circles else None,
         language=language,
         published_at=published,
+    )
+
+
+EVENT_LONGEST = dt.timedelta(days=31)
+
+
+def as_to_meeting_input(obj: dict) -> RemoteMeetingInput | None:
+    """When and where of a remote Event (Mobilizon's shape), or None when it
+    has no usable start time (then it is kept as a plain post)."""
+    starts_at = _datetime(obj.get("startTime"))
+    if starts_at is None:
+        return None
+    ends_at = _datetime(obj.get("endTime")) or starts_at + dt.timedelta(hours=1)
+    ends_at = min(max(ends_at, starts_at), starts_at + EVENT_LONGEST)
+    try:
+        zone = validation.timezone(_text(obj.get("timezone"), 64))
+    except InvalidInput:
+        zone = "UTC"
+    location = obj.get("location")
+    place = _text(location.get("name"), 200) if isinstance(location, dict) else _text(location, 200)
+    online_url = None
+    for item in as_list(obj.get("attachment"))[:10]:
+        if isinstance(item, dict) and type_of(item) == "Link":
+            try:
+                online_url = _url(item.get("href"), "the online link")
+                break
+            except InvalidDocument:
+                continue
+    return RemoteMeetingInput(
+        starts_at=starts_at, ends_at=ends_at, timezone=zone, place=place, online_url=online_url,
+        cancelled=obj.get("ical:status") == "CANCELLED",
     )
 
 

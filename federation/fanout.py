@@ -12,7 +12,8 @@ from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
-from models.posts import Post
+from models.meetings import Meeting, Rsvp, RsvpAnswer
+from models.posts import Post, PostKind
 from models.services import follows
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,10 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-def _create(post: Post, group: Actor) -> dict:
+async def _create(post: Post, group: Actor) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri)
+    meeting = await Meeting.get_or_none(post_id=post.id) if post.kind is PostKind.MEETING else None
+    return convert.post_to_create(post, author=post.author, circle_actor=group, parent_uri=parent_uri, meeting=meeting)
 
 
 def _announce(group: Actor, inner: dict, suffix: str) -> dict:
@@ -88,7 +90,7 @@ async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor,
     if event.kind == "post.deleted":
         deleter = await _deleter(post, event)
         return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
-    return [(post.author, _create(post, group), [group])]
+    return [(post.author, await _create(post, group), [group])]
 
 
 async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -105,7 +107,7 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
     else:
-        inner = _create(post, group)
+        inner = await _create(post, group)
         if event.kind == "post.updated":
             inner = {**inner, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
     return [(group, _announce(group, inner, f"{event.id}"), await follows.remote_followers(group))]
@@ -113,7 +115,9 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
 
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
     """A local actor changed (new keys, new profile): tell its followers' servers."""
-    from federation.routes import local_actor_document  # routes imports Quart; keep it out of import time
+    from federation.routes import (
+        local_actor_document,  # routes imports Quart; keep it out of import time
+    )
 
     actor = await Actor.get_or_none(id=event.subject_id, local=True)
     if actor is None:
@@ -124,7 +128,46 @@ async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor
     return [(actor, activity, await follows.remote_followers(actor))]
 
 
+async def _rsvp_of(event: OutboxEvent) -> Rsvp | None:
+    return await Rsvp.get_or_none(id=event.subject_id).select_related(
+        "actor", "meeting__post__author", "meeting__circle__actor"
+    )
+
+
+async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """The circle accepts a remote member's Join of one of its meetings (as a
+    Mobilizon organiser does; Mobilizon finds the participation by the Join's id)."""
+    rsvp = await _rsvp_of(event)
+    if rsvp is None or rsvp.answer is not RsvpAnswer.GOING:
+        return []  # changed their mind before we answered
+    group, post = rsvp.meeting.circle.actor, rsvp.meeting.post
+    activity = {
+        "id": f"{group.uri}#accepts/join-{rsvp.id}-{event.id}", "type": "Accept", "actor": group.uri,
+        "to": [rsvp.actor.uri], "audience": group.uri,
+        "object": {"id": event.data.get("join"), "type": "Join", "actor": rsvp.actor.uri, "object": post.uri},
+    }
+    return [(group, activity, [rsvp.actor])]
+
+
+async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """Our member answers a meeting held elsewhere: Join (going) or Leave, to
+    the meeting's circle and organiser, as Mobilizon participants do."""
+    rsvp = await _rsvp_of(event)
+    if rsvp is None or not rsvp.actor.local:
+        return []
+    going = event.data.get("answer") == RsvpAnswer.GOING.value
+    post, group = rsvp.meeting.post, rsvp.meeting.circle.actor
+    activity = {
+        "id": f"{rsvp.actor.uri}#{'joins' if going else 'leaves'}/{rsvp.id}-{event.id}",
+        "type": "Join" if going else "Leave", "actor": rsvp.actor.uri, "object": post.uri,
+        "to": [group.uri, post.author.uri], "audience": group.uri,
+    }
+    return [(rsvp.actor, activity, [group, post.author])]
+
+
 PLANNERS = {
+    "meeting.join_accepted": _join_accepted,
+    "meeting.answered": _meeting_answered,
     "actor.updated": _actor_update,
     "follow.requested": _follow_request,
     "follow.undone": _follow_undone,

@@ -14,6 +14,8 @@ from federation import convert, vocab
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput, NotFound
 from models.instance import Instance
+from models.meetings import Meeting
+from models.posts import PostKind
 from models.services import actors as actor_service
 from models.services import circles as circle_service
 from models.services import posts as post_service
@@ -177,8 +179,13 @@ async def post_document(post_id: int) -> dict:
     parent = await post.in_reply_to if post.in_reply_to_id else None
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
-        parent_uri=parent.uri if parent else None,
+        parent_uri=parent.uri if parent else None, meeting=await _meeting_of(post),
     )
+
+
+async def _meeting_of(post) -> Meeting | None:
+    """A meeting's post renders as an Event (convert.meeting_to_as)."""
+    return await Meeting.get_or_none(post_id=post.id) if post.kind is PostKind.MEETING else None
 
 
 async def local_actor_document(actor: Actor) -> dict:
@@ -243,9 +250,9 @@ async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response
     return activity_response(convert.ordered_collection_page(page_id, collection_id, items, next_page=next_page))
 
 
-def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
+def _create_of(post, author: Actor, circle_actor: Actor | None, *, meeting: Meeting | None = None) -> dict:
     parent_uri = post.in_reply_to.uri if post.in_reply_to_id else None
-    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri)
+    return convert.post_to_create(post, author=author, circle_actor=circle_actor, parent_uri=parent_uri, meeting=meeting)
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -257,7 +264,8 @@ async def post_activity(post_id: int):
         raise NotFound("That post lives on another server.")
     if post.in_reply_to_id:
         await post.fetch_related("in_reply_to")
-    return activity_response(_create_of(post, post.author, post.circle.actor if post.circle else None))
+    circle_actor = post.circle.actor if post.circle else None
+    return activity_response(_create_of(post, post.author, circle_actor, meeting=await _meeting_of(post)))
 
 
 @bp.get("/users/<username>/outbox")

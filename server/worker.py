@@ -9,12 +9,20 @@ import logging
 
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
+from models import clock
+from models.services import meetings as meeting_service
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
 
 
-STAGES = (inbox.process_pending, fanout.fan_out_pending, delivery.deliver_due)
+async def send_meeting_reminders(fed: Federation) -> int:
+    """Meeting reminders and reflection prompts now due: two indexed queries
+    when none is, and each goes out once even with several workers."""
+    return await meeting_service.due_reminders(clock.now())
+
+
+STAGES = (inbox.process_pending, fanout.fan_out_pending, delivery.deliver_due, send_meeting_reminders)
 
 
 async def run_once(fed: Federation) -> int:

@@ -21,6 +21,7 @@ from models.federation import OutboxEvent
 from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
+from models.services import meetings as meeting_service
 from models.services import posts as post_service
 from models.services.memberships import end_membership
 from models.text import clean_html
@@ -143,6 +144,7 @@ class RemotePostInput:
     language: str = ""
     published_at: dt.datetime | None = None
     kind: PostKind = PostKind.DISCUSSION
+    meeting: meeting_service.RemoteMeetingInput | None = None  # when and where, for an Event
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -197,6 +199,8 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             )
         except IntegrityError:  # the same post arrived twice at once
             return await post_by_uri(data.uri)
+        if data.meeting is not None and root_id is None:
+            await meeting_service.store_remote(post, data.meeting)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         else:
@@ -218,6 +222,8 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
     post.updated_at = clock.now()
     async with in_transaction():
         await post.save(update_fields=["content", "title", "updated_at"])
+        if data.meeting is not None and post.kind is PostKind.MEETING:
+            await meeting_service.store_remote(post, data.meeting)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
 
