@@ -15,9 +15,9 @@ from models.actors import Actor, ActorKind
 from models.errors import InvalidInput, NotFound
 from models.instance import Instance
 from models.meetings import Meeting
-from models.posts import PostKind
 from models.services import actors as actor_service
 from models.services import circles as circle_service
+from models.services import meetings as meeting_service
 from models.services import posts as post_service
 from models.services import stats, validation
 from models.text import render_markdown
@@ -185,7 +185,7 @@ async def post_document(post_id: int) -> dict:
 
 async def _meeting_of(post) -> Meeting | None:
     """A meeting's post renders as an Event (convert.meeting_to_as)."""
-    return await Meeting.get_or_none(post_id=post.id) if post.kind is PostKind.MEETING else None
+    return (await meeting_service.meetings_of_posts([post])).get(post.id)
 
 
 async def local_actor_document(actor: Actor) -> dict:
@@ -271,11 +271,16 @@ async def post_activity(post_id: int):
 @bp.get("/users/<username>/outbox")
 async def person_outbox(username: str):
     actor = await actor_service.local_actor(ActorKind.PERSON, username)
+    meetings: dict = {}
+
+    async def load(before, limit):
+        rows = await post_service.posts_by(actor, before_id=before, limit=limit)
+        meetings.update(await meeting_service.meetings_of_posts(rows))
+        return rows
 
     return await _paged(
-        actor.outbox_url, await post_service.count_by(actor),
-        lambda before, limit: post_service.posts_by(actor, before_id=before, limit=limit),
-        lambda p: _create_of(p, actor, p.circle.actor if p.circle else None),
+        actor.outbox_url, await post_service.count_by(actor), load,
+        lambda p: _create_of(p, actor, p.circle.actor if p.circle else None, meeting=meetings.get(p.id)),
     )
 
 
@@ -283,18 +288,21 @@ async def person_outbox(username: str):
 async def group_outbox(handle: str):
     circle = await circle_service.get_circle(handle)
     group = circle.actor
+    meetings: dict = {}
+
+    async def load(before, limit):
+        rows = await post_service.posts_in(circle, before_id=before, limit=limit)
+        meetings.update(await meeting_service.meetings_of_posts(rows))
+        return rows
 
     def announce(p) -> dict:
         return {
             "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
-            "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": _create_of(p, p.author, group),
+            "to": [vocab.PUBLIC], "cc": [group.followers_url],
+            "object": _create_of(p, p.author, group, meeting=meetings.get(p.id)),
         }
 
-    return await _paged(
-        group.outbox_url, await post_service.count_in(circle),
-        lambda before, limit: post_service.posts_in(circle, before_id=before, limit=limit),
-        announce,
-    )
+    return await _paged(group.outbox_url, await post_service.count_in(circle), load, announce)
 
 
 async def _local_actor_at(kind_path: str, name: str) -> Actor:
@@ -324,9 +332,12 @@ async def featured(kind_path: str, name: str):
     items = []
     if kind_path == "c":
         circle = await circle_service.get_circle_by_actor(actor)
+        pinned = await post_service.featured_in(circle)
+        meetings = await meeting_service.meetings_of_posts(pinned)
         items = [
-            convert.post_to_as(p, author=p.author, circle_actor=actor, parent_uri=p.in_reply_to.uri if p.in_reply_to_id else None)
-            for p in await post_service.featured_in(circle)
+            convert.post_to_as(p, author=p.author, circle_actor=actor, parent_uri=p.in_reply_to.uri if p.in_reply_to_id else None,
+                               meeting=meetings.get(p.id))
+            for p in pinned
         ]
     return activity_response(convert.ordered_collection(f"{actor.uri}/featured", len(items), items=items))
 

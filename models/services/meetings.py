@@ -215,7 +215,7 @@ async def _count(meeting: Meeting, answer: RsvpAnswer, delta: int) -> None:
         # Conditional on the count, so two people cannot take the last place at once.
         rows = rows.filter(going_count__lt=meeting.capacity)
     if not await rows.update(**{name: F(name) + delta}):
-        raise Conflict("This meeting is full. Answer Maybe, and change it if a place frees up.", field="answer")
+        raise Conflict("This meeting is full. Answer Maybe, and change it if a place frees up.")
 
 
 async def _federate_answer(
@@ -262,6 +262,12 @@ async def meeting_by_uri(uri: str) -> Meeting | None:
         .select_related("post__author", "circle__actor")
         .first()
     )
+
+
+async def meetings_of_posts(posts: list[Post]) -> dict[int, Meeting]:
+    """The meetings among a page of posts, by post id, in one query."""
+    ids = [p.id for p in posts if p.kind is PostKind.MEETING]
+    return {m.post_id: m for m in await Meeting.filter(post_id__in=ids)} if ids else {}
 
 
 async def answer_of(meeting: Meeting, actor: Actor) -> RsvpAnswer | None:
@@ -352,12 +358,16 @@ async def due_reminders(now: dt.datetime) -> int:
     maybe), and once after it ended (going), inviting a reflection. Returns
     how many meetings it handled; two indexed queries when none is due."""
     soon = await (
-        Meeting.filter(cancelled_at=None, reminded_at=None, starts_at__gt=now, starts_at__lte=now + REMIND_BEFORE)
+        Meeting.filter(
+            cancelled_at=None, reminded_at=None, starts_at__gt=now, starts_at__lte=now + REMIND_BEFORE,
+            post__deleted_at=None,
+        )
         .select_related("post", "circle__actor").order_by("starts_at").limit(BATCH)
     )
     ended = await (
         Meeting.filter(
             cancelled_at=None, reflection_prompted_at=None, ends_at__lte=now, ends_at__gt=now - REFLECTION_WINDOW,
+            post__deleted_at=None,
         ).select_related("post", "circle__actor").order_by("ends_at").limit(BATCH)
     )
     handled = 0

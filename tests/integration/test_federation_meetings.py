@@ -47,6 +47,27 @@ async def test_the_post_url_serves_the_event_to_activitypub_clients(client, inst
     assert event["audience"] == circle.actor.uri and event["joinMode"] == "free"
     activity = await (await client.get(f"/posts/{meeting.post_id}/activity")).get_json()
     assert activity["type"] == "Create" and activity["object"]["type"] == "Event"
+    for outbox in ("/c/readers/outbox?page=true", "/users/alice/outbox?page=true"):
+        page = await (await client.get(outbox, headers={"Accept": vocab.ACTIVITY_JSON})).get_json()
+        item = page["orderedItems"][0]
+        assert (item.get("object", {}).get("object") or item["object"])["type"] == "Event"
+
+
+async def test_the_circle_announces_the_event_to_its_followers(app, client, instance, peer):  # noqa: F811
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/c/readers/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    await process(app)
+    meeting = await _meeting(instance, alice, circle)
+    await process(app)
+    announces = [d.payload for d in await Delivery.all() if d.payload["type"] == "Announce"]
+    assert [a["object"]["object"]["type"] for a in announces] == ["Event"]
+    assert announces[0]["object"]["object"]["id"] == f"http://circles.test/posts/{meeting.post_id}"
+    await meeting_service.cancel(alice.actor, meeting)
+    await process(app)
+    updates = [d.payload["object"] for d in await Delivery.all() if d.payload["object"].get("type") == "Update"]
+    assert updates and updates[0]["object"]["ical:status"] == "CANCELLED"
 
 
 def convert_iso(moment: dt.datetime) -> str:
@@ -133,6 +154,10 @@ async def test_a_member_elsewhere_sees_the_meeting_and_answers_going(two_instanc
         response = await post_form(bea, b_meeting, f"{b_meeting}/rsvp", answer="not_going")
         redirected_to(response, b_meeting)
         await eventually(lambda: page_has(ann, a_meeting, "0 going"), "Bea's Leave counted on A", servers)
+
+        # Ann cancels on A: B shows the meeting cancelled.
+        redirected_to(await post_form(ann, a_meeting, f"{a_meeting}/cancel"), a_meeting)
+        await eventually(lambda: page_has(bea, b_meeting, "This meeting is cancelled"), "the cancel reaching B", servers)
 
     for server in servers:
         assert "Traceback" not in server.output(tail=10**7), server.output()

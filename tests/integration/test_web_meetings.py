@@ -8,6 +8,7 @@ import pytest
 
 from models import clock
 from models.meetings import Meeting, Rsvp, RsvpAnswer
+from models.notifications import Notification
 from models.posts import Post
 from models.services import meetings as meeting_service
 from tests import factories
@@ -181,3 +182,20 @@ async def test_notifications_page_lists_and_marks_read(app, instance, alice, cir
     assert response.status_code == 302
     assert "New:" not in await text(await client.get("/notifications"))
     assert (await app.test_client().get("/notifications")).status_code == 302  # log in first
+
+
+async def test_the_worker_loop_sends_due_reminders_once(app, instance, alice, circle):
+    from server import worker
+
+    meeting = await meeting_service.schedule(instance, alice.actor, circle, **_form())
+    await meeting_service.rsvp(alice.actor, meeting, "maybe")
+    fed = app.extensions["circles.federation"]
+    await worker.run_once(fed)  # fans out the new post; no reminder due yet
+    assert await Notification.all().count() == 0
+    clock.freeze(meeting.starts_at - dt.timedelta(hours=3))
+    try:
+        assert await worker.run_once(fed) == 1
+        assert await worker.run_once(fed) == 0
+    finally:
+        clock.freeze(None)
+    assert [n.kind for n in await Notification.all()] == ["meeting.reminder"]
