@@ -149,6 +149,21 @@ async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(group, activity, [rsvp.actor])]
 
 
+async def _join_rejected(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """The circle refuses a Join the rules did not allow (full, cancelled, over)."""
+    meeting = await Meeting.get_or_none(id=event.subject_id).select_related("post", "circle__actor")
+    person = await Actor.get_or_none(uri=event.data.get("actor", ""), local=False)
+    if meeting is None or person is None:
+        return []
+    group = meeting.circle.actor
+    activity = {
+        "id": f"{group.uri}#rejects/join-{meeting.id}-{event.id}", "type": "Reject", "actor": group.uri,
+        "to": [person.uri], "audience": group.uri,
+        "object": {"id": event.data.get("join"), "type": "Join", "actor": person.uri, "object": meeting.post.uri},
+    }
+    return [(group, activity, [person])]
+
+
 async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
     """Our member answers a meeting held elsewhere: Join (going) or Leave, to
     the meeting's circle and organiser, as Mobilizon participants do."""
@@ -167,6 +182,7 @@ async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[A
 
 PLANNERS = {
     "meeting.join_accepted": _join_accepted,
+    "meeting.join_rejected": _join_rejected,
     "meeting.answered": _meeting_answered,
     "actor.updated": _actor_update,
     "follow.requested": _follow_request,

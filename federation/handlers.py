@@ -10,7 +10,7 @@ from federation import convert, keys
 from federation.fetch import FetchError
 from federation.runtime import Federation
 from models.actors import Actor, ActorKind
-from models.errors import NotFound, PermissionDenied
+from models.errors import Conflict, NotFound, PermissionDenied
 from models.meetings import RsvpAnswer
 from models.services import actors as actor_service
 from models.services import follows, remote
@@ -152,6 +152,8 @@ async def on_accept(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 
 async def on_reject(fed: Federation, actor: Actor, activity: dict) -> bool:
+    if convert.type_of(activity.get("object")) == "Join":
+        return False  # a circle refusing our member's Join of a meeting: nothing kept here
     return await _answer(fed, actor, activity, accepted=False)
 
 
@@ -277,7 +279,12 @@ async def _meeting_answer(actor: Actor, activity: dict, answer: RsvpAnswer) -> b
     meeting = await meeting_service.meeting_by_uri(convert.id_of(activity.get("object")) or "")
     if meeting is None or not meeting.post.local:
         return False
-    await meeting_service.rsvp(actor, meeting, answer, uri=activity["id"])
+    try:
+        await meeting_service.rsvp(actor, meeting, answer, uri=activity["id"])
+    except Conflict:
+        if answer is not RsvpAnswer.GOING:
+            raise
+        await meeting_service.refuse_join(meeting, actor, activity["id"])
     return True
 
 

@@ -231,6 +231,14 @@ async def _federate_answer(
         await OutboxEvent.create(kind="meeting.join_accepted", subject_id=row.id, data={"join": uri})
 
 
+async def refuse_join(meeting: Meeting, actor: Actor, join_uri: str) -> None:
+    """A remote member's Join that the rules refused (full, cancelled, over):
+    the circle answers with a Reject, so their server does not wait forever."""
+    await OutboxEvent.create(
+        kind="meeting.join_rejected", subject_id=meeting.id, data={"actor": actor.uri, "join": join_uri}
+    )
+
+
 async def rsvp_from_poll(actor: Actor, meeting_post: Post, option_name: str) -> Rsvp:
     """A vote in the meeting's poll ("Going", "Maybe", "Not going") as an answer."""
     answer = POLL_ANSWERS.get(" ".join((option_name or "").split()).lower())

@@ -161,3 +161,19 @@ async def test_a_member_elsewhere_sees_the_meeting_and_answers_going(two_instanc
 
     for server in servers:
         assert "Traceback" not in server.output(tail=10**7), server.output()
+
+
+async def test_a_join_the_rules_refuse_is_rejected(app, client, instance, peer):  # noqa: F811
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    meeting = await _meeting(instance, alice, circle, capacity="1")
+    await meeting_service.rsvp(alice.actor, meeting, "going")
+    await post_signed(client, "/c/readers/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    await post_signed(client, "/inbox", join_of(rita, meeting.post.uri, 1), key, f"{rita}#main-key")
+    await process(app)
+    assert not await Rsvp.filter(actor__uri=rita).exists()
+    assert (await Meeting.get(id=meeting.id)).going_count == 1
+    reject = next(d.payload for d in await Delivery.all() if d.payload["type"] == "Reject")
+    assert reject["actor"] == circle.actor.uri and reject["object"]["id"] == f"{rita}/join/1"
+    assert not [d for d in await Delivery.all() if d.payload["type"] == "Accept" and d.payload["object"].get("type") == "Join"]
