@@ -12,7 +12,8 @@ from models.services import meetings as svc
 from models.services import notifications
 from tests import factories
 
-NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+# In the past, so ids made while frozen (even days later) never run ahead of the real clock.
+NOW = dt.datetime(2025, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +31,8 @@ async def _circle(instance, timezone="Europe/Paris"):
 
 
 def _typed(**overrides):
-    values = dict(title="Chapter 3", agenda="Read *chapter 3*", starts_local="2026-12-01T18:30",
-                  ends_local="2026-12-01T20:00", timezone="", place="Library, room 2",
+    values = dict(title="Chapter 3", agenda="Read *chapter 3*", starts_local="2025-12-01T18:30",
+                  ends_local="2025-12-01T20:00", timezone="", place="Library, room 2",
                   online_url="https://meet.example/abc", capacity="")
     return values | overrides
 
@@ -45,13 +46,13 @@ async def test_scheduling_converts_local_time_in_the_circles_zone_to_utc(databas
     alice, _, circle = await _circle(instance)
     meeting = await _meeting(instance, circle, alice)
     assert meeting.timezone == "Europe/Paris"  # the circle's, when none is given
-    assert meeting.starts_at == dt.datetime(2026, 12, 1, 17, 30, tzinfo=dt.timezone.utc)
-    assert meeting.ends_at == dt.datetime(2026, 12, 1, 19, 0, tzinfo=dt.timezone.utc)
+    assert meeting.starts_at == dt.datetime(2025, 12, 1, 17, 30, tzinfo=dt.timezone.utc)
+    assert meeting.ends_at == dt.datetime(2025, 12, 1, 19, 0, tzinfo=dt.timezone.utc)
     post = await Post.get(id=meeting.post_id)
     assert post.kind is PostKind.MEETING and post.title == "Chapter 3" and "<em>chapter 3</em>" in post.content
     assert await OutboxEvent.filter(kind="post.created", subject_id=post.id).count() == 1
     other = await _meeting(instance, circle, alice, timezone="America/New_York")
-    assert other.starts_at == dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.timezone.utc)
+    assert other.starts_at == dt.datetime(2025, 12, 1, 23, 30, tzinfo=dt.timezone.utc)
 
 
 @pytest.mark.parametrize(
@@ -60,13 +61,13 @@ async def test_scheduling_converts_local_time_in_the_circles_zone_to_utc(databas
         ({"title": ""}, "title"),
         ({"title": "t" * 201}, "title"),
         ({"title": "two\nlines"}, "title"),
-        ({"ends_local": "2026-12-01T18:00"}, "ends_local"),  # before the start
-        ({"ends_local": "2026-12-01T18:30"}, "ends_local"),  # no length
-        ({"ends_local": "2026-12-02T07:00"}, "ends_local"),  # over 12 h
-        ({"starts_local": "2026-11-20T18:30", "ends_local": "2026-11-20T19:30"}, "starts_local"),  # past
-        ({"starts_local": "2029-01-01T18:30", "ends_local": "2029-01-01T19:30"}, "starts_local"),  # > 2 years
+        ({"ends_local": "2025-12-01T18:00"}, "ends_local"),  # before the start
+        ({"ends_local": "2025-12-01T18:30"}, "ends_local"),  # no length
+        ({"ends_local": "2025-12-02T07:00"}, "ends_local"),  # over 12 h
+        ({"starts_local": "2025-11-20T18:30", "ends_local": "2025-11-20T19:30"}, "starts_local"),  # past
+        ({"starts_local": "2028-01-01T18:30", "ends_local": "2028-01-01T19:30"}, "starts_local"),  # > 2 years
         ({"starts_local": "tomorrow"}, "starts_local"),
-        ({"starts_local": "2026-12-01T18:30+05:00"}, "starts_local"),
+        ({"starts_local": "2025-12-01T18:30+05:00"}, "starts_local"),
         ({"starts_local": ""}, "starts_local"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"online_url": "javascript:alert(1)"}, "online_url"),
@@ -101,7 +102,7 @@ async def test_organiser_or_steward_edit_and_cancel(database, instance):
     await factories.member(circle, carol)
     with pytest.raises(PermissionDenied):
         await svc.edit(carol.actor, meeting, **_typed(title="Hijacked"))
-    await svc.edit(bob.actor, meeting, **_typed(title="Chapter 3 and 4", starts_local="2026-12-01T19:00"))
+    await svc.edit(bob.actor, meeting, **_typed(title="Chapter 3 and 4", starts_local="2025-12-01T19:00"))
     meeting = await svc.meeting_for_post(meeting.post_id)
     assert meeting.post.title == "Chapter 3 and 4" and meeting.starts_at.hour == 18
     with pytest.raises(PermissionDenied):
@@ -185,7 +186,7 @@ async def test_reminders_go_out_once_a_day_before_and_reflection_prompts_after(d
     alice, bob, circle = await _circle(instance)
     carol = await factories.account(instance, "carol")
     await factories.member(circle, carol)
-    meeting = await _meeting(instance, circle, alice)  # starts 2026-12-01 17:30 UTC
+    meeting = await _meeting(instance, circle, alice)  # starts 2025-12-01 17:30 UTC
     await svc.rsvp(bob.actor, meeting, "going")
     await svc.rsvp(carol.actor, meeting, "maybe")
     await svc.rsvp(alice.actor, meeting, "not_going")
@@ -221,15 +222,15 @@ async def test_cancelled_meetings_send_no_reminders(database, instance):
 async def test_listings_upcoming_past_and_my_next_meetings(database, instance):
     alice, bob, circle = await _circle(instance)
     other = await factories.circle(instance, bob, "writers")
-    first = await _meeting(instance, circle, alice, starts_local="2026-11-27T10:00", ends_local="2026-11-27T11:00")
-    second = await _meeting(instance, other, bob, starts_local="2026-11-28T10:00", ends_local="2026-11-28T11:00")
-    third = await _meeting(instance, circle, alice, starts_local="2026-11-29T10:00", ends_local="2026-11-29T11:00")
+    first = await _meeting(instance, circle, alice, starts_local="2025-11-27T10:00", ends_local="2025-11-27T11:00")
+    second = await _meeting(instance, other, bob, starts_local="2025-11-28T10:00", ends_local="2025-11-28T11:00")
+    third = await _meeting(instance, circle, alice, starts_local="2025-11-29T10:00", ends_local="2025-11-29T11:00")
     page = await svc.upcoming_in(circle, per_page=1)
     assert [m.id for m in page] == [first.id, third.id]  # one more than the page: another follows
     assert [m.id for m in await svc.upcoming_in(circle, page=2, per_page=1)] == [third.id]
     assert [m.id for m in await svc.next_meetings_for(bob.actor)] == [first.id, second.id, third.id]
     assert [m.id for m in await svc.next_meetings_for(alice.actor)] == [first.id, third.id]
-    clock.freeze(dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc))
+    clock.freeze(dt.datetime(2025, 11, 28, 12, 0, tzinfo=dt.timezone.utc))
     assert [m.id for m in await svc.past_in(circle)] == [first.id]
     assert [m.id for m in await svc.upcoming_in(circle)] == [third.id]
 
