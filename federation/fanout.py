@@ -135,8 +135,10 @@ async def _rsvp_of(event: OutboxEvent) -> Rsvp | None:
 
 
 async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    """The circle accepts a remote member's Join of one of its meetings (as a
-    Mobilizon organiser does; Mobilizon finds the participation by the Join's id)."""
+    """The circle accepts a remote member's Join of one of its meetings.
+    Mobilizon finds the participation by the Join's id; for a `joinMode:
+    free` event it counts its member as a participant at once, so this
+    Accept confirms rather than decides."""
     rsvp = await _rsvp_of(event)
     if rsvp is None or rsvp.answer is not RsvpAnswer.GOING:
         return []  # changed their mind before we answered
