@@ -17,9 +17,13 @@ from federation.signatures import (
 )
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
+from models.errors import InvalidInput
 from models.governance import Proposal, VoteChoice
+from models.meetings import Meeting
 from models.posts import Post, PostKind
 from models.resources import Resource
+from models.services import validation
+from models.services.meetings import RemoteMeetingInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -124,14 +128,18 @@ def post_to_as(
     post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
     accepted_answer_uri: str | None = None, value_cycle: str | None = None,
     resource: Resource | None = None, resource_tags: Sequence[str] = (), poll: dict | None = None,
+    meeting: Meeting | None = None,
 ) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
     and untitled posts), addressed publicly and to its circle (FEP-1b12).
     Its kind shows as a hashtag (KIND_TAGS); a shared reflection also
     carries #<value_cycle>value. A library resource (with its tags) is a
     link Page: see `_resource_fields`. `poll` (from federation/polls.py)
-    makes it a Question, as Mastodon polls are. federation/documents.py
-    gathers these keyword arguments for a post."""
+    makes it a Question, as Mastodon polls are; a meeting's post is a
+    Mobilizon-style Event. federation/documents.py gathers these keyword
+    arguments for a post."""
+    if meeting is not None:
+        return meeting_to_as(post, meeting, author=author, circle_actor=circle_actor)
     is_page = parent_uri is None and bool(post.title) and poll is None
     body: dict = {
         "id": post.uri,
@@ -170,6 +178,36 @@ def post_to_as(
         body.update(_resource_fields(post, resource, resource_tags, circle_actor))
     if poll is not None:
         body.update(poll, name=post.title)
+    return body
+
+
+def meeting_to_as(post: Post, meeting: Meeting, *, author: Actor, circle_actor: Actor | None) -> dict:
+    """A meeting as Mobilizon publishes events: times in UTC plus the zone
+    they were planned in, the place as a Place, the online link as a Link
+    attachment, open participation (Join / Leave) and the "going" count."""
+    body = post_to_as(post, author=author, circle_actor=circle_actor, parent_uri=None)
+    body.update({
+        "type": "Event",
+        "name": post.title,
+        "startTime": iso(meeting.starts_at),
+        "endTime": iso(meeting.ends_at),
+        "timezone": meeting.timezone,
+        "joinMode": "free",
+        "anonymousParticipationEnabled": False,
+        "commentsEnabled": True,
+        "participantCount": meeting.going_count,
+        "isOnline": bool(meeting.online_url),
+        "ical:status": "CANCELLED" if meeting.cancelled_at else "CONFIRMED",
+    })
+    if meeting.place:
+        body["location"] = {"type": "Place", "name": meeting.place}
+    if meeting.online_url:
+        body["attachment"] = [{"type": "Link", "name": "Website", "mediaType": "text/html", "href": meeting.online_url}]
+    if meeting.capacity is not None:
+        body["maximumAttendeeCapacity"] = meeting.capacity
+        body["remainingAttendeeCapacity"] = max(meeting.capacity - meeting.going_count, 0)
+    if meeting.updated_at:
+        body["updated"] = iso(meeting.updated_at)
     return body
 
 
@@ -381,6 +419,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         content = f"<p>{html.escape(obj['name'][:500])}</p>"  # e.g. lotide's titled image posts
     circles = sorted(_addressees(obj) & local_circle_uris)
     published = _datetime(obj.get("published"))
+    meeting = as_to_meeting_input(obj) if type_of(obj) == "Event" else None
     return RemotePostInput(
         uri=uri,
         author_uri=author,
@@ -392,8 +431,40 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         language=language,
         published_at=published,
         accepted_answer_uri=_lenient_url(obj.get("acceptedAnswer")),
-        kind=_kind_of(obj),
+        kind=PostKind.MEETING if meeting else _kind_of(obj),
+        meeting=meeting,
         **_shared_link(obj),
+    )
+
+
+EVENT_LONGEST = dt.timedelta(days=31)
+
+
+def as_to_meeting_input(obj: dict) -> RemoteMeetingInput | None:
+    """When and where of a remote Event (Mobilizon's shape), or None when it
+    has no usable start time (then it is kept as a plain post)."""
+    starts_at = _datetime(obj.get("startTime"))
+    if starts_at is None:
+        return None
+    ends_at = _datetime(obj.get("endTime")) or starts_at + dt.timedelta(hours=1)
+    ends_at = min(max(ends_at, starts_at), starts_at + EVENT_LONGEST)
+    try:
+        zone = validation.timezone(_text(obj.get("timezone"), 64))
+    except InvalidInput:
+        zone = "UTC"
+    location = obj.get("location")
+    place = _text(location.get("name"), 200) if isinstance(location, dict) else _text(location, 200)
+    online_url = None
+    for item in as_list(obj.get("attachment"))[:10]:
+        if isinstance(item, dict) and type_of(item) == "Link":
+            try:
+                online_url = _url(item.get("href"), "the online link")
+                break
+            except InvalidDocument:
+                continue
+    return RemoteMeetingInput(
+        starts_at=starts_at, ends_at=ends_at, timezone=zone, place=place, online_url=online_url,
+        cancelled=obj.get("ical:status") == "CANCELLED",
     )
 
 

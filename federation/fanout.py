@@ -12,6 +12,7 @@ from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
+from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.posts import Like, Post, PostKind
 from models.services import follows
 
@@ -190,7 +191,64 @@ async def _like_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Actor,
     return [(actor, activity, recipients)] if recipients else []
 
 
+async def _rsvp_of(event: OutboxEvent) -> Rsvp | None:
+    return await Rsvp.get_or_none(id=event.subject_id).select_related(
+        "actor", "meeting__post__author", "meeting__circle__actor"
+    )
+
+
+async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """The circle accepts a remote member's Join of one of its meetings.
+    Mobilizon finds the participation by the Join's id; for a `joinMode:
+    free` event it counts its member as a participant at once, so this
+    Accept confirms rather than decides."""
+    rsvp = await _rsvp_of(event)
+    if rsvp is None or rsvp.answer is not RsvpAnswer.GOING:
+        return []  # changed their mind before we answered
+    group, post = rsvp.meeting.circle.actor, rsvp.meeting.post
+    activity = {
+        "id": f"{group.uri}#accepts/join-{rsvp.id}-{event.id}", "type": "Accept", "actor": group.uri,
+        "to": [rsvp.actor.uri], "audience": group.uri,
+        "object": {"id": event.data.get("join"), "type": "Join", "actor": rsvp.actor.uri, "object": post.uri},
+    }
+    return [(group, activity, [rsvp.actor])]
+
+
+async def _join_rejected(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """The circle refuses a Join the rules did not allow (full, cancelled, over)."""
+    meeting = await Meeting.get_or_none(id=event.subject_id).select_related("post", "circle__actor")
+    person = await Actor.get_or_none(uri=event.data.get("actor", ""), local=False)
+    if meeting is None or person is None:
+        return []
+    group = meeting.circle.actor
+    activity = {
+        "id": f"{group.uri}#rejects/join-{meeting.id}-{event.id}", "type": "Reject", "actor": group.uri,
+        "to": [person.uri], "audience": group.uri,
+        "object": {"id": event.data.get("join"), "type": "Join", "actor": person.uri, "object": meeting.post.uri},
+    }
+    return [(group, activity, [person])]
+
+
+async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """Our member answers a meeting held elsewhere: Join (going) or Leave, to
+    the meeting's circle and organiser, as Mobilizon participants do."""
+    rsvp = await _rsvp_of(event)
+    if rsvp is None or not rsvp.actor.local:
+        return []
+    going = event.data.get("answer") == RsvpAnswer.GOING.value
+    post, group = rsvp.meeting.post, rsvp.meeting.circle.actor
+    activity = {
+        "id": f"{rsvp.actor.uri}#{'joins' if going else 'leaves'}/{rsvp.id}-{event.id}",
+        "type": "Join" if going else "Leave", "actor": rsvp.actor.uri, "object": post.uri,
+        "to": [group.uri, post.author.uri], "audience": group.uri,
+    }
+    return [(rsvp.actor, activity, [group, post.author])]
+
+
 PLANNERS = {
+    "meeting.join_accepted": _join_accepted,
+    "meeting.join_rejected": _join_rejected,
+    "meeting.answered": _meeting_answered,
     "like.created": _like_created,
     "like.undone": _like_undone,
     "actor.updated": _actor_update,

@@ -10,9 +10,11 @@ from federation import convert, keys, polls
 from federation.fetch import FetchError
 from federation.runtime import Federation
 from models.actors import Actor, ActorKind
-from models.errors import NotFound, PermissionDenied
+from models.errors import Conflict, NotFound, PermissionDenied
+from models.meetings import RsvpAnswer
 from models.services import actors as actor_service
 from models.services import follows, remote
+from models.services import meetings as meeting_service
 
 log = logging.getLogger(__name__)
 _unknown_types_logged: set[str] = set()
@@ -146,10 +148,14 @@ async def _answer(fed: Federation, actor: Actor, activity: dict, *, accepted: bo
 
 
 async def on_accept(fed: Federation, actor: Actor, activity: dict) -> bool:
+    if convert.type_of(activity.get("object")) == "Join":
+        return False  # a circle accepting our member's Join of a meeting: nothing to change here
     return await _answer(fed, actor, activity, accepted=True)
 
 
 async def on_reject(fed: Federation, actor: Actor, activity: dict) -> bool:
+    if convert.type_of(activity.get("object")) == "Join":
+        return False  # a circle refusing our member's Join of a meeting: nothing kept here
     return await _answer(fed, actor, activity, accepted=False)
 
 
@@ -269,7 +275,32 @@ async def on_remove(fed: Federation, actor: Actor, activity: dict) -> bool:
     return await _collection_change(fed, actor, activity, add=False)
 
 
+async def _meeting_answer(actor: Actor, activity: dict, answer: RsvpAnswer) -> bool:
+    """Mobilizon-style participation: Join (going) or Leave (not going) of a
+    meeting held here, by a member of its circle, through the same service."""
+    meeting = await meeting_service.meeting_by_uri(convert.id_of(activity.get("object")) or "")
+    if meeting is None or not meeting.post.local:
+        return False
+    try:
+        await meeting_service.rsvp(actor, meeting, answer, uri=activity["id"])
+    except Conflict:
+        if answer is not RsvpAnswer.GOING:
+            raise
+        await meeting_service.refuse_join(meeting, actor, activity["id"])
+    return True
+
+
+async def on_join(fed: Federation, actor: Actor, activity: dict) -> bool:
+    return await _meeting_answer(actor, activity, RsvpAnswer.GOING)
+
+
+async def on_leave(fed: Federation, actor: Actor, activity: dict) -> bool:
+    return await _meeting_answer(actor, activity, RsvpAnswer.NOT_GOING)
+
+
 HANDLERS = {
+    "Join": on_join,
+    "Leave": on_leave,
     "Add": on_add,
     "Remove": on_remove,
     "Like": on_like,

@@ -29,6 +29,17 @@ EXTENSIONS = {
     "value": "schema:value",
     # A question's accepted answer, as schema.org's Question has it (Circles).
     "acceptedAnswer": {"@id": "schema:acceptedAnswer", "@type": "@id"},
+    # Mobilizon's Event terms (meetings), as Mobilizon's own context spells them.
+    "mz": "https://joinmobilizon.org/ns#",
+    "ical": "http://www.w3.org/2002/12/cal/ical#",
+    "timezone": {"@id": "mz:timezone", "@type": "schema:Text"},
+    "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
+    "anonymousParticipationEnabled": {"@id": "mz:anonymousParticipationEnabled", "@type": "schema:Boolean"},
+    "participantCount": {"@id": "mz:participantCount", "@type": "schema:Integer"},
+    "isOnline": {"@id": "mz:isOnline", "@type": "schema:Boolean"},
+    "location": {"@id": "schema:location", "@type": "schema:Place"},
+    "maximumAttendeeCapacity": "schema:maximumAttendeeCapacity",
+    "remainingAttendeeCapacity": "schema:remainingAttendeeCapacity",
 }
 
 DOCUMENT_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, DID_CONTEXT, MULTIKEY_CONTEXT, EXTENSIONS]

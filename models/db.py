@@ -27,6 +27,8 @@ MODEL_MODULES = [
     "models.reflections",
     "models.resources",
     "models.governance",
+    "models.meetings",
+    "models.notifications",
 ]
 
 

@@ -11,6 +11,7 @@ from federation import delivery, fanout, inbox
 from federation.runtime import Federation
 from models import clock
 from models.services import governance
+from models.services import meetings as meeting_service
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
@@ -21,8 +22,16 @@ async def close_due_proposals(fed: Federation) -> int:
     return await governance.close_due(fed.instance, clock.now())
 
 
+async def send_meeting_reminders(fed: Federation) -> int:
+    """Meeting reminders and reflection prompts now due: two indexed queries
+    when none is, and each goes out once even with several workers."""
+    return await meeting_service.due_reminders(clock.now())
+
+
 # Proposals close before the fan-out, so their outcome goes out in the same pass.
-STAGES = (inbox.process_pending, close_due_proposals, fanout.fan_out_pending, delivery.deliver_due)
+STAGES = (
+    inbox.process_pending, close_due_proposals, send_meeting_reminders, fanout.fan_out_pending, delivery.deliver_due,
+)
 
 
 async def run_once(fed: Federation) -> int:

@@ -21,6 +21,7 @@ from models.federation import OutboxEvent
 from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
+from models.services import meetings as meeting_service
 from models.services import posts as post_service
 from models.services import resources as resource_service
 from models.services.memberships import end_membership
@@ -147,6 +148,7 @@ class RemotePostInput:
     accepted_answer_uri: str | None = None  # a question's accepted answer (Circles)
     link: str | None = None  # the web page a link post shares: a library resource
     tags: tuple[str, ...] = ()  # its Hashtag names, as sent
+    meeting: meeting_service.RemoteMeetingInput | None = None  # when and where, for an Event
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -201,6 +203,8 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             )
         except IntegrityError:  # the same post arrived twice at once
             return await post_by_uri(data.uri)
+        if data.meeting is not None and root_id is None:
+            await meeting_service.store_remote(post, data.meeting)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         else:
@@ -229,6 +233,8 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         await post.save(update_fields=fields)
         if data.link:
             await resource_service.update_remote(post, data.link, list(data.tags))
+        if data.meeting is not None and post.kind is PostKind.MEETING:
+            await meeting_service.store_remote(post, data.meeting)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
 

@@ -9,7 +9,8 @@ from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
 from web.html import (
-    admin, auth, circles, governance, health, home, posts, questions, reflections, resources, reviews, users,
+    admin, auth, circles, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
+    reviews, users,
 )
 from web.site import site
 
@@ -17,6 +18,7 @@ CIRCLE_TABS = (
     ("circles.show", "Discussion"),
     ("questions.index", "Questions"),
     ("resources.library", "Resources"),
+    ("meetings.circle_meetings", "Meetings"),
     ("reviews.index", "Peer review"),
     ("reflections.index", "Reflections"),
     ("reflections.record", "Learning record"),
@@ -26,7 +28,7 @@ CIRCLE_TABS = (
 )
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
-    governance.bp, users.bp, admin.bp, health.bp,
+    governance.bp, meetings.bp, notifications.bp, users.bp, admin.bp, health.bp,
 )
 
 
