@@ -18,7 +18,6 @@ from federation.signatures import (
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
 from models.errors import InvalidInput
-from models.governance import Proposal, VoteChoice
 from models.meetings import Meeting
 from models.posts import Post, PostKind
 from models.resources import Resource
@@ -177,7 +176,7 @@ def post_to_as(
     if resource is not None:
         body.update(_resource_fields(post, resource, resource_tags, circle_actor))
     if poll is not None:
-        body.update(poll, name=post.title)
+        body.update({"name": post.title, **poll})
     return body
 
 
@@ -247,20 +246,20 @@ def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, **r
     return body
 
 
-def proposal_to_poll(proposal: Proposal, counts: dict[VoteChoice, int], *, options: dict[str, VoteChoice]) -> dict:
-    """The Question fields of a proposal: one choice among `options` (Mastodon's
-    `oneOf`), each with its count; `closed` once decided or withdrawn."""
+def poll_to_as(counts: dict[str, int], *, ends_at: dt.datetime, closed_at: dt.datetime | None) -> dict:
+    """The Question fields of a one-choice poll (Mastodon's `oneOf`): each
+    option's name and count, the end, and `closed` once it is over."""
     body: dict = {
         "type": "Question",
         "oneOf": [
-            {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": counts.get(choice, 0)}}
-            for name, choice in options.items()
+            {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": count}}
+            for name, count in counts.items()
         ],
-        "endTime": iso(proposal.closes_at),
+        "endTime": iso(ends_at),
         "votersCount": sum(counts.values()),
     }
-    if proposal.decided_at is not None:
-        body["closed"] = iso(proposal.decided_at)
+    if closed_at is not None:
+        body["closed"] = iso(closed_at)
     return body
 
 

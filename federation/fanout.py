@@ -122,10 +122,11 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
 
 async def _audience(fed: Federation, group: Actor, post: Post) -> list[Actor]:
     """The circle's remote followers who should hear of this post. Microblogging
-    servers (found through NodeInfo) get top-level posts and the circle's
-    accepted-answer notes, not every comment; group-aware software gets all."""
+    servers (found through NodeInfo) get top-level posts and the circle's own
+    notes (accepted answers, RSVP polls, decisions), not every comment;
+    group-aware software gets all."""
     followers = await follows.remote_followers(group)
-    if post.root_id is None or (post.kind is PostKind.ANSWER and post.author_id == group.id):
+    if post.root_id is None or post.author_id == group.id:
         return followers
     microblogging: dict[str, bool] = {}  # by host: one NodeInfo lookup per host
     audience = []

@@ -13,15 +13,19 @@ import logging
 from federation import convert
 from federation.runtime import Federation
 from models.actors import Actor
+from models import clock
 from models.governance import VoteChoice
+from models.meetings import RsvpAnswer
 from models.posts import Post, PostKind
-from models.services import governance, remote
+from models.services import governance, meetings, remote
 
 log = logging.getLogger(__name__)
 
 MAX_VOTES_PER_ACTIVITY = 10  # GoToSocial sends one Note per chosen option
-PROPOSAL_OPTIONS = {"Yes": VoteChoice.YES, "No": VoteChoice.NO, "Abstain": VoteChoice.ABSTAIN,
-                    "Block": VoteChoice.BLOCK}
+# No "Block": a block needs a reason, which a poll answer cannot carry; a
+# member elsewhere who objects answers No (under consent, any No stops it).
+PROPOSAL_OPTIONS = {"Yes": VoteChoice.YES, "No": VoteChoice.NO, "Abstain": VoteChoice.ABSTAIN}
+RSVP_OPTIONS = {"Going": RsvpAnswer.GOING, "Maybe": RsvpAnswer.MAYBE, "Not going": RsvpAnswer.NOT_GOING}
 
 
 def is_vote(obj) -> bool:
@@ -71,8 +75,17 @@ async def _vote_on_proposal(post: Post, voter: Actor, option: str, vote_id: str)
     return True
 
 
+async def _rsvp_by_vote(post: Post, voter: Actor, option: str, vote_id: str) -> bool:
+    """A vote in a meeting's RSVP poll (the circle's reply under the Event)."""
+    if post.root_id is None:
+        return False  # the Event itself is no poll
+    await meetings.rsvp_from_poll(voter, await Post.get(id=post.root_id), option)
+    return True
+
+
 VOTE_HANDLERS = {
     PostKind.PROPOSAL: _vote_on_proposal,
+    PostKind.MEETING: _rsvp_by_vote,
 }
 
 
@@ -81,12 +94,28 @@ async def _proposal_poll(post: Post) -> dict | None:
     if proposal is None:
         return None
     tally = (await governance.tallies([proposal.id])).get(proposal.id, governance.Tally())
-    return convert.proposal_to_poll(proposal, {choice: tally.of(choice) for choice in VoteChoice},
-                                    options=PROPOSAL_OPTIONS)
+    counts = {name: tally.of(choice) for name, choice in PROPOSAL_OPTIONS.items()}
+    return convert.poll_to_as(counts, ends_at=proposal.closes_at, closed_at=proposal.decided_at)
+
+
+async def _rsvp_poll(post: Post) -> dict | None:
+    """The circle's reply under a meeting is a Going / Maybe / Not going poll,
+    so people answer from any Mastodon app; it closes when the meeting starts."""
+    if post.root_id is None or post.author_id != (await post.circle).actor_id:
+        return None
+    meeting = await meetings.meeting_for_post(post.root_id)
+    counts = await meetings.answer_counts(meeting)
+    closed = meeting.cancelled_at or (meeting.starts_at if meeting.starts_at <= clock.now() else None)
+    return {
+        "name": f"Coming to “{meeting.post.title}”?",
+        **convert.poll_to_as({name: counts[answer] for name, answer in RSVP_OPTIONS.items()},
+                             ends_at=meeting.starts_at, closed_at=closed),
+    }
 
 
 POLL_RENDERERS = {
     PostKind.PROPOSAL: _proposal_poll,
+    PostKind.MEETING: _rsvp_poll,
 }
 
 

@@ -41,6 +41,7 @@ PAGE_SIZE = 20
 FEED_PAST = dt.timedelta(days=90)  # how far back calendar feeds reach
 FEED_MAX = 500
 BATCH = 100  # meetings handled per reminder pass
+RSVP_POLL_TEXT = "Are you coming? Answer Going, Maybe or Not going — here or in this poll from any fediverse app."
 POLL_ANSWERS = {"going": RsvpAnswer.GOING, "maybe": RsvpAnswer.MAYBE, "not going": RsvpAnswer.NOT_GOING}
 
 
@@ -120,6 +121,10 @@ async def schedule(instance: Instance, organiser: Actor, circle: Circle, **typed
             post=post, circle=circle, starts_at=data.starts_at, ends_at=data.ends_at, timezone=data.timezone,
             place=data.place, online_url=data.online_url, capacity=data.capacity,
         )
+        if circle.actor.local:
+            # The circle's reply under the Event is its RSVP poll (federation/polls.py):
+            # Mastodon shows no Events, but everyone can answer a poll.
+            await post_service.reply_as_circle(instance, circle, post, RSVP_POLL_TEXT, kind=PostKind.MEETING)
     meeting.post = post
     return meeting
 
@@ -170,6 +175,9 @@ async def cancel(actor: Actor, meeting: Meeting) -> Meeting:
         await Meeting.filter(id=meeting.id).update(cancelled_at=now, updated_at=now)
         await Post.filter(id=meeting.post_id).update(updated_at=now)
         await OutboxEvent.create(kind="post.updated", subject_id=meeting.post_id)
+        # The circle's RSVP poll under the Event closes too.
+        for poll in await Post.filter(root_id=meeting.post_id, author_id=meeting.circle.actor_id, kind=PostKind.MEETING):
+            await OutboxEvent.create(kind="post.updated", subject_id=poll.id)
     meeting.cancelled_at = now
     return meeting
 
@@ -248,6 +256,13 @@ async def rsvp_from_poll(actor: Actor, meeting_post: Post, option_name: str) -> 
 
 
 # --- reading -----------------------------------------------------------------------
+
+
+async def answer_counts(meeting: Meeting) -> dict[RsvpAnswer, int]:
+    """How many answered each way (the "not going" count is counted here)."""
+    not_going = await Rsvp.filter(meeting=meeting, answer=RsvpAnswer.NOT_GOING).count()
+    return {RsvpAnswer.GOING: meeting.going_count, RsvpAnswer.MAYBE: meeting.maybe_count,
+            RsvpAnswer.NOT_GOING: not_going}
 
 
 async def meeting_for_post(post: Post | int) -> Meeting:

@@ -68,7 +68,7 @@ async def test_a_proposal_goes_out_as_a_poll_and_a_mastodon_vote_counts(app, cli
     announce = next(p for p in sent if p["type"] == "Announce")
     question = announce["object"]["object"]
     assert question["type"] == "Question" and question["name"] == "Be kind"
-    assert [o["name"] for o in question["oneOf"]] == ["Yes", "No", "Abstain", "Block"]
+    assert [o["name"] for o in question["oneOf"]] == ["Yes", "No", "Abstain"]  # a block needs a reason
     assert question["oneOf"][0]["replies"] == {"type": "Collection", "totalItems": 0}
     assert question["audience"] == circle.actor.uri and "closed" not in question and question["endTime"]
 

@@ -12,6 +12,7 @@ from federation import vocab
 from models import clock
 from models.federation import Delivery, InboxItem, InboxState
 from models.meetings import Meeting, Rsvp, RsvpAnswer
+from models.posts import Post
 from models.services import meetings as meeting_service
 from tests import factories
 from tests.integration.federated import eventually, page_has, post_form
@@ -49,8 +50,8 @@ async def test_the_post_url_serves_the_event_to_activitypub_clients(client, inst
     assert activity["type"] == "Create" and activity["object"]["type"] == "Event"
     for outbox in ("/c/readers/outbox?page=true", "/users/alice/outbox?page=true"):
         page = await (await client.get(outbox, headers={"Accept": vocab.ACTIVITY_JSON})).get_json()
-        item = page["orderedItems"][0]
-        assert (item.get("object", {}).get("object") or item["object"])["type"] == "Event"
+        objects = [(item.get("object", {}).get("object") or item["object"]) for item in page["orderedItems"]]
+        assert next(o for o in objects if o["id"] == meeting.post.uri)["type"] == "Event"
 
 
 async def test_the_circle_announces_the_event_to_its_followers(app, client, instance, peer):  # noqa: F811
@@ -62,12 +63,17 @@ async def test_the_circle_announces_the_event_to_its_followers(app, client, inst
     meeting = await _meeting(instance, alice, circle)
     await process(app)
     announces = [d.payload for d in await Delivery.all() if d.payload["type"] == "Announce"]
-    assert [a["object"]["object"]["type"] for a in announces] == ["Event"]
-    assert announces[0]["object"]["object"]["id"] == f"http://circles.test/posts/{meeting.post_id}"
+    # The Event, and the circle's RSVP poll under it (for Mastodon).
+    assert sorted(a["object"]["object"]["type"] for a in announces) == ["Event", "Question"]
+    event = next(a["object"]["object"] for a in announces if a["object"]["object"]["type"] == "Event")
+    assert event["id"] == f"http://circles.test/posts/{meeting.post_id}"
     await meeting_service.cancel(alice.actor, meeting)
     await process(app)
     updates = [d.payload["object"] for d in await Delivery.all() if d.payload["object"].get("type") == "Update"]
-    assert updates and updates[0]["object"]["ical:status"] == "CANCELLED"
+    assert sorted(u["object"]["type"] for u in updates) == ["Event", "Question"]
+    event_update = next(u["object"] for u in updates if u["object"]["type"] == "Event")
+    poll_update = next(u["object"] for u in updates if u["object"]["type"] == "Question")
+    assert event_update["ical:status"] == "CANCELLED" and poll_update["closed"]
 
 
 def convert_iso(moment: dt.datetime) -> str:
@@ -177,3 +183,41 @@ async def test_a_join_the_rules_refuse_is_rejected(app, client, instance, peer):
     reject = next(d.payload for d in await Delivery.all() if d.payload["type"] == "Reject")
     assert reject["actor"] == circle.actor.uri and reject["object"]["id"] == f"{rita}/join/1"
     assert not [d for d in await Delivery.all() if d.payload["type"] == "Accept" and d.payload["object"].get("type") == "Join"]
+
+
+async def test_people_on_mastodon_answer_in_the_circles_rsvp_poll(app, client, instance, peer):  # noqa: F811
+    from tests.integration.test_federation_governance import mastodon_vote
+
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/c/readers/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    await process(app)
+    meeting = await _meeting(instance, alice, circle)
+    poll = await Post.get(root_id=meeting.post_id, author_id=circle.actor_id)
+
+    response = await client.get(f"/posts/{poll.id}", headers={"Accept": vocab.ACTIVITY_JSON})
+    question = await response.get_json()
+    assert question["type"] == "Question" and question["name"] == "Coming to “Chapter 3”?"
+    assert [o["name"] for o in question["oneOf"]] == ["Going", "Maybe", "Not going"]
+    assert question["endTime"] == convert_iso(meeting.starts_at) and "closed" not in question
+    assert question["attributedTo"] == circle.actor.uri and question["inReplyTo"] == meeting.post.uri
+
+    # Rita votes from Mastodon: to the poll's author (the circle), no content.
+    await post_signed(client, "/inbox", mastodon_vote(rita, poll.uri, circle.actor.uri, "Going", 1), key,
+                      f"{rita}#main-key")
+    await process(app)
+    assert (await Rsvp.get(actor__uri=rita)).answer is RsvpAnswer.GOING
+    await post_signed(client, "/inbox", mastodon_vote(rita, poll.uri, circle.actor.uri, "not  going", 2), key,
+                      f"{rita}#main-key")
+    await process(app)
+    assert (await Rsvp.get(actor__uri=rita)).answer is RsvpAnswer.NOT_GOING
+    counts = (await (await client.get(f"/posts/{poll.id}", headers={"Accept": vocab.ACTIVITY_JSON})).get_json())
+    assert [o["replies"]["totalItems"] for o in counts["oneOf"]] == [0, 0, 1]
+
+    # An option the poll does not have changes nothing.
+    await post_signed(client, "/inbox", mastodon_vote(rita, poll.uri, circle.actor.uri, "Perhaps", 3), key,
+                      f"{rita}#main-key")
+    await process(app)
+    assert (await InboxItem.get(activity_id=f"{rita}#votes/3/activity")).state is InboxState.IGNORED
+    assert (await Rsvp.get(actor__uri=rita)).answer is RsvpAnswer.NOT_GOING
