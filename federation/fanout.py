@@ -13,7 +13,7 @@ from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
-from models.posts import Like, Post, PostKind
+from models.posts import Like, Post
 from models.services import follows
 
 log = logging.getLogger(__name__)
