@@ -81,7 +81,6 @@ async def test_a_steward_follows_a_local_circle_chooses_kinds_and_reads_its_post
 
 
 async def test_members_who_are_not_stewards_are_refused(app, bob, alice, circles):
-    gardeners, growers = circles
     client = await logged_in(app, bob)
     page = await text(await client.get("/c/gardeners/sisters"))
     assert "Follow this circle" not in page

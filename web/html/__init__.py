@@ -9,7 +9,18 @@ from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
 from web.html import (
-    admin, auth, circles, health, home, posts, questions, reflections, resources, reviews, sisters, users,
+    admin,
+    auth,
+    circles,
+    health,
+    home,
+    posts,
+    questions,
+    reflections,
+    resources,
+    reviews,
+    sisters,
+    users,
 )
 from web.site import site
 

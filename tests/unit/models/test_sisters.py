@@ -8,9 +8,8 @@ from models.actors import ActorKind, Follow, FollowState
 from models.circles import Membership
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
-from models.services import follows
+from models.services import follows, remote
 from models.services import posts as post_service
-from models.services import remote
 from models.services import sisters as svc
 from models.sisters import SisterLink
 from tests import factories
