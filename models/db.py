@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "models.governance",
     "models.meetings",
     "models.notifications",
+    "models.sisters",
 ]
 
 

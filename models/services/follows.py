@@ -28,7 +28,9 @@ async def receive_follow(follower: Actor, target: Actor, follow_uri: str) -> Fol
     repeated Follow gets the same answer again."""
     if not target.local or follower.local:
         raise InvalidInput("Only remote actors follow local ones through the inbox.")
-    if target.kind is ActorKind.GROUP:
+    if target.kind is ActorKind.GROUP and follower.kind is ActorKind.GROUP:
+        state = await _sister_follow(target)
+    elif target.kind is ActorKind.GROUP:
         state = await _join_by_follow(follower, target)
     elif target.kind is ActorKind.PERSON:
         state = FollowState.ACCEPTED
@@ -44,6 +46,13 @@ async def receive_follow(follower: Actor, target: Actor, follow_uri: str) -> Fol
         if state is not FollowState.PENDING:
             await OutboxEvent.create(kind=f"follow.{state.value}", subject_id=follow.id)
     return FollowOutcome(follow=follow, state=state)
+
+
+async def _sister_follow(group: Actor) -> FollowState:
+    """A circle elsewhere follows one of ours as a sister (models/sisters.py):
+    it hears our Announces but is no member, so no Membership row."""
+    circle = await Circle.get(actor=group)
+    return FollowState.REJECTED if circle.join_mode is JoinMode.INVITE else FollowState.ACCEPTED
 
 
 async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
@@ -107,7 +116,8 @@ async def find_follow(follow_id: int) -> Follow | None:
 
 async def follow_remote(follower: Actor, target: Actor, *, instance_base_url: str) -> Follow:
     """A local person follows a remote actor; for a remote circle this is a
-    request to join it. Idempotent. Queues the Follow activity."""
+    request to join it. A local circle follows a remote circle as its sister
+    (models/services/sisters.py). Idempotent. Queues the Follow activity."""
     if not follower.local or target.local:
         raise InvalidInput("Follow someone on another server from a local account.")
     async with in_transaction():
@@ -141,7 +151,7 @@ async def answer_from_remote(follower: Actor, target: Actor, *, accepted: bool) 
     async with in_transaction():
         follow.state = FollowState.ACCEPTED if accepted else FollowState.REJECTED
         await follow.save(update_fields=["state"])
-        if target.kind is ActorKind.GROUP:
+        if target.kind is ActorKind.GROUP and follower.kind is not ActorKind.GROUP:  # a sister is no member
             await _set_remote_membership(await _mirror_circle(target), follower, active=accepted)
     return True
 

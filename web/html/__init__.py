@@ -10,7 +10,7 @@ from models.text import render_markdown
 from web import security
 from web.html import (
     admin, auth, circles, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
-    reviews, users,
+    reviews, sisters, users,
 )
 from web.site import site
 
@@ -23,12 +23,13 @@ CIRCLE_TABS = (
     ("reflections.index", "Reflections"),
     ("reflections.record", "Learning record"),
     ("governance.decisions", "Decisions"),
+    ("sisters.index", "Sister circles"),
     ("circles.members", "Members"),
     ("circles.about", "About"),
 )
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
-    governance.bp, meetings.bp, notifications.bp, users.bp, admin.bp, health.bp,
+    governance.bp, meetings.bp, notifications.bp, sisters.bp, users.bp, admin.bp, health.bp,
 )
 
 
