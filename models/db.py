@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "models.reviews",
     "models.reflections",
     "models.resources",
+    "models.tutoring",
 ]
 
 
