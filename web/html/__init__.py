@@ -8,7 +8,20 @@ from quart import Quart, request, url_for
 from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
-from web.html import admin, auth, circles, health, home, posts, questions, reflections, resources, reviews, users
+from web.html import (
+    admin,
+    auth,
+    circles,
+    health,
+    home,
+    posts,
+    questions,
+    reflections,
+    resources,
+    reviews,
+    tutoring,
+    users,
+)
 from web.site import site
 
 CIRCLE_TABS = (
@@ -18,11 +31,12 @@ CIRCLE_TABS = (
     ("reviews.index", "Peer review"),
     ("reflections.index", "Reflections"),
     ("reflections.record", "Learning record"),
+    ("tutoring.index", "Tutoring"),
     ("circles.members", "Members"),
     ("circles.about", "About"),
 )
 BLUEPRINTS = (
-    home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp, users.bp,
+    home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp, tutoring.bp, users.bp,
     admin.bp, health.bp,
 )
 
