@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -35,6 +34,7 @@ OPEN_PAIRINGS_MAX = 10  # per person and circle: protects helpers from overload
 SUGGESTIONS_MAX = 50
 QUESTIONS_MAX = 10
 MESSAGES_PAGE = 50
+CLOSED_PAGE = 20
 # Rows one suggestion run reads at most, so a very large circle stays cheap.
 SKILL_ROWS_MAX = 5000
 PAIRING_ROWS_MAX = 10_000
@@ -146,19 +146,26 @@ async def suggestions_for(actor: Actor, circle: Circle, *, limit: int = 20) -> l
 
 async def _suggest(circle, skills, pairings, *, limit: int, involving: int | None = None) -> list[Suggestion]:
     limit = max(1, min(limit, SUGGESTIONS_MAX))
+    # A bound for very large circles: past SKILL_ROWS_MAX rows, the skills last in
+    # alphabetical order are left out.
     rows = await skills.order_by("name", "id").limit(SKILL_ROWS_MAX).values_list("actor_id", "name", "direction")
     history = await pairings.order_by("-id").limit(PAIRING_ROWS_MAX).values_list(
         "helper_id", "learner_id", "skill", "closed_at"
     )
     paired = {frozenset(row[:2]) for row in history}
     already_open = {(frozenset(row[:2]), row[2]) for row in history if row[3] is None}
-    # Open load of every helper in the circle, as one aggregate.
-    load = Counter(dict(
-        await Pairing.filter(circle=circle, closed_at=None).group_by("helper_id")
-        .annotate(open=Count("id")).values_list("helper_id", "open")
-    ))
+    # Every open pairing of the circle (at most OPEN_PAIRINGS_MAX per person):
+    # how busy each helper is, and who cannot take another pairing at all.
+    open_rows = await Pairing.filter(circle=circle, closed_at=None).limit(PAIRING_ROWS_MAX).values_list(
+        "helper_id", "learner_id"
+    )
+    load = Counter(helper_id for helper_id, _ in open_rows)
+    engaged = Counter(actor_id for row in open_rows for actor_id in row)
+    full = {actor_id for actor_id, count in engaged.items() if count >= OPEN_PAIRINGS_MAX}
     helpers, learners = defaultdict(list), defaultdict(list)
     for actor_id, name, direction in rows:
+        if actor_id in full:
+            continue
         (helpers if direction == SkillDirection.OFFERS else learners)[name].append(actor_id)
     candidates = []
     offered_by_involving = {name for name, ids in helpers.items() if involving in ids}
@@ -283,6 +290,15 @@ async def open_pairings_of(circle: Circle, actor: Actor) -> list[Pairing]:
         await Pairing.filter(circle=circle, closed_at=None).filter(Q(helper=actor) | Q(learner=actor))
         .select_related("helper", "learner").order_by("-id").limit(OPEN_PAIRINGS_MAX * 2)
     )
+
+
+async def closed_pairings_of(circle: Circle, actor: Actor, *, before_id: int | None = None,
+                             limit: int = CLOSED_PAGE) -> list[Pairing]:
+    """The person's closed pairings in a circle, newest first; page with the last id seen as before_id."""
+    rows = Pairing.filter(circle=circle, closed_at__isnull=False).filter(Q(helper=actor) | Q(learner=actor))
+    if before_id is not None and validation.is_row_id(before_id):
+        rows = rows.filter(id__lt=before_id)
+    return await rows.select_related("helper", "learner").order_by("-id").limit(limit)
 
 
 # --- the private thread ----------------------------------------------------------

@@ -81,6 +81,9 @@ async def test_member_sets_skills_and_asks_a_suggested_helper(app, alice, bob, c
     response = await submit(alice_client, f"/tutoring/{pairing.id}/close")
     assert response.status_code == 302
     assert (await Pairing.get(id=pairing.id)).closed_at is not None
+    page = await text(await bob_client.get("/c/readers/tutoring"))
+    assert f'href="/tutoring/{pairing.id}">' in page and "alice helped you with python" in page
+    assert "You have no open pairings in this circle." in page
     response = await submit(bob_client, f"/tutoring/{pairing.id}/messages", body="Too late")
     assert response.status_code == 409 and "This pairing is closed" in await text(response)
     assert await TutoringMessage.all().count() == 1

@@ -24,6 +24,10 @@ async def _index_context(circle: Circle) -> dict:
     if account is None or not await circle_service.is_member(circle, account.actor):
         return {"circle": circle, "is_member": False}
     me = account.actor
+    size = tutoring_service.CLOSED_PAGE
+    closed = await tutoring_service.closed_pairings_of(
+        circle, me, before_id=page_number(request.args.get("closed_before")), limit=size + 1
+    )
     return {
         "circle": circle,
         "is_member": True,
@@ -31,6 +35,8 @@ async def _index_context(circle: Circle) -> dict:
         "skills": await tutoring_service.skills_of(circle, me),
         "suggestions": await tutoring_service.suggestions_for(me, circle),
         "pairings": await tutoring_service.open_pairings_of(circle, me),
+        "closed": closed[:size],
+        "next_closed_before": closed[size - 1].id if len(closed) > size else None,
         "questions": await tutoring_service.questions_for_helper(me, circle),
     }
 

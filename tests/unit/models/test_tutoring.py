@@ -187,6 +187,11 @@ async def test_either_side_opens_and_closes_a_pairing(database, instance):
     offered = await svc.open_pairing(circle, alice, bob, "python", by_is_helper=True)
     assert (offered.helper_id, offered.learner_id) == (alice.id, bob.id)
     assert await Pairing.all().count() == 2
+    assert [p.id for p in await svc.open_pairings_of(circle, bob)] == [offered.id]
+    await svc.close_pairing(offered, bob)
+    newest, older = await svc.closed_pairings_of(circle, bob)
+    assert (newest.id, older.id) == (offered.id, asked.id)
+    assert [p.id for p in await svc.closed_pairings_of(circle, alice, before_id=offered.id)] == [asked.id]
 
 
 async def test_opening_needs_the_other_to_list_the_skill_and_be_a_local_member(database, instance):
@@ -218,6 +223,10 @@ async def test_open_pairings_are_capped_per_person(database, instance):
         await svc.open_pairing(circle, learner, alice, "python", by_is_helper=False)
     with pytest.raises(Conflict, match="alice has 10 open pairings"):
         await svc.open_pairing(circle, learners[-1], alice, "python", by_is_helper=False)
+    # Someone with no room for another pairing is not suggested.
+    await svc.set_skills(circle, learners[-1], offers=[], wants=["python"])
+    assert await svc.suggestions_for(learners[-1], circle) == []
+    assert await svc.suggest_pairs(circle) == []
 
 
 # The private thread
