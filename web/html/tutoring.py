@@ -7,7 +7,7 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.actors import Actor
 from models.circles import Circle
-from models.errors import DomainError, NotFound
+from models.errors import DomainError, InvalidInput, NotFound
 from models.services import circles as circle_service
 from models.services import tutoring as tutoring_service
 from models.services import validation
@@ -85,6 +85,8 @@ async def open_pairing(handle: str):
     form = await request.form
     me = security.current_account().actor
     try:
+        if form.get("role") not in ("ask", "offer"):
+            raise InvalidInput("Choose whether you ask for help or offer it.")
         pairing = await tutoring_service.open_pairing(
             circle, me, await _partner(form.get("other")), form.get("skill", ""),
             by_is_helper=form.get("role") == "offer",

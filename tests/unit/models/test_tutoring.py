@@ -296,9 +296,11 @@ async def test_questions_for_helper_finds_open_questions_in_their_skills(databas
     await question_service.accept_answer(instance, bob, answered, reply)
     await question_service.ask(instance, bob, circle, title="Knitting?", body="Any ideas?")  # another skill
     await question_service.ask(instance, alice, circle, title="My own python question", body="Any ideas?")
+    await question_service.ask(instance, alice, circle, title="My python, unnamed", body="Hm", safe=True)
+    safe = await question_service.ask(instance, bob, circle, title="Asked safely: python?", body="Hm", safe=True)
     await factories.post(instance, bob_account, circle, body="python is fun")  # not a question
     deleted = await question_service.ask(instance, bob, circle, title="python deleted", body="Any ideas?")
     await post_service.mark_deleted(deleted, by=bob)
     found = await svc.questions_for_helper(alice, circle)
-    assert [q.id for q in found] == [first.id, second.id]
+    assert [q.id for q in found] == [first.id, second.id, safe.id]
     assert await svc.questions_for_helper(carol, circle) == []
