@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "models.meetings",
     "models.notifications",
     "models.sisters",
+    "models.tutoring",
 ]
 
 

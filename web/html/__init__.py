@@ -10,7 +10,7 @@ from models.text import render_markdown
 from web import security
 from web.html import (
     admin, auth, circles, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
-    reviews, sisters, users,
+    reviews, sisters, tutoring, users,
 )
 from web.site import site
 
@@ -22,6 +22,7 @@ CIRCLE_TABS = (
     ("reviews.index", "Peer review"),
     ("reflections.index", "Reflections"),
     ("reflections.record", "Learning record"),
+    ("tutoring.index", "Tutoring"),
     ("governance.decisions", "Decisions"),
     ("sisters.index", "Sister circles"),
     ("circles.members", "Members"),
@@ -29,7 +30,7 @@ CIRCLE_TABS = (
 )
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
-    governance.bp, meetings.bp, notifications.bp, sisters.bp, users.bp, admin.bp, health.bp,
+    governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, users.bp, admin.bp, health.bp,
 )
 
 
