@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('circles', '0009_resources')]
+    dependencies = [('circles', '0012_sisters')]
 
     initial = False
 
