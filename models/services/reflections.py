@@ -18,6 +18,7 @@ from models.circles import Circle
 from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
 from models.instance import Instance
+from models.meetings import Meeting
 from models.posts import Post, PostKind
 from models.reflections import VALUE_CYCLE_EXPLANATIONS, Reflection, ValueCycle
 from models.services import circles as circle_service
@@ -312,15 +313,23 @@ async def _published(posts) -> list[dt.datetime]:
 
 
 async def _answered_questions(circle: Circle, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    # For now a question counts as answered once anyone replied; swap in
-    # accepted answers here when they exist.
-    return await _published(_circle_posts(circle, start, end).filter(kind=PostKind.QUESTION, reply_count__gt=0))
+    # When each question got its accepted answer.
+    return await (
+        Post.filter(circle=circle, kind=PostKind.QUESTION, root_id=None, deleted_at=None,
+                    answered_at__gte=start, answered_at__lt=end)
+        .limit(RECORD_ROWS_MAX)
+        .values_list("answered_at", flat=True)
+    )
 
 
 async def _meetings_held(circle: Circle, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    # For now a meeting counts in the month it was published; swap in the
-    # meeting's own date here when meetings have one.
-    return await _top_level_posts(circle, PostKind.MEETING, start, end)
+    # Meetings that took place (not cancelled, over by now), when they started.
+    return await (
+        Meeting.filter(circle=circle, cancelled_at=None, post__deleted_at=None, starts_at__gte=start,
+                       starts_at__lt=end, ends_at__lte=clock.now())
+        .limit(RECORD_ROWS_MAX)
+        .values_list("starts_at", flat=True)
+    )
 
 
 async def _top_level_posts(

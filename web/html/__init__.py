@@ -9,7 +9,7 @@ from models.actors import ActorKind
 from models.text import render_markdown
 from web import security
 from web.html import (
-    admin, auth, circles, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
+    admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
 from web.site import site
@@ -23,6 +23,7 @@ CIRCLE_TABS = (
     ("reflections.index", "Reflections"),
     ("reflections.record", "Learning record"),
     ("tutoring.index", "Tutoring"),
+    ("dashboard.show", "How we are doing"),
     ("governance.decisions", "Decisions"),
     ("sisters.index", "Sister circles"),
     ("circles.members", "Members"),
@@ -30,7 +31,8 @@ CIRCLE_TABS = (
 )
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
-    governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, users.bp, admin.bp, health.bp,
+    governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
+    admin.bp, health.bp,
 )
 
 

@@ -8,7 +8,9 @@ from models.federation import OutboxEvent
 from models.posts import Post, PostKind
 from models.reflections import Reflection, ValueCycle
 from models.services import circles as circle_service
+from models.services import meetings as meeting_service
 from models.services import posts as post_service
+from models.services import questions as question_service
 from models.services import reflections as svc
 from tests import factories
 
@@ -181,17 +183,25 @@ async def _at(moment: dt.datetime, make):
 async def test_learning_record_counts_by_month(database, instance, people):
     alice, bob, _, circle = people
     sep, oct_, nov = (dt.datetime(2026, m, 10, 12, tzinfo=dt.UTC) for m in (9, 10, 11))
-    await _at(sep, lambda: factories.post(instance, alice, circle, "Meeting 1", kind="meeting"))
-    await _at(oct_, lambda: factories.post(instance, alice, circle, "Meeting 2", kind="meeting"))
+    def meeting(title: str, when: dt.datetime):
+        start, end = ((when + dt.timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M") for h in (1, 2))
+        return lambda: meeting_service.schedule(instance, alice.actor, circle, title=title, agenda="",
+                                                starts_local=start, ends_local=end)
+
+    await _at(sep, meeting("Meeting 1", sep))
+    await _at(oct_, meeting("Meeting 2", oct_))
+    cancelled = await _at(oct_, meeting("Called off", oct_))
+    await _at(oct_, lambda: meeting_service.cancel(alice.actor, cancelled))
     await _at(oct_, lambda: factories.post(instance, alice, circle, "A book", kind="resource"))
-    answered = await _at(oct_, lambda: factories.post(instance, bob, circle, "Why?", kind="question"))
-    await _at(oct_, lambda: factories.post(instance, bob, circle, "Unanswered?", kind="question"))
-    await _at(oct_, lambda: post_service.reply(instance, alice.actor, answered, body="Because."))
+    answered = await _at(oct_, lambda: question_service.ask(instance, bob.actor, circle, title="Why?", body="?"))
+    await _at(oct_, lambda: question_service.ask(instance, bob.actor, circle, title="Unanswered?", body="?"))
+    answer = await _at(oct_, lambda: post_service.reply(instance, alice.actor, answered, body="Because."))
+    await _at(oct_, lambda: question_service.accept_answer(instance, bob.actor, answered, answer))
     for cycle in ("applied", "applied", ""):
         await _at(oct_, lambda c=cycle: svc.write(instance, bob.actor, circle, body="Learned", value_cycle=c, share=True))
     await _at(nov, lambda: svc.write(instance, bob.actor, circle, body="Private", value_cycle="immediate"))
-    await _at(dt.datetime(2025, 10, 1, tzinfo=dt.UTC),  # outside the window
-              lambda: factories.post(instance, alice, circle, "Old meeting", kind="meeting"))
+    old = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)  # outside the window
+    await _at(old, meeting("Old meeting", old))
 
     record = await _at(nov, lambda: svc.learning_record(circle))
     assert len(record.months) == 12
@@ -222,9 +232,9 @@ async def test_learning_record_months_follow_the_circles_time_zone(database, ins
     circle = await factories.circle(instance, alice, "tokyo", timezone="Asia/Tokyo")
     # 20:00 UTC on 31 October is already 1 November in Tokyo.
     await _at(dt.datetime(2026, 10, 31, 20, tzinfo=dt.UTC),
-              lambda: factories.post(instance, alice, circle, "Late meeting", kind="meeting"))
+              lambda: factories.post(instance, alice, circle, "Late resource", kind="resource"))
     record = await svc.learning_record(circle, before=dt.date(2026, 12, 1))
-    assert {m.month: m.meetings for m in record.months}[dt.date(2026, 11, 1)] == 1
+    assert {m.month: m.resources for m in record.months}[dt.date(2026, 11, 1)] == 1
 
 
 @pytest.mark.parametrize(
