@@ -22,7 +22,9 @@ from models.meetings import Meeting
 from models.posts import Post, PostKind
 from models.resources import Resource
 from models.services import validation
+from models.services import remote_polls
 from models.services.meetings import RemoteMeetingInput
+from models.services.remote_polls import RemotePollInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
 
 
@@ -432,6 +434,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         accepted_answer_uri=_lenient_url(obj.get("acceptedAnswer")),
         kind=PostKind.MEETING if meeting else _kind_of(obj),
         meeting=meeting,
+        poll=_poll_in(obj),
         **_shared_link(obj),
     )
 
@@ -489,6 +492,25 @@ def _shared_link(obj: dict) -> dict:
         ]
         return {"link": link, "tags": tuple(tags)}
     return {}
+
+
+def _poll_in(obj: dict) -> RemotePollInput | None:
+    """The options of a Question (Mastodon's oneOf / anyOf), or None."""
+    if type_of(obj) != "Question":
+        return None
+    choices = obj.get("oneOf") or obj.get("anyOf")
+    names = [
+        choice["name"].strip() for choice in as_list(choices)[:remote_polls.MAX_OPTIONS]
+        if isinstance(choice, dict) and isinstance(choice.get("name"), str) and choice["name"].strip()
+    ]
+    if not names:
+        return None
+    closed = obj.get("closed")
+    closed_at = _datetime(closed) if isinstance(closed, str) else None
+    if closed is True:
+        closed_at = _datetime(obj.get("endTime")) or _datetime(obj.get("updated"))
+    return RemotePollInput(options=tuple(dict.fromkeys(names)), closes_at=_datetime(obj.get("endTime")),
+                           closed_at=closed_at)
 
 
 def _kind_of(obj: dict) -> PostKind:

@@ -13,6 +13,7 @@ from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
+from models.polls import PollAnswer
 from models.posts import Like, Post
 from models.services import follows
 
@@ -246,7 +247,24 @@ async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[A
     return [(rsvp.actor, activity, [group, post.author])]
 
 
+async def _poll_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """Our member answers a poll from elsewhere, as Mastodon votes: a Create
+    of a Note named after the option, in reply to the Question, no content,
+    addressed to the poll's author only."""
+    answer = await PollAnswer.get_or_none(id=event.subject_id).select_related("actor", "poll__post__author")
+    if answer is None or not answer.actor.local:
+        return []
+    voter, post = answer.actor, answer.poll.post
+    note_id = f"{voter.uri}#votes/{answer.id}"
+    note = {"id": note_id, "type": "Note", "name": answer.option, "attributedTo": voter.uri,
+            "to": post.author.uri, "inReplyTo": post.uri}
+    activity = {"id": f"{note_id}/activity", "type": "Create", "actor": voter.uri, "to": post.author.uri,
+                "object": note}
+    return [(voter, activity, [post.author])]
+
+
 PLANNERS = {
+    "poll.answered": _poll_answered,
     "meeting.join_accepted": _join_accepted,
     "meeting.join_rejected": _join_rejected,
     "meeting.answered": _meeting_answered,

@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "models.notifications",
     "models.sisters",
     "models.tutoring",
+    "models.polls",
 ]
 
 

@@ -23,6 +23,7 @@ from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
+from models.services import remote_polls
 from models.services import resources as resource_service
 from models.services.memberships import end_membership
 from models.text import clean_html
@@ -149,6 +150,7 @@ class RemotePostInput:
     link: str | None = None  # the web page a link post shares: a library resource
     tags: tuple[str, ...] = ()  # its Hashtag names, as sent
     meeting: meeting_service.RemoteMeetingInput | None = None  # when and where, for an Event
+    poll: remote_polls.RemotePollInput | None = None  # a Question's options
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -205,6 +207,8 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             return await post_by_uri(data.uri)
         if data.meeting is not None and root_id is None:
             await meeting_service.store_remote(post, data.meeting)
+        if data.poll is not None:
+            await remote_polls.store(post, data.poll)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         else:
@@ -235,6 +239,8 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
             await resource_service.update_remote(post, data.link, list(data.tags))
         if data.meeting is not None and post.kind is PostKind.MEETING:
             await meeting_service.store_remote(post, data.meeting)
+        if data.poll is not None:
+            await remote_polls.store(post, data.poll)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
 

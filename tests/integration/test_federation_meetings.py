@@ -161,6 +161,15 @@ async def test_a_member_elsewhere_sees_the_meeting_and_answers_going(two_instanc
         redirected_to(response, b_meeting)
         await eventually(lambda: page_has(ann, a_meeting, "0 going"), "Bea's Leave counted on A", servers)
 
+        # The circle's RSVP poll under the Event reached B too; answering it sends a vote.
+        await eventually(lambda: page_has(bea, copy.group(1), 'value="Maybe"'), "the RSVP poll on B", servers)
+        poll_action = re.search(r'action="(/posts/\d+/poll)"', (await bea.get(copy.group(1))).text).group(1)
+        response = await post_form(bea, copy.group(1), poll_action, option="Maybe")
+        assert response.status_code == 302, response.text
+        response = await post_form(bea, copy.group(1), poll_action, option="Going")
+        assert response.status_code == 409 and "answered this poll already" in response.text
+        await eventually(lambda: page_has(ann, a_meeting, "0 going · 1 maybe"), "Bea's poll answer on A", servers)
+
         # Ann cancels on A: B shows the meeting cancelled.
         redirected_to(await post_form(ann, a_meeting, f"{a_meeting}/cancel"), a_meeting)
         await eventually(lambda: page_has(bea, b_meeting, "This meeting is cancelled"), "the cancel reaching B", servers)

@@ -10,6 +10,7 @@ from models.posts import PostKind
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import questions as question_service
+from models.services import remote_polls
 from models.services import reviews as review_service
 from web import security
 from web.html import resources
@@ -25,13 +26,14 @@ async def thread_context(post_id: int) -> dict:
     account = security.current_account()
     actor = account.actor if account else None
     membership = await circle_service.membership(root.circle, actor) if actor else None
+    replies = await post_service.thread_replies(root)
     is_steward = bool(
         membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
     )
     return {
         "post": post,
         "root": root,
-        "replies": await post_service.thread_replies(root),
+        "replies": replies,
         "circle": root.circle,
         "can_reply": bool(membership and membership.state is MembershipState.ACTIVE),
         "is_steward": is_steward,
@@ -39,7 +41,16 @@ async def thread_context(post_id: int) -> dict:
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
         "feedback": await review_service.feedback_in(root) if root.kind is PostKind.REVIEW else {},
         **await resources.resource_context(root, account),
+        **await _poll_context([root, *replies], actor),
     }
+
+
+async def _poll_context(posts, actor) -> dict:
+    """Remote polls in the thread (a proposal or RSVP poll of a circle
+    elsewhere, a Mastodon poll), by post id, and the viewer's answers."""
+    polls = await remote_polls.polls_of([post.id for post in posts])
+    answers = await remote_polls.answers_of(list(polls.values()), actor) if actor and polls else {}
+    return {"remote_polls": polls, "poll_answers": answers, "poll_is_open": remote_polls.is_open}
 
 
 @bp.get("/posts/<int:post_id>")
@@ -56,6 +67,20 @@ async def delete(post_id: int):
     if post.root_id:
         return redirect(url_for("posts.show", post_id=post.root_id))
     return redirect(url_for("circles.show", handle=post.circle.handle))
+
+
+@bp.post("/posts/<int:post_id>/poll")
+@security.login_required
+async def answer_poll(post_id: int):
+    """Answer a poll from another server; the answer goes to its author."""
+    form = await request.form
+    post = await post_service.get_post(post_id)
+    try:
+        await remote_polls.answer(security.current_account().actor, post, form.get("option", ""))
+    except DomainError as error:
+        return await form_error("posts/show.html", error, form, **await thread_context(post_id))
+    await flash("Your answer is on its way.")
+    return redirect(url_for("posts.show", post_id=post.root_id or post.id) + f"#post-{post.id}")
 
 
 @bp.post("/posts/<int:post_id>/reply")

@@ -126,3 +126,18 @@ def test_a_post_tagged_question_is_a_question():
     assert convert.as_to_post_input(reply, local_circle_uris=set()).kind is PostKind.DISCUSSION
     odd_tags = {**QUESTION_PAGE, "tag": [None, "x", {"type": "Hashtag", "name": 5}, {"type": "Mention"}]}
     assert convert.as_to_post_input(odd_tags, local_circle_uris=set()).kind is PostKind.DISCUSSION
+
+
+def test_a_questions_options_are_read_and_junk_dropped():
+    question = {**QUESTION_PAGE, "type": "Question", "endTime": "2026-12-01T10:00:00Z",
+                "oneOf": [{"type": "Note", "name": "Yes"}, {"name": " No "}, {"name": ""}, {"name": 5}, "x",
+                          {"type": "Note", "name": "Yes"}]}
+    poll = convert.as_to_post_input(question, local_circle_uris=set()).poll
+    assert poll.options == ("Yes", "No") and poll.closes_at.isoformat() == "2026-12-01T10:00:00+00:00"
+    assert poll.closed_at is None
+    closed = {**question, "closed": "2026-11-30T09:00:00Z"}
+    assert convert.as_to_post_input(closed, local_circle_uris=set()).poll.closed_at.day == 30
+    many = {**question, "oneOf": None, "anyOf": [{"name": f"o{n}"} for n in range(50)]}
+    assert len(convert.as_to_post_input(many, local_circle_uris=set()).poll.options) == 20
+    assert convert.as_to_post_input({**question, "oneOf": []}, local_circle_uris=set()).poll is None
+    assert convert.as_to_post_input(QUESTION_PAGE, local_circle_uris=set()).poll is None
