@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
@@ -227,7 +228,8 @@ def _resource_fields(post: Post, resource: Resource, tags: Sequence[str], circle
     if post.language:
         fields["contentMap"] = {post.language: content}
     if tags:
-        tag_base = f"{circle_actor.uri}/resources?tag=" if circle_actor is not None else None
+        # Our library's tag pages exist only for circles hosted here.
+        tag_base = f"{circle_actor.uri}/resources?tag=" if circle_actor is not None and circle_actor.local else None
         fields["tag"] = [
             {"type": "Hashtag", "name": f"#{tag}", **({"href": tag_base + quote(tag)} if tag_base else {})}
             for tag in tags
@@ -292,6 +294,9 @@ ACTOR_TYPES = {kind.value: kind for kind in ActorKind}
 POST_TYPES = {"Note", "Page", "Article", "Question", "Event"}
 
 
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _url(value, what: str, *, required: bool = True) -> str | None:
     if isinstance(value, dict):
         value = value.get("id") or value.get("href")
@@ -301,6 +306,8 @@ def _url(value, what: str, *, required: bool = True) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 2048 or not value.startswith(("https://", "http://")):
         raise InvalidDocument(f"{what} is not an http(s) URL")
+    if _URL_UNSAFE.search(value):  # a line break in a URL would end up in feeds and headers
+        raise InvalidDocument(f"{what} contains spaces or control characters")
     return value
 
 
@@ -432,6 +439,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         language=language,
         published_at=published,
         accepted_answer_uri=_lenient_url(obj.get("acceptedAnswer")),
+        names_accepted_answer="acceptedAnswer" in obj,
         kind=PostKind.MEETING if meeting else _kind_of(obj),
         meeting=meeting,
         poll=_poll_in(obj),
@@ -518,7 +526,7 @@ def _kind_of(obj: dict) -> PostKind:
     accepted answer makes it a question."""
     if obj.get("inReplyTo"):
         return PostKind.DISCUSSION
-    if "acceptedAnswer" in obj:
+    if obj.get("acceptedAnswer"):
         return PostKind.QUESTION
     tags = {
         tag["name"].lower() for tag in as_list(obj.get("tag"))[:MAX_TAGS_READ]
@@ -601,5 +609,7 @@ def _datetime(value) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
+        return None
+    if not 1970 <= moment.year <= 2200:  # later ones overflow when a duration is added
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -129,16 +129,8 @@ async def _audience(fed: Federation, group: Actor, post: Post) -> list[Actor]:
     followers = await follows.remote_followers(group)
     if post.root_id is None or post.author_id == group.id:
         return followers
-    microblogging: dict[str, bool] = {}  # by host: one NodeInfo lookup per host
-    audience = []
-    for follower in followers:
-        inbox = inbox_of(follower) or ""
-        host = convert.host_of(inbox)
-        if host not in microblogging:
-            microblogging[host] = await nodeinfo.is_microblogging(fed, inbox)
-        if not microblogging[host]:
-            audience.append(follower)
-    return audience
+    microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(f) or "" for f in followers])
+    return [f for f in followers if convert.host_of(inbox_of(f) or "") not in microblogging]
 
 
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:

@@ -28,7 +28,21 @@ MICROBLOGGING = frozenset({
 async def is_microblogging(fed: Federation, inbox_url: str) -> bool:
     """Whether the host of an inbox runs microblogging software. Unknown or
     unreachable hosts count as group-aware: FEP-1b12's default is everything."""
-    return (await software_of(fed, inbox_url) or "") in MICROBLOGGING
+    return bool(await microblogging_hosts(fed, [inbox_url]))
+
+
+async def microblogging_hosts(fed: Federation, inbox_urls: list[str]) -> set[str]:
+    """The hosts among these inboxes' that run microblogging software: one
+    query for what we know, NodeInfo asked only of hosts new or unasked for a week."""
+    inboxes = {convert.host_of(url): url for url in inbox_urls if url}
+    fresh_since = clock.now() - RECHECK_AFTER
+    known = {
+        row.host: row.software
+        for row in await RemoteHost.filter(host__in=list(inboxes), software_checked_at__gt=fresh_since)
+    }
+    for host in inboxes.keys() - known.keys():
+        known[host] = await software_of(fed, inboxes[host])
+    return {host for host, software in known.items() if (software or "") in MICROBLOGGING}
 
 
 async def software_of(fed: Federation, inbox_url: str) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import PackageNotFoundError, version
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from quart import Blueprint, Quart, Response, current_app, request
 
@@ -169,7 +169,7 @@ async def group_document(handle: str) -> dict:
         circle, circle.actor, await actor_service.keys_of(circle.actor),
         summary_html=render_markdown(circle.purpose),
         rules_html=render_markdown(circle_service.numbered_rules(circle.rules)),
-        topic_links={tag: directory + tag for tag in await circle_service.topics_of(circle)},
+        topic_links={tag: directory + quote(tag) for tag in await circle_service.topics_of(circle)},
     )
 
 
@@ -338,8 +338,13 @@ async def replies(post_id: int):
     return await _paged(
         f"{post.uri}/replies", await post_service.count_direct_replies(post),
         lambda before, limit: post_service.direct_replies(post, before_id=before, limit=limit),
-        lambda reply: reply.uri,
+        _uri_of,
     )
+
+
+async def _uri_of(row) -> str:
+    """A collection item given by its id alone."""
+    return row.uri
 
 
 def register(app: Quart, inst: Instance) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 CRLF = "\r\n"
 LINE_OCTETS = 75
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # RFC 5545 TEXT allows no control characters but TAB
+_URI_UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # a URI value has no spaces, tabs or line breaks at all
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _event_lines(event: CalendarEvent) -> list[str]:
     if event.location:
         lines.append(f"LOCATION:{escape_text(event.location)}")
     if event.url:
-        lines.append(f"URL:{_CONTROL.sub('', event.url)}")
+        lines.append(f"URL:{_URI_UNSAFE.sub('', event.url)}")
     lines.append("STATUS:CANCELLED" if event.cancelled else "STATUS:CONFIRMED")
     lines.append("END:VEVENT")
     return lines

@@ -16,6 +16,7 @@ from models import clock
 from models.accounts import Account
 from models.errors import InvalidInput, PermissionDenied
 from models.services import accounts as account_service
+from models.services import circles as circle_service
 
 CSRF_FIELD = "csrf_token"
 
@@ -76,6 +77,12 @@ def log_out() -> None:
 
 def current_account() -> Account | None:
     return g.get("account")
+
+
+async def viewer_is_member(circle) -> bool:
+    """Whether the person viewing the page is an active member of `circle`."""
+    account = current_account()
+    return account is not None and await circle_service.is_member(circle, account.actor)
 
 
 def login_required(view):

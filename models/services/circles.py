@@ -25,7 +25,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
 from models.services import actors, follows, validation
-from models.services.memberships import end_membership
+from models.services.memberships import count_new_member, end_membership, withdraw_open_votes
 
 NAME_MAX = 100
 PURPOSE_MAX = 2000
@@ -132,12 +132,18 @@ async def topics_of(circle: Circle) -> list[str]:
     return [row.tag for row in await CircleTopic.filter(circle=circle).order_by("id")]
 
 
+def _require_local(circle: Circle) -> None:
+    if not circle.actor.local:
+        raise PermissionDenied("This circle lives on another server: change its profile there.")
+
+
 CHARTER_LOCKED = "The rules are the circle's adopted charter: change them with a proposal."
 
 
 async def update_profile(circle: Circle, by: Actor, **profile_fields) -> Circle:
     """A steward edits the circle's profile; the Group's followers hear of it.
     Once the charter is adopted, the rules change only through governance."""
+    _require_local(circle)
     await require_steward(circle, by)
     profile = validate_profile(**profile_fields)
     if circle.charter_adopted_at is not None and profile.rules != circle.rules:
@@ -164,6 +170,7 @@ async def _save_profile(circle: Circle, profile: Profile) -> None:
 async def adopt_charter(circle: Circle, by: Actor) -> None:
     """The circle adopts its rules as its charter: from now on only a passed
     proposal changes them."""
+    _require_local(circle)
     await require_steward(circle, by)
     if not circle.rules.strip():
         raise InvalidInput("Write the rules before adopting them as the charter.", field="rules")
@@ -261,9 +268,14 @@ async def _change_state(member: Membership, state: MembershipState) -> None:
         raise Conflict("This membership changed meanwhile; reload the page.")
     was_active = member.state is MembershipState.ACTIVE
     member.state = state
+    if state is MembershipState.BANNED:
+        await withdraw_open_votes(member)
     delta = (state is MembershipState.ACTIVE) - was_active
-    if delta:
-        await Circle.filter(id=member.circle_id).update(member_count=F("member_count") + delta)
+    if delta > 0 and not await count_new_member(member.circle_id):
+        circle = await Circle.get(id=member.circle_id)
+        raise Conflict(full_message(circle))  # the caller's transaction undoes the state change
+    if delta < 0:
+        await Circle.filter(id=member.circle_id).update(member_count=F("member_count") - 1)
 
 
 async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membership:

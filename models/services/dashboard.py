@@ -50,7 +50,7 @@ async def dashboard(circle: Circle, *, days: int = PERIOD_DAYS) -> Dashboard:
         .values("id", "author_id", "asked_by_id", "published_at", "accepted_answer_id")
     )
     held = await Meeting.filter(
-        circle=circle, cancelled_at=None, ends_at__gte=since, ends_at__lte=now
+        circle=circle, cancelled_at=None, post__deleted_at=None, ends_at__gte=since, ends_at__lte=now
     ).values_list("going_count", flat=True)
     return Dashboard(
         period_days=days,
@@ -66,7 +66,8 @@ async def dashboard(circle: Circle, *, days: int = PERIOD_DAYS) -> Dashboard:
         meetings_held=len(held),
         average_attendance=round(float(statistics.mean(held)), 1) if held else None,
         reflections_shared=await Reflection.filter(
-            circle=circle, shared_post_id__isnull=False, shared_post__published_at__gte=since
+            circle=circle, shared_post_id__isnull=False, shared_post__deleted_at=None,
+            shared_post__published_at__gte=since,
         ).count(),
     )
 

@@ -13,7 +13,7 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
-from models.services.memberships import end_membership
+from models.services.memberships import count_new_member, end_membership
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,9 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
         return FollowState.REJECTED
     state = MembershipState.ACTIVE if circle.join_mode is JoinMode.OPEN else MembershipState.PENDING
     async with in_transaction():
+        if state is MembershipState.ACTIVE and not await count_new_member(circle.id):
+            return FollowState.REJECTED  # filled up meanwhile
         await Membership.create(circle=circle, actor=follower, role=Role.MEMBER, state=state, updated_at=clock.now())
-        if state is MembershipState.ACTIVE:
-            await Circle.filter(id=circle.id).update(member_count=F("member_count") + 1)
     return FollowState.ACCEPTED if state is MembershipState.ACTIVE else FollowState.PENDING
 
 

@@ -7,6 +7,7 @@ are the same for everyone."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -39,7 +40,9 @@ from models.text import render_markdown
 
 TITLE_MAX = 200
 REASON_MAX = 1000
+log = logging.getLogger(__name__)
 SHORTEST = dt.timedelta(hours=1)
+SHORTEST_FOR_ROLES = dt.timedelta(hours=24)  # who facilitates: everyone gets a day to notice
 LONGEST = dt.timedelta(days=60)
 LOG_PAGE = 20
 CLOSE_BATCH = 50
@@ -113,13 +116,14 @@ async def propose(
     proposal_kind = validation.choice(kind, ProposalKind, "kind", label="Kind of proposal")
     title = validation.single_line(title, "title", label="Title", max_length=TITLE_MAX, required=True)
     body = validation.text(body, "body", label="Explanation", max_length=post_service.BODY_MAX, required=True)
-    closes_at = _deadline(closes_at)
     await circle_service.require_member(circle, proposer)
     value_text, value_actor = await _value(circle, proposal_kind, value)
+    closes_at = _deadline(closes_at, shortest=SHORTEST_FOR_ROLES if proposal_kind in ACTOR_KINDS else SHORTEST)
     defaults = await settings_for(circle)
     rule = validation.choice(decision_rule or defaults.decision_rule.value, DecisionRule, "decision_rule",
                              label="Decision rule")
     count = await _quorum(circle, defaults.quorum if quorum in (None, "") else quorum)
+    await _require_rule_choice(circle, proposer, defaults, rule, count)
     async with in_transaction():
         post = await post_service.create_post(
             instance, proposer, circle, body=body, title=title, kind=PostKind.PROPOSAL.value,
@@ -132,14 +136,32 @@ async def propose(
     return proposal
 
 
-def _deadline(closes_at: dt.datetime | None) -> dt.datetime:
+async def _require_rule_choice(
+    circle: Circle, proposer: Actor, defaults: GovernanceSettings, rule: DecisionRule, quorum: int
+) -> None:
+    """The circle's rule and quorum apply to every proposal; only its stewards
+    may choose another rule for one, and nobody a lower quorum (else one
+    member could decide alone what the circle agreed to decide together)."""
+    if quorum < defaults.quorum:
+        raise InvalidInput(f"A proposal needs at least the circle's quorum of {defaults.quorum} votes.",
+                           field="quorum")
+    if (rule, quorum) != (defaults.decision_rule, defaults.quorum) and not await circle_service.is_steward(
+        circle, proposer
+    ):
+        raise PermissionDenied("The circle's decision rule and quorum apply: only its facilitators can set "
+                               "others for one proposal.", field="decision_rule")
+
+
+def _deadline(closes_at: dt.datetime | None, *, shortest: dt.timedelta = SHORTEST) -> dt.datetime:
     if closes_at is None:
         raise InvalidInput("Choose when voting closes.", field="closes_at")
     if closes_at.tzinfo is None:
         raise InvalidInput("The deadline needs a time zone.", field="closes_at")
     now = clock.now()
-    if closes_at < now + SHORTEST:
-        raise InvalidInput("Voting must stay open at least one hour: choose a later deadline.", field="closes_at")
+    if closes_at < now + shortest:
+        hours = int(shortest.total_seconds() // 3600)
+        raise InvalidInput(f"Voting on this must stay open at least {hours} hour{'' if hours == 1 else 's'}: "
+                           "choose a later deadline.", field="closes_at")
     if closes_at > now + LONGEST:
         raise InvalidInput("Voting can stay open at most 60 days: choose an earlier deadline.", field="closes_at")
     return closes_at
@@ -257,7 +279,10 @@ async def close_due(instance: Instance, now: dt.datetime) -> int:
         .limit(CLOSE_BATCH)
     )
     for proposal in due:
-        await decide(instance, proposal)
+        try:
+            await decide(instance, proposal)
+        except Exception:  # worker loop: one bad proposal must not hold up the others
+            log.exception("cannot decide proposal %s; it stays open", proposal.id)
     return len(due)
 
 
@@ -284,9 +309,9 @@ async def decide(instance: Instance, proposal: Proposal) -> None:
 
 def _outcome(proposal: Proposal, tally: Tally) -> tuple[ProposalState, str]:
     title = proposal.post.title
-    if tally.cast < proposal.quorum:
+    if tally.cast < max(proposal.quorum, 1):  # silence decides nothing, even under consent
         return ProposalState.REJECTED, (
-            f"Proposal “{title}” rejected: quorum not met ({tally.cast} of {proposal.quorum} votes cast)."
+            f"Proposal “{title}” rejected: quorum not met ({tally.cast} of {max(proposal.quorum, 1)} votes cast)."
         )
     if proposal.decision_rule is DecisionRule.CONSENT:
         passed = tally.no == 0 and tally.block == 0

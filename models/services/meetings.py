@@ -18,7 +18,7 @@ from models import clock
 from models.accounts import Account
 from models.actors import Actor
 from models.circles import Circle
-from models.errors import Conflict, InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
 from models.meetings import CalendarFeed, Meeting, Rsvp, RsvpAnswer
@@ -136,6 +136,8 @@ async def _require_organiser(actor: Actor, meeting: Meeting) -> None:
 
 async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
     """The organiser, or a steward, changes a meeting that has not ended."""
+    if not meeting.post.local:
+        raise PermissionDenied("This meeting was planned on another server; only its organiser changes it there.")
     await _require_organiser(actor, meeting)
     if meeting.ends_at <= clock.now() or meeting.cancelled_at:
         raise Conflict("This meeting is over or cancelled; schedule a new one instead.")
@@ -197,17 +199,21 @@ async def rsvp(actor: Actor, meeting: Meeting, answer: str | RsvpAnswer, *, uri:
     async with in_transaction():
         row = await Rsvp.get_or_none(meeting=meeting, actor=actor)
         previous = row.answer if row else None
-        if previous is not answer:
-            await _count(meeting, answer, +1)
-            if previous is not None:
-                await _count(meeting, previous, -1)
         try:
             if row is None:
                 row = await Rsvp.create(meeting=meeting, actor=actor, answer=answer, uri=uri, updated_at=clock.now())
             elif previous is not answer or (uri and uri != row.uri):
-                await Rsvp.filter(id=row.id).update(answer=answer, uri=uri or row.uri, updated_at=clock.now())
+                # Conditional on the answer we read: of two changes at once, one wins.
+                if not await Rsvp.filter(id=row.id, answer=previous).update(
+                    answer=answer, uri=uri or row.uri, updated_at=clock.now()
+                ):
+                    raise IntegrityError("changed meanwhile")
         except IntegrityError:
             raise Conflict("You answered twice at the same moment; reload the page.") from None
+        if previous is not answer:
+            await _count(meeting, answer, +1)
+            if previous is not None:
+                await _count(meeting, previous, -1)
         await _federate_answer(actor, meeting, row, answer, previous, uri)
         row.answer = answer
     await meeting.refresh_from_db(fields=["going_count", "maybe_count"])

@@ -114,6 +114,8 @@ async def delete_post(actor: Actor, post: Post) -> None:
         return
     if actor.id not in (post.author_id, post.asked_by_id):
         await circle_service.require_steward(await post.circle, actor)
+    if actor.id == post.asked_by_id:
+        actor = await post.author  # the circle deletes its safe question: the Delete must not name the asker
     async with in_transaction():
         await mark_deleted(post, by=actor)
 

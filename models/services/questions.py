@@ -166,8 +166,9 @@ async def credits_by_circle(actor: Actor) -> dict[int, int]:
 async def reveal_asker(circle: Circle, question: Post, viewer: Actor, *, reason: str = "") -> Actor:
     """A steward looks up who asked a safe question; the look is logged for
     the whole circle to see (who looked and when, never whom they found)."""
-    reason = validation.single_line(reason, "reason", label="Why you need to know", max_length=REASON_MAX)
     await circle_service.require_steward(circle, viewer)
+    reason = validation.single_line(reason, "reason", label="Why you need to know", max_length=REASON_MAX,
+                                    required=True)
     if question.circle_id != circle.id or question.asked_by_id is None:
         raise NotFound("That is not a question asked through this circle.")
     async with in_transaction():

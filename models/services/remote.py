@@ -147,6 +147,7 @@ class RemotePostInput:
     published_at: dt.datetime | None = None
     kind: PostKind = PostKind.DISCUSSION
     accepted_answer_uri: str | None = None  # a question's accepted answer (Circles)
+    names_accepted_answer: bool = False  # the object has the acceptedAnswer key (even empty: withdrawn)
     link: str | None = None  # the web page a link post shares: a library resource
     tags: tuple[str, ...] = ()  # its Hashtag names, as sent
     meeting: meeting_service.RemoteMeetingInput | None = None  # when and where, for an Event
@@ -231,13 +232,13 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
     post.title = data.title[:200]
     post.updated_at = clock.now()
     fields = ["content", "title", "updated_at"]
-    if post.root_id is None:
+    if post.root_id is None and data.names_accepted_answer:  # Mastodon's edits never name one
         fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
         await post.save(update_fields=fields)
         if data.link:
             await resource_service.update_remote(post, data.link, list(data.tags))
-        if data.meeting is not None and post.kind is PostKind.MEETING:
+        if data.meeting is not None and post.kind is PostKind.MEETING and post.root_id is None:
             await meeting_service.store_remote(post, data.meeting)
         if data.poll is not None:
             await remote_polls.store(post, data.poll)
@@ -248,12 +249,14 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
 async def _set_accepted_answer(question: Post, answer_uri: str | None) -> list[str]:
     """Follow the asker's choice of answer (a reply in the same thread); the
     fields changed. A post that names an answer is a question."""
-    answer = await Post.get_or_none(uri=answer_uri, root_id=question.id) if answer_uri else None
+    answer = (
+        await Post.get_or_none(uri=answer_uri, root_id=question.id, deleted_at=None) if answer_uri else None
+    )
     if (answer.id if answer else None) == question.accepted_answer_id:
         return []
     question.accepted_answer_id = answer.id if answer else None
     question.answered_at = clock.now() if answer else None
-    if answer:
+    if answer and question.kind is PostKind.DISCUSSION:
         question.kind = PostKind.QUESTION
     return ["accepted_answer_id", "answered_at", "kind"]
 
@@ -276,10 +279,13 @@ async def delete_post(uri: str, by: Actor, *, activity: dict | None = None) -> P
 
 
 async def like(actor: Actor, post_uri: str, like_uri: str) -> bool:
-    """A like of one of our posts; False when the post is not here. Idempotent."""
-    post = await Post.get_or_none(uri=post_uri, deleted_at=None)
+    """A like of one of our posts; False when the post is not here. Idempotent.
+    In a circle here, only its members' likes count (they rank the library)."""
+    post = await Post.get_or_none(uri=post_uri, deleted_at=None).select_related("circle__actor")
     if post is None:
         return False
+    if post.circle is not None and post.circle.actor.local and not await circle_service.is_member(post.circle, actor):
+        raise PermissionDenied("Only the circle's members' likes count here.")
     await Like.get_or_create(actor=actor, post=post, defaults={"uri": like_uri})
     return True
 

@@ -33,8 +33,8 @@ async def request_review(
     title = validation.single_line(title, "title", label="What you are sharing", max_length=post_service.TITLE_MAX,
                                    required=True)
     link = validation.http_url(link, "link", label="Link to your work", max_length=LINK_MAX, required=False)
-    body = validation.text(body, "body", label="What feedback you would like", max_length=post_service.BODY_MAX,
-                           required=True)
+    room = post_service.BODY_MAX - (len(link) + 4 if link else 0)  # the link is appended below
+    body = validation.text(body, "body", label="What feedback you would like", max_length=room, required=True)
     if link:
         body = f"{body}\n\n<{link}>"
     return await post_service.create_post(
@@ -66,7 +66,7 @@ async def give_feedback(
 async def mark_helpful(author: Actor, feedback_reply: Post, *, helpful: bool = True) -> None:
     """The work's author says a reply in its thread helped (or takes it back).
     Any reply counts, structured or not: feedback from Mastodon is plain text."""
-    work = await Post.get_or_none(id=feedback_reply.root_id) if feedback_reply.root_id else None
+    work = await Post.get_or_none(id=feedback_reply.root_id, deleted_at=None) if feedback_reply.root_id else None
     if work is None or work.kind is not PostKind.REVIEW:
         raise NotFound("That reply is not feedback on shared work.")
     if work.author_id != author.id:

@@ -78,3 +78,17 @@ async def test_microblogging_followers_get_posts_and_answers_not_every_comment(f
     assert len(nodeinfo_requests) == 1
     assert await nodeinfo.is_microblogging(fed, mastodon.url("/inbox"))
     assert len([r for r in mastodon.received if r.path == "/.well-known/nodeinfo"]) == 1
+
+
+async def test_deleting_a_safe_question_does_not_name_who_asked(fed, instance, stub):
+    lemmy = await stub(nodeinfo_server("lemmy"))
+    alice, bob = await factories.account(instance, "alice"), await factories.account(instance, "bob")
+    circle = await factories.circle(instance, alice, "safe")
+    await factories.member(circle, bob)
+    await follower_on(lemmy, circle, "lee")
+    question = await question_service.ask(instance, bob.actor, circle, title="Am I too old?", body="…", safe=True)
+    await post_service.delete_post(bob.actor, await post_service.get_post(question.id))
+    await fanout.fan_out_pending(fed)
+    payloads = [row.payload for row in await Delivery.all()]
+    assert any(p["object"]["type"] == "Delete" for p in payloads if p["type"] == "Announce")
+    assert all("/users/bob" not in str(p) for p in payloads)

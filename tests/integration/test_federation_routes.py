@@ -170,3 +170,20 @@ async def test_collections_page_through_every_item_once(client, world, instance)
         seen += [item["object"]["object"]["id"] for item in page["orderedItems"]]
         path = page.get("next", "").removeprefix("http://circles.test") or None
     assert len(seen) == len(set(seen)) == PAGE_SIZE + 4
+
+
+async def test_a_posts_replies_page_through(client, world, instance):
+    from federation.routes import PAGE_SIZE
+    from models.services import posts as post_service
+
+    alice, bob, _, post = world
+    for n in range(PAGE_SIZE + 2):
+        await post_service.reply(instance, bob.actor, post, body=f"reply {n}")
+    _, collection = await get_json(client, f"/posts/{post.id}/replies")
+    assert collection["totalItems"] == PAGE_SIZE + 2
+    seen, path = [], collection["first"].removeprefix("http://circles.test")
+    while path:
+        _, page = await get_json(client, path)
+        seen += page["orderedItems"]
+        path = page.get("next", "").removeprefix("http://circles.test") or None
+    assert len(seen) == len(set(seen)) == PAGE_SIZE + 2 and all(uri.startswith("http://circles.test/posts/") for uri in seen)

@@ -206,17 +206,23 @@ async def test_likes_blocks_and_reports(app, client, instance, peer):
     post = await factories.post(instance, alice, circle, "Hello")
     like = {"id": f"{rita}/likes/1", "type": "Like", "actor": rita, "object": post.uri}
     await post_signed(client, "/inbox", like, key, f"{rita}#main-key")
+    await process(app)
+    assert await Like.filter(post=post).count() == 0  # only the circle's members' likes count
+    assert (await InboxItem.get(activity_id=like["id"])).state is InboxState.IGNORED
+    like = {**like, "id": f"{rita}/likes/2"}
+    await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    await post_signed(client, "/inbox", like, key, f"{rita}#main-key")
     await post_signed(client, "/inbox", follow_of(rita, alice.actor.uri), key, f"{rita}#main-key")
     await process(app)
     assert await Like.filter(post=post).count() == 1
-    undo = {"id": f"{rita}/likes/1/undo", "type": "Undo", "actor": rita, "object": like}
+    undo = {"id": f"{rita}/likes/2/undo", "type": "Undo", "actor": rita, "object": like}
     block = {"id": f"{rita}/blocks/1", "type": "Block", "actor": rita, "object": alice.actor.uri}
     flag = {"id": f"{rita}/flags/1", "type": "Flag", "actor": rita, "content": "spam", "object": [alice.actor.uri, post.uri]}
     for activity in (undo, block, flag):
         assert (await post_signed(client, "/inbox", activity, key, f"{rita}#main-key")).status_code == 202
     await process(app)
     assert await Like.filter(post=post).count() == 0
-    assert await Follow.filter(follower__uri=rita).count() == 0
+    assert await Follow.filter(follower__uri=rita, target=alice.actor).count() == 0  # the block ends it
     report = await Report.get(uri=f"{rita}/flags/1")
     assert report.target_actor_id == alice.actor.id and report.object_uris == [alice.actor.uri, post.uri]
 
@@ -271,7 +277,9 @@ async def test_an_undo_with_a_fresh_inner_like_id_still_removes_the_like(app, cl
 
     key, rita = peer
     alice = await factories.account(instance, "alice")
-    post = await factories.post(instance, alice, await factories.circle(instance, alice), "Hello")
+    circle = await factories.circle(instance, alice)
+    post = await factories.post(instance, alice, circle, "Hello")
+    await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
     await post_signed(client, "/inbox", {"id": f"{rita}/likes/1", "type": "Like", "actor": rita, "object": post.uri}, key, f"{rita}#main-key")
     await process(app)
     assert await Like.filter(post=post).count() == 1

@@ -86,7 +86,7 @@ async def test_a_block_without_reason_is_refused_next_to_the_field(app, instance
 @pytest.mark.parametrize(
     "fields, field, message",
     [
-        ({"closes_at": "past"}, "closes_at", "at least one hour"),
+        ({"closes_at": "past"}, "closes_at", "at least 1 hour"),
         ({"closes_at": "tomorrow at noon"}, "closes_at", "as a date and time"),
         ({"title": "t" * 201}, "title", "Title is too long"),
         ({"kind": "join_mode", "value": "everyone"}, "value", "join mode must be one of"),

@@ -8,7 +8,7 @@ import zoneinfo
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models import clock
-from models.circles import Circle, MembershipState
+from models.circles import Circle
 from models.errors import DomainError, InvalidInput
 from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
 from models.services import circles as circle_service
@@ -45,16 +45,10 @@ def _deadline(raw: str, circle: Circle) -> dt.datetime | None:
     return moment.replace(tzinfo=_zone(circle))
 
 
-async def _member_state(circle: Circle):
-    account = security.current_account()
-    membership = await circle_service.membership(circle, account.actor) if account else None
-    return account, bool(membership and membership.state is MembershipState.ACTIVE)
-
-
 @bp.get("/c/<handle>/decisions")
 async def decisions(handle: str):
     circle = await circle_service.get_circle(handle)
-    account, is_member = await _member_state(circle)
+    account, is_member = security.current_account(), await security.viewer_is_member(circle)
     page = page_param(request.args.get("page"))
     proposals = await governance.open_proposals(circle)
     log = await governance.decision_log(
@@ -123,7 +117,7 @@ async def create(handle: str):
 async def _proposal_context(post_id: int) -> dict:
     proposal = await governance.get_proposal(post_id)
     circle = proposal.circle
-    account, is_member = await _member_state(circle)
+    account, is_member = security.current_account(), await security.viewer_is_member(circle)
     my_vote = (await governance.votes_of(account.actor, [proposal.id])).get(proposal.id) if account else None
     return {
         "proposal": proposal,

@@ -8,7 +8,6 @@ import zoneinfo
 from quart import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from models import clock
-from models.circles import MembershipState
 from models.errors import DomainError
 from models.meetings import Meeting, RsvpAnswer
 from models.services import circles as circle_service
@@ -34,12 +33,6 @@ def _typed(form) -> dict:
     return {name: form.get(name, "") for name in FIELDS}
 
 
-async def _is_member(circle) -> bool:
-    account = security.current_account()
-    membership = await circle_service.membership(circle, account.actor) if account else None
-    return bool(membership and membership.state is MembershipState.ACTIVE)
-
-
 @bp.get("/c/<handle>/meetings")
 async def circle_meetings(handle: str):
     circle = await circle_service.get_circle(handle)
@@ -48,7 +41,7 @@ async def circle_meetings(handle: str):
     past = await meeting_service.past_in(circle, page=past_page)
     size = meeting_service.PAGE_SIZE
     return await render_template(
-        "meetings/index.html", circle=circle, is_member=await _is_member(circle),
+        "meetings/index.html", circle=circle, is_member=await security.viewer_is_member(circle),
         upcoming=upcoming[:size], page=page, more_upcoming=len(upcoming) > size,
         past=past[:size], past_page=past_page, more_past=len(past) > size,
     )
@@ -83,25 +76,18 @@ async def _page_context(meeting: Meeting) -> dict:
     actor = account.actor if account else None
     can_manage = False
     if actor is not None and not meeting.cancelled_at:
-        can_manage = meeting.post.author_id == actor.id or await _is_steward(meeting, actor)
+        can_manage = meeting.post.author_id == actor.id or await circle_service.is_steward(meeting.circle, actor)
     return {
         "meeting": meeting,
         "post": meeting.post,
         "circle": meeting.circle,
         "going": await meeting_service.attendees(meeting),
         "my_answer": await meeting_service.answer_of(meeting, actor) if actor else None,
-        "can_answer": await _is_member(meeting.circle),
+        "can_answer": await security.viewer_is_member(meeting.circle),
         "can_manage": can_manage,
         "answers": ANSWER_LABELS,
         "is_over": meeting.ends_at <= clock.now(),
     }
-
-
-async def _is_steward(meeting: Meeting, actor) -> bool:
-    membership = await circle_service.membership(meeting.circle, actor)
-    return bool(
-        membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
-    )
 
 
 @bp.get("/meetings/<int:post_id>")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
-from models.errors import DomainError
+from models.errors import DomainError, InvalidInput
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services.questions import QuestionList
 from web import security
 from web.html.forms import form_error, page_number, page_param
+from web.html.posts import thread_context
 from web.site import site
 
 bp = Blueprint("questions", __name__)
@@ -35,7 +36,7 @@ async def index(handle: str):
     return await render_template(
         "questions/index.html", circle=circle, which=which, lists=LIST_LABELS, page=page,
         questions=rows[: question_service.PAGE_SIZE], has_more=len(rows) > question_service.PAGE_SIZE,
-        is_member=bool(account) and await circle_service.is_member(circle, account.actor),
+        is_member=await security.viewer_is_member(circle),
     )
 
 
@@ -94,16 +95,19 @@ async def withdraw(post_id: int):
 @bp.post("/posts/<int:post_id>/reveal")
 @security.login_required
 async def reveal(post_id: int):
+    """Shown in this response only: a flash message would carry the name in
+    the session cookie."""
     question = await post_service.get_post(post_id)
     form = await request.form
-    asker = await question_service.reveal_asker(
-        question.circle, question, security.current_account().actor, reason=form.get("reason", "")
+    try:
+        asker = await question_service.reveal_asker(
+            question.circle, question, security.current_account().actor, reason=form.get("reason", "")
+        )
+    except InvalidInput as error:
+        return await form_error("posts/show.html", error, form, **await thread_context(post_id))
+    return await render_template(
+        "posts/show.html", values={}, errors={}, revealed_asker=asker, **await thread_context(post_id)
     )
-    await flash(
-        f"This question was asked by {asker.name} (@{asker.handle}). "
-        "Your look is recorded in the circle's log."
-    )
-    return redirect(url_for("posts.show", post_id=question.id))
 
 
 @bp.get("/c/<handle>/reveals")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.accounts import Account
-from models.circles import Circle, MembershipState
 from models.errors import DomainError, InvalidInput
 from models.posts import Post
 from models.resources import LICENCE_LABELS, Level, Licence
@@ -28,19 +27,13 @@ def _choices() -> dict:
     return {"licences": LICENCE_LABELS, "levels": list(Level)}
 
 
-async def _is_member(circle: Circle) -> bool:
-    account = security.current_account()
-    membership = await circle_service.membership(circle, account.actor) if account else None
-    return bool(membership and membership.state is MembershipState.ACTIVE)
-
-
 @bp.get("/c/<handle>/resources")
 async def library(handle: str):
     circle = await circle_service.get_circle(handle)
     values = {name: request.args.get(name, "")[:200] for name in FILTER_FIELDS}
     account = security.current_account()
     page = page_param(request.args.get("page"))
-    context = dict(circle=circle, is_member=await _is_member(circle), **_choices())
+    context = dict(circle=circle, is_member=await security.viewer_is_member(circle), **_choices())
     try:
         filters = resource_service.check_filter(
             query=values["q"], tag=values["tag"], level=values["level"], licence=values["licence"], order=values["order"],
@@ -108,11 +101,12 @@ async def update(resource_id: int):
 @bp.post("/posts/<int:post_id>/like")
 @security.login_required
 async def helpful(post_id: int):
-    """Toggle "this helped me" (a like) on a post."""
+    """Say "this helped me" (a like) on a post, or take it back. The form
+    names the state it wants, so a repeated submit changes nothing."""
     form = await request.form
     post = await post_service.get_post(post_id)
     actor = security.current_account().actor
-    if await likes.has_liked(actor, post):
+    if form.get("helpful") == "0":
         await likes.unlike(actor, post)
     else:
         await likes.like(actor, post)

@@ -23,10 +23,9 @@ async def index(handle: str):
     circle = await circle_service.get_circle(handle)
     page = page_param(request.args.get("page"))
     rows = await review_service.list_requests(circle, page=page, limit=PAGE + 1)
-    account = security.current_account()
     return await render_template(
         "reviews/index.html", circle=circle, requests=rows[:PAGE], page=page, has_more=len(rows) > PAGE,
-        is_member=bool(account) and await circle_service.is_member(circle, account.actor),
+        is_member=await security.viewer_is_member(circle),
     )
 
 

@@ -141,3 +141,15 @@ def test_a_questions_options_are_read_and_junk_dropped():
     assert len(convert.as_to_post_input(many, local_circle_uris=set()).poll.options) == 20
     assert convert.as_to_post_input({**question, "oneOf": []}, local_circle_uris=set()).poll is None
     assert convert.as_to_post_input(QUESTION_PAGE, local_circle_uris=set()).poll is None
+
+
+def test_far_dates_and_urls_with_line_breaks_are_not_taken():
+    event = {**QUESTION_PAGE, "type": "Event", "startTime": "9999-12-31T23:00:00Z", "endTime": "9999-12-31T23:30:00Z"}
+    data = convert.as_to_post_input(event, local_circle_uris=set())
+    assert data.meeting is None  # no usable start: kept as a plain post
+    with pytest.raises(convert.InvalidDocument, match="control characters"):
+        convert.as_to_post_input({**QUESTION_PAGE, "id": "https://remote.example/posts/1\nEND:VEVENT"},
+                                 local_circle_uris=set())
+    with pytest.raises(convert.InvalidDocument, match="control characters"):
+        convert.as_to_post_input({**QUESTION_PAGE, "url": "https://remote.example/x\r\nBEGIN:VEVENT"},
+                                 local_circle_uris=set())

@@ -1,15 +1,18 @@
 import datetime as dt
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor
-from models.circles import Circle, JoinMode, Membership, Role
+from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, PermissionDenied
 from models.federation import OutboxEvent
 from models.governance import Proposal, ProposalState, Vote, VoteChoice
 from models.posts import Post, PostKind
+from models.services import circles as circle_service
 from models.services import governance as svc
+from models.services.memberships import end_membership
 from models.services import posts as post_service
 from tests import factories
 
@@ -39,7 +42,7 @@ async def _propose(instance, who, circle, **fields):
     fields.setdefault("kind", "free_text")
     fields.setdefault("title", "Meet on Tuesdays")
     fields.setdefault("body", "Tuesdays suit most of us.")
-    fields.setdefault("closes_at", clock.now() + 2 * HOUR)
+    fields.setdefault("closes_at", clock.now() + 25 * HOUR)  # role changes stay open a day at least
     return await svc.propose(instance, who.actor, circle, **fields)
 
 
@@ -307,3 +310,39 @@ async def test_deleting_the_post_withdraws_the_proposal(database, instance):
     assert decided.state is ProposalState.WITHDRAWN
     assert (await Circle.get(id=circle.id)).rules == ""
     assert not await OutboxEvent.filter(kind="post.updated").exists()
+
+
+async def test_members_take_the_circles_rule_and_quorum(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    await svc.set_defaults(circle, alice.actor, decision_rule="majority", quorum=1)
+    with pytest.raises(PermissionDenied) as caught:
+        await _propose(instance, bob, circle, decision_rule="consent")  # only stewards choose another rule
+    assert caught.value.field == "decision_rule"
+    with pytest.raises(InvalidInput) as caught:
+        await _propose(instance, alice, circle, quorum="0")  # nobody goes below the circle's quorum
+    assert caught.value.field == "quorum"
+    assert await Proposal.all().count() == 0
+    assert (await _propose(instance, bob, circle)).decision_rule.value == "majority"
+    assert (await _propose(instance, alice, circle, decision_rule="consent", quorum="2")).quorum == 2
+
+
+async def test_silence_decides_nothing_and_role_changes_stay_open_a_day(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, bob, circle, decision_rule="", quorum="")
+    decided = await _close(instance, proposal)
+    assert decided.state is ProposalState.REJECTED and "quorum not met (0 of 1" in decided.outcome
+    with pytest.raises(InvalidInput) as caught:
+        await _propose(instance, bob, circle, kind="rotate_facilitation", value="@bob", closes_at=clock.now() + 3 * HOUR)
+    assert caught.value.field == "closes_at" and "24 hours" in caught.value.message
+
+
+async def test_who_leaves_or_is_banned_no_longer_votes(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle)
+    for person in (alice, bob, cai):
+        await svc.vote(proposal, person.actor, "no" if person is not alice else "yes")
+    async with in_transaction():
+        await end_membership(await Membership.get(circle=circle, actor=bob.actor))
+    await circle_service._change_state(await Membership.get(circle=circle, actor=cai.actor), MembershipState.BANNED)
+    assert [v.voter_id for v in await Vote.all()] == [alice.actor.id]
+    assert (await _close(instance, proposal)).state is ProposalState.PASSED

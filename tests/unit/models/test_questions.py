@@ -162,7 +162,7 @@ async def test_revealing_the_asker_takes_the_role_and_is_logged(instance, people
 
     open_question = await svc.ask(instance, cleo.actor, circle, title="Open", body="…")
     with pytest.raises(NotFound):
-        await svc.reveal_asker(circle, open_question, alice.actor)
+        await svc.reveal_asker(circle, open_question, alice.actor, reason="moderation")
 
 
 async def test_safe_questions_only_in_circles_here(instance, people):

@@ -92,3 +92,12 @@ def test_every_line_ends_with_crlf():
     body = ical.calendar("x", [_event(description="line one\nline two " * 20)])
     rest = body.replace("\r\n", "")
     assert "\n" not in rest and "\r" not in rest and body.endswith("END:VCALENDAR\r\n")
+
+
+def test_a_url_with_line_breaks_cannot_add_lines():
+    body = ical.calendar("Readers", [_event(url="https://e.example/\nEND:VEVENT\nBEGIN:VEVENT\nSUMMARY:Fake")])
+    lines = _unfold(body)
+    assert [line for line in lines if line.startswith("URL:")] == [
+        "URL:https://e.example/END:VEVENTBEGIN:VEVENTSUMMARY:Fake"
+    ]
+    assert lines.count("BEGIN:VEVENT") == 1
