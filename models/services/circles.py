@@ -79,7 +79,7 @@ def validate_profile(
             None if size_limit is None else str(size_limit), "size_limit",
             label="Size limit", low=2, high=SIZE_LIMIT_MAX,
         ),
-        topics=validation.topics(topics),
+        topics=validation.hashtags(topics, "topics"),
     )
 
 

@@ -3,7 +3,6 @@ into other circles, and where a link is used."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
@@ -26,12 +25,10 @@ from models.text import plain_excerpt, render_markdown
 TITLE_MAX = post_service.TITLE_MAX
 DESCRIPTION_MAX = 5000
 LINK_MAX = 2000
-TAGS_MAX = 10
-TAG_MAX = 40
+TAGS_MAX = validation.HASHTAGS_MAX
+TAG_MAX = validation.HASHTAG_MAX_LENGTH
 QUERY_MAX = 100
 PAGE_SIZE = 20
-TAG_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # letters and digits, single hyphens between
-_TAG_SEPARATORS = re.compile(r"[\s,]+")
 
 
 class Order:
@@ -43,34 +40,11 @@ class Order:
 
 
 def parse_tags(raw: str | list[str] | None, field: str = "tags") -> list[str]:
-    """Tags as typed ("Python, web #beginners"): lower-case, `#` dropped,
-    duplicates removed, order kept; refuses bad characters and too many."""
-    words = _TAG_SEPARATORS.split(raw) if isinstance(raw, str) else list(raw or [])
-    tags: list[str] = []
-    for word in words:
-        tag = word.strip().lstrip("#").lower()
-        if not tag or tag in tags:
-            continue
-        if len(tag) > TAG_MAX:
-            raise InvalidInput(f"A tag has at most {TAG_MAX} characters: “{tag[:TAG_MAX]}…” is longer.", field=field)
-        if not TAG_RE.fullmatch(tag):
-            raise InvalidInput(
-                f"Tags use letters, digits and hyphens only: “{tag[:TAG_MAX]}” has other characters.", field=field
-            )
-        tags.append(tag)
-        if len(tags) > TAGS_MAX:  # stop here: the rest of a long list is not worth reading
-            raise InvalidInput(f"Use at most {TAGS_MAX} tags.", field=field)
-    return tags
+    """Tags as typed ("Python, web #beginners"), as hashtags (validation.hashtags)."""
+    return validation.hashtags(raw, field, noun="tag")
 
 
-def tags_from_remote(names: list[str]) -> list[str]:
-    """Tags from another server: the usable ones, quietly, at most TAGS_MAX."""
-    tags: list[str] = []
-    for name in names:
-        tag = name.strip().lstrip("#").lower() if isinstance(name, str) else ""
-        if tag and len(tag) <= TAG_MAX and TAG_RE.fullmatch(tag) and tag not in tags:
-            tags.append(tag)
-    return tags[:TAGS_MAX]
+tags_from_remote = validation.hashtags_from_remote
 
 
 @dataclass(frozen=True)

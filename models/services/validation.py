@@ -100,28 +100,47 @@ def timezone(value: str | None, field: str = "timezone") -> str:
     return value
 
 
-TOPICS_MAX = 10
-TOPIC_MAX_LENGTH = 40
+HASHTAGS_MAX = 10
+HASHTAG_MAX_LENGTH = 40
 
 
-def topics(value: str | None, field: str = "topics") -> list[str]:
-    """Hashtags typed as "#python, data science": lowercase, without '#',
-    letters, digits and underscores (what Mastodon and Lemmy link as tags)."""
+def _hashtag(word: str) -> str:
+    return word.strip().lstrip("#").lower()
+
+
+def _is_hashtag(tag: str) -> bool:
+    # What Mastodon and Lemmy link as a hashtag: letters, digits, underscores.
+    return 0 < len(tag) <= HASHTAG_MAX_LENGTH and all(c.isalnum() or c == "_" for c in tag)
+
+
+def hashtags(value: str | list[str] | None, field: str, *, noun: str = "topic") -> list[str]:
+    """Hashtags typed as "#python, data_science" (circle topics, resource
+    tags): lowercase, without '#', duplicates dropped, order kept."""
+    words = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else list(value or [])
     found: list[str] = []
-    for word in re.split(r"[\s,]+", (value or "").strip()):
-        tag = word.lstrip("#").lower()
-        if not tag:
+    for word in words:
+        tag = _hashtag(word)
+        if not tag or tag in found:
             continue
-        if len(tag) > TOPIC_MAX_LENGTH or not all(c.isalnum() or c == "_" for c in tag):
+        if not _is_hashtag(tag):
             raise InvalidInput(
-                f"“{tag[:40]}” is not a topic: use letters, digits and underscores, "
-                f"up to {TOPIC_MAX_LENGTH} characters.", field=field,
+                f"“{tag[:40]}” is not a {noun}: use letters, digits and underscores, "
+                f"up to {HASHTAG_MAX_LENGTH} characters.", field=field,
             )
-        if tag not in found:
-            found.append(tag)
-    if len(found) > TOPICS_MAX:
-        raise InvalidInput(f"Choose at most {TOPICS_MAX} topics.", field=field)
+        found.append(tag)
+        if len(found) > HASHTAGS_MAX:
+            raise InvalidInput(f"Choose at most {HASHTAGS_MAX} {noun}s.", field=field)
     return found
+
+
+def hashtags_from_remote(names: list[str]) -> list[str]:
+    """Hashtag names another server sent: the usable ones, quietly, at most HASHTAGS_MAX."""
+    found: list[str] = []
+    for name in names:
+        tag = _hashtag(name) if isinstance(name, str) else ""
+        if _is_hashtag(tag) and tag not in found:
+            found.append(tag)
+    return found[:HASHTAGS_MAX]
 
 
 def optional_whole_number(value: str | None, field: str, *, label: str, low: int, high: int) -> int | None:

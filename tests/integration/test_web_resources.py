@@ -69,7 +69,7 @@ async def test_a_member_adds_a_resource_and_sees_it_in_the_library(app, alice, c
         ({"link": "https://example.org/" + "a" * 2000}, "link", "Link is too long: 2020 characters, at most 2000."),
         ({"title": "T" * 201}, "title", "Title is too long: 201 characters, at most 200."),
         ({"description": ""}, "description", "Description is required."),
-        ({"tags": "a b c d e f g h i j k"}, "tags", "Use at most 10 tags."),
+        ({"tags": "a b c d e f g h i j k"}, "tags", "Choose at most 10 tags."),
         ({"licence": "mine"}, "licence", None),
     ],
 )

@@ -26,7 +26,7 @@ async def test_a_resource_is_a_page_with_its_link_and_hashtags(database, instanc
     circle = await factories.circle(instance, alice, "readers")
     resource = await resource_service.add_resource(
         instance, alice.actor, circle, title="The Python tutorial", description="Start *here*.",
-        link="https://docs.python.org/3/tutorial/?a=1&b=2", tags="python, web-dev",
+        link="https://docs.python.org/3/tutorial/?a=1&b=2", tags="python, web_dev",
     )
     post = await Post.get(id=resource.post_id)
     page = convert.post_to_as(
@@ -43,11 +43,11 @@ async def test_a_resource_is_a_page_with_its_link_and_hashtags(database, instanc
     assert page["audience"] == circle.actor.uri and circle.actor.uri in page["to"]
     assert page["tag"] == [
         {"type": "Hashtag", "name": "#python", "href": f"{circle.actor.uri}/resources?tag=python"},
-        {"type": "Hashtag", "name": "#web-dev", "href": f"{circle.actor.uri}/resources?tag=web-dev"},
+        {"type": "Hashtag", "name": "#web_dev", "href": f"{circle.actor.uri}/resources?tag=web_dev"},
     ]
     # It reads back as a link post carrying the same link and tags.
     data = convert.as_to_post_input(page, local_circle_uris={circle.actor.uri})
-    assert (data.link, data.tags, data.title) == (link, ("#python", "#web-dev"), "The Python tutorial")
+    assert (data.link, data.tags, data.title) == (link, ("#python", "#web_dev"), "The Python tutorial")
     assert data.content_html.count("<a ") == 1  # the attachment is not repeated
 
 
