@@ -72,6 +72,9 @@ async def accept_answer(instance: Instance, actor: Actor, question: Post, answer
     circle = await _answerable_circle(question, actor)
     if answer.author_id == circle.actor_id:
         raise InvalidInput("That is the circle's own note; choose a member's reply.")
+    if answer.author_id == asker_id(question):
+        # Credit is for helping others learn; a reply to oneself stays in the thread.
+        raise InvalidInput("Accept someone else's answer: credit goes to those who help.")
     if question.accepted_answer_id == answer.id:
         return
     now = clock.now()

@@ -86,6 +86,15 @@ async def test_an_answer_must_belong_to_the_thread(instance, people):
         await svc.accept_answer(instance, bob.actor, discussion, reply)
 
 
+async def test_one_cannot_accept_ones_own_reply(instance, people):
+    _, bob, _, circle = people
+    question = await svc.ask(instance, bob.actor, circle, title="Q", body="?", safe=True)
+    own = await post_service.reply(instance, bob.actor, question, body="Found it myself")
+    with pytest.raises(InvalidInput):
+        await svc.accept_answer(instance, bob.actor, question, own)
+    assert (await Post.get(id=question.id)).accepted_answer_id is None
+
+
 async def test_withdrawing_reopens_the_question(instance, people):
     _, bob, cleo, circle = people
     question = await svc.ask(instance, bob.actor, circle, title="Q", body="?")
