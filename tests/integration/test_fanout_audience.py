@@ -55,14 +55,15 @@ async def test_microblogging_followers_get_posts_and_answers_not_every_comment(f
     mastodon = await stub(nodeinfo_server("mastodon"))
     lemmy = await stub(nodeinfo_server("lemmy"))
     silent = await stub(lambda request: 404 if request.method == "GET" else 202)  # no NodeInfo at all
-    alice = await factories.account(instance, "alice")
+    alice, bob = await factories.account(instance, "alice"), await factories.account(instance, "bob")
     circle = await factories.circle(instance, alice, "pythonistas")
+    await factories.member(circle, bob)
     for server, name in ((mastodon, "mo"), (lemmy, "lee"), (silent, "sid")):
         await follower_on(server, circle, name)
     await OutboxEvent.all().delete()
 
     question = await question_service.ask(instance, alice.actor, circle, title="Why None?", body="?")
-    answer = await post_service.reply(instance, alice.actor, question, body="Forgot return.")
+    answer = await post_service.reply(instance, bob.actor, question, body="Forgot return.")
     await question_service.accept_answer(instance, alice.actor, question, answer)
     hosts = await planned_hosts(fed)
 
