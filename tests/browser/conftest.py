@@ -20,7 +20,12 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _postgres_admin_url, _with_database
+from tests.conftest import (
+    POSTGRES_URL,
+    _drop_postgres_database,
+    _postgres_admin_url,
+    _with_database,
+)
 from tests.servers import START_TIMEOUT, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
