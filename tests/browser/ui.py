@@ -137,7 +137,7 @@ def write_reflection(page: Page, handle: str, body: str, *, share: bool) -> None
     if share:
         page.get_by_label("Share with the circle").check()
     page.get_by_role("button", name="Save reflection").click()
-    flash(page, "Your reflection is shared with the circle." if share else "Your reflection")
+    flash(page, "Your reflection is shared with the circle." if share else "Only you can see it.")
 
 
 def propose(page: Page, handle: str, title: str) -> str:
