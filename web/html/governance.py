@@ -71,11 +71,15 @@ async def decisions(handle: str):
 
 
 async def _new_form_context(circle: Circle) -> dict:
+    account = security.current_account()
     return {
         "circle": circle,
         "kinds": list(ProposalKind),
         "rules": list(DecisionRule),
         "zone": circle.timezone,
+        "defaults": await governance.settings_for(circle),
+        # Only stewards choose another rule or a higher quorum for one proposal.
+        "may_choose_rule": bool(account) and await circle_service.is_steward(circle, account.actor),
     }
 
 
