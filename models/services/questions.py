@@ -77,10 +77,11 @@ async def accept_answer(instance: Instance, actor: Actor, question: Post, answer
         raise InvalidInput("Accept someone else's answer: credit goes to those who help.")
     if question.accepted_answer_id == answer.id:
         return
-    now = clock.now()
     async with in_transaction():
-        await _record_answer(question, answer.id, now)
+        if not await _record_answer(question, answer.id, clock.now()):
+            return  # the same answer was accepted a moment ago
         if circle.actor.local:
+            await _withdraw_circle_notes(question, by=circle.actor)  # one "✅" per question
             author = await answer.author
             note = f"✅ Accepted answer, by {author.name} (@{author.handle}): <{answer.url or answer.uri}>"
             await post_service.reply_as_circle(instance, circle, question, note, kind=PostKind.ANSWER)
@@ -90,17 +91,34 @@ async def withdraw_acceptance(actor: Actor, question: Post) -> None:
     _require_question(question)
     if question.accepted_answer_id is None:
         raise InvalidInput("This question has no accepted answer.")
-    await _answerable_circle(question, actor)
+    circle = await _answerable_circle(question, actor)
     async with in_transaction():
         await _record_answer(question, None, None)
+        await _withdraw_circle_notes(question, by=circle.actor)
 
 
-async def _record_answer(question: Post, answer_id: int | None, at) -> None:
+async def _record_answer(question: Post, answer_id: int | None, at) -> bool:
+    """Set (or clear) the accepted answer; False when it already was so
+    (two requests at once change it once)."""
     now = clock.now()
-    await Post.filter(id=question.id).update(accepted_answer_id=answer_id, answered_at=at, updated_at=now)
+    # (SQL's NULL <> x is not true: a question without an answer needs its own test.)
+    changes = Q(accepted_answer_id__isnull=True) | ~Q(accepted_answer_id=answer_id) if answer_id else Q(
+        accepted_answer_id__isnull=False
+    )
+    rows = Post.filter(changes, id=question.id)
+    if not await rows.update(accepted_answer_id=answer_id, answered_at=at, updated_at=now):
+        return False
     question.accepted_answer_id, question.answered_at, question.updated_at = answer_id, at, now
     if question.local:  # a remote asker's question is theirs to update
         await OutboxEvent.create(kind="post.updated", subject_id=question.id)
+    return True
+
+
+async def _withdraw_circle_notes(question: Post, *, by: Actor) -> None:
+    """Delete the circle's earlier "✅ Accepted answer" notes in the thread."""
+    notes = await Post.filter(root_id=question.id, author_id=by.id, kind=PostKind.ANSWER, deleted_at=None)
+    for note in notes:
+        await post_service.mark_deleted(note, by=by)
 
 
 def _require_question(question: Post) -> None:

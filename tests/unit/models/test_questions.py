@@ -208,3 +208,21 @@ async def test_a_steward_accepts_an_answer_to_a_question_from_mastodon(instance,
     assert (await Post.get(id=question.id)).accepted_answer_id == answer.id
     # The circle's note goes out; no Update of a post that is not ours to sign.
     assert [e.kind for e in await OutboxEvent.all()] == ["post.created"]
+
+
+async def test_the_circle_keeps_one_note_for_the_current_answer(instance, people):
+    alice, bob, cleo, circle = people
+    question = await svc.ask(instance, bob.actor, circle, title="Which editor?", body="?")
+    first = await post_service.reply(instance, cleo.actor, question, body="Vim")
+    second = await post_service.reply(instance, alice.actor, question, body="Whatever you like")
+
+    async def live_notes():
+        return await Post.filter(root_id=question.id, author_id=circle.actor_id, deleted_at=None)
+
+    await svc.accept_answer(instance, bob.actor, question, first)
+    await svc.accept_answer(instance, bob.actor, await Post.get(id=question.id), second)
+    [note] = await live_notes()
+    assert second.uri in note.content
+    await svc.withdraw_acceptance(bob.actor, await Post.get(id=question.id))
+    assert await live_notes() == []
+    assert (await Post.get(id=question.id)).reply_count == 2  # only the members' replies remain
