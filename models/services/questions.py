@@ -159,6 +159,24 @@ async def list_questions(
     return await questions.select_related("author").offset((page - 1) * limit).limit(limit)
 
 
+async def could_answer(actor: Actor, *, limit: int = 5) -> list[Post]:
+    """Open questions in the person's circles that someone else asked,
+    unanswered first, oldest first: where their help is wanted."""
+    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+    if not circle_ids:
+        return []
+    return await (
+        Post.filter(circle_id__in=circle_ids, kind=PostKind.QUESTION, root_id=None, deleted_at=None,
+                    accepted_answer_id=None)
+        .exclude(author_id=actor.id)
+        .filter(Q(asked_by_id=None) | ~Q(asked_by_id=actor.id))
+        .annotate(has_replies=Case(When(reply_count=0, then="0"), default="1"))
+        .order_by("has_replies", "published_at", "id")
+        .select_related("author", "circle__actor")
+        .limit(limit)
+    )
+
+
 async def answer_credits(circle: Circle) -> dict[int, int]:
     """How many accepted answers each member gave in the circle (learning by teaching)."""
     rows = (

@@ -165,3 +165,29 @@ async def test_no_page_answers_with_a_server_error(app, instance):
         errors = {path: status for path, status in statuses.items() if status >= 500}
         assert not errors
         assert statuses["/c/readers"] == 200 and statuses[f"/posts/{post.id}"] == 200
+
+
+async def test_home_shows_questions_i_could_answer_and_my_next_meetings(app, database, instance):
+    import datetime as dt
+
+    from models import clock
+    from models.services import meetings as meeting_service
+    from models.services import questions as question_service
+
+    alice, bob = await factories.account(instance, "alice"), await factories.account(instance, "bob")
+    circle = await factories.circle(instance, alice, "readers", name="Readers", timezone="Europe/Paris")
+    await factories.member(circle, bob)
+    await question_service.ask(instance, bob.actor, circle, title="Where to start?", body="?")
+    await question_service.ask(instance, alice.actor, circle, title="My own question", body="?")
+    await question_service.ask(instance, alice.actor, circle, title="Asked safely by alice", body="?", safe=True)
+    start = (clock.now() + dt.timedelta(days=1)).astimezone(dt.timezone(dt.timedelta(hours=1)))
+    await meeting_service.schedule(instance, bob.actor, circle, title="Chapter 1", agenda="",
+                                   starts_local=start.strftime("%Y-%m-%dT%H:%M"),
+                                   ends_local=(start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+
+    page = await (await (await logged_in(app, alice)).get("/")).get_data(as_text=True)
+    could_answer = page.split("Questions you could answer")[1].split("Your next meetings")[0]
+    assert "Where to start?" in could_answer and "no answer yet" in could_answer
+    assert "My own question" not in could_answer and "Asked safely by alice" not in could_answer
+    meetings = page.split("Your next meetings")[1]
+    assert "Chapter 1" in meetings and "(Europe/Paris)" in meetings

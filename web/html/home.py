@@ -3,7 +3,9 @@ from __future__ import annotations
 from quart import Blueprint, render_template
 
 from models.services import circles as circle_service
+from models.services import meetings as meeting_service
 from models.services import posts as post_service
+from models.services import questions as question_service
 from web.security import current_account
 
 bp = Blueprint("home", __name__)
@@ -19,4 +21,6 @@ async def index():
         "home/index.html",
         memberships=memberships,
         posts=await post_service.recent_posts_for(account.actor),
+        open_questions=await question_service.could_answer(account.actor),
+        meetings=await meeting_service.next_meetings_for(account.actor, limit=5),
     )
