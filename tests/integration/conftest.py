@@ -3,8 +3,19 @@ from collections.abc import Callable
 import pytest
 
 from federation.runtime import Federation
+from tests import factories
 from tests.integration.stubs import Answer, Received, StubInbox
 from tests.servers import start_server
+
+
+@pytest.fixture
+async def alice(instance):
+    return await factories.account(instance, "alice")
+
+
+@pytest.fixture
+async def bob(instance):
+    return await factories.account(instance, "bob")
 
 
 @pytest.fixture(autouse=True)

@@ -20,16 +20,6 @@ async def member_count(circle) -> int:
     return (await Circle.get(id=circle.id)).member_count
 
 
-@pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
-async def bob(instance):
-    return await factories.account(instance, "bob")
-
-
 # Creating a circle
 
 

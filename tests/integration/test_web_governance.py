@@ -16,11 +16,6 @@ from tests.integration.webforms import logged_in, submit, text
 
 
 @pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
 async def circle(instance, alice):
     return await factories.circle(instance, alice, "readers", timezone="Europe/Paris")
 

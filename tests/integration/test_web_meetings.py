@@ -32,11 +32,6 @@ def _form(**overrides) -> dict:
 
 
 @pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
 async def circle(instance, alice):
     return await factories.circle(instance, alice, "readers", timezone="Europe/Paris")
 

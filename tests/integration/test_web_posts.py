@@ -22,11 +22,6 @@ def assert_no_live_markup(html: str) -> None:
 
 
 @pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
 async def circle(instance, alice):
     return await factories.circle(instance, alice, "readers")
 

@@ -18,16 +18,6 @@ SECRET = "My private doubt about chapter two"
 
 
 @pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
-async def bob(instance):
-    return await factories.account(instance, "bob")
-
-
-@pytest.fixture
 async def circle(instance, alice, bob):
     circle = await factories.circle(instance, alice, "readers")
     await factories.member(circle, bob)

@@ -17,11 +17,6 @@ LINK = "https://docs.python.org/3/tutorial/"
 
 
 @pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
 async def circle(instance, alice):
     return await factories.circle(instance, alice, "readers")
 

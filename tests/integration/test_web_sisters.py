@@ -14,16 +14,6 @@ from tests.integration.webforms import logged_in, submit, text
 
 
 @pytest.fixture
-async def alice(instance):
-    return await factories.account(instance, "alice")
-
-
-@pytest.fixture
-async def bob(instance):
-    return await factories.account(instance, "bob")
-
-
-@pytest.fixture
 async def carol(instance):
     return await factories.account(instance, "carol")
 
