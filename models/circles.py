@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from enum import StrEnum
 
 from tortoise import fields
@@ -42,6 +43,14 @@ class Circle(Entity):
     def handle(self) -> str:
         """The name in URLs: `name` here, `name@domain` for a circle elsewhere."""
         return self.actor.username if self.actor.local else f"{self.actor.username}@{self.actor.domain}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The circle's time zone; UTC when its name is unknown here."""
+        try:
+            return zoneinfo.ZoneInfo(self.timezone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
     @property
     def is_full(self) -> bool:

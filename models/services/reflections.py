@@ -239,13 +239,6 @@ def _add_months(month: dt.date, count: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _zone(circle: Circle) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(circle.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 async def learning_record(
     circle: Circle, *, before: dt.date | None = None, reflections_before: int | None = None,
     limit: int = PAGE_SIZE,
@@ -253,7 +246,7 @@ async def learning_record(
     """What the circle learned, by month, for the twelve months before `before`
     (default: up to this month, in the circle's time zone), with one query per
     kind of activity, bucketed here so SQLite and PostgreSQL agree."""
-    zone = _zone(circle)
+    zone = circle.zone
     today = clock.now().astimezone(zone).date()
     latest_end = _add_months(today.replace(day=1), 1)
     end = before or latest_end

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -22,13 +21,9 @@ DEADLINE_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 DEFAULT_VOTING_TIME = dt.timedelta(days=7)
 
 
-def _zone(circle: Circle) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(circle.timezone or "UTC")
-
-
 def _local_time(circle: Circle):
     """A formatter for templates: a moment in the circle's time zone."""
-    zone = _zone(circle)
+    zone = circle.zone
     return lambda moment: f"{moment.astimezone(zone).strftime('%d %b %Y %H:%M')} ({circle.timezone})"
 
 
@@ -42,7 +37,7 @@ def _deadline(raw: str, circle: Circle) -> dt.datetime | None:
     except ValueError:
         raise InvalidInput("Enter the deadline as a date and time, such as 2026-12-01T18:00.",
                            field="closes_at") from None
-    return moment.replace(tzinfo=_zone(circle))
+    return moment.replace(tzinfo=circle.zone)
 
 
 @bp.get("/c/<handle>/decisions")
@@ -88,7 +83,7 @@ async def _new_form_context(circle: Circle) -> dict:
 async def new(handle: str):
     circle = await circle_service.get_circle(handle)
     defaults = await governance.settings_for(circle)
-    deadline = (clock.now() + DEFAULT_VOTING_TIME).astimezone(_zone(circle)).strftime(DEADLINE_FORMAT)
+    deadline = (clock.now() + DEFAULT_VOTING_TIME).astimezone(circle.zone).strftime(DEADLINE_FORMAT)
     values = {"kind": ProposalKind.FREE_TEXT.value, "decision_rule": defaults.decision_rule.value,
               "quorum": str(defaults.quorum), "closes_at": deadline}
     return await render_template("governance/new.html", values=values, errors={}, **await _new_form_context(circle))
