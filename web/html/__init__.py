@@ -7,7 +7,7 @@ from quart import Quart, request, url_for
 
 from models.actors import ActorKind
 from models.text import render_markdown
-from web import security
+from web import i18n, security
 from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
@@ -39,6 +39,7 @@ BLUEPRINTS = (
 def register(app: Quart) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    i18n.register(app)
 
     ui_blueprints = {blueprint.name for blueprint in BLUEPRINTS}
 

@@ -1,0 +1,99 @@
+"""Translation of the web UI: every user-visible string goes through `gettext`
+(`_` in templates and web code).
+
+Catalogues are Babel/gettext `.po` files in web/translations/<locale>/LC_MESSAGES/
+messages.po, compiled in memory at start-up so that running needs no build step.
+English is the source language: its strings are the message ids, so it needs no
+catalogue. `messages.pot` (the template translators start from) is extracted with
+`pybabel extract -F babel.cfg -o web/translations/messages.pot .`.
+"""
+
+from __future__ import annotations
+
+import gettext as stdlib_gettext
+import io
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from quart import Quart, g, has_request_context, request
+
+DEFAULT_LOCALE = "en"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+_EXTENSION_KEY = "circles.translations"
+
+
+def load_catalogues(directory: Path = TRANSLATIONS_DIR) -> dict[str, stdlib_gettext.NullTranslations]:
+    """Every catalogue under `directory`, compiled in memory, by locale name."""
+    catalogues: dict[str, stdlib_gettext.NullTranslations] = {}
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=locale)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        catalogues[locale] = stdlib_gettext.GNUTranslations(compiled)
+    return catalogues
+
+
+def register(app: Quart, catalogues: dict[str, stdlib_gettext.NullTranslations] | None = None) -> None:
+    """Install the translation functions in the app's templates."""
+    app.extensions[_EXTENSION_KEY] = load_catalogues() if catalogues is None else catalogues
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    # newstyle: `_("Hello %(name)s", name=x)` escapes x and formats after translating (Jinja
+    # formats, so the callables given to it translate only; a literal % is written %%).
+    app.jinja_env.install_gettext_callables(
+        lambda message: _translations().gettext(message),
+        lambda singular, plural, count: _translations().ngettext(singular, plural, count),
+        newstyle=True,
+    )
+    app.add_template_global(current_locale, "current_locale")
+
+
+def available_locales() -> list[str]:
+    from quart import current_app
+
+    return [DEFAULT_LOCALE, *sorted(current_app.extensions.get(_EXTENSION_KEY, {}))]
+
+
+def current_locale() -> str:
+    """The request's language: the best match of Accept-Language among the catalogues."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    if "locale" not in g:
+        g.locale = request.accept_languages.best_match(available_locales(), default=DEFAULT_LOCALE)
+    return g.locale
+
+
+def _translations() -> stdlib_gettext.NullTranslations:
+    from quart import current_app
+
+    if not has_request_context():
+        return stdlib_gettext.NullTranslations()
+    return current_app.extensions.get(_EXTENSION_KEY, {}).get(current_locale()) or stdlib_gettext.NullTranslations()
+
+
+def gettext(message: str, **variables) -> str:
+    """The translation of `message`, with `%(name)s` placeholders filled from `variables`."""
+    translated = _translations().gettext(message)
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, count: int, **variables) -> str:
+    """Singular or plural by `count`; `%(num)d` is the count."""
+    translated = _translations().ngettext(singular, plural, count)
+    return translated % {"num": count, **variables}
+
+
+_ = gettext
+
+
+def locale_name(code: str) -> str:
+    """A locale's own name for itself ("Deutsch" for de), for a language menu."""
+    try:
+        return Locale.parse(code).get_display_name(code) or code
+    except (UnknownLocaleError, ValueError):
+        return code
