@@ -45,6 +45,9 @@ class Pairing(Entity):
     # When the person who was asked agreed: at once between two local people;
     # with someone on another server, when their first reply arrives.
     accepted_at = fields.DatetimeField(null=True)
+    # Opened by the person on the other server (their first Note made it here):
+    # then it is ours who accepts, by replying.
+    opened_remotely = fields.BooleanField(default=False)
 
     class Meta:
         table = "tutoring_pairings"

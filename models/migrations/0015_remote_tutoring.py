@@ -14,6 +14,11 @@ class Migration(migrations.Migration):
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
         ops.AddField(
+            model_name='Pairing',
+            name='opened_remotely',
+            field=fields.BooleanField(default=False),
+        ),
+        ops.AddField(
             model_name='TutoringMessage',
             name='uri',
             field=fields.CharField(null=True, unique=True, max_length=2048),

@@ -397,11 +397,9 @@ async def send_message(pairing: Pairing, author: Actor, body: str) -> TutoringMe
 
 
 async def _mark_accepted(pairing: Pairing, writer: Actor) -> None:
-    """The person who was asked accepts by writing (their first reply)."""
-    if pairing.accepted_at is not None:
-        return
-    first = await TutoringMessage.filter(pairing=pairing).order_by("id").first()
-    if first is not None and first.author_id != writer.id:
+    """The person who was asked accepts by writing (their first reply): the
+    one here when the pairing was opened elsewhere, and the other way round."""
+    if pairing.accepted_at is None and writer.local == pairing.opened_remotely:
         pairing.accepted_at = clock.now()
         await Pairing.filter(id=pairing.id, accepted_at=None).update(accepted_at=pairing.accepted_at)
 
@@ -510,7 +508,9 @@ async def _pairing_from_remote(sender: Actor, note: RemoteNoteInput) -> Pairing 
     if await _open_count(circle, local) >= OPEN_PAIRINGS_MAX:
         return None
     try:
-        pairing = await Pairing.create(circle=circle, helper=helper, learner=learner, skill=skill, open_key=key)
+        pairing = await Pairing.create(
+            circle=circle, helper=helper, learner=learner, skill=skill, open_key=key, opened_remotely=True
+        )
     except IntegrityError:
         return await Pairing.get_or_none(open_key=key).select_related("helper", "learner")
     pairing.helper, pairing.learner = helper, learner
