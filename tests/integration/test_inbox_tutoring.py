@@ -4,6 +4,8 @@ cc: [], a Mention tag, inReplyTo)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from federation import vocab
@@ -131,6 +133,14 @@ async def test_pairing_with_a_mastodon_user_sends_a_direct_note_and_maps_the_rep
     answer = await Delivery.filter(signer_id=alice.actor.id).order_by("-id").first()
     assert answer.payload["object"]["inReplyTo"] == reply["object"]["id"] and answer.inbox_url == RITA_INBOX
     assert "Tuesday at 5?" in answer.payload["object"]["content"]
+
+    # Alice's export holds the thread whole: her messages and rita's.
+    exported = json.loads(await text(await alice_web.get("/settings/export.json")))
+    [thread] = exported["tutoring"]
+    assert thread["partner"] == "rita@remote.example" and thread["accepted"] is not None
+    assert [m["text"] for m in thread["messages"]][1:] == ["@alice Yes please, thanks!", "Tuesday at 5?"]
+    markdown = await text(await alice_web.get("/settings/export.md"))
+    assert "## Tutoring" in markdown and "> Tuesday at 5?" in markdown
 
 
 async def test_a_reply_from_someone_else_is_not_added_and_does_not_leak(app, client, setup):
