@@ -646,14 +646,15 @@ def direct_note(note_id: str, *, author: Actor, to: Actor, content_html: str, in
 
 
 def tutoring_message_to_create(message: TutoringMessage, *, pairing: Pairing, to: Actor,
-                               in_reply_to: str | None) -> dict:
+                               in_reply_to: str | None, closing: bool = False) -> dict:
     """A tutoring message written here, for the pairing's other person. The
-    `tutoring` term names the pairing, for a Circles instance receiving it."""
+    `tutoring` term names the pairing, for a Circles instance receiving it
+    (and says when this message closes it)."""
+    term = {"circle": pairing.circle.actor.uri, "skill": pairing.skill,
+            "helper": pairing.helper.uri, "learner": pairing.learner.uri}
     return direct_note(
         message.uri, author=message.author, to=to, content_html=message.content, in_reply_to=in_reply_to,
-        published=message.created_at,
-        tutoring={"circle": pairing.circle.actor.uri, "skill": pairing.skill,
-                  "helper": pairing.helper.uri, "learner": pairing.learner.uri},
+        published=message.created_at, tutoring=term | ({"closed": True} if closing else {}),
     )
 
 
@@ -665,6 +666,7 @@ def _pairing_term(value) -> RemotePairingInput | None:
             circle_uri=_url(value.get("circle"), "tutoring.circle"), skill=_text(value.get("skill"), 100),
             helper_uri=_url(value.get("helper"), "tutoring.helper"),
             learner_uri=_url(value.get("learner"), "tutoring.learner"),
+            closed=value.get("closed") is True,
         )
     except InvalidDocument:
         return None

@@ -271,7 +271,8 @@ async def _tutoring_message(fed: Federation, event: OutboxEvent) -> list[tuple[A
     if to.local:
         return []
     activity = convert.tutoring_message_to_create(
-        message, pairing=message.pairing, to=to, in_reply_to=event.data.get("in_reply_to")
+        message, pairing=message.pairing, to=to, in_reply_to=event.data.get("in_reply_to"),
+        closing=event.data.get("closed") is True,
     )
     return [(message.author, activity, [to])]
 

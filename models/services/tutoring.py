@@ -308,7 +308,8 @@ def partner_of(pairing: Pairing, actor: Actor) -> Actor:
     return pairing.learner if actor.id == pairing.helper_id else pairing.helper
 
 
-async def _create_outgoing(pairing: Pairing, author: Actor, body: str, *, in_reply_to: str | None) -> TutoringMessage:
+async def _create_outgoing(pairing: Pairing, author: Actor, body: str, *, in_reply_to: str | None,
+                           closing: bool = False) -> TutoringMessage:
     """A message written here to someone on another server, and the event that
     sends it to them alone (inside the caller's transaction)."""
     message_id = clock.new_id()
@@ -316,8 +317,15 @@ async def _create_outgoing(pairing: Pairing, author: Actor, body: str, *, in_rep
         id=message_id, pairing=pairing, author=author, source=body, content=render_markdown(body),
         uri=message_uri(author, message_id),
     )
-    await OutboxEvent.create(kind="tutoring.message", subject_id=message.id, data={"in_reply_to": in_reply_to})
+    data = {"in_reply_to": in_reply_to} | ({"closed": True} if closing else {})
+    await OutboxEvent.create(kind="tutoring.message", subject_id=message.id, data=data)
     return message
+
+
+async def _last_uri(pairing: Pairing) -> str | None:
+    """The thread's last Note (theirs or ours): what the next one answers."""
+    previous = await TutoringMessage.filter(pairing=pairing, uri__isnull=False).order_by("-id").first()
+    return previous.uri if previous else None
 
 
 async def _open_count(circle: Circle, actor: Actor) -> int:
@@ -341,10 +349,19 @@ def _require_party(pairing: Pairing, actor: Actor) -> None:
 
 
 async def close_pairing(pairing: Pairing, by: Actor) -> bool:
-    """Either person closes the pairing; False when it was closed already."""
+    """Either person closes the pairing; False when it was closed already.
+    A partner on another server is told in a last message (their replies
+    would no longer reach the thread), which also closes the pairing on a
+    Circles instance there."""
     _require_party(pairing, by)
     now = clock.now()
-    closed = await Pairing.filter(id=pairing.id, closed_at=None).update(closed_at=now, open_key=None)
+    partner = await Actor.get(id=pairing.learner_id if by.id == pairing.helper_id else pairing.helper_id)
+    async with in_transaction():
+        closed = await Pairing.filter(id=pairing.id, closed_at=None).update(closed_at=now, open_key=None)
+        if closed and by.local and not partner.local and partner.inbox_url:
+            body = (f"I have closed our tutoring pairing for “{pairing.skill}”. Thank you for learning together! "
+                    "Replies to this conversation no longer reach me.")
+            await _create_outgoing(pairing, by, body, in_reply_to=await _last_uri(pairing), closing=True)
     if closed:
         pairing.closed_at, pairing.open_key = now, None
     return bool(closed)
@@ -389,9 +406,7 @@ async def send_message(pairing: Pairing, author: Actor, body: str) -> TutoringMe
     if not partner.inbox_url:
         raise Conflict(f"{partner.name}'s account on {partner.domain} is gone: messages cannot reach them.")
     async with in_transaction():
-        # In reply to the thread's last message that travelled (theirs or ours).
-        previous = await TutoringMessage.filter(pairing=pairing, uri__isnull=False).order_by("-id").first()
-        message = await _create_outgoing(pairing, author, body, in_reply_to=previous.uri if previous else None)
+        message = await _create_outgoing(pairing, author, body, in_reply_to=await _last_uri(pairing))
         await _mark_accepted(pairing, author)
     return message
 
@@ -425,6 +440,7 @@ class RemotePairingInput:
     skill: str
     helper_uri: str
     learner_uri: str
+    closed: bool = False  # the sender closed the pairing with this message
 
 
 @dataclass(frozen=True)
@@ -476,6 +492,8 @@ async def receive_message(sender: Actor, note: RemoteNoteInput) -> TutoringMessa
                 pairing=pairing, author=sender, source="", content=content, uri=note.uri
             )
             await _mark_accepted(pairing, sender)
+            if note.pairing is not None and note.pairing.closed:
+                await Pairing.filter(id=pairing.id, closed_at=None).update(closed_at=clock.now(), open_key=None)
     except IntegrityError:  # the same Note twice at once
         return await TutoringMessage.get_or_none(uri=note.uri, author=sender)
     return message

@@ -135,5 +135,11 @@ async def test_a_member_on_another_instance_is_paired_and_both_talk_through_thei
             assert "Yes please" not in text and "Tuesday at five" not in text, path
         assert not await _rows(a_db, "SELECT id FROM posts WHERE content LIKE '%Yes please%'")
 
+        # Bea closes the pairing on B: ann gets her last message, and it is closed on A too.
+        await post_form(bea, thread_b, f"{thread_b}/close")
+        assert "This pairing was closed" in (await bea.get(thread_b)).text
+        await eventually(lambda: page_has(ann, thread_a, "This pairing was closed"), "the closing reaching A", servers)
+        assert "closed our tutoring pairing for “python”" in (await ann.get(thread_a)).text
+
     for server in servers:
         assert "Traceback" not in server.output(tail=10**7), server.output()

@@ -173,7 +173,8 @@ async def test_replies_from_anyone_else_or_not_to_our_person_are_dropped(databas
     assert await svc.receive_message(olga, _note(f"{ELSEWHERE}/notes/3", [alice.uri], in_reply_to=first.uri)) is None
     await svc.close_pairing(pairing, alice)
     assert await svc.receive_message(rita, _note(f"{ELSEWHERE}/notes/4", [alice.uri], in_reply_to=first.uri)) is None
-    assert await TutoringMessage.filter(pairing=pairing).count() == 2
+    authors = await TutoringMessage.filter(pairing=pairing).order_by("id").values_list("author_id", flat=True)
+    assert authors == [alice.id, rita.id, alice.id]  # opening, rita's note 3, alice's farewell
     assert (await Pairing.get(id=pairing.id)).accepted_at is not None  # by note 3, rita's
 
 
@@ -219,6 +220,25 @@ async def test_a_pairing_opened_on_another_circles_instance_gets_a_thread_here(d
     assert (await Pairing.get(id=pairing.id)).accepted_at is not None
     event = await OutboxEvent.get(kind="tutoring.message", subject_id=answer.id)
     assert event.data == {"in_reply_to": f"{ann.uri}/tutoring/3"}
+
+
+async def test_closing_tells_the_remote_partner_and_their_closing_closes_it_here(database, instance):
+    circle, alice, rita, pairing, first = await _opened(instance)
+    assert await svc.close_pairing(pairing, alice)
+    last = await TutoringMessage.filter(pairing=pairing).order_by("-id").first()
+    assert last.author_id == alice.id and "closed our tutoring pairing" in last.content
+    event = await OutboxEvent.get(kind="tutoring.message", subject_id=last.id)
+    assert event.data == {"in_reply_to": first.uri, "closed": True}
+    assert not await svc.close_pairing(pairing, alice)  # closed already: nothing sent again
+    assert await OutboxEvent.filter(kind="tutoring.message").count() == 2
+    # The other way round: rita's server closes a pairing with its last message.
+    again = await svc.open_pairing(circle, alice, rita, "python", by_is_helper=True)
+    opening = await TutoringMessage.get(pairing=again)
+    term = svc.RemotePairingInput(circle_uri=circle.actor.uri, skill="python", helper_uri=alice.uri,
+                                  learner_uri=rita.uri, closed=True)
+    bye = await svc.receive_message(rita, _note(f"{ELSEWHERE}/notes/bye", [alice.uri], in_reply_to=opening.uri,
+                                                pairing=term))
+    assert bye.pairing_id == again.id and (await Pairing.get(id=again.id)).closed_at is not None
 
 
 async def test_the_export_holds_the_persons_threads_whole(database, instance):
