@@ -143,6 +143,8 @@ async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
         raise convert.InvalidDocument("Delete names no object")
     if object_id == actor.uri:
         return await remote.delete_actor(actor.uri)
+    if await tutoring.delete_remote_message(actor, object_id):
+        return True
     await remote.delete_post(object_id, actor, activity=activity)
     return True
 

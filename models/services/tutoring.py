@@ -499,6 +499,12 @@ async def receive_message(sender: Actor, note: RemoteNoteInput) -> TutoringMessa
     return message
 
 
+async def delete_remote_message(sender: Actor, uri: str) -> bool:
+    """A remote person deleted a message they sent into a thread here: it goes
+    here too. False when no such message of theirs is here."""
+    return bool(await TutoringMessage.filter(uri=uri, author=sender, author__local=False).delete())
+
+
 async def _pairing_from_remote(sender: Actor, note: RemoteNoteInput) -> Pairing | None:
     """A Circles instance elsewhere opened a pairing with our person: the same
     pairing here, so our person sees the thread and answers from their page."""

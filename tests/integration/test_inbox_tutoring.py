@@ -142,6 +142,22 @@ async def test_pairing_with_a_mastodon_user_sends_a_direct_note_and_maps_the_rep
     markdown = await text(await alice_web.get("/settings/export.md"))
     assert "## Tutoring" in markdown and "> Tuesday at 5?" in markdown
 
+    # Someone else cannot delete rita's message; rita can, as Mastodon deletes (a Tombstone).
+    tombstone = {"id": reply["object"]["id"], "type": "Tombstone", "atomUri": reply["object"]["id"]}
+    mallory_key, mallory_pem = remote_key()
+    mallory = await remote_person("mallory", mallory_pem)
+    await post_signed(client, "/inbox", {"id": f"{mallory}#delete-1", "type": "Delete", "actor": mallory,
+                                         "to": [vocab.PUBLIC], "object": tombstone}, mallory_key, f"{mallory}#main-key")
+    await process(app)
+    assert await TutoringMessage.exists(uri=reply["object"]["id"])
+    deleted = {"id": f"{reply['object']['id']}#delete", "type": "Delete", "actor": rita, "to": [vocab.PUBLIC],
+               "object": tombstone}
+    await post_signed(client, "/inbox", deleted, key, f"{rita}#main-key")
+    await process(app)
+    assert (await InboxItem.get(activity_id=deleted["id"])).state is InboxState.DONE
+    assert not await TutoringMessage.exists(uri=reply["object"]["id"])
+    assert "Yes please" not in await text(await alice_web.get(thread_path))
+
 
 async def test_a_reply_from_someone_else_is_not_added_and_does_not_leak(app, client, setup):
     key, rita, alice, circle = setup
