@@ -27,6 +27,8 @@ from models.services import remote_polls
 from models.services.meetings import RemoteMeetingInput
 from models.services.remote_polls import RemotePollInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
+from models.services.tutoring import RemoteNoteInput, RemotePairingInput
+from models.tutoring import Pairing, TutoringMessage
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -613,3 +615,79 @@ def _datetime(value) -> dt.datetime | None:
     if not 1970 <= moment.year <= 2200:  # later ones overflow when a duration is added
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+# --- direct notes: tutoring -------------------------------------------------------
+
+
+def mention_tag(actor: Actor) -> dict:
+    return {"type": "Mention", "href": actor.uri, "name": f"@{actor.username}@{actor.domain}"}
+
+
+def mention_html(actor: Actor) -> str:
+    """A mention as Mastodon writes it at the start of a direct message."""
+    href = html.escape(actor.profile_url or actor.uri)
+    return (f'<span class="h-card"><a href="{href}" class="u-url mention">@<span>'
+            f"{html.escape(actor.username)}</span></a></span> ")
+
+
+def direct_note(note_id: str, *, author: Actor, to: Actor, content_html: str, in_reply_to: str | None = None,
+                published: dt.datetime | None = None, **extra) -> dict:
+    """A Create of a Note for one person alone, shaped as Mastodon's direct
+    messages are: `to` them, no `cc`, never Public or followers, a Mention
+    tag (so Mastodon shows it under "private mentions")."""
+    note = {
+        "id": note_id, "type": "Note", "attributedTo": author.uri, "to": [to.uri], "cc": [],
+        "content": mention_html(to) + content_html, "tag": [mention_tag(to)], "inReplyTo": in_reply_to,
+        "published": iso(published), "sensitive": False, **extra,
+    }
+    return {"id": f"{note_id}/activity", "type": "Create", "actor": author.uri, "to": [to.uri], "cc": [],
+            "published": note["published"], "object": note}
+
+
+def tutoring_message_to_create(message: TutoringMessage, *, pairing: Pairing, to: Actor,
+                               in_reply_to: str | None, closing: bool = False) -> dict:
+    """A tutoring message written here, for the pairing's other person. The
+    `tutoring` term names the pairing, for a Circles instance receiving it
+    (and says when this message closes it)."""
+    term = {"circle": pairing.circle.actor.uri, "skill": pairing.skill,
+            "helper": pairing.helper.uri, "learner": pairing.learner.uri}
+    return direct_note(
+        message.uri, author=message.author, to=to, content_html=message.content, in_reply_to=in_reply_to,
+        published=message.created_at, tutoring=term | ({"closed": True} if closing else {}),
+    )
+
+
+def _pairing_term(value) -> RemotePairingInput | None:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return RemotePairingInput(
+            circle_uri=_url(value.get("circle"), "tutoring.circle"), skill=_text(value.get("skill"), 100),
+            helper_uri=_url(value.get("helper"), "tutoring.helper"),
+            learner_uri=_url(value.get("learner"), "tutoring.learner"),
+            closed=value.get("closed") is True,
+        )
+    except InvalidDocument:
+        return None
+
+
+def as_to_note_input(obj: dict, *, sender: Actor) -> RemoteNoteInput:
+    """A remote Note as a possibly direct message: who it is addressed to and
+    whether that is only people (no Public, no followers collection)."""
+    uri = _url(obj.get("id"), "the object id")
+    if _author_of(obj) != sender.uri:
+        raise InvalidDocument("the Note's author is not the activity's actor")
+    _require_same_host(sender.uri, uri)
+    addressees = _addressees(obj)
+    public = bool(addressees & vocab.PUBLIC_ALIASES)
+    followers = any(a == sender.followers_url or a.endswith("/followers") for a in addressees)
+    content = _text(obj.get("content"), 100_000)
+    content_map = obj.get("contentMap")
+    if not content and isinstance(content_map, dict) and content_map:
+        content = _text(next(iter(content_map.values())), 100_000)
+    return RemoteNoteInput(
+        uri=uri, content_html=content + _attachment_links(obj), in_reply_to_uri=id_of(obj.get("inReplyTo")),
+        addressees=frozenset(addressees), direct=not public and not followers,
+        pairing=_pairing_term(obj.get("tutoring")) if type_of(obj) == "Note" else None,
+    )

@@ -3,6 +3,7 @@ row per recipient inbox, shared inboxes deduplicated."""
 
 from __future__ import annotations
 
+import html
 import logging
 
 from tortoise.transactions import in_transaction
@@ -11,11 +12,14 @@ from federation import convert, documents, nodeinfo, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
+from models.circles import Circle
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.polls import PollAnswer
 from models.posts import Like, Post
 from models.services import follows
+from models.services import tutoring
+from models.tutoring import TutoringMessage
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +259,63 @@ async def _poll_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(voter, activity, [post.author])]
 
 
+async def _tutoring_message(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A tutoring message written here, to the pairing's person on another
+    server: a direct Note to them alone, in reply to the thread's last Note."""
+    message = await TutoringMessage.get_or_none(id=event.subject_id).select_related(
+        "author", "pairing__circle__actor", "pairing__helper", "pairing__learner"
+    )
+    if message is None or not message.author.local or not message.uri:
+        return []
+    to = tutoring.partner_of(message.pairing, message.author)
+    if to.local:
+        return []
+    activity = convert.tutoring_message_to_create(
+        message, pairing=message.pairing, to=to, in_reply_to=event.data.get("in_reply_to"),
+        closing=event.data.get("closed") is True,
+    )
+    return [(message.author, activity, [to])]
+
+
+def _paragraph(text: str) -> str:
+    return "<p>" + "<br>".join(html.escape(line) for line in text.splitlines()) + "</p>"
+
+
+async def _tutoring_skills(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """Our member tells a circle elsewhere their skills, as a Mastodon user
+    would: a direct message to its Group."""
+    circle = await Circle.get_or_none(id=event.subject_id).select_related("actor")
+    actor = await Actor.get_or_none(uri=event.data.get("actor", ""), local=True)
+    if circle is None or actor is None or circle.actor.local:
+        return []
+    activity = convert.direct_note(
+        f"{actor.uri}/tutoring/skills/{event.id}", author=actor, to=circle.actor,
+        content_html=_paragraph(event.data.get("text", "")), published=event.created_at,
+    )
+    return [(actor, activity, [circle.actor])]
+
+
+async def _tutoring_skills_answer(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A circle here answers a remote member's skills message, to them alone."""
+    circle = await Circle.get_or_none(id=event.subject_id).select_related("actor")
+    person = await Actor.get_or_none(uri=event.data.get("to", ""), local=False)
+    if circle is None or person is None or not circle.actor.local:
+        return []
+    activity = convert.direct_note(
+        f"{circle.actor.uri}/tutoring/answers/{event.id}", author=circle.actor, to=person,
+        content_html=_paragraph(event.data.get("text", "")), in_reply_to=event.data.get("in_reply_to"),
+        published=event.created_at,
+    )
+    return [(circle.actor, activity, [person])]
+
+
+# Direct messages go to the person's own inbox, not their server's shared one.
+PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "tutoring.skills_answer"}
+
 PLANNERS = {
+    "tutoring.message": _tutoring_message,
+    "tutoring.skills": _tutoring_skills,
+    "tutoring.skills_answer": _tutoring_skills_answer,
     "poll.answered": _poll_answered,
     "meeting.join_accepted": _join_accepted,
     "meeting.join_rejected": _join_rejected,
@@ -289,12 +349,14 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
             if not claimed:  # another worker took it
                 continue
             for signer, activity, recipients in plans:
-                await _queue(event, signer, activity, recipients)
+                await _queue(event, signer, activity, recipients, personal=event.kind in PERSONAL_INBOX)
     return len(events)
 
 
-async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor]) -> None:
-    inboxes = sorted({inbox for inbox in map(inbox_of, recipients) if inbox})
+async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor], *,
+                 personal: bool = False) -> None:
+    where = (lambda actor: actor.inbox_url) if personal else inbox_of
+    inboxes = sorted({inbox for inbox in map(where, recipients) if inbox})
     document = vocab.document(activity)
     now = clock.now()
     await Delivery.bulk_create(

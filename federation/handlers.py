@@ -15,6 +15,7 @@ from models.meetings import RsvpAnswer
 from models.services import actors as actor_service
 from models.services import follows, remote
 from models.services import meetings as meeting_service
+from models.services import tutoring
 
 log = logging.getLogger(__name__)
 _unknown_types_logged: set[str] = set()
@@ -99,11 +100,27 @@ async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
     if polls.votes_in(activity) is not None:  # a poll answer (Mastodon's shape), not a post
         return await polls.receive_vote(fed, actor, activity)
     obj = _embedded_object(fed, actor, activity)
+    if convert.type_of(obj) == "Note":
+        direct = await _tutoring_note(actor, obj)
+        if direct is not None:
+            return direct
     data = convert.as_to_post_input(obj, local_circle_uris=await _local_circle_uris(obj))
     if data.author_uri != actor.uri:
         raise PermissionDenied("The object's author is not the activity's actor.")
     post = await remote.store_post(data, actor, activity=activity)
     return post is not None
+
+
+async def _tutoring_note(actor: Actor, obj: dict) -> bool | None:
+    """A Note that belongs to tutoring (a message in a pairing's thread, or a
+    member's skills sent to a circle): handled there, never a post. None when
+    it is neither."""
+    note = convert.as_to_note_input(obj, sender=actor)
+    if await tutoring.is_tutoring_note(note):
+        return await tutoring.receive_message(actor, note) is not None
+    if await tutoring.receive_skills(actor, note):
+        return True
+    return None
 
 
 async def on_update(fed: Federation, actor: Actor, activity: dict) -> bool:
@@ -126,6 +143,8 @@ async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
         raise convert.InvalidDocument("Delete names no object")
     if object_id == actor.uri:
         return await remote.delete_actor(actor.uri)
+    if await tutoring.delete_remote_message(actor, object_id):
+        return True
     await remote.delete_post(object_id, actor, activity=activity)
     return True
 

@@ -40,6 +40,9 @@ EXTENSIONS = {
     "location": {"@id": "schema:location", "@type": "schema:Place"},
     "maximumAttendeeCapacity": "schema:maximumAttendeeCapacity",
     "remainingAttendeeCapacity": "schema:remainingAttendeeCapacity",
+    # The pairing a direct tutoring Note belongs to: Circles' own term (no
+    # vocabulary has one; a URN squats nobody's domain). Others ignore it.
+    "tutoring": "urn:circles:tutoring",
 }
 
 DOCUMENT_CONTEXT = [AS_CONTEXT, SECURITY_CONTEXT, DID_CONTEXT, MULTIKEY_CONTEXT, EXTENSIONS]

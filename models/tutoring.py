@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from tortoise import fields
 
-from models.base import Entity
+from models.base import Entity, url_field
 
 
 class SkillDirection(StrEnum):
@@ -30,8 +30,9 @@ class Skill(Entity):
 
 
 class Pairing(Entity):
-    # A tutoring relationship between two local members of a circle, open
-    # until either of them closes it.
+    # A tutoring relationship between two members of a circle, open until
+    # either of them closes it. One of them may have their account on another
+    # server: their messages then travel as direct Notes (models/services/tutoring.py).
     circle = fields.ForeignKeyField("circles.Circle", related_name="pairings", on_delete=fields.CASCADE)
     helper = fields.ForeignKeyField("circles.Actor", related_name="pairings_helping", on_delete=fields.CASCADE)
     learner = fields.ForeignKeyField("circles.Actor", related_name="pairings_learning", on_delete=fields.CASCADE)
@@ -41,6 +42,12 @@ class Pairing(Entity):
     # closed: the unique index keeps two simultaneous requests from opening
     # the same pairing twice (NULLs never clash).
     open_key = fields.CharField(max_length=100, null=True, unique=True)
+    # When the person who was asked agreed: at once between two local people;
+    # with someone on another server, when their first reply arrives.
+    accepted_at = fields.DatetimeField(null=True)
+    # Opened by the person on the other server (their first Note made it here):
+    # then it is ours who accepts, by replying.
+    opened_remotely = fields.BooleanField(default=False)
 
     class Meta:
         table = "tutoring_pairings"
@@ -53,6 +60,9 @@ class TutoringMessage(Entity):
     author = fields.ForeignKeyField("circles.Actor", related_name="tutoring_messages", on_delete=fields.CASCADE)
     source = fields.TextField()  # Markdown as typed
     content = fields.TextField()  # sanitised HTML: the only form ever shown
+    # The Note's id when the message went to or came from another server: a
+    # reply names it in inReplyTo, which finds the thread.
+    uri = url_field(null=True, unique=True)
 
     class Meta:
         table = "tutoring_messages"

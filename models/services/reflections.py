@@ -24,6 +24,7 @@ from models.reflections import VALUE_CYCLE_EXPLANATIONS, Reflection, ValueCycle
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import validation
+from models.services import tutoring as tutoring_service
 from models.text import render_markdown
 
 BODY_MAX = 5000
@@ -348,7 +349,8 @@ def _circle_fields(circle: Circle | None) -> dict:
 
 async def export_contributions(actor: Actor) -> dict:
     """Everything the person wrote, as JSON-able data: their reflections (private
-    ones too: it is their own export), posts and replies."""
+    ones too: it is their own export), posts and replies, and the tutoring
+    threads they are in (their partner's messages too: the conversation whole)."""
     reflections = await Reflection.filter(author=actor).select_related(
         "circle__actor", "shared_post", "meeting"
     ).order_by("id")
@@ -384,6 +386,7 @@ async def export_contributions(actor: Actor) -> dict:
             }
             for p in posts
         ],
+        "tutoring": await tutoring_service.export_threads(actor),
     }
 
 
@@ -415,7 +418,21 @@ def export_markdown(export: dict) -> str:
                 heading = p["title"] or ("Reply" if p["in_reply_to"] else f"A {p['kind']}")
                 lines += ["", f"#### {heading}", "", f"*{p['published']} · {p['kind']} · {p['url']}*", "",
                           _quoted(p["source"])]
+    lines += _tutoring_markdown(export.get("tutoring", []))
     return "\n".join(lines) + "\n"
+
+
+def _tutoring_markdown(threads: list[dict]) -> list[str]:
+    if not threads:
+        return []
+    lines = ["", "## Tutoring"]
+    for t in threads:
+        role = "helping" if t["role"] == "helper" else "learning from"
+        lines += ["", f"### {t['skill']}: {role} @{t['partner']} ({t['circle_name']}, @{t['circle']})", "",
+                  f"*opened {t['opened']}" + (f" · closed {t['closed']}" if t["closed"] else "") + "*"]
+        for m in t["messages"]:
+            lines += ["", f"**@{m['author']}** · {m['created']}", "", _quoted(m["text"])]
+    return lines
 
 
 def _quoted(source: str) -> str:

@@ -1,5 +1,6 @@
 """Peer tutoring in a circle: my skills, suggested partners, my pairings,
-questions I could answer, and each pairing's private thread."""
+questions I could answer, and each pairing's private thread (with a member
+on another server too: the pages warn that its admins can read it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from models.services import tutoring as tutoring_service
 from models.services import validation
 from models.tutoring import Pairing
 from web import security
+from web.i18n import _
 from web.html.forms import form_error, page_number
 
 bp = Blueprint("tutoring", __name__)
@@ -58,15 +60,21 @@ async def index(handle: str):
 async def skills(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    me = security.current_account().actor
     try:
-        await tutoring_service.set_skills(
-            circle, security.current_account().actor,
+        lists = await tutoring_service.set_skills(
+            circle, me,
             offers=tutoring_service.split_list(form.get("offers"), "offers", label="I can help with"),
             wants=tutoring_service.split_list(form.get("wants"), "wants", label="I would like help with"),
         )
     except DomainError as error:
         return await form_error("tutoring/index.html", error, form, **await _index_context(circle))
-    await flash("Your skills are saved.")
+    if not circle.actor.local:
+        # Members on the circle's own server can then ask us to pair.
+        await tutoring_service.send_skills(circle, me, lists)
+        await flash(_("Your skills are saved and sent to the circle on %(domain)s.", domain=circle.actor.domain))
+    else:
+        await flash("Your skills are saved.")
     return redirect(url_for("tutoring.index", handle=circle.handle))
 
 
@@ -96,7 +104,10 @@ async def open_pairing(handle: str):
         values = _skill_values(context["skills"]) if context["is_member"] else {}
         # The buttons have no field of their own: show the message above the page.
         return await form_error("tutoring/index.html", type(error)(error.message), values, **context)
-    await flash("The pairing is open: say hello and agree how you want to work together.")
+    if pairing.helper.local and pairing.learner.local:
+        await flash("The pairing is open: say hello and agree how you want to work together.")
+    else:
+        await flash(_("Your first message is on its way. The pairing starts when they reply."))
     return redirect(url_for("tutoring.thread", pairing_id=pairing.id))
 
 
@@ -115,7 +126,7 @@ async def _thread_context(pairing: Pairing) -> dict:
         "pairing": pairing,
         "circle": pairing.circle,
         "me": me,
-        "partner": pairing.learner if me.id == pairing.helper_id else pairing.helper,
+        "partner": tutoring_service.partner_of(pairing, me),
         "messages": list(reversed(page)),  # oldest of the page first, like a conversation
         "earlier_before": page[-1].id if len(rows) > size else None,
     }

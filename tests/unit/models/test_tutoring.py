@@ -114,7 +114,7 @@ async def test_busy_helpers_come_after_free_ones(database, instance):
     assert ranked == [("alice", "art", 0), ("bob", "art", 1), ("bob", "math", 1)]
 
 
-async def test_non_members_and_remote_people_are_not_suggested(database, instance):
+async def test_non_members_and_unreachable_remote_people_are_not_suggested(database, instance):
     circle, (alice, bob, carol) = await _circle(instance, "alice", "bob", "carol")
     await svc.set_skills(circle, alice, offers=["python"], wants=[])
     await svc.set_skills(circle, bob, offers=[], wants=["python"])
@@ -194,7 +194,7 @@ async def test_either_side_opens_and_closes_a_pairing(database, instance):
     assert [p.id for p in await svc.closed_pairings_of(circle, alice, before_id=offered.id)] == [asked.id]
 
 
-async def test_opening_needs_the_other_to_list_the_skill_and_be_a_local_member(database, instance):
+async def test_opening_needs_the_other_to_list_the_skill_and_be_a_reachable_member(database, instance):
     circle, (alice, bob) = await _circle(instance, "alice", "bob")
     outsider = (await factories.account(instance, "olga")).actor
     remote = await _remote_member(circle)
@@ -205,7 +205,7 @@ async def test_opening_needs_the_other_to_list_the_skill_and_be_a_local_member(d
         await svc.open_pairing(circle, alice, alice, "python", by_is_helper=False)
     with pytest.raises(PermissionDenied):  # not a member
         await svc.open_pairing(circle, outsider, alice, "python", by_is_helper=False)
-    with pytest.raises(PermissionDenied, match="another server"):
+    with pytest.raises(PermissionDenied, match="is gone"):  # a remote member with no inbox any more
         await svc.open_pairing(circle, bob, remote, "python", by_is_helper=False)
     with pytest.raises(InvalidInput):
         await svc.open_pairing(circle, bob, alice, "<b>python</b>", by_is_helper=False)
