@@ -410,6 +410,15 @@ def _addressees(obj: dict) -> set[str]:
     return found
 
 
+def _is_public(obj: dict) -> bool:
+    """Addressed to the Public collection (Mastodon's public and unlisted), or
+    not addressed at all (only an `audience`), which no server uses for a
+    private message. Followers-only and direct posts are not public."""
+    addressed = {id_of(entry) for field_name in ("to", "cc", "bto", "bcc") for entry in as_list(obj.get(field_name))}
+    addressed.discard(None)
+    return not addressed or bool(addressed & vocab.PUBLIC_ALIASES)
+
+
 def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInput:
     """A remote Note/Page/Article/Question/Event, checked. `local_circle_uris`
     are the ids of our circles it might be addressed to."""
@@ -432,6 +441,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
     meeting = as_to_meeting_input(obj) if type_of(obj) == "Event" else None
     return RemotePostInput(
         uri=uri,
+        public=_is_public(obj),
         author_uri=author,
         content_html=content + _attachment_links(obj),
         title=_text(obj.get("name"), 200) if type_of(obj) != "Note" else "",
@@ -598,7 +608,7 @@ def _link_post(obj: dict, uri: str, local_circle_uris: set[str]) -> RemotePostIn
     summary = _text(obj.get("summary") or obj.get("content"), 20_000)
     circles = sorted(_addressees(obj) & local_circle_uris)
     return RemotePostInput(
-        uri=uri, author_uri=author, title=title, url=target,
+        uri=uri, author_uri=author, title=title, url=target, public=_is_public(obj),
         content_html=f'<p><a href="{html.escape(target or uri)}">{label}</a></p>{summary}',
         in_reply_to_uri=id_of(obj.get("inReplyTo")), circle_uri=circles[0] if circles else None,
         published_at=_datetime(obj.get("published")),

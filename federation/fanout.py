@@ -295,14 +295,15 @@ async def _tutoring_skills(fed: Federation, event: OutboxEvent) -> list[tuple[Ac
     return [(actor, activity, [circle.actor])]
 
 
-async def _tutoring_skills_answer(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    """A circle here answers a remote member's skills message, to them alone."""
+async def _circle_direct_answer(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A circle here answers a remote person, to them alone (what it did with
+    their skills message, or why it did not post their non-public message)."""
     circle = await Circle.get_or_none(id=event.subject_id).select_related("actor")
     person = await Actor.get_or_none(uri=event.data.get("to", ""), local=False)
     if circle is None or person is None or not circle.actor.local:
         return []
     activity = convert.direct_note(
-        f"{circle.actor.uri}/tutoring/answers/{event.id}", author=circle.actor, to=person,
+        f"{circle.actor.uri}/answers/{event.id}", author=circle.actor, to=person,
         content_html=_paragraph(event.data.get("text", "")), in_reply_to=event.data.get("in_reply_to"),
         published=event.created_at,
     )
@@ -310,12 +311,12 @@ async def _tutoring_skills_answer(fed: Federation, event: OutboxEvent) -> list[t
 
 
 # Direct messages go to the person's own inbox, not their server's shared one.
-PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "tutoring.skills_answer"}
+PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "circle.direct_answer"}
 
 PLANNERS = {
     "tutoring.message": _tutoring_message,
     "tutoring.skills": _tutoring_skills,
-    "tutoring.skills_answer": _tutoring_skills_answer,
+    "circle.direct_answer": _circle_direct_answer,
     "poll.answered": _poll_answered,
     "meeting.join_accepted": _join_accepted,
     "meeting.join_rejected": _join_rejected,

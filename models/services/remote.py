@@ -143,6 +143,7 @@ class RemotePostInput:
     url: str | None = None
     in_reply_to_uri: str | None = None
     circle_uri: str | None = None  # the local circle it is addressed to, if any
+    public: bool = True  # addressed to the Public collection (public or unlisted)
     language: str = ""
     published_at: dt.datetime | None = None
     kind: PostKind = PostKind.DISCUSSION
@@ -190,8 +191,28 @@ async def store_post(data: RemotePostInput, author: Actor, *, activity: dict | N
     if circle is None or not circle.actor.local:
         return None  # a remote circle's posts reach us through its Announces
     await circle_service.require_member(circle, author)
+    if not data.public:
+        await _refuse_private(data, author, circle)
+        return None
     # The circle re-shares the author's own activity (FEP-1b12), so keep it.
     return await _insert_remote(data, author, circle, parent, event={"activity": activity or {}})
+
+
+NOT_PUBLIC_ANSWER = (
+    "Your message to the circle “{name}” was not posted: a circle re-shares what it receives with all its "
+    "followers, so it takes only public (or unlisted) posts, and your message was meant for fewer people. "
+    "Send it again as a public post to share it with the circle."
+)
+
+
+async def _refuse_private(data: RemotePostInput, author: Actor, circle: Circle) -> None:
+    """A followers-only or direct post addressed to a circle: the circle would
+    re-share it to everyone who follows it, which its author did not choose. It
+    is not stored; the circle tells its author why, to them alone."""
+    await OutboxEvent.create(
+        kind="circle.direct_answer", subject_id=circle.id,
+        data={"to": author.uri, "in_reply_to": data.uri, "text": NOT_PUBLIC_ANSWER.format(name=circle.name)},
+    )
 
 
 async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | None, *, event: dict | None) -> Post:

@@ -595,7 +595,7 @@ async def receive_skills(sender: Actor, note: RemoteNoteInput) -> bool:
     except InvalidInput as error:
         text = f"Nothing was changed in the circle “{circle.name}”: {error.message}"
     await OutboxEvent.create(
-        kind="tutoring.skills_answer", subject_id=circle.id,
+        kind="circle.direct_answer", subject_id=circle.id,
         data={"to": sender.uri, "in_reply_to": note.uri, "text": text},
     )
     return True

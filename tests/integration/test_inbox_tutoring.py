@@ -183,3 +183,42 @@ async def test_a_reply_from_someone_else_is_not_added_and_does_not_leak(app, cli
     await post_signed(client, "/users/alice/inbox", stray, key, f"{rita}#main-key")
     await process(app)
     assert not await Post.exists() and await TutoringMessage.filter(pairing=pairing).count() == 1
+
+
+def _followers_only(dm: dict, author: str) -> dict:
+    """Mastodon's followers-only shape: to the author's followers, the mentioned circle in cc."""
+    mentioned = dm["object"]["to"]
+    for document in (dm, dm["object"]):
+        document["to"], document["cc"] = [f"{author}/followers"], mentioned
+    return dm
+
+
+@pytest.mark.parametrize("shape", ["direct", "followers-only"])
+async def test_a_non_public_message_to_a_circle_is_not_reshared_and_its_author_is_told(app, client, setup, shape):
+    # The circle re-shares whatever it posts to all its followers: a message meant for fewer people stays out.
+    key, rita, alice, circle = setup
+    dm = mastodon_dm(rita, 7, circle.actor, "UC a private thought about chapter 2")
+    if shape == "followers-only":
+        dm = _followers_only(dm, rita)
+    assert (await post_signed(client, "/c/readers/inbox", dm, key, f"{rita}#main-key")).status_code == 202
+    await process(app)
+    assert (await InboxItem.get(activity_id=dm["id"])).state is InboxState.IGNORED  # not taken as a post
+    assert not await Post.exists()
+    [answer] = await Delivery.all()  # to her alone: nothing was announced to the circle's followers
+    assert answer.inbox_url == RITA_INBOX
+    note = answer.payload["object"]
+    assert note["to"] == [rita] and note["cc"] == [] and note["inReplyTo"] == dm["object"]["id"]
+    assert "was not posted" in note["content"] and "public" in note["content"]
+    assert "UC a private thought" not in json.dumps(answer.payload)
+    assert "UC a private thought" not in await text(await client.get("/c/readers"))
+
+
+async def test_a_public_mention_of_the_circle_is_posted_and_reshared(app, client, setup):
+    key, rita, alice, circle = setup
+    dm = mastodon_dm(rita, 8, circle.actor, "UC an open question about chapter 2")
+    dm["object"]["to"] = dm["to"] = [vocab.PUBLIC]
+    dm["object"]["cc"] = dm["cc"] = [circle.actor.uri, f"{rita}/followers"]
+    assert (await post_signed(client, "/c/readers/inbox", dm, key, f"{rita}#main-key")).status_code == 202
+    await process(app)
+    assert await Post.filter(uri=dm["object"]["id"], circle=circle).exists()
+    assert "UC an open question" in await text(await client.get("/c/readers"))

@@ -72,7 +72,7 @@ async def test_a_remote_member_states_their_own_skills_by_direct_message(databas
     assert await svc.receive_skills(rita, note)
     assert await svc.skills_of(circle, rita) == svc.SkillLists(offers=["drawing"], wants=["go", "python"])
     assert await svc.skills_of(circle, alice) == svc.SkillLists(offers=["python"], wants=[])  # nobody else's
-    answer = await OutboxEvent.get(kind="tutoring.skills_answer")
+    answer = await OutboxEvent.get(kind="circle.direct_answer")
     assert answer.data["to"] == rita.uri and answer.data["in_reply_to"] == note.uri
     assert "you can help with drawing" in answer.data["text"]
     # Naming one direction keeps the other.
@@ -86,7 +86,7 @@ async def test_bad_skill_messages_change_nothing_and_are_answered(database, inst
     note = _note(f"{ELSEWHERE}/notes/1", [circle.actor.uri], content="<p>offers: <b>c++</b>, ok</p>")
     assert await svc.receive_skills(rita, note)
     assert await svc.skills_of(circle, rita) == svc.SkillLists(offers=[], wants=["python"])
-    answer = await OutboxEvent.get(kind="tutoring.skills_answer")
+    answer = await OutboxEvent.get(kind="circle.direct_answer")
     assert answer.data["text"].startswith("Nothing was changed") and "“c++” is not a skill name" in answer.data["text"]
 
 
