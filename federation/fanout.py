@@ -13,9 +13,11 @@ from models import clock
 from models.actors import Actor
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
+from models.moderation import ModerationAction, Report
 from models.polls import PollAnswer
 from models.posts import Like, Post
-from models.services import follows
+from models.services import actors as actor_service
+from models.services import follows, moderation
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,11 @@ async def _deleter(post: Post, event: OutboxEvent) -> Actor:
 
 
 def _delete(post: Post, deleter: Actor, event: OutboxEvent, group: Actor) -> dict:
-    return {"id": f"{deleter.uri}#deletes/{event.id}", "type": "Delete", "actor": deleter.uri,
-            "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
+    activity = {"id": f"{deleter.uri}#deletes/{event.id}", "type": "Delete", "actor": deleter.uri,
+                "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
+    if event.data.get("summary"):  # a moderator's reason, as Lemmy sends it
+        activity["summary"] = event.data["summary"]
+    return activity
 
 
 async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -114,6 +119,13 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         deleter = await _deleter(post, event)
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
+        if deleter.id == group.id and not post.author.local:
+            # The circle removed a post from elsewhere: its author's server hears
+            # the circle's Delete itself, besides the circle's followers.
+            return [
+                (group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post)),
+                (group, inner, [post.author]),
+            ]
     else:
         inner = await _create(post, group)
         if event.kind == "post.updated":
@@ -255,7 +267,50 @@ async def _poll_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(voter, activity, [post.author])]
 
 
+async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A report sent on to the reported person's server, as Mastodon does: a
+    Flag from the instance actor (never naming who reported), its objects
+    the person and the posts, its content the comment."""
+    report = await Report.get_or_none(id=event.subject_id).select_related("target_actor", "post")
+    if report is None or report.target_actor is None or report.target_actor.local:
+        return []
+    instance_actor = await actor_service.ensure_instance_actor(fed.instance)
+    objects = [report.target_actor.uri, *([report.post.uri] if report.post else [])]
+    activity = {
+        "id": f"{instance_actor.uri}#flags/{report.id}", "type": "Flag", "actor": instance_actor.uri,
+        "object": objects, "content": report.comment, "to": [report.target_actor.uri],
+    }
+    return [(instance_actor, activity, [report.target_actor])]
+
+
+async def _ban_plan(event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A circle bans (or unbans) someone, as Lemmy does: a Block from the
+    Group with the Group as target, to the person's server and the circle's
+    followers; an unban is its Undo."""
+    action = await ModerationAction.get_or_none(id=event.subject_id).select_related("circle__actor", "target_actor")
+    if action is None or action.target_actor is None or not action.circle.actor.local:
+        return []
+    group, person = action.circle.actor, action.target_actor
+    block_id = event.data.get("block") if undo else moderation.ban_block_id(action.circle, action)
+    block = {
+        "id": block_id or f"{group.uri}/moderation/{action.id}#block", "type": "Block", "actor": group.uri,
+        "object": person.uri, "target": group.uri, "to": [vocab.PUBLIC], "cc": [group.uri],
+        "audience": group.uri, "summary": action.reason,
+    }
+    activity = block if not undo else {
+        "id": f"{group.uri}/moderation/{action.id}", "type": "Undo", "actor": group.uri, "object": block,
+        "to": [vocab.PUBLIC], "cc": [group.uri], "audience": group.uri, "summary": action.reason,
+    }
+    recipients = await follows.remote_followers(group)
+    if not person.local:
+        recipients.append(person)
+    return [(group, activity, recipients)] if recipients else []
+
+
 PLANNERS = {
+    "report.forwarded": _report_forwarded,
+    "member.banned": lambda fed, e: _ban_plan(e, undo=False),
+    "member.unbanned": lambda fed, e: _ban_plan(e, undo=True),
     "poll.answered": _poll_answered,
     "meeting.join_accepted": _join_accepted,
     "meeting.join_rejected": _join_rejected,
@@ -294,7 +349,9 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
 
 
 async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor]) -> None:
-    inboxes = sorted({inbox for inbox in map(inbox_of, recipients) if inbox})
+    inboxes = {inbox for inbox in map(inbox_of, recipients) if inbox}
+    blocked = await moderation.blocked_among({convert.host_of(inbox) for inbox in inboxes})
+    inboxes = sorted(inbox for inbox in inboxes if convert.host_of(inbox) not in blocked)
     document = vocab.document(activity)
     now = clock.now()
     await Delivery.bulk_create(
