@@ -21,7 +21,14 @@ from models.accounts import Account
 from models.actors import Actor, Follow
 from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from models.federation import Delivery, DeliveryState, InboxItem, InboxState, OutboxEvent, RemoteHost
+from models.federation import (
+    Delivery,
+    DeliveryState,
+    InboxItem,
+    InboxState,
+    OutboxEvent,
+    RemoteHost,
+)
 from models.instance import Instance
 from models.moderation import (
     REPORT_TRANSITIONS,

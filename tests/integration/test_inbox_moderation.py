@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from federation import delivery
 from models.actors import Follow
 from models.circles import Membership, MembershipState
 from models.federation import Delivery, DeliveryState, InboxItem
@@ -14,10 +15,16 @@ from models.moderation import Report
 from models.posts import Post
 from models.services import follows
 from models.services import moderation as svc
-from federation import delivery
 from models.services.remote import remote_actor
 from tests import factories
-from tests.integration.test_inbox import REMOTE, follow_of, post_signed, process, remote_key, remote_person
+from tests.integration.test_inbox import (
+    REMOTE,
+    follow_of,
+    post_signed,
+    process,
+    remote_key,
+    remote_person,
+)
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from models.actors import Actor
 from models.errors import DomainError, NotFound
 from models.moderation import ReportCategory
 from models.services import circles as circle_service
-from models.services import moderation
+from models.services import moderation, validation
 from models.services import posts as post_service
-from models.services import validation
 from web import security
 from web.html.forms import form_error
 from web.i18n import _
