@@ -342,20 +342,36 @@ async def blocked_hosts() -> list[RemoteHost]:
     return await RemoteHost.filter(blocked_at__isnull=False).order_by("host")
 
 
+def _covering(host: str) -> set[str]:
+    """The blocks that would cover a host: itself, without its port, and each
+    parent domain (a block of spam.example covers a.spam.example, as on Mastodon)."""
+    host = host.lower()
+    name = host.rsplit(":", 1)[0] if re.search(r":\d+$", host) else host
+    if re.fullmatch(r"[\d.]+", name):
+        return {host, name}  # an IP address has no parent domains
+    labels = name.split(".")
+    return {host} | {".".join(labels[i:]) for i in range(len(labels) - 1)}
+
+
 async def is_blocked(host: str) -> bool:
-    return bool(host) and await RemoteHost.filter(host=host.lower(), blocked_at__isnull=False).exists()
+    return bool(host) and await RemoteHost.filter(host__in=sorted(_covering(host)), blocked_at__isnull=False).exists()
 
 
 async def blocked_among(hosts: set[str]) -> set[str]:
-    """Which of these hosts are blocked (one query)."""
-    if not hosts:
+    """Which of these hosts a block covers (one query)."""
+    covering = {host: _covering(host) for host in hosts if host}
+    if not covering:
         return set()
-    return set(await RemoteHost.filter(host__in=sorted(hosts), blocked_at__isnull=False).values_list("host", flat=True))
+    candidates = sorted(set().union(*covering.values()))
+    blocked = set(await RemoteHost.filter(host__in=candidates, blocked_at__isnull=False).values_list("host", flat=True))
+    return {host for host, covers in covering.items() if covers & blocked}
 
 
 def _actors_of(host: str):
     return Actor.filter(
-        Q(domain=host) | Q(uri__startswith=f"https://{host}/") | Q(uri__startswith=f"http://{host}/"), local=False
+        Q(domain=host) | Q(domain__endswith=f".{host}")
+        | Q(uri__startswith=f"https://{host}/") | Q(uri__startswith=f"http://{host}/"),
+        local=False,
     )
 
 
@@ -380,7 +396,7 @@ async def block_domain(account: Account, instance: Instance, host: str, *, reaso
         for member in await Membership.filter(actor_id__in=[a.id for a in actors]):
             await end_membership(member)
         await Follow.filter(Q(follower_id__in=[a.id for a in actors]) | Q(target_id__in=[a.id for a in actors])).delete()
-        await Delivery.filter(host=host, state=DeliveryState.PENDING).update(
+        await Delivery.filter(Q(host=host) | Q(host__endswith=f".{host}"), state=DeliveryState.PENDING).update(
             state=DeliveryState.FAILED, last_error="The domain is blocked by an admin."
         )
     return remote_host

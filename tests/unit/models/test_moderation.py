@@ -230,3 +230,13 @@ async def test_admins_see_every_report_and_close_them(setting, instance):
     assert [r.id for r in await svc.all_reports(admin)] == [about_rita.id]
     [entry] = await svc.moderation_log(circle, carol.actor)  # the circle sees what happened to its report
     assert entry.kind is ModerationKind.RESOLVE_REPORT and entry.moderator_id == admin.actor.id
+
+
+async def test_a_domain_block_covers_its_subdomains_and_ports_only(database, instance):
+    admin = await factories.account(instance, "dana", is_admin=True)
+    await svc.block_domain(admin, instance, "spam.example", reason="")
+    for host in ("spam.example", "a.spam.example", "spam.example:8443"):
+        assert await svc.is_blocked(host), host
+    for host in ("notspam.example", "example", "spam.example.org", ""):
+        assert not await svc.is_blocked(host), host
+    assert await svc.blocked_among({"a.spam.example", "ok.example"}) == {"a.spam.example"}
