@@ -165,3 +165,20 @@ async def test_an_admin_blocks_a_domain_and_reads_the_overview(app, instance, se
     response = await submit(client, "/admin/domains/unblock", host="spam.example")
     assert response.status_code == 302
     assert (await RemoteHost.get(host="spam.example")).blocked_at is None
+
+
+async def test_a_member_reports_a_person_from_the_member_list(app, bob, setting):
+    circle, post, carol = setting
+    client = await logged_in(app, carol)
+    members = await text(await client.get("/c/readers/members"))
+    link = f"/people/{bob.actor.id}/report?circle=readers"
+    assert link in members
+    assert "Also send the report" not in await text(await client.get(link))  # Bob lives here: nothing to forward
+    response = await submit(client, link, category="harassment", comment="Rude in private")
+    assert response.status_code == 302 and response.location == "/c/readers/members"
+    report = await Report.get(target_actor=bob.actor)
+    assert (report.circle_id, report.post_id, report.forwarded) == (circle.id, None, False)
+    # From Bob's own page: for the admins only, and once while it is open.
+    response = await submit(client, f"/people/{bob.actor.id}/report", category="harassment")
+    assert response.status_code == 409
+    assert (await client.get(f"/people/{2**70}/report")).status_code == 404

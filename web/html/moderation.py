@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
-from models.actors import Actor
+from models.actors import Actor, ActorKind
 from models.errors import DomainError, NotFound
 from models.moderation import ReportCategory
 from models.services import circles as circle_service
@@ -108,6 +108,8 @@ async def report_person(actor_id: int):
     await flash(_("Thank you. Your report has been sent to the moderators."))
     if circle is not None:
         return redirect(url_for("circles.members", handle=circle.handle))
+    if person.local and person.kind is ActorKind.PERSON:
+        return redirect(url_for("users.show", username=person.username))
     return redirect(url_for("home.index"))
 
 
