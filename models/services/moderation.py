@@ -134,9 +134,11 @@ def _with_details(reports):
 
 
 async def circle_reports(circle: Circle, by: Actor, *, state: ReportState = ReportState.OPEN) -> list[Report]:
-    """The reports a circle's stewards handle, oldest first."""
+    """The reports a circle's stewards handle, oldest first; a report about a
+    steward goes to the other stewards (and the admins), not to them."""
     await circle_service.require_steward(circle, by)
-    return await _with_details(Report.filter(circle=circle, state=state)).order_by("id").limit(QUEUE_PAGE)
+    reports = Report.filter(circle=circle, state=state).exclude(target_actor=by)
+    return await _with_details(reports).order_by("id").limit(QUEUE_PAGE)
 
 
 async def _decide(report: Report, by: Actor, outcome: str, note: str) -> Report:
@@ -161,6 +163,8 @@ async def decide_circle_report(circle: Circle, by: Actor, report_id: int, *, out
     await circle_service.require_steward(circle, by)
     note = _reason(note, "note")
     report = await _report_in(Report.filter(circle=circle), report_id)
+    if report.target_actor_id == by.id:
+        raise PermissionDenied("A report about you is for the circle's other stewards and the admins to decide.")
     async with in_transaction():
         report = await _decide(report, by, outcome, note)
         await ModerationAction.create(

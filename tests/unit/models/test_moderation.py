@@ -240,3 +240,14 @@ async def test_a_domain_block_covers_its_subdomains_and_ports_only(database, ins
     for host in ("notspam.example", "example", "spam.example.org", ""):
         assert not await svc.is_blocked(host), host
     assert await svc.blocked_among({"a.spam.example", "ok.example"}) == {"a.spam.example"}
+
+
+async def test_a_report_about_a_steward_goes_to_the_other_stewards(setting):
+    alice, bob, carol, circle, post = setting
+    await Membership.filter(circle=circle, actor=carol.actor).update(role=Role.MODERATOR)
+    report = await svc.report_actor(bob.actor, alice.actor, category="harassment", circle=circle)
+    assert await svc.circle_reports(circle, alice.actor) == []
+    with pytest.raises(PermissionDenied):
+        await svc.decide_circle_report(circle, alice.actor, report.id, outcome="dismiss", note="Nonsense")
+    assert [r.id for r in await svc.circle_reports(circle, carol.actor)] == [report.id]
+    await svc.decide_circle_report(circle, carol.actor, report.id, outcome="resolve", note="Talked it through")
