@@ -17,6 +17,7 @@ from federation.fetch import BlockedAddress, FetchError, UnsafeURL, post_json
 from federation.runtime import Federation
 from models import clock
 from models.federation import Delivery, DeliveryState, RemoteHost
+from models.services import moderation
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,11 @@ async def deliver_due(fed: Federation, *, limit: int = 50) -> int:
 
 async def _deliver_host(fed: Federation, host: str, batch: list[Delivery]) -> None:
     remote_host, _ = await RemoteHost.get_or_create(host=host)
+    if await moderation.is_blocked(host):  # an admin blocked the domain after these were queued
+        await Delivery.filter(id__in=[d.id for d in batch]).update(
+            state=DeliveryState.FAILED, last_error="The domain is blocked by an admin."
+        )
+        return
     if remote_host.paused_until and remote_host.paused_until > clock.now():
         await Delivery.filter(id__in=[d.id for d in batch]).update(next_attempt_at=remote_host.paused_until)
         return

@@ -15,10 +15,11 @@ from models.actors import Actor
 from models.circles import Circle
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
+from models.moderation import ModerationAction, Report
 from models.polls import PollAnswer
 from models.posts import Like, Post
-from models.services import follows
-from models.services import tutoring
+from models.services import actors as actor_service
+from models.services import follows, moderation, tutoring
 from models.tutoring import TutoringMessage
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,11 @@ async def _deleter(post: Post, event: OutboxEvent) -> Actor:
 
 
 def _delete(post: Post, deleter: Actor, event: OutboxEvent, group: Actor) -> dict:
-    return {"id": f"{deleter.uri}#deletes/{event.id}", "type": "Delete", "actor": deleter.uri,
-            "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
+    activity = {"id": f"{deleter.uri}#deletes/{event.id}", "type": "Delete", "actor": deleter.uri,
+                "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
+    if event.data.get("summary"):  # a moderator's reason, as Lemmy sends it
+        activity["summary"] = event.data["summary"]
+    return activity
 
 
 async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -118,6 +122,13 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         deleter = await _deleter(post, event)
         # A remote deleter's own signed Delete is relayed; ours is made here.
         inner = event.data.get("activity") or _delete(post, deleter, event, group)
+        if deleter.id == group.id and not post.author.local:
+            # The circle removed a post from elsewhere: its author's server hears
+            # the circle's Delete itself, besides the circle's followers.
+            return [
+                (group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post)),
+                (group, inner, [post.author]),
+            ]
     else:
         inner = await _create(post, group)
         if event.kind == "post.updated":
@@ -310,6 +321,46 @@ async def _circle_direct_answer(fed: Federation, event: OutboxEvent) -> list[tup
     return [(circle.actor, activity, [person])]
 
 
+async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A report sent on to the reported person's server, as Mastodon does: a
+    Flag from the instance actor (never naming who reported), its objects
+    the person and the posts, its content the comment."""
+    report = await Report.get_or_none(id=event.subject_id).select_related("target_actor", "post")
+    if report is None or report.target_actor is None or report.target_actor.local:
+        return []
+    instance_actor = await actor_service.ensure_instance_actor(fed.instance)
+    objects = [report.target_actor.uri, *([report.post.uri] if report.post else [])]
+    activity = {
+        "id": f"{instance_actor.uri}#flags/{report.id}", "type": "Flag", "actor": instance_actor.uri,
+        "object": objects, "content": report.comment, "to": [report.target_actor.uri],
+    }
+    return [(instance_actor, activity, [report.target_actor])]
+
+
+async def _ban_plan(event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A circle bans (or unbans) someone, as Lemmy does: a Block from the
+    Group with the Group as target, to the person's server and the circle's
+    followers; an unban is its Undo."""
+    action = await ModerationAction.get_or_none(id=event.subject_id).select_related("circle__actor", "target_actor")
+    if action is None or action.target_actor is None or not action.circle.actor.local:
+        return []
+    group, person = action.circle.actor, action.target_actor
+    block_id = event.data.get("block") if undo else moderation.ban_block_id(action.circle, action)
+    block = {
+        "id": block_id or f"{group.uri}/moderation/{action.id}#block", "type": "Block", "actor": group.uri,
+        "object": person.uri, "target": group.uri, "to": [vocab.PUBLIC], "cc": [group.uri],
+        "audience": group.uri, "summary": action.reason,
+    }
+    activity = block if not undo else {
+        "id": f"{group.uri}/moderation/{action.id}", "type": "Undo", "actor": group.uri, "object": block,
+        "to": [vocab.PUBLIC], "cc": [group.uri], "audience": group.uri, "summary": action.reason,
+    }
+    recipients = await follows.remote_followers(group)
+    if not person.local:
+        recipients.append(person)
+    return [(group, activity, recipients)] if recipients else []
+
+
 # Direct messages go to the person's own inbox, not their server's shared one.
 PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "circle.direct_answer"}
 
@@ -317,6 +368,9 @@ PLANNERS = {
     "tutoring.message": _tutoring_message,
     "tutoring.skills": _tutoring_skills,
     "circle.direct_answer": _circle_direct_answer,
+    "report.forwarded": _report_forwarded,
+    "member.banned": lambda fed, e: _ban_plan(e, undo=False),
+    "member.unbanned": lambda fed, e: _ban_plan(e, undo=True),
     "poll.answered": _poll_answered,
     "meeting.join_accepted": _join_accepted,
     "meeting.join_rejected": _join_rejected,
@@ -357,7 +411,9 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
 async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor], *,
                  personal: bool = False) -> None:
     where = (lambda actor: actor.inbox_url) if personal else inbox_of
-    inboxes = sorted({inbox for inbox in map(where, recipients) if inbox})
+    inboxes = {inbox for inbox in map(where, recipients) if inbox}
+    blocked = await moderation.blocked_among({convert.host_of(inbox) for inbox in inboxes})
+    inboxes = sorted(inbox for inbox in inboxes if convert.host_of(inbox) not in blocked)
     document = vocab.document(activity)
     now = clock.now()
     await Delivery.bulk_create(

@@ -74,7 +74,10 @@ async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
         return await remote.undo_like(actor, convert.id_of(inner), convert.id_of(inner.get("object")))
     if inner_type is None and isinstance(inner, str):
         return await remote.undo_like(actor, inner, None)  # some servers send only the id
-    return False  # Undo of Announce/Block: boosts and blocks leave nothing here to undo
+    if inner_type == "Block" and _is_circle_ban(actor, inner):
+        person = await actor_service.local_by_uri(convert.id_of(inner.get("object")) or "")
+        return person is not None and await remote.unbanned_from_circle(actor, person)
+    return False  # Undo of Announce or of a personal Block: nothing here to undo
 
 
 def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
@@ -251,8 +254,16 @@ async def on_like(fed: Federation, actor: Actor, activity: dict) -> bool:
     return bool(post_uri) and await remote.like(actor, post_uri, activity["id"])
 
 
+def _is_circle_ban(actor: Actor, block: dict) -> bool:
+    """A Block by a circle whose target is the circle itself: Lemmy's ban
+    from a community (a personal block has no target)."""
+    return actor.kind is ActorKind.GROUP and convert.id_of(block.get("target")) == actor.uri
+
+
 async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
     blocked = await _local_target(convert.id_of(activity.get("object")))
+    if _is_circle_ban(actor, activity):
+        return await remote.banned_from_circle(actor, blocked)
     await remote.block(actor, blocked)
     return True
 

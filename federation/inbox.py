@@ -22,6 +22,7 @@ from models.errors import DomainError
 from models.federation import INBOX_TRANSITIONS, InboxItem, InboxState
 from models.services import actors as actor_service
 from models.services import circles as circle_service
+from models.services import moderation
 from models.services import remote
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,8 @@ async def receive() -> Response:
     fingerprint = _signature_fingerprint()
     try:
         activity = parse_activity(request.headers.get("Content-Type", ""), body)
+        if await moderation.is_blocked(convert.host_of(convert.id_of(activity["actor"]))):
+            raise Refused(403, "This server does not accept activities from your domain.")
         if _is_self_delete(activity) and await remote.remote_actor(activity["actor"]) is None:
             return _accepted("Nothing to delete here.")
         key_id = await verify_sender(fed, activity, body)

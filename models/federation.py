@@ -102,6 +102,10 @@ class RemoteHost(Entity):
     consecutive_failures = fields.IntField(default=0)
     paused_until = fields.DatetimeField(null=True)
     last_success_at = fields.DatetimeField(null=True)
+    # An admin's domain block: its inbox activities are refused (403), nothing
+    # is delivered to it, and its actors' content is hidden.
+    blocked_at = fields.DatetimeField(null=True)
+    block_reason = fields.TextField(default="")
 
     class Meta:
         table = "remote_hosts"

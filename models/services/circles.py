@@ -278,6 +278,12 @@ async def _change_state(member: Membership, state: MembershipState) -> None:
         await Circle.filter(id=member.circle_id).update(member_count=F("member_count") - 1)
 
 
+async def change_membership_state(member: Membership, state: MembershipState) -> None:
+    """Move a membership along its lifecycle (a ban, say), keeping the member
+    count and open votes right. Call in a transaction."""
+    await _change_state(member, state)
+
+
 async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membership:
     """Join an open circle, or ask to join an approval circle."""
     request_text = validation.text(request_text, "request_text", label="Your message", max_length=1000)

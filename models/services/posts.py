@@ -120,10 +120,13 @@ async def delete_post(actor: Actor, post: Post) -> None:
         await mark_deleted(post, by=actor)
 
 
-async def mark_deleted(post: Post, *, by: Actor | None, activity: dict | None = None) -> bool:
+async def mark_deleted(
+    post: Post, *, by: Actor | None, activity: dict | None = None, summary: str = ""
+) -> bool:
     """Hide a post and take it out of its counts, once even if asked twice at
     the same moment. With `by` (who deleted it), queue the Delete; `activity`
-    is a remote deleter's own Delete, for the circle to relay. Call in a transaction."""
+    is a remote deleter's own Delete, for the circle to relay; `summary` is a
+    moderator's reason, sent with the Delete. Call in a transaction."""
     now = clock.now()
     if not await Post.filter(id=post.id, deleted_at=None).update(deleted_at=now):
         return False
@@ -134,7 +137,8 @@ async def mark_deleted(post: Post, *, by: Actor | None, activity: dict | None = 
         await Circle.filter(id=post.circle_id).update(post_count=F("post_count") - 1)
     if by is not None:
         await OutboxEvent.create(
-            kind="post.deleted", subject_id=post.id, data={"by": by.uri, "activity": activity or {}}
+            kind="post.deleted", subject_id=post.id,
+            data={"by": by.uri, "activity": activity or {}, **({"summary": summary} if summary else {})},
         )
     return True
 

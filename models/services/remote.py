@@ -15,18 +15,19 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
-from models.circles import Circle, Membership, Role
+from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import meetings as meeting_service
+from models.services import moderation
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
 from models.services.memberships import end_membership
-from models.text import clean_html
+from models.text import clean_html, plain_excerpt
 
 ACTOR_REFRESH_AFTER = dt.timedelta(days=1)
 
@@ -163,8 +164,8 @@ async def store_announced_post(data: RemotePostInput, author: Actor, group: Acto
     """A post a remote circle we follow re-shared to us: the circle vouches for
     its members, so no membership check here."""
     circle = await Circle.get_or_none(actor=group).select_related("actor")
-    if circle is None or group.local:
-        return None
+    if circle is None or group.local or await moderation.is_blocked(moderation.host_of(author.uri)):
+        return None  # not a circle we follow, or its author's domain is blocked here
     if not await Follow.filter(target=group, state=FollowState.ACCEPTED, follower__local=True).exists():
         return None  # nobody here follows this circle (any more): nothing to take from it
     existing = await post_by_uri(data.uri)
@@ -326,14 +327,47 @@ async def block(blocker: Actor, blocked: Actor) -> None:
 
 
 async def report(reporter: Actor, *, target: Actor | None, object_uris: list[str], comment: str, uri: str) -> Report:
-    """A Flag for moderators. Idempotent by the activity's id."""
+    """A Flag for moderators. Idempotent by the activity's id. A report of a
+    post in one of our circles also goes to that circle's stewards."""
     existing = await Report.get_or_none(uri=uri)
     if existing is not None:
         return existing
-    return await Report.create(
-        reporter=reporter, target_actor=target, object_uris=[u[:2048] for u in object_uris[:20]],
-        comment=comment[:5000], uri=uri,
+    object_uris = [u[:2048] for u in object_uris[:20]]
+    post = (
+        await Post.filter(uri__in=object_uris, circle__actor__local=True).select_related("author").order_by("id").first()
+        if object_uris else None
     )
+    return await Report.create(
+        reporter=reporter, target_actor=target or (post.author if post else None), object_uris=object_uris,
+        comment=plain_excerpt(comment, 5000), uri=uri, post=post, circle_id=post.circle_id if post else None,
+    )
+
+
+async def banned_from_circle(group: Actor, person: Actor) -> bool:
+    """A remote circle banned one of our people (Lemmy's Block with the
+    community as target): they are no member of it here either, and stop
+    following it. False when they were not in it."""
+    if group.local or not person.local:
+        return False
+    member = await Membership.get_or_none(circle__actor=group, actor=person)
+    async with in_transaction():
+        await Follow.filter(follower=person, target=group).delete()
+        if member is None or member.state is MembershipState.BANNED:
+            return False
+        await circle_service.change_membership_state(member, MembershipState.BANNED)
+    return True
+
+
+async def unbanned_from_circle(group: Actor, person: Actor) -> bool:
+    """The circle lifted the ban: they may ask to join again."""
+    if group.local or not person.local:
+        return False
+    member = await Membership.get_or_none(circle__actor=group, actor=person, state=MembershipState.BANNED)
+    if member is None:
+        return False
+    async with in_transaction():
+        await end_membership(member)
+    return True
 
 
 async def set_featured(group: Actor, post_uri: str, *, featured: bool) -> bool:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.accounts import AccountState
-from models.errors import Conflict
+from models.errors import Conflict, DomainError
 from models.services import accounts as account_service
+from models.services import moderation
 from web import security
+from web.html.forms import form_error
+from web.html.moderation import category_labels
+from web.i18n import _
+from web.site import site
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,3 +46,71 @@ async def account_action(username: str, action: str):
 async def create_invite():
     invite = await account_service.create_invite(security.current_account())
     return redirect(url_for("admin.index", invite=invite.code))
+
+
+# --- moderation: reports, domain blocks, an overview ---------------------------------------
+
+
+@bp.get("/reports")
+@security.admin_required
+async def reports():
+    return await render_template("admin/reports.html", **await _reports_context(), values={}, errors={})
+
+
+async def _reports_context() -> dict:
+    return {
+        "reports": await moderation.all_reports(security.current_account()),
+        "labels": category_labels(),
+    }
+
+
+@bp.post("/reports/<int:report_id>")
+@security.admin_required
+async def decide_report(report_id: int):
+    form = await request.form
+    try:
+        await moderation.decide_report_as_admin(
+            security.current_account(), report_id, outcome=form.get("outcome", ""), note=form.get("note", "")
+        )
+    except DomainError as error:
+        form_name = f"report-{report_id}"
+        error.field = f"{form_name}-{error.field}" if error.field else form_name
+        return await form_error("admin/reports.html", error, form, form_name=form_name, **await _reports_context())
+    await flash(_("The report is closed."))
+    return redirect(url_for("admin.reports"))
+
+
+@bp.get("/domains")
+@security.admin_required
+async def domains():
+    return await render_template("admin/domains.html", hosts=await moderation.blocked_hosts(), values={}, errors={})
+
+
+@bp.post("/domains")
+@security.admin_required
+async def block_domain():
+    form = await request.form
+    try:
+        blocked = await moderation.block_domain(
+            security.current_account(), site().instance, form.get("host", ""), reason=form.get("reason", "")
+        )
+    except DomainError as error:
+        return await form_error("admin/domains.html", error, form, hosts=await moderation.blocked_hosts())
+    await flash(_("%(host)s is blocked.", host=blocked.host))
+    return redirect(url_for("admin.domains"))
+
+
+@bp.post("/domains/unblock")
+@security.admin_required
+async def unblock_domain():
+    form = await request.form
+    host = form.get("host", "")
+    await moderation.unblock_domain(security.current_account(), host)
+    await flash(_("%(host)s is no longer blocked.", host=host.strip().lower()[:255]))
+    return redirect(url_for("admin.domains"))
+
+
+@bp.get("/overview")
+@security.admin_required
+async def overview():
+    return await render_template("admin/overview.html", overview=await moderation.overview(security.current_account()))
