@@ -118,15 +118,26 @@ def test_a_shared_reflection_reaches_the_circle(alice, bob):
     expect(alice.get_by_text("Reading aloud helps me")).to_be_visible()
 
 
-def test_a_proposal_collects_votes(alice, bob):
-    # Voting closes at its deadline (at least an hour ahead), so the outcome
-    # cannot be reached here: the test checks the votes are counted.
+def test_a_proposal_passes_when_every_member_has_voted(alice, bob):
     proposal = ui.propose(alice, HANDLE, "Read two books a month")
-    ui.vote(alice, proposal, "Yes")
-    ui.vote(bob, proposal, "No", reason="Not enough time for two.")
-    ui.vote(bob, proposal, "Yes")  # a member may change their vote while it is open
+    ui.vote(alice, proposal, "No", reason="Not enough time for two.")
+    ui.vote(alice, proposal, "Yes")  # a member may change their vote while it is open
+    expect(alice.get_by_text("1 yes · 0 no · 0 abstain · 0 block")).to_be_visible()
+    expect(alice.get_by_role("heading", name="Change your vote")).to_be_visible()  # bob has not voted: still open
 
+    # Bob's vote is the last one the circle's two members can cast: it decides the proposal now.
+    ui.vote(bob, proposal, "Yes")
+    ui.flash(bob, "Everyone has voted, so the proposal is decided: it passed.")
     expect(bob.get_by_text("2 yes · 0 no · 0 abstain · 0 block")).to_be_visible()
+    expect(bob.get_by_text("Proposal “Read two books a month” passed: 2 yes, 0 no")).to_be_visible()
+    expect(bob.get_by_role("heading", name="Vote", exact=True)).to_have_count(0)  # no more votes taken
+
     ui.open_tab(alice, HANDLE, "Decisions")
-    expect(alice.get_by_role("link", name="Read two books a month")).to_be_visible()
-    expect(alice.get_by_text("2 yes · 0 no · 0 abstain · 0 block")).to_be_visible()
+    expect(alice.get_by_text("No open proposals.")).to_be_visible()
+    decided = alice.get_by_role("region", name="Decision log").locator("article", has_text="Read two books a month")
+    expect(decided).to_contain_text("passed")
+    expect(decided).to_contain_text("2 yes, 0 no")
+
+    # What passed is applied: the circle's purpose is the proposed one.
+    ui.open_tab(bob, HANDLE, "About")
+    expect(bob.get_by_role("region", name="Purpose")).to_contain_text("We read two books a month and talk about them.")
