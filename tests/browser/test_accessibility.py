@@ -86,6 +86,7 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
         "reflections": (member, go(f"/c/{HANDLE}/reflections")),
         "decisions": (member, go(f"/c/{HANDLE}/decisions")),
         "proposal": (member, go(proposal)),
+        "about": (member, go(f"/c/{HANDLE}/about")),
         "start-a-circle": (member, go("/circles/new")),
         "signup": (visitor, go("/signup")),
         "login": (visitor, go("/login")),
@@ -95,7 +96,7 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
 
 PAGE_NAMES = (
     "home", "circle-directory", "circle", "thread", "question", "questions", "resources", "meetings",
-    "meeting", "reflections", "decisions", "proposal", "start-a-circle", "signup", "login", "signup-with-errors",
+    "meeting", "reflections", "decisions", "proposal", "about", "start-a-circle", "signup", "login", "signup-with-errors",
 )
 
 

@@ -141,3 +141,33 @@ def test_a_proposal_passes_when_every_member_has_voted(alice, bob):
     # What passed is applied: the circle's purpose is the proposed one.
     ui.open_tab(bob, HANDLE, "About")
     expect(bob.get_by_role("region", name="Purpose")).to_contain_text("We read two books a month and talk about them.")
+
+
+def test_the_circle_tabs_fit_a_phone_in_one_row(alice):
+    from tests.browser.conftest import PHONE
+
+    phone = alice.context.new_page()
+    phone.set_viewport_size(PHONE)
+    phone.goto(f"/c/{HANDLE}/about")
+    tabs = phone.get_by_role("navigation", name="Circle")
+    links = tabs.get_by_role("link")
+    count = links.count()
+    assert count >= 10
+    tops = {round(links.nth(i).bounding_box()["y"]) for i in range(count)}
+    assert len(tops) == 1, f"the tabs wrap into {len(tops)} rows on a {PHONE['width']} px phone"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # the row scrolls, not the page
+
+    # Where you are is marked and in view, even as the last tab.
+    current = tabs.locator('[aria-current="page"]')
+    expect(current).to_have_count(1)
+    expect(current).to_have_text("About")
+    expect(current).to_be_in_viewport()
+
+    # The keyboard reaches every tab; each one focused scrolls into view with a visible outline.
+    links.first.focus()
+    for i in range(1, count):
+        phone.keyboard.press("Tab")
+        expect(links.nth(i)).to_be_focused()
+        expect(links.nth(i)).to_be_in_viewport()
+        assert phone.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+    phone.close()
