@@ -211,9 +211,9 @@ async def vote(
     instance: Instance, proposal: Proposal, voter: Actor, choice: str, *, reason: str = "", uri: str | None = None
 ) -> Vote:
     """A member's vote; voting again before the deadline replaces it. `uri` is
-    a remote vote's id: the same remote vote twice changes nothing. The vote
-    that completes the circle's (every active member has voted) decides the
-    proposal at once; `proposal.state` then tells the caller."""
+    a remote vote's id: the same remote vote twice changes nothing. A vote
+    that leaves no active member still to vote decides the proposal at once;
+    `proposal.state` then tells the caller."""
     chosen = validation.choice((choice or "").lower(), VoteChoice, "choice", label="Your vote")
     reason = validation.text(reason, "reason", label="Your reason", max_length=REASON_MAX,
                              required=chosen is VoteChoice.BLOCK)
