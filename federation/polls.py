@@ -15,6 +15,7 @@ from federation.runtime import Federation
 from models.actors import Actor
 from models import clock
 from models.governance import VoteChoice
+from models.instance import Instance
 from models.meetings import RsvpAnswer
 from models.posts import Post, PostKind
 from models.services import governance, meetings, remote
@@ -62,20 +63,20 @@ async def receive_vote(fed: Federation, actor: Actor, activity: dict) -> bool:
             log.info("ignoring a vote on %s: not a poll here", convert.id_of(note["inReplyTo"])[:200],
                      extra={"activity_id": activity.get("id"), "host": convert.host_of(actor.uri)})
             continue
-        counted = await handler(post, actor, note["name"][:200], note_id) or counted
+        counted = await handler(fed.instance, post, actor, note["name"][:200], note_id) or counted
     return counted
 
 
-async def _vote_on_proposal(post: Post, voter: Actor, option: str, vote_id: str) -> bool:
+async def _vote_on_proposal(instance: Instance, post: Post, voter: Actor, option: str, vote_id: str) -> bool:
     choice = {name.lower(): choice for name, choice in PROPOSAL_OPTIONS.items()}.get(option.strip().lower())
     if choice is None:
         raise convert.InvalidDocument(f"“{option[:40]}” is not an option of this proposal")
     proposal = await governance.get_proposal(post.id)
-    await governance.vote(proposal, voter, choice.value, uri=vote_id)
+    await governance.vote(instance, proposal, voter, choice.value, uri=vote_id)
     return True
 
 
-async def _rsvp_by_vote(post: Post, voter: Actor, option: str, vote_id: str) -> bool:
+async def _rsvp_by_vote(instance: Instance, post: Post, voter: Actor, option: str, vote_id: str) -> bool:
     """A vote in a meeting's RSVP poll (the circle's reply under the Event)."""
     if post.root_id is None:
         return False  # the Event itself is no poll

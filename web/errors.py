@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from html import escape
+from urllib.parse import urlsplit
 
 from quart import Quart, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -61,13 +63,33 @@ def wants_json() -> bool:
     return vocab.is_activitypub_media_type(accept) or request.accept_mimetypes.best == "application/json"
 
 
+# The page a failed form came from (a same-site Referer), to go back to and reload.
+def _page_before() -> str | None:
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/") or not referrer.path.isprintable():
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 async def error_page(status: int, message: str, headers: dict[str, str] | None = None):
     if wants_json():
         return {"error": message}, status, headers or {}
-    html = await render_template(
-        "error.html", status=status, title=TITLES.get(status, "Error"), message=message
-    )
+    title = TITLES.get(status, "Error")
+    back = _page_before() if request.method not in ("GET", "HEAD") else None
+    try:
+        html = await render_template("error.html", status=status, title=title, message=message, back=back)
+    except Exception:  # the page itself failed (say the database is gone): a plain one, still styled
+        log.exception("cannot render the error page for %s", status)
+        html = FALLBACK_PAGE.format(title=escape(title), message=escape(message), status=status)
     return html, status, headers or {}
+
+
+FALLBACK_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><header class="site-header"><nav aria-label="Main"><a class="brand" href="/">Home</a></nav></header>
+<main id="main"><section class="error-page"><h1>{title}</h1><p>{message}</p>
+<p class="meta">Error {status} · <a href="/">Go to the home page</a></p></section></main></body></html>"""
 
 
 def register(app: Quart) -> None:

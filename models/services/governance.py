@@ -1,5 +1,7 @@
 """Self-governance: members propose changes to their circle, vote, and the
-worker decides each proposal at its deadline and applies what passed.
+worker decides each proposal at its deadline and applies what passed. A
+proposal every member has voted on is decided at once, the same way: waiting
+for the deadline could change nothing.
 
 Every entrance (web form, remote poll vote) comes through here, so the rules
 are the same for everyone."""
@@ -11,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -205,9 +207,13 @@ async def _member_by_handle(circle: Circle, handle: str) -> Membership:
 # --- voting ----------------------------------------------------------------------------
 
 
-async def vote(proposal: Proposal, voter: Actor, choice: str, *, reason: str = "", uri: str | None = None) -> Vote:
+async def vote(
+    instance: Instance, proposal: Proposal, voter: Actor, choice: str, *, reason: str = "", uri: str | None = None
+) -> Vote:
     """A member's vote; voting again before the deadline replaces it. `uri` is
-    a remote vote's id: the same remote vote twice changes nothing."""
+    a remote vote's id: the same remote vote twice changes nothing. A vote
+    that leaves no active member still to vote decides the proposal at once;
+    `proposal.state` then tells the caller."""
     chosen = validation.choice((choice or "").lower(), VoteChoice, "choice", label="Your vote")
     reason = validation.text(reason, "reason", label="Your reason", max_length=REASON_MAX,
                              required=chosen is VoteChoice.BLOCK)
@@ -218,14 +224,36 @@ async def vote(proposal: Proposal, voter: Actor, choice: str, *, reason: str = "
     if existing is not None and uri and existing.uri == uri:
         return existing
     values = {"choice": chosen, "reason": reason, "uri": uri, "updated_at": clock.now()}
+    cast = None
     if existing is None:
         try:
-            return await Vote.create(proposal=proposal, voter=voter, **values)
+            cast = await Vote.create(proposal=proposal, voter=voter, **values)
         except IntegrityError:  # two votes at once by the same person: the later one replaces
             existing = await Vote.get(proposal=proposal, voter=voter)
-    await Vote.filter(id=existing.id).update(**values)
-    await existing.refresh_from_db()
-    return existing
+    if cast is None:
+        await Vote.filter(id=existing.id).update(**values)
+        await existing.refresh_from_db()
+        cast = existing
+    await _decide_if_everyone_voted(instance, proposal)
+    return cast
+
+
+async def _decide_if_everyone_voted(instance: Instance, proposal: Proposal) -> None:
+    """Decide now, as the worker would at the deadline, once every active
+    member of the circle has voted (only members' votes count, so later votes
+    could not change the outcome). Two last votes at once decide it once."""
+    voters = Subquery(Vote.filter(proposal_id=proposal.id).values("voter_id"))
+    waiting = await Membership.filter(circle_id=proposal.circle_id, state=MembershipState.ACTIVE).exclude(
+        actor_id__in=voters
+    ).exists()
+    if waiting:
+        return
+    fresh = await _deciding(Proposal.filter(id=proposal.id, state=ProposalState.OPEN)).first()
+    if fresh is None:
+        return
+    await decide(instance, fresh)
+    stored = await Proposal.get(id=proposal.id)  # as decided, here or by a vote at the same moment
+    proposal.state, proposal.decided_at, proposal.outcome = stored.state, stored.decided_at, stored.outcome
 
 
 def _require_open(proposal: Proposal) -> None:
@@ -273,8 +301,7 @@ async def close_due(instance: Instance, now: dt.datetime) -> int:
     """Decide every open proposal whose deadline has passed; returns how many.
     One query when nothing is due."""
     due = await (
-        Proposal.filter(state=ProposalState.OPEN, closes_at__lte=now)
-        .select_related("post", "circle__actor", "value_actor")
+        _deciding(Proposal.filter(state=ProposalState.OPEN, closes_at__lte=now))
         .order_by("closes_at", "id")
         .limit(CLOSE_BATCH)
     )
@@ -286,9 +313,14 @@ async def close_due(instance: Instance, now: dt.datetime) -> int:
     return len(due)
 
 
+def _deciding(query):
+    """What `decide` reads of a proposal, loaded with it."""
+    return query.select_related("post", "circle__actor", "value_actor")
+
+
 async def decide(instance: Instance, proposal: Proposal) -> None:
     """Count the votes, record the outcome, apply what passed and announce it,
-    all in one transaction."""
+    all in one transaction (at the deadline, or when everyone has voted)."""
     if proposal.post.deleted_at is not None:  # deleting its post takes the proposal back
         async with in_transaction():
             await _settle(proposal, ProposalState.WITHDRAWN, "Withdrawn: its post was deleted.")

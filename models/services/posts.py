@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tortoise.expressions import F
+import datetime as dt
+
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -19,6 +21,9 @@ from models.text import render_markdown
 TITLE_MAX = 200
 BODY_MAX = 20_000
 PAGE_SIZE = 20
+# The same words posted twice in the same place this soon are one post: a
+# double click, or a form sent again with the back button or a reload.
+REPEAT_WINDOW = dt.timedelta(minutes=2)
 
 
 async def create_post(
@@ -46,6 +51,10 @@ async def create_post(
             raise InvalidInput("Questions through the circle can only be asked in circles on this server.")
         author, asked_by = circle.actor, author
     async with in_transaction():
+        if post_kind is PostKind.DISCUSSION:  # other kinds carry a record of their own, made with the post
+            repeat = await _repeat(asked_by or author, circle=circle, in_reply_to=None, title=title, body=body)
+            if repeat is not None:
+                return repeat
         post = await _insert(
             instance, author, circle, post_kind, title, body, language, parent=None, asked_by=asked_by
         )
@@ -63,12 +72,27 @@ async def reply(instance: Instance, author: Actor, parent: Post, *, body: str, l
     await circle_service.require_member(circle, author)
     root_id = parent.root_id or parent.id
     async with in_transaction():
+        repeat = await _repeat(author, circle=circle, in_reply_to=parent, title="", body=body)
+        if repeat is not None:
+            return repeat
         post = await _insert(
             instance, author, circle, PostKind.DISCUSSION, "", body,
             language or parent.language, parent=parent,
         )
         await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
     return post
+
+
+async def _repeat(person: Actor, *, circle: Circle, in_reply_to: Post | None, title: str, body: str) -> Post | None:
+    """The same post by the same person just now, if this is it sent again.
+    Call in a transaction: locking the person's row first makes two copies
+    sent at the same moment wait for each other, so the second finds the first."""
+    await Actor.select_for_update().filter(id=person.id).first()
+    return await Post.filter(
+        Q(author_id=person.id) | Q(asked_by_id=person.id),
+        circle_id=circle.id, in_reply_to_id=in_reply_to.id if in_reply_to else None, title=title, source=body,
+        kind=PostKind.DISCUSSION, deleted_at=None, local=True, published_at__gt=clock.now() - REPEAT_WINDOW,
+    ).order_by("-id").first()
 
 
 async def reply_as_circle(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser import ui
 from tests.browser.conftest import DESKTOP, PHONE
@@ -86,6 +86,7 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
         "reflections": (member, go(f"/c/{HANDLE}/reflections")),
         "decisions": (member, go(f"/c/{HANDLE}/decisions")),
         "proposal": (member, go(proposal)),
+        "about": (member, go(f"/c/{HANDLE}/about")),
         "start-a-circle": (member, go("/circles/new")),
         "signup": (visitor, go("/signup")),
         "login": (visitor, go("/login")),
@@ -95,7 +96,7 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
 
 PAGE_NAMES = (
     "home", "circle-directory", "circle", "thread", "question", "questions", "resources", "meetings",
-    "meeting", "reflections", "decisions", "proposal", "start-a-circle", "signup", "login", "signup-with-errors",
+    "meeting", "reflections", "decisions", "proposal", "about", "start-a-circle", "signup", "login", "signup-with-errors",
 )
 
 
@@ -163,3 +164,70 @@ def test_main_page_is_accessible_and_fits_a_phone(name, main_pages, axe_source, 
         f"(content {layout['scrollWidth']} px wide); too wide: {layout['out']}"
     )
     assert not re.search(r"Traceback|Internal Server Error", page.content())
+
+
+# --- error pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dora(main_pages, new_context) -> Page:
+    """A signed-in person who steers no circle, in a scanning context."""
+    page = new_context(bypass_csp=True).new_page()
+    ui.sign_up(page, "dora")
+    return page
+
+
+def _goto_status(page: Page, path: str) -> int:
+    return page.goto(path).status
+
+
+def _too_many_logins(page: Page) -> int:
+    """Failed logins for one name until the limit answers (the service allows 5 in 15 minutes)."""
+    for _ in range(5):
+        ui.log_in(page, "nobody-here", "wrong password")
+        page.get_by_role("alert").wait_for()
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/login")) as answer:
+        ui.log_in(page, "nobody-here", "wrong password")
+    assert answer.value.headers.get("retry-after") == "900"
+    return answer.value.status
+
+
+def _stale_form(page: Page) -> int:
+    """A form submitted after its session ended (cookies gone): the CSRF check refuses it."""
+    page.goto("/login")
+    page.context.clear_cookies()
+    page.get_by_label("Username or email").fill("alice")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Log in").click()
+    return answer.value.status
+
+
+# name: (who, how they get there and the status it answers, the heading, a next step's link name)
+ERROR_PAGES = {
+    "404-unknown-circle": ("member", lambda p: _goto_status(p, "/c/no-such-circle"), "Not found", "Find a circle"),
+    "403-not-a-steward": ("dora", lambda p: _goto_status(p, f"/c/{HANDLE}/settings"), "Not allowed",
+                          "Go to the home page"),
+    "429-login-limit": ("visitor", _too_many_logins, "Log in", "Sign up"),
+    "403-stale-form": ("visitor", _stale_form, "Not allowed", "Back to the page you came from"),
+}
+EXPECTED_STATUS = {"404": 404, "403": 403, "429": 429}
+
+
+@pytest.mark.parametrize("name", ERROR_PAGES)
+def test_error_page_is_helpful_and_accessible(name, main_pages, dora, axe_source, screenshots, request):
+    who, arrive, heading, next_step = ERROR_PAGES[name]
+    page = request.getfixturevalue(who)
+    page.set_viewport_size(PHONE)
+    status = arrive(page)
+    page.screenshot(path=screenshots / f"error-{name}-phone.png", full_page=True)
+    assert status == EXPECTED_STATUS[name[:3]], f"{name} answered {status} at {page.url}"
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()  # the site header, to go anywhere
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.get_by_role("main").get_by_role("link", name=next_step)).to_be_visible()
+    if name.startswith("429"):
+        expect(page.get_by_role("alert")).to_contain_text("Too many failed logins for this account. Wait 15 minutes")
+    blocking = scan(page, axe_source, name)
+    layout = page.evaluate(OVERFLOWING_JS)
+    page.set_viewport_size(DESKTOP)
+    assert not blocking, f"{name} ({page.url}) has serious or critical accessibility violations:\n{_describe(blocking)}"
+    assert layout["scrollWidth"] <= PHONE["width"], f"{name} scrolls sideways: {layout['out']}"

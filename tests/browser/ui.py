@@ -166,3 +166,33 @@ def vote(page: Page, proposal: str, choice: str, reason: str = "") -> None:
 
 def _path(page: Page) -> str:
     return re.sub(r"^https?://[^/]+", "", page.url).split("#")[0]
+
+
+# --- the keyboard alone -------------------------------------------------------------------
+
+# The focused element: what it is, its name as a person hears it, and how its focus shows.
+FOCUSED_JS = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const label = el.labels && el.labels.length ? el.labels[0].textContent : '';
+  const name = (label || el.getAttribute('aria-label') || el.textContent || el.value || '').trim().replace(/\\s+/g, ' ');
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  return {tag: el.tagName.toLowerCase(), name, visible: outline || style.boxShadow !== 'none',
+          outline: `${style.outlineStyle} ${style.outlineWidth}`, shadow: style.boxShadow};
+}"""
+
+
+def tab_to(page: Page, tag: str, name: str, *, limit: int = 80, seen: list | None = None) -> dict:
+    """Press Tab until the `tag` named `name` has focus (a field's name starts
+    with its label); every element passed on the way is added to `seen`."""
+    passed = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_JS)
+        passed.append(focused)
+        if seen is not None:
+            seen.append(focused)
+        matches = focused["name"].startswith(name) if tag in ("input", "textarea") else focused["name"] == name
+        if focused["tag"] == tag and matches:
+            return focused
+    raise AssertionError(f"Tab never reached the {tag} “{name}”; it passed {[(f['tag'], f['name']) for f in passed]}")

@@ -9,6 +9,7 @@ import re
 import httpx
 
 from models import clock
+from models.circles import Circle
 from models.federation import Delivery, InboxItem, InboxState
 from models.governance import Proposal, ProposalState, Vote, VoteChoice
 from models.services import governance
@@ -169,3 +170,22 @@ async def test_a_gotosocial_vote_list_counts_too(app, client, instance):
     await post_signed(client, "/c/readers/inbox", vote, private, f"{rita}#main-key")
     await process(app)
     assert [v.choice for v in await Vote.all()] == [VoteChoice.ABSTAIN]
+
+
+async def test_a_mastodon_vote_that_completes_the_circles_votes_decides_at_once(app, client, instance):
+    private, rita, alice, circle, proposal = await _circle_with_remote_member(app, client, instance)
+    await governance.vote(instance, proposal, alice.actor, "yes")
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.OPEN  # rita has not voted yet
+
+    vote = mastodon_vote(rita, proposal.post.uri, alice.actor.uri, "Yes")
+    await post_signed(client, "/inbox", vote, private, f"{rita}#main-key")
+    await process(app)  # no deadline passed and no worker tick: rita's vote was the last one
+    decided = await Proposal.get(id=proposal.id)
+    assert decided.state is ProposalState.PASSED and "passed: 2 yes, 0 no" in decided.outcome
+    assert (await Circle.get(id=circle.id)).rules == "1. Be kind."
+    sent = [d.payload for d in await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("id")]
+    inner = [p["object"] for p in sent if p["type"] == "Announce"]
+    update = next(a for a in inner if a["type"] == "Update")
+    assert update["object"]["type"] == "Question" and update["object"]["closed"]
+    assert any(a["type"] == "Create" and a["actor"] == circle.actor.uri and "passed: 2 yes" in a["object"]["content"]
+               for a in inner)

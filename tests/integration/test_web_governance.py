@@ -157,3 +157,19 @@ async def test_votes_after_the_deadline_are_refused_with_a_message(app, instance
     assert response.status_code == 409
     assert "votes after the deadline do not count" in await text(response)
     assert not await Vote.exists()
+
+
+async def test_the_last_members_vote_decides_and_says_so(app, instance, alice, circle):
+    bob = await factories.account(instance, "bob")
+    await factories.member(circle, bob)
+    proposal = await _proposal(instance, alice, circle)
+    await governance.vote(instance, proposal, alice.actor, "no")
+    client = await logged_in(app, bob)
+    response = await submit(client, f"/proposals/{proposal.post_id}/vote", choice="yes")
+    assert response.status_code == 302
+    page = await text(await client.get(response.location))
+    assert "Everyone has voted, so the proposal is decided: it did not pass." in page
+    assert "Proposal “Meet on Tuesdays” rejected: 1 yes, 1 no" in page and 'name="choice"' not in page
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.REJECTED
+    response = await submit(client, f"/proposals/{proposal.post_id}/vote", choice="no")
+    assert response.status_code == 409 and "it takes no more votes" in await text(response)

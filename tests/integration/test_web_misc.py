@@ -191,3 +191,53 @@ async def test_home_shows_questions_i_could_answer_and_my_next_meetings(app, dat
     assert "My own question" not in could_answer and "Asked safely by alice" not in could_answer
     meetings = page.split("Your next meetings")[1]
     assert "Chapter 1" in meetings and "(Europe/Paris)" in meetings
+
+
+def _app_with_a_failing_route(make_app):
+    app = make_app()
+
+    @app.get("/test-only/boom")
+    async def boom():  # only in this test's app: production code has no such route
+        raise RuntimeError("secret detail that must not reach the page")
+
+    return app
+
+
+async def test_an_unexpected_error_is_a_styled_500_page_without_details(make_app):
+    client = _app_with_a_failing_route(make_app).test_client()
+    response = await client.get("/test-only/boom")
+    html = await text(response)
+    assert response.status_code == 500 and response.content_type.startswith("text/html")
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    assert '<header class="site-header">' in html and '<section class="error-page">' in html
+    assert "<h1>Something went wrong</h1>" in html and "It has been logged" in html
+    assert '<a href="/">Go to the home page</a>' in html
+    assert "secret detail" not in html and "Traceback" not in html
+    response = await client.get("/test-only/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500 and "secret detail" not in (await response.get_json())["error"]
+
+
+async def test_the_500_page_still_renders_when_its_template_cannot(make_app, monkeypatch):
+    from web import errors
+
+    async def broken(*args, **kwargs):  # say the template needs the database, and the database is gone
+        raise RuntimeError("template failed")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = await _app_with_a_failing_route(make_app).test_client().get("/test-only/boom")
+    html = await text(response)
+    assert response.status_code == 500
+    assert '<link rel="stylesheet" href="/static/style.css">' in html and "<h1>Something went wrong</h1>" in html
+    assert '<a href="/">Go to the home page</a>' in html and "template failed" not in html
+
+
+async def test_a_form_without_its_csrf_token_explains_and_links_back(client, instance):
+    response = await client.post("/login", form={"login": "alice", "password": PASSWORD},
+                                 headers={"Host": "circles.test", "Referer": "http://circles.test/login?next=/circles"})
+    html = await text(response)
+    assert response.status_code == 403
+    assert "This form has expired or did not come from this site." in html
+    assert '<a href="/login?next=/circles">Back to the page you came from</a>' in html
+    # A Referer from elsewhere is no link back.
+    response = await client.post("/login", form={"login": "alice"}, headers={"Host": "circles.test", "Referer": "https://evil.example/x"})
+    assert response.status_code == 403 and "evil.example" not in await text(response)

@@ -14,6 +14,7 @@ from models.services import circles as circle_service
 from models.services import governance
 from web import security
 from web.html.forms import form_error, page_param
+from web.i18n import _
 from web.site import site
 
 bp = Blueprint("governance", __name__)
@@ -145,11 +146,16 @@ async def vote(post_id: int):
     form = await request.form
     proposal = await governance.get_proposal(post_id)
     try:
-        await governance.vote(proposal, security.current_account().actor, form.get("choice", ""),
+        await governance.vote(site().instance, proposal, security.current_account().actor, form.get("choice", ""),
                               reason=form.get("reason", ""))
     except DomainError as error:
         return await form_error("governance/show.html", error, form, **await _proposal_context(post_id))
-    await flash("Your vote is counted. You can change it until voting closes.")
+    if proposal.state is ProposalState.OPEN:
+        await flash("Your vote is counted. You can change it until voting closes.")
+    elif proposal.state is ProposalState.PASSED:
+        await flash(_("Your vote is counted. Everyone has voted, so the proposal is decided: it passed."))
+    else:
+        await flash(_("Your vote is counted. Everyone has voted, so the proposal is decided: it did not pass."))
     return redirect(url_for("governance.show", post_id=post_id))
 
 

@@ -65,9 +65,9 @@ async def test_a_proposal_is_a_post_queued_for_federation(database, instance):
 async def test_majority_passes_with_more_yes_than_no(database, instance):
     circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
     proposal = await _propose(instance, alice, circle, decision_rule="majority")
-    await svc.vote(proposal, alice.actor, "yes")
-    await svc.vote(proposal, bob.actor, "yes")
-    await svc.vote(proposal, cai.actor, "no")
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, bob.actor, "yes")
+    await svc.vote(instance, proposal, cai.actor, "no")
     decided = await _close(instance, proposal)
     assert decided.state is ProposalState.PASSED
     assert decided.outcome == "Proposal “Meet on Tuesdays” passed: 2 yes, 1 no, 0 block, 0 abstain."
@@ -80,17 +80,17 @@ async def test_majority_passes_with_more_yes_than_no(database, instance):
 async def test_majority_tie_is_rejected(database, instance):
     circle, (alice, bob) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle, decision_rule="majority")
-    await svc.vote(proposal, alice.actor, "yes")
-    await svc.vote(proposal, bob.actor, "no")
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, bob.actor, "no")
     assert (await _close(instance, proposal)).state is ProposalState.REJECTED
 
 
 async def test_consent_fails_on_one_block(database, instance):
     circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
     proposal = await _propose(instance, alice, circle, decision_rule="consent")
-    await svc.vote(proposal, alice.actor, "yes")
-    await svc.vote(proposal, bob.actor, "yes")
-    await svc.vote(proposal, cai.actor, "block", reason="It excludes people who work on Tuesdays.")
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, bob.actor, "yes")
+    await svc.vote(instance, proposal, cai.actor, "block", reason="It excludes people who work on Tuesdays.")
     decided = await _close(instance, proposal)
     assert decided.state is ProposalState.REJECTED and "1 block" in decided.outcome
 
@@ -98,14 +98,14 @@ async def test_consent_fails_on_one_block(database, instance):
 async def test_consent_passes_with_abstentions_only(database, instance):
     circle, (alice, bob) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle, decision_rule="consent")
-    await svc.vote(proposal, bob.actor, "abstain")
+    await svc.vote(instance, proposal, bob.actor, "abstain")
     assert (await _close(instance, proposal)).state is ProposalState.PASSED
 
 
 async def test_quorum_not_met_is_rejected_with_that_reason(database, instance):
     circle, (alice, _, _) = await _circle(instance, "bob", "cai")
     proposal = await _propose(instance, alice, circle, quorum="2")
-    await svc.vote(proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, alice.actor, "yes")
     decided = await _close(instance, proposal)
     assert decided.state is ProposalState.REJECTED
     assert "quorum not met (1 of 2 votes cast)" in decided.outcome
@@ -126,8 +126,8 @@ async def test_quorum_defaults_from_settings_and_is_bounded(database, instance):
 async def test_voting_twice_replaces_the_vote(database, instance):
     circle, (alice, bob) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle)
-    await svc.vote(proposal, bob.actor, "no")
-    await svc.vote(proposal, bob.actor, "Yes")
+    await svc.vote(instance, proposal, bob.actor, "no")
+    await svc.vote(instance, proposal, bob.actor, "Yes")
     votes = await Vote.filter(proposal=proposal)
     assert [v.choice for v in votes] == [VoteChoice.YES]
     assert (await svc.tallies([proposal.id]))[proposal.id] == svc.Tally(yes=1)
@@ -136,8 +136,8 @@ async def test_voting_twice_replaces_the_vote(database, instance):
 async def test_a_remote_vote_repeated_counts_once(database, instance):
     circle, (alice, bob) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle)
-    await svc.vote(proposal, bob.actor, "yes", uri="https://remote.example/users/bob#votes/1")
-    await svc.vote(proposal, bob.actor, "no", uri="https://remote.example/users/bob#votes/1")
+    await svc.vote(instance, proposal, bob.actor, "yes", uri="https://remote.example/users/bob#votes/1")
+    await svc.vote(instance, proposal, bob.actor, "no", uri="https://remote.example/users/bob#votes/1")
     assert [v.choice for v in await Vote.filter(proposal=proposal)] == [VoteChoice.YES]
 
 
@@ -146,7 +146,7 @@ async def test_votes_after_the_deadline_are_refused(database, instance):
     proposal = await _propose(instance, alice, circle)
     await past_deadline(proposal)
     with pytest.raises(Conflict, match="votes after the deadline do not count"):
-        await svc.vote(proposal, bob.actor, "yes")
+        await svc.vote(instance, proposal, bob.actor, "yes")
     assert not await Vote.exists()
 
 
@@ -157,7 +157,7 @@ async def test_non_members_cannot_propose_or_vote(database, instance):
         await _propose(instance, stranger, circle)
     proposal = await _propose(instance, alice, circle)
     with pytest.raises(PermissionDenied):
-        await svc.vote(proposal, stranger.actor, "yes")
+        await svc.vote(instance, proposal, stranger.actor, "yes")
     assert not await Vote.exists() and await Proposal.all().count() == 1
 
 
@@ -165,7 +165,7 @@ async def test_a_block_needs_a_reason(database, instance):
     circle, (alice,) = await _circle(instance)
     proposal = await _propose(instance, alice, circle)
     with pytest.raises(InvalidInput) as caught:
-        await svc.vote(proposal, alice.actor, "block", reason="  ")
+        await svc.vote(instance, proposal, alice.actor, "block", reason="  ")
     assert caught.value.field == "reason" and not await Vote.exists()
 
 
@@ -209,7 +209,7 @@ async def test_only_the_proposer_withdraws_and_only_while_open(database, instanc
     stored = await Proposal.get(id=proposal.id)
     assert stored.state is ProposalState.WITHDRAWN and stored.decided_at is not None
     with pytest.raises(Conflict):
-        await svc.vote(stored, bob.actor, "yes")
+        await svc.vote(instance, stored, bob.actor, "yes")
     with pytest.raises(Conflict):
         await svc.withdraw(stored, alice.actor)
     await past_deadline(proposal)
@@ -218,9 +218,9 @@ async def test_only_the_proposer_withdraws_and_only_while_open(database, instanc
 
 
 async def test_close_due_twice_decides_once(database, instance):
-    circle, (alice,) = await _circle(instance)
+    circle, (alice, _) = await _circle(instance, "bob")  # bob does not vote: it waits for the deadline
     proposal = await _propose(instance, alice, circle, kind="purpose", value="Read *together*.")
-    await svc.vote(proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, alice.actor, "yes")
     await past_deadline(proposal)
     assert await svc.close_due(instance, clock.now()) == 1
     assert await svc.close_due(instance, clock.now()) == 0
@@ -245,7 +245,7 @@ async def test_nothing_due_is_left_open(database, instance):
 
 async def _pass(instance, who, circle, **fields) -> Proposal:
     proposal = await _propose(instance, who, circle, **fields)
-    await svc.vote(proposal, who.actor, "yes")
+    await svc.vote(instance, proposal, who.actor, "yes")
     return await _close(instance, proposal)
 
 
@@ -302,9 +302,9 @@ async def test_a_free_text_decision_changes_nothing_but_the_log(database, instan
 
 
 async def test_deleting_the_post_withdraws_the_proposal(database, instance):
-    circle, (alice,) = await _circle(instance)
+    circle, (alice, _) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle, kind="rules", value="No rules.")
-    await svc.vote(proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, alice.actor, "yes")
     await post_service.delete_post(alice.actor, await Post.get(id=proposal.post_id))
     decided = await _close(instance, proposal)
     assert decided.state is ProposalState.WITHDRAWN
@@ -337,12 +337,88 @@ async def test_silence_decides_nothing_and_role_changes_stay_open_a_day(database
 
 
 async def test_who_leaves_or_is_banned_no_longer_votes(database, instance):
-    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    circle, (alice, bob, cai, _) = await _circle(instance, "bob", "cai", "dan")  # dan does not vote
     proposal = await _propose(instance, alice, circle)
     for person in (alice, bob, cai):
-        await svc.vote(proposal, person.actor, "no" if person is not alice else "yes")
+        await svc.vote(instance, proposal, person.actor, "no" if person is not alice else "yes")
     async with in_transaction():
         await end_membership(await Membership.get(circle=circle, actor=bob.actor))
     await circle_service._change_state(await Membership.get(circle=circle, actor=cai.actor), MembershipState.BANNED)
     assert [v.voter_id for v in await Vote.all()] == [alice.actor.id]
     assert (await _close(instance, proposal)).state is ProposalState.PASSED
+
+
+# --- decided early: everyone has voted -------------------------------------------------
+
+
+async def test_the_last_members_vote_decides_and_applies_it_at_once(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle, kind="purpose", value="Read *together*.",
+                              decision_rule="majority")
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, bob.actor, "no")
+    await svc.vote(instance, proposal, bob.actor, "yes")  # changing a vote completes nothing
+    assert proposal.state is ProposalState.OPEN
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.OPEN
+
+    await svc.vote(instance, proposal, cai.actor, "no")
+    assert proposal.state is ProposalState.PASSED  # the caller's copy says so too
+    stored = await Proposal.get(id=proposal.id)
+    assert stored.state is ProposalState.PASSED and stored.decided_at is not None
+    assert stored.outcome == "Proposal “Meet on Tuesdays” passed: 2 yes, 1 no, 0 block, 0 abstain."
+    # Applied and announced exactly as the worker does at a deadline.
+    assert (await Circle.get(id=circle.id)).purpose == "Read *together*."
+    assert await OutboxEvent.filter(kind="actor.updated", subject_id=circle.actor_id).count() == 1
+    assert await OutboxEvent.filter(kind="post.updated", subject_id=proposal.post_id).count() == 1
+    assert await Post.filter(title="Decision: Meet on Tuesdays", author_id=circle.actor_id).count() == 1
+    assert [p.id for p in await svc.decision_log(circle)] == [proposal.id]
+
+    # Nothing is left for the worker, and no more votes are taken.
+    await past_deadline(proposal)
+    assert await svc.close_due(instance, clock.now()) == 0
+    with pytest.raises(Conflict, match="passed: it takes no more votes"):
+        await svc.vote(instance, stored, cai.actor, "yes")
+    assert await Post.filter(title__startswith="Decision:").count() == 1
+
+
+@pytest.mark.parametrize(
+    "votes, state",
+    [
+        (("yes", "yes", "abstain"), ProposalState.PASSED),
+        (("yes", "yes", "no"), ProposalState.REJECTED),  # under consent one no stops it
+        (("yes", "abstain", "block"), ProposalState.REJECTED),
+    ],
+)
+async def test_consent_is_decided_when_everyone_has_voted(database, instance, votes, state):
+    circle, people = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, people[0], circle, kind="rules", value="1. Be kind.", decision_rule="consent")
+    for person, choice in zip(people, votes, strict=True):
+        assert proposal.state is ProposalState.OPEN
+        await svc.vote(instance, proposal, person.actor, choice, reason="It hurts someone." if choice == "block" else "")
+    stored = await Proposal.get(id=proposal.id)
+    assert stored.state is state and proposal.state is state
+    assert (await Circle.get(id=circle.id)).rules == ("1. Be kind." if state is ProposalState.PASSED else "")
+
+
+async def test_only_active_members_are_waited_for(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle)
+    await circle_service._change_state(await Membership.get(circle=circle, actor=cai.actor), MembershipState.BANNED)
+    pending = await factories.account(instance, "dan")
+    await Membership.create(circle=circle, actor=pending.actor, state=MembershipState.PENDING, role=Role.MEMBER)
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    assert proposal.state is ProposalState.OPEN  # bob, a member, has not voted
+    await svc.vote(instance, proposal, bob.actor, "yes")
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.PASSED  # the banned and the pending are not
+
+
+async def test_the_quorum_still_applies_when_everyone_has_voted(database, instance):
+    circle, (alice, bob) = await _circle(instance, "bob")
+    proposal = await _propose(instance, alice, circle, quorum="2")
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    async with in_transaction():
+        await end_membership(await Membership.get(circle=circle, actor=bob.actor))  # bob leaves without voting
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.OPEN  # only a vote decides early
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    decided = await Proposal.get(id=proposal.id)
+    assert decided.state is ProposalState.REJECTED and "quorum not met (1 of 2 votes cast)" in decided.outcome

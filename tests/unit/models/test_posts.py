@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from models.circles import Circle
@@ -114,3 +116,50 @@ async def test_deleting_keeps_counts_true_and_is_done_once(database, instance):
     assert (await Circle.get(id=circle.id)).post_count == 0
     assert (await svc.get_thread_root(root.id)).deleted_at is not None
     assert await remote.delete_actor("https://nobody.example/u") is False
+
+
+# --- the same post sent twice ------------------------------------------------------------
+
+
+async def test_the_same_post_sent_twice_is_one_post(database, instance):
+    alice, bob, circle = await _circle_with_members(instance)
+    first = await svc.create_post(instance, alice.actor, circle, title="Week 1", body="Read chapter 1.")
+    again = await svc.create_post(instance, alice.actor, circle, title="Week 1", body="Read chapter 1.")
+    assert again.id == first.id
+    assert await Post.all().count() == 1 and (await Circle.get(id=circle.id)).post_count == 1
+    assert await OutboxEvent.filter(kind="post.created").count() == 1
+    # Other words, another title, or another person: other posts.
+    await svc.create_post(instance, alice.actor, circle, title="Week 1", body="Read chapter 2.")
+    await svc.create_post(instance, alice.actor, circle, title="Week 2", body="Read chapter 1.")
+    await svc.create_post(instance, bob.actor, circle, title="Week 1", body="Read chapter 1.")
+    assert await Post.all().count() == 4
+
+
+async def test_the_same_reply_sent_twice_is_one_reply(database, instance):
+    alice, bob, circle = await _circle_with_members(instance)
+    root = await svc.create_post(instance, alice.actor, circle, title="Week 1", body="Read chapter 1.")
+    first = await svc.reply(instance, bob.actor, root, body="Count me in!")
+    assert (await svc.reply(instance, bob.actor, root, body="Count me in!")).id == first.id
+    assert (await Post.get(id=root.id)).reply_count == 1
+    # The same words under another post are another reply.
+    await svc.reply(instance, bob.actor, first, body="Count me in!")
+    assert (await Post.get(id=root.id)).reply_count == 2
+
+
+async def test_the_same_words_later_or_after_deleting_are_a_new_post(database, instance):
+    alice, _, circle = await _circle_with_members(instance)
+    first = await svc.create_post(instance, alice.actor, circle, body="Anyone for coffee?")
+    await Post.filter(id=first.id).update(published_at=first.published_at - svc.REPEAT_WINDOW)
+    second = await svc.create_post(instance, alice.actor, circle, body="Anyone for coffee?")
+    assert second.id != first.id
+    await svc.delete_post(alice.actor, second)
+    third = await svc.create_post(instance, alice.actor, circle, body="Anyone for coffee?")
+    assert third.id not in (first.id, second.id)
+
+
+async def test_two_copies_at_the_same_moment_make_one_post(database, instance):
+    alice, _, circle = await _circle_with_members(instance)
+    posts = await asyncio.gather(
+        *(svc.create_post(instance, alice.actor, circle, title="Hi", body="Hello all.") for _ in range(3))
+    )
+    assert len({p.id for p in posts}) == 1 and await Post.all().count() == 1
