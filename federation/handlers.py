@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from federation import convert, keys, polls
+from federation import convert, keys, polls, vocab
 from federation.fetch import FetchError
 from federation.runtime import Federation
 from models.actors import Actor, ActorKind
@@ -103,7 +103,18 @@ async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
     if data.author_uri != actor.uri:
         raise PermissionDenied("The object's author is not the activity's actor.")
     post = await remote.store_post(data, actor, activity=activity)
+    if post is None and _for_followers(obj, actor):
+        post = await remote.store_followed_post(data, actor)
     return post is not None
+
+
+def _for_followers(obj: dict, author: Actor) -> bool:
+    """Whether a post is public or addressed to its author's followers (then
+    whoever here follows the author may see it)."""
+    addressees = {convert.id_of(v) for f in ("to", "cc") for v in convert.as_list(obj.get(f))}
+    return bool(addressees & vocab.PUBLIC_ALIASES) or (
+        author.followers_url is not None and author.followers_url in addressees
+    )
 
 
 async def on_update(fed: Federation, actor: Actor, activity: dict) -> bool:

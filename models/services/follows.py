@@ -143,6 +143,14 @@ async def _mirror_circle(group: Actor) -> Circle:
     return circle
 
 
+async def mirror_circle(group: Actor) -> Circle:
+    """The local record of a remote circle (made on first need: following it,
+    or someone here looking it up by handle)."""
+    if group.local or group.kind is not ActorKind.GROUP:
+        raise InvalidInput("Only a circle on another server has a local record.")
+    return await _mirror_circle(group)
+
+
 async def answer_from_remote(follower: Actor, target: Actor, *, accepted: bool) -> bool:
     """A remote actor accepted or rejected a local actor's Follow."""
     follow = await Follow.get_or_none(follower=follower, target=target)

@@ -12,6 +12,7 @@ from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
+from web.html import people, settings
 from web.site import site
 
 CIRCLE_TABS = (
@@ -32,7 +33,7 @@ CIRCLE_TABS = (
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
-    admin.bp, health.bp,
+    admin.bp, health.bp, people.bp, settings.bp,
 )
 
 
@@ -62,6 +63,8 @@ def register(app: Quart) -> None:
             return url_for("circles.show", handle=actor.username)
         if actor.local:
             return url_for("users.show", username=actor.username)
+        if actor.kind is not ActorKind.GROUP:  # their page here, which links to their home
+            return url_for("people.show", handle=actor.handle)
         return actor.profile_url or actor.uri
 
     # The tabs on every page of a circle (web/templates/circles/_header.html).
