@@ -63,8 +63,6 @@ def register(app: Quart) -> None:
             return url_for("circles.show", handle=actor.username)
         if actor.local:
             return url_for("users.show", username=actor.username)
-        if actor.kind is not ActorKind.GROUP:  # their page here, which links to their home
-            return url_for("people.show", handle=actor.handle)
         return actor.profile_url or actor.uri
 
     # The tabs on every page of a circle (web/templates/circles/_header.html).

@@ -26,6 +26,15 @@ from web.site import site
 bp = Blueprint("people", __name__)
 
 
+@bp.app_template_global("person_url")
+def person_url(actor) -> str:
+    """Where a person's name links: their page here, for people elsewhere too
+    (it links on to their home server)."""
+    if actor.local:
+        return url_for("users.show", username=actor.username)
+    return url_for("people.show", handle=actor.handle)
+
+
 def _split(handle: str) -> tuple[str, str]:
     username, at, domain = handle.rpartition("@")
     if not at or not username or not domain:
