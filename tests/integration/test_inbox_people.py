@@ -12,7 +12,7 @@ from models.posts import Post
 from models.services import follows, remote
 from models.services import posts as post_service
 from tests import factories
-from tests.integration.test_inbox import REMOTE, peer, post_signed, process, remote_key  # noqa: F401 (fixture)
+from tests.integration.test_inbox import REMOTE, peer, post_signed, process, remote_key  # noqa: F401 (peer is a fixture)
 
 
 def note(rita: str, n: int, **fields) -> dict:
@@ -26,7 +26,7 @@ async def send_create(client, rita: str, key, obj: dict):
     assert response.status_code == 202, await response.get_data(as_text=True)
 
 
-async def test_accept_and_reject_of_a_follow_of_a_person(app, client, instance, peer):
+async def test_accept_and_reject_of_a_follow_of_a_person(app, client, instance, peer):  # noqa: F811
     key, rita = peer
     alice = await factories.account(instance, "alice")
     target = await remote.remote_actor(rita)
@@ -43,7 +43,7 @@ async def test_accept_and_reject_of_a_follow_of_a_person(app, client, instance, 
     assert (await Follow.get(id=follow.id)).state is FollowState.REJECTED
 
 
-async def test_posts_from_followed_people_are_kept_sanitised_and_others_not(app, client, instance, peer):
+async def test_posts_from_followed_people_are_kept_sanitised_and_others_not(app, client, instance, peer):  # noqa: F811
     key, rita = peer
     alice = await factories.account(instance, "alice")
     await send_create(client, rita, key, note(rita, 1))  # nobody follows her yet
@@ -65,7 +65,7 @@ async def test_posts_from_followed_people_are_kept_sanitised_and_others_not(app,
     assert (await Post.get(id=kept["2"].id)).reply_count == 1
 
 
-async def test_a_kept_post_joins_its_circle_when_the_circle_announces_it(app, client, instance, peer):
+async def test_a_kept_post_joins_its_circle_when_the_circle_announces_it(app, client, instance, peer):  # noqa: F811
     key, rita = peer
     alice = await factories.account(instance, "alice")
     group_key, group_pem = remote_key()
@@ -91,7 +91,7 @@ async def test_a_kept_post_joins_its_circle_when_the_circle_announces_it(app, cl
     assert await Post.filter(uri=obj["id"]).count() == 1
 
 
-async def test_a_local_persons_posts_reach_their_followers_elsewhere(app, client, instance, peer):
+async def test_a_local_persons_posts_reach_their_followers_elsewhere(app, client, instance, peer):  # noqa: F811
     key, rita = peer
     alice, bob = await factories.account(instance, "alice"), await factories.account(instance, "bob")
     circle = await factories.circle(instance, alice, "readers")

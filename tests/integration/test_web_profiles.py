@@ -9,6 +9,7 @@ import re
 import pytest
 
 from federation import fanout
+from models import clock
 from models.accounts import Account
 from models.actors import Actor, ActorKind, Follow, FollowState
 from models.federation import Delivery, OutboxEvent
@@ -326,3 +327,37 @@ async def test_home_shows_posts_from_followed_people_paged(app, alice):
     assert older, page
     page = await text(await client.get(older.group(1)))
     assert "Note 01" in page and "Note 00" in page and "Note 11" not in page
+
+
+# --- no query per row -------------------------------------------------------------------
+
+
+async def _queries_for(client, path: str, caplog) -> int:
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="tortoise.db_client"):
+        response = await client.get(path)
+    assert response.status_code == 200
+    return len([r for r in caplog.records if r.name == "tortoise.db_client"])
+
+
+async def test_profile_and_home_pages_do_not_query_per_row(app, instance, alice, caplog):
+    ana = await remote_person()
+    await Follow.create(follower=alice.actor, target=ana, state=FollowState.ACCEPTED)
+    circle = await factories.circle(instance, alice, "readers")
+    client = await logged_in(app, alice)
+
+    async def add(n: int) -> None:
+        for i in range(n):
+            await factories.post(instance, alice, circle, title=f"Mine {i}", body="Text")
+            await remote.store_followed_post(
+                remote.RemotePostInput(uri=f"https://elsewhere.example/n/{clock.new_id()}", author_uri=ana.uri,
+                                       content_html="<p>Hers</p>"),
+                ana,
+            )
+
+    await add(1)
+    few = [await _queries_for(client, path, caplog) for path in ("/users/alice", "/people/ana@elsewhere.example", "/")]
+    assert all(few), "no SQL was logged: the count proves nothing"
+    await add(6)
+    many = [await _queries_for(client, path, caplog) for path in ("/users/alice", "/people/ana@elsewhere.example", "/")]
+    assert many == few
