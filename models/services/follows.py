@@ -124,10 +124,13 @@ async def follow_remote(follower: Actor, target: Actor, *, instance_base_url: st
         follow = await Follow.get_or_none(follower=follower, target=target)
         if follow is not None and follow.state is not FollowState.REJECTED:
             return follow
+        suffix = ""
         if follow is None:
             follow = await Follow.create(follower=follower, target=target, state=FollowState.PENDING)
+        else:  # asking again after a refusal: a new activity id, or the other side takes it for a resend
+            suffix = f"-{clock.new_id()}"
         follow.state = FollowState.PENDING
-        follow.uri = f"{instance_base_url}/follows/{follow.id}"
+        follow.uri = f"{instance_base_url}/follows/{follow.id}{suffix}"
         await follow.save(update_fields=["state", "uri"])
         if target.kind is ActorKind.GROUP:
             await _mirror_circle(target)

@@ -361,3 +361,18 @@ async def test_profile_and_home_pages_do_not_query_per_row(app, instance, alice,
     await add(6)
     many = [await _queries_for(client, path, caplog) for path in ("/users/alice", "/people/ana@elsewhere.example", "/")]
     assert many == few
+
+
+async def test_asking_again_after_a_refusal_sends_a_new_follow(app, alice):
+    ana = await remote_person()
+    client = await logged_in(app, alice)
+    await submit(client, "/people/ana@elsewhere.example/follow")
+    first = (await Follow.get(follower=alice.actor, target=ana)).uri
+    from models.services import follows
+
+    await follows.answer_from_remote(alice.actor, ana, accepted=False)
+    assert "declined your last request" in await text(await client.get("/people/ana@elsewhere.example"))
+    await submit(client, "/people/ana@elsewhere.example/follow")
+    again = await Follow.get(follower=alice.actor, target=ana)
+    assert again.state is FollowState.PENDING and again.uri != first
+    assert await OutboxEvent.filter(kind="follow.requested").count() == 2
