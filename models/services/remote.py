@@ -192,12 +192,16 @@ async def _adopt(post: Post, data: RemotePostInput, circle: Circle) -> Post:
     return post
 
 
+FOLLOWED_KINDS = (PostKind.DISCUSSION, PostKind.QUESTION, PostKind.REFLECTION, PostKind.REVIEW)
+
+
 async def store_followed_post(data: RemotePostInput, author: Actor) -> Post | None:
     """A post (public, or to the author's followers) from someone people here
     follow, outside any circle we hold: kept for their profile page and our
     followers' home pages. A reply is kept only in a thread we have. None when
     nobody here follows the author. Idempotent by uri."""
-    if author.local or not await Follow.filter(target=author, state=FollowState.ACCEPTED, follower__local=True).exists():
+    followed = Follow.filter(target=author, state=FollowState.ACCEPTED, follower__local=True)
+    if author.local or not await followed.exists():
         return None
     existing = await post_by_uri(data.uri)
     if existing is not None:
@@ -209,7 +213,7 @@ async def store_followed_post(data: RemotePostInput, author: Actor) -> Post | No
         if parent.circle.actor.local:
             return None  # a conversation in a circle here: only its members take part
         return await _insert_remote(data, author, parent.circle, parent, event=None)
-    kind = data.kind if data.kind in (PostKind.DISCUSSION, PostKind.QUESTION, PostKind.REFLECTION, PostKind.REVIEW) else PostKind.DISCUSSION
+    kind = data.kind if data.kind in FOLLOWED_KINDS else PostKind.DISCUSSION  # meetings, resources live in circles
     root_id = (parent.root_id or parent.id) if parent else None
     async with in_transaction():
         try:
