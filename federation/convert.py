@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import ipaddress
 import re
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
@@ -396,7 +397,43 @@ def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
         following_url=_url(doc.get("following"), "following", required=False),
         manually_approves_followers=doc.get("manuallyApprovesFollowers") is True,
         keys=_keys_in(doc, uri),
+        avatar_url=avatar_url(doc.get("icon")),
     )
+
+
+AVATAR_URL_MAX = 2048
+
+
+def avatar_url(icon) -> str | None:
+    """An actor's `icon` (an Image, a list of them, or a bare URL) as a URL a
+    browser may load: http(s) only, no credentials, and no private or loopback
+    address (we never fetch it; this keeps viewers' browsers off local
+    networks too). None when there is no such URL."""
+    if isinstance(icon, list):
+        icon = next((i for i in icon if isinstance(i, (dict, str))), None)
+    if isinstance(icon, dict):
+        icon = icon.get("url")
+        if isinstance(icon, list):
+            icon = next((i for i in icon if isinstance(i, (dict, str))), None)
+        if isinstance(icon, dict):
+            icon = icon.get("href")
+    if not isinstance(icon, str) or len(icon) > AVATAR_URL_MAX:
+        return None
+    try:
+        parts = urlsplit(icon.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc or not icon.isprintable():
+        return None
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return None
+    try:
+        if not ipaddress.ip_address(host).is_global:
+            return None
+    except ValueError:
+        pass  # a host name, not an address literal
+    return icon.strip()
 
 
 def _addressees(obj: dict) -> set[str]:

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from federation import convert, documents, nodeinfo, vocab
 from federation.runtime import Federation
 from models import clock
-from models.actors import Actor
+from models.actors import Actor, ActorKind
 from models.circles import Circle
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
@@ -113,6 +113,10 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
     )
     if post is None or post.circle is None:
         return []
+    return [*await _circle_plans(fed, post, event), *await _to_author_followers(post, event)]
+
+
+async def _circle_plans(fed: Federation, post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
     if not post.circle.actor.local:
         return await _to_remote_circle(post, event) if post.local else []
     group = post.circle.actor
@@ -134,6 +138,31 @@ async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, 
         if event.kind == "post.updated":
             inner = _as_update(inner, post, event)
     return [(group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post))]
+
+
+async def _to_author_followers(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A local person's post (all posts are public) also goes to the people
+    who follow them on other servers, as Mastodon's do: the author's own
+    Create, Update or Delete, addressed to their followers too."""
+    author = post.author
+    if not post.local or author.kind is not ActorKind.PERSON or event.kind == "post.received":
+        return []
+    followers = [f for f in await follows.remote_followers(author) if f.id != post.circle.actor_id]
+    if not followers:
+        return []
+    group = post.circle.actor
+    if event.kind == "post.deleted":
+        if (await _deleter(post, event)).id != author.id:
+            return []  # a steward's removal: their Delete goes through the circle
+        activity = _delete(post, author, event, group)
+    else:
+        activity = await _create(post, group)
+        activity["cc"] = activity["object"]["cc"] = [*activity["cc"], author.followers_url]
+        if event.kind == "post.updated":
+            activity = _as_update(activity, post, event)
+    if author.followers_url and "cc" not in activity:
+        activity["cc"] = [author.followers_url]
+    return [(author, activity, followers)]
 
 
 async def _audience(fed: Federation, group: Actor, post: Post) -> list[Actor]:

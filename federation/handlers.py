@@ -111,6 +111,8 @@ async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
     if data.author_uri != actor.uri:
         raise PermissionDenied("The object's author is not the activity's actor.")
     post = await remote.store_post(data, actor, activity=activity)
+    if post is None and data.public:  # followers-only posts are not kept: we do not show them only to followers
+        post = await remote.store_followed_post(data, actor)
     return post is not None
 
 

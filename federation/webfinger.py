@@ -12,6 +12,18 @@ from models.errors import InvalidInput
 HANDLE_RE = re.compile(r"@?(?P<name>[^@\s/]{1,255})@(?P<domain>[a-z0-9.-]{1,253}(?::\d{1,5})?)", re.IGNORECASE)
 
 
+class UnknownHandle(InvalidInput):
+    """The server answered, and knows nobody by that name."""
+
+
+class Unreachable(InvalidInput):
+    """The server could not be asked (down, refused, timed out, not a server)."""
+
+
+class NotAnActor(InvalidInput):
+    """The server knows the name but links no ActivityPub actor for it."""
+
+
 def parse_handle(handle: str) -> tuple[str, str]:
     match = HANDLE_RE.fullmatch(handle.strip())
     if not match:
@@ -40,5 +52,7 @@ async def lookup(fed: Federation, handle: str) -> str:
                 str(link.get("type", ""))
             ) and isinstance(link.get("href"), str):
                 return link["href"]
-        raise InvalidInput(f"{domain} has no ActivityPub actor for @{name}.", field="handle")
-    raise InvalidInput(f"Could not look up @{name}@{domain}: {last_error}", field="handle")
+        raise NotAnActor(f"{domain} has no ActivityPub actor for @{name}.", field="handle")
+    if isinstance(last_error, fetch.HTTPStatusError) and last_error.status in (404, 410):
+        raise UnknownHandle(f"{domain} knows nobody called @{name}.", field="handle")
+    raise Unreachable(f"Could not look up @{name}@{domain}: {last_error}", field="handle")

@@ -36,6 +36,10 @@ class Account(Entity):
     # The invite code used to sign up, if any (a code, not a foreign key: tortoise's
     # migration writer cannot order the Account <-> Invite cycle).
     invite_code = fields.CharField(max_length=64, null=True)
+    # The profile as typed: Markdown of the bio (its HTML is the actor's summary).
+    bio = fields.TextField(default="")
+    # The language the web UI speaks to them in ("" = as the browser asks).
+    language = fields.CharField(max_length=16, default="")
 
     class Meta:
         table = "accounts"

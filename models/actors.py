@@ -33,6 +33,9 @@ class Actor(Entity):
     followers_url = url_field(null=True)
     following_url = url_field(null=True)
     manually_approves_followers = fields.BooleanField(default=False)
+    # A remote actor's picture (its `icon`): an http(s) URL the viewer's browser
+    # loads; never fetched by this server.
+    avatar_url = url_field(null=True)
     fetched_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(null=True)
 

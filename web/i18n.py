@@ -60,11 +60,17 @@ def available_locales() -> list[str]:
 
 
 def current_locale() -> str:
-    """The request's language: the best match of Accept-Language among the catalogues."""
+    """The request's language: the signed-in person's choice (Settings) when
+    it has a catalogue, else the best match of Accept-Language among them."""
     if not has_request_context():
         return DEFAULT_LOCALE
     if "locale" not in g:
-        g.locale = request.accept_languages.best_match(available_locales(), default=DEFAULT_LOCALE)
+        account = g.get("account")
+        chosen = getattr(account, "language", "") if account is not None else ""
+        if chosen and chosen in available_locales():
+            g.locale = chosen
+        else:
+            g.locale = request.accept_languages.best_match(available_locales(), default=DEFAULT_LOCALE)
     return g.locale
 
 

@@ -124,10 +124,13 @@ async def follow_remote(follower: Actor, target: Actor, *, instance_base_url: st
         follow = await Follow.get_or_none(follower=follower, target=target)
         if follow is not None and follow.state is not FollowState.REJECTED:
             return follow
+        suffix = ""
         if follow is None:
             follow = await Follow.create(follower=follower, target=target, state=FollowState.PENDING)
+        else:  # asking again after a refusal: a new activity id, or the other side takes it for a resend
+            suffix = f"-{clock.new_id()}"
         follow.state = FollowState.PENDING
-        follow.uri = f"{instance_base_url}/follows/{follow.id}"
+        follow.uri = f"{instance_base_url}/follows/{follow.id}{suffix}"
         await follow.save(update_fields=["state", "uri"])
         if target.kind is ActorKind.GROUP:
             await _mirror_circle(target)
@@ -141,6 +144,14 @@ async def _mirror_circle(group: Actor) -> Circle:
     if circle is None:
         circle = await Circle.create(actor=group, name=(group.display_name or group.username)[:100])
     return circle
+
+
+async def mirror_circle(group: Actor) -> Circle:
+    """The local record of a remote circle (made on first need: following it,
+    or someone here looking it up by handle)."""
+    if group.local or group.kind is not ActorKind.GROUP:
+        raise InvalidInput("Only a circle on another server has a local record.")
+    return await _mirror_circle(group)
 
 
 async def answer_from_remote(follower: Actor, target: Actor, *, accepted: bool) -> bool:

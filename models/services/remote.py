@@ -55,6 +55,7 @@ class RemoteActorInput:
     following_url: str | None = None
     manually_approves_followers: bool = False
     keys: tuple[RemoteKey, ...] = field(default_factory=tuple)
+    avatar_url: str | None = None  # checked by federation/convert.py: http(s), no private address
 
 
 async def remote_actor(uri: str) -> Actor | None:
@@ -72,7 +73,8 @@ async def upsert_actor(data: RemoteActorInput) -> Actor:
         display_name=data.display_name[:255], summary=clean_html(data.summary_html),
         profile_url=data.profile_url, inbox_url=data.inbox_url, shared_inbox_url=data.shared_inbox_url,
         outbox_url=data.outbox_url, followers_url=data.followers_url, following_url=data.following_url,
-        manually_approves_followers=data.manually_approves_followers, fetched_at=clock.now(),
+        manually_approves_followers=data.manually_approves_followers, avatar_url=data.avatar_url,
+        fetched_at=clock.now(),
     )
     async with in_transaction():
         actor = await Actor.get_or_none(uri=data.uri)
@@ -170,11 +172,64 @@ async def store_announced_post(data: RemotePostInput, author: Actor, group: Acto
         return None  # nobody here follows this circle (any more): nothing to take from it
     existing = await post_by_uri(data.uri)
     if existing is not None:
+        if existing.circle_id is None and not existing.local and existing.author_id == author.id:
+            return await _adopt(existing, data, circle)
         return existing
     parent = await post_by_uri(data.in_reply_to_uri) if data.in_reply_to_uri else None
     if parent is not None and parent.circle_id != circle.id:
         parent = None
     return await _insert_remote(data, author, circle, parent, event=None)
+
+
+async def _adopt(post: Post, data: RemotePostInput, circle: Circle) -> Post:
+    """A post we first had from its author (someone here follows them) turns
+    out to belong to a circle we follow: give it its place in the circle."""
+    async with in_transaction():
+        if not await Post.filter(id=post.id, circle_id=None).update(circle_id=circle.id, kind=data.kind):
+            return await post_by_uri(data.uri)  # adopted meanwhile
+        post.circle, post.kind = circle, data.kind
+        if post.root_id is None:
+            await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
+        await _store_extras(post, data, post.root_id)
+    return post
+
+
+FOLLOWED_KINDS = (PostKind.DISCUSSION, PostKind.QUESTION, PostKind.REFLECTION, PostKind.REVIEW)
+
+
+async def store_followed_post(data: RemotePostInput, author: Actor) -> Post | None:
+    """A post (public, or to the author's followers) from someone people here
+    follow, outside any circle we hold: kept for their profile page and our
+    followers' home pages. A reply is kept only in a thread we have. None when
+    nobody here follows the author. Idempotent by uri."""
+    followed = Follow.filter(target=author, state=FollowState.ACCEPTED, follower__local=True)
+    if author.local or not await followed.exists():
+        return None
+    existing = await post_by_uri(data.uri)
+    if existing is not None:
+        return existing
+    parent = await post_by_uri(data.in_reply_to_uri) if data.in_reply_to_uri else None
+    if data.in_reply_to_uri and parent is None:
+        return None
+    if parent is not None and parent.circle is not None:
+        if parent.circle.actor.local:
+            return None  # a conversation in a circle here: only its members take part
+        return await _insert_remote(data, author, parent.circle, parent, event=None)
+    kind = data.kind if data.kind in FOLLOWED_KINDS else PostKind.DISCUSSION  # meetings, resources live in circles
+    root_id = (parent.root_id or parent.id) if parent else None
+    async with in_transaction():
+        try:
+            post = await Post.create(
+                uri=data.uri, url=data.url, circle=None, author=author, kind=kind,
+                title=data.title[:200], source="", content=clean_html(data.content_html),
+                language=data.language[:16], local=False, in_reply_to=parent, root_id=root_id,
+                published_at=min(data.published_at or clock.now(), clock.now()),
+            )
+        except IntegrityError:
+            return await post_by_uri(data.uri)
+        if root_id:
+            await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+    return post
 
 
 async def store_post(data: RemotePostInput, author: Actor, *, activity: dict | None = None) -> Post | None:
@@ -228,20 +283,25 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             )
         except IntegrityError:  # the same post arrived twice at once
             return await post_by_uri(data.uri)
-        if data.meeting is not None and root_id is None:
-            await meeting_service.store_remote(post, data.meeting)
-        if data.poll is not None:
-            await remote_polls.store(post, data.poll)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         else:
             await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
-        if data.link and not root_id:
-            await resource_service.store_remote(post, data.link, list(data.tags))
+        await _store_extras(post, data, root_id)
         if event is not None:
             await OutboxEvent.create(kind="post.received", subject_id=post.id, data=event)
     post.circle = circle
     return post
+
+
+async def _store_extras(post: Post, data: RemotePostInput, root_id: int | None) -> None:
+    """A circle post's meeting, poll and library resource, when it has them."""
+    if data.meeting is not None and root_id is None:
+        await meeting_service.store_remote(post, data.meeting)
+    if data.poll is not None:
+        await remote_polls.store(post, data.poll)
+    if data.link and not root_id:
+        await resource_service.store_remote(post, data.link, list(data.tags))
 
 
 async def update_post(data: RemotePostInput, author: Actor) -> Post:
@@ -258,7 +318,7 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
         await post.save(update_fields=fields)
-        if data.link:
+        if data.link and post.circle_id is not None:  # a library resource lives in a circle
             await resource_service.update_remote(post, data.link, list(data.tags))
         if data.meeting is not None and post.kind is PostKind.MEETING and post.root_id is None:
             await meeting_service.store_remote(post, data.meeting)

@@ -12,7 +12,7 @@ from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
-from web.html import moderation
+from web.html import moderation, people, settings
 from web.site import site
 
 CIRCLE_TABS = (
@@ -33,7 +33,7 @@ CIRCLE_TABS = (
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
-    admin.bp, health.bp, moderation.bp,
+    admin.bp, health.bp, moderation.bp, people.bp, settings.bp,
 )
 
 

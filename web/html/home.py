@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from quart import Blueprint, render_template
+from quart import Blueprint, render_template, request
 
 from models.services import circles as circle_service
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
+from models.services import profiles
 from models.services import questions as question_service
+from web.html.forms import page_number
 from web.security import current_account
 
 bp = Blueprint("home", __name__)
@@ -23,4 +25,18 @@ async def index():
         posts=await post_service.recent_posts_for(account.actor),
         open_questions=await question_service.could_answer(account.actor),
         meetings=await meeting_service.next_meetings_for(account.actor, limit=5),
+        **await _followed(account.actor),
     )
+
+
+FOLLOWED_PAGE = 10
+
+
+async def _followed(actor) -> dict:
+    """The "From people you follow" section, paged by ?followed_before=<id>."""
+    before = page_number(request.args.get("followed_before"))
+    posts = await profiles.posts_from_followed(actor, before_id=before, limit=FOLLOWED_PAGE + 1)
+    return {
+        "followed_posts": posts[:FOLLOWED_PAGE],
+        "followed_next": posts[FOLLOWED_PAGE - 1].id if len(posts) > FOLLOWED_PAGE else None,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.circles import MembershipState
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 from models.posts import PostKind
 from models.services import circles as circle_service
 from models.services import posts as post_service
@@ -21,7 +21,7 @@ bp = Blueprint("posts", __name__)
 
 
 async def thread_context(post_id: int) -> dict:
-    post = await post_service.get_post(post_id)
+    post = _in_a_circle(await post_service.get_post(post_id))
     root = await post_service.get_thread_root(post.root_id) if post.root_id else post
     account = security.current_account()
     actor = account.actor if account else None
@@ -53,6 +53,14 @@ async def _poll_context(posts, actor) -> dict:
     return {"remote_polls": polls, "poll_answers": answers, "poll_is_open": remote_polls.is_open}
 
 
+def _in_a_circle(post):
+    """Threads here live in circles; a post kept only because someone here
+    follows its author shows on the author's page instead."""
+    if post.circle is None:
+        raise NotFound("That post is not in a circle here: see it on its author's page.")
+    return post
+
+
 @bp.get("/posts/<int:post_id>")
 async def show(post_id: int):
     return await render_template("posts/show.html", values={}, errors={}, **await thread_context(post_id))
@@ -61,7 +69,7 @@ async def show(post_id: int):
 @bp.post("/posts/<int:post_id>/delete")
 @security.login_required
 async def delete(post_id: int):
-    post = await post_service.get_post(post_id)
+    post = _in_a_circle(await post_service.get_post(post_id))
     await post_service.delete_post(security.current_account().actor, post)
     await flash("The post has been deleted.")
     if post.root_id:

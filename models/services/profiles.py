@@ -1,0 +1,98 @@
+"""People's profiles: what a profile page shows (local or remote person),
+the posts of people one follows, and a local person editing their profile."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from models.accounts import Account
+from models.actors import Actor, ActorKind, Follow, FollowState
+from models.errors import InvalidInput, NotFound
+from models.federation import OutboxEvent
+from models.posts import Post
+from models.services import validation
+from models.text import render_markdown
+
+DISPLAY_NAME_MAX = 100
+BIO_MAX = 2_000
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Counts:
+    followers: int
+    following: int
+
+
+async def counts(actor: Actor) -> Counts:
+    """Accepted follows of and by the actor, as known here."""
+    return Counts(
+        followers=await Follow.filter(target=actor, state=FollowState.ACCEPTED).count(),
+        following=await Follow.filter(follower=actor, state=FollowState.ACCEPTED).count(),
+    )
+
+
+async def remote_person(username: str, domain: str) -> Actor:
+    """A person (or other non-circle actor) from another server known here, by handle."""
+    actor = await Actor.get_or_none(username=username[:255], domain=domain[:255].lower(), local=False)
+    if actor is None:
+        raise NotFound(f"Nobody called @{username[:60]}@{domain[:60]} is known here yet: look them up first.")
+    return actor
+
+
+async def posts_of(author: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
+    """An author's posts and replies that are here (all posts here are public),
+    newest first, with their circles; pass the last id seen as before_id."""
+    posts = Post.filter(author=author, deleted_at=None)
+    if before_id is not None and validation.is_row_id(before_id):
+        posts = posts.filter(id__lt=before_id)
+    return await posts.select_related("author", "circle__actor").order_by("-id").limit(limit)
+
+
+async def followed_ids(actor: Actor) -> list[int]:
+    return await Follow.filter(
+        follower=actor, state=FollowState.ACCEPTED, target__kind=ActorKind.PERSON
+    ).values_list("target_id", flat=True)
+
+
+async def posts_from_followed(actor: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
+    """Newest top-level posts by the people `actor` follows (two queries)."""
+    authors = await followed_ids(actor)
+    if not authors:
+        return []
+    posts = Post.filter(author_id__in=authors, root_id=None, deleted_at=None)
+    if before_id is not None and validation.is_row_id(before_id):
+        posts = posts.filter(id__lt=before_id)
+    return await posts.select_related("author", "circle__actor").order_by("-id").limit(limit)
+
+
+async def follow_of(follower: Actor, target: Actor) -> Follow | None:
+    return await Follow.get_or_none(follower=follower, target=target)
+
+
+async def update_profile(
+    account: Account, *, display_name: str, bio: str, language: str, languages: Collection[str]
+) -> Account:
+    """A local person edits their profile. The bio is Markdown (its sanitised
+    HTML becomes the actor's summary); `language` is one of `languages` or
+    empty (follow the browser). A changed name or bio tells their followers'
+    servers (Update of the Person), in the same transaction."""
+    display_name = validation.single_line(display_name, "display_name", label="Display name", max_length=DISPLAY_NAME_MAX)
+    bio = validation.text(bio, "bio", label="About you", max_length=BIO_MAX)
+    language = (language or "").strip()
+    if language and language not in languages:
+        raise InvalidInput("Choose one of the languages in the list.", field="language")
+    actor = account.actor
+    summary = render_markdown(bio) if bio else ""
+    federated = (display_name, summary) != (actor.display_name, actor.summary)
+    async with in_transaction():
+        account.bio, account.language = bio, language
+        await account.save(update_fields=["bio", "language"])
+        if federated:
+            actor.display_name, actor.summary = display_name, summary
+            await actor.save(update_fields=["display_name", "summary"])
+            await OutboxEvent.create(kind="actor.updated", subject_id=actor.id)
+    return account

@@ -1,0 +1,163 @@
+"""People on other servers: their page here, following them, and finding
+a person or circle by handle (@name@example.org).
+
+A remote person's page is /people/<name>@<domain>: the handle people type
+and share, so it reads well and needs no lookup table; it cannot collide
+with /users/<name> (local people, whose names have no "@") nor with
+/c/<name>@<domain> (circles elsewhere)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from federation import convert, keys, webfinger
+from federation.fetch import FetchError
+from models.actors import ActorKind, FollowState
+from models.errors import DomainError, InvalidInput, NotFound
+from models.services import actors as actor_service
+from models.services import circles as circle_service
+from models.services import follows
+from models.services import profiles
+from web import security
+from web.html.forms import form_error, page_number
+from web.i18n import _
+from web.site import site
+
+bp = Blueprint("people", __name__)
+
+
+@bp.app_template_global("person_url")
+def person_url(actor) -> str:
+    """Where a person's name links: their page here, for people elsewhere too
+    (it links on to their home server)."""
+    if actor.local:
+        return url_for("users.show", username=actor.username)
+    return url_for("people.show", handle=actor.handle)
+
+
+def _split(handle: str) -> tuple[str, str]:
+    username, at, domain = handle.rpartition("@")
+    if not at or not username or not domain:
+        raise NotFound(_("That is not a handle such as name@example.org."))
+    return username, domain
+
+
+async def _remote_person(handle: str):
+    username, domain = _split(handle)
+    return await profiles.remote_person(username, domain)
+
+
+@bp.get("/people/<handle>")
+async def show(handle: str):
+    username, domain = _split(handle)
+    if domain.lower() == site().instance.domain.lower():
+        return redirect(url_for("users.show", username=username))
+    person = await profiles.remote_person(username, domain)
+    if person.kind is ActorKind.GROUP:
+        circle = await follows.mirror_circle(person)
+        return redirect(url_for("circles.show", handle=circle.handle))
+    return await render_template("people/show.html", **await person_context(person))
+
+
+async def person_context(person) -> dict:
+    """What a person's page shows, for people here and elsewhere alike."""
+    account = security.current_account()
+    before = page_number(request.args.get("before"))
+    posts = await profiles.posts_of(person, before_id=before, limit=profiles.PAGE_SIZE + 1)
+    follow = await profiles.follow_of(account.actor, person) if account and not person.local else None
+    return {
+        "person": person,
+        "counts": await profiles.counts(person),
+        "memberships": await circle_service.memberships_of(person),
+        "posts": posts[: profiles.PAGE_SIZE],
+        "next_before": posts[profiles.PAGE_SIZE - 1].id if len(posts) > profiles.PAGE_SIZE else None,
+        "follow": follow,
+        "follow_states": FollowState,
+    }
+
+
+@bp.post("/people/<handle>/follow")
+@security.login_required
+async def follow(handle: str):
+    person = await _remote_person(handle)
+    if person.kind is ActorKind.GROUP:
+        raise InvalidInput(_("That is a circle: join it from its page."))
+    await follows.follow_remote(security.current_account().actor, person, instance_base_url=site().instance.base_url)
+    await flash(_("Asked to follow %(name)s; it says “Requested” until their server answers.", name=person.name))
+    return redirect(url_for("people.show", handle=person.handle))
+
+
+@bp.post("/people/<handle>/unfollow")
+@security.login_required
+async def unfollow(handle: str):
+    person = await _remote_person(handle)
+    if await follows.unfollow_remote(security.current_account().actor, person):
+        await flash(_("You no longer follow %(name)s.", name=person.name))
+    return redirect(url_for("people.show", handle=person.handle))
+
+
+# --- finding someone by handle ---------------------------------------------------------
+
+
+@bp.get("/search")
+@security.login_required
+async def search():
+    return await render_template("people/search.html", values={"handle": request.args.get("handle", "")[:300]}, errors={})
+
+
+@bp.post("/search")
+@security.login_required
+async def search_post():
+    form = await request.form
+    try:
+        return redirect(await _find(form.get("handle", "")))
+    except DomainError as error:
+        return await form_error("people/search.html", error, form)
+
+
+async def _find(handle: str) -> str:
+    """Where the person or circle a handle names has its page here, looking
+    it up through WebFinger (the one explicit remote lookup of a request)."""
+    if len(handle) > 300:
+        raise InvalidInput(_("That is too long for a handle."), field="handle")
+    try:
+        name, domain = webfinger.parse_handle(handle)
+    except InvalidInput:
+        raise InvalidInput(_("Write a handle as @name@example.org."), field="handle") from None
+    if domain == site().instance.domain.lower():
+        return await _local_page(name, handle)
+    fed = current_app.extensions["circles.federation"]
+    try:
+        uri = await webfinger.lookup(fed, handle)
+        local = await actor_service.local_by_uri(uri)
+        if local is not None:
+            return await _local_page(local.username, handle)
+        actor = await keys.resolve_actor(fed, uri)
+    except webfinger.UnknownHandle:
+        raise InvalidInput(
+            _("%(domain)s knows nobody called @%(name)s. Check the spelling of the handle.", domain=domain, name=name),
+            field="handle",
+        ) from None
+    except (webfinger.Unreachable, FetchError):
+        raise InvalidInput(
+            _("Could not reach %(domain)s. Check the server's name, or try again later.", domain=domain),
+            field="handle",
+        ) from None
+    except (webfinger.NotAnActor, convert.InvalidDocument):
+        raise InvalidInput(
+            _("@%(name)s@%(domain)s is not an ActivityPub account we can follow.", name=name, domain=domain),
+            field="handle",
+        ) from None
+    if actor.kind is ActorKind.GROUP:
+        circle = await follows.mirror_circle(actor)
+        return url_for("circles.show", handle=circle.handle)
+    return url_for("people.show", handle=actor.handle)
+
+
+async def _local_page(name: str, handle: str) -> str:
+    actor = await actor_service.local_by_username(name, site().instance.domain)
+    if actor is None or actor.kind not in (ActorKind.PERSON, ActorKind.GROUP):
+        raise InvalidInput(_("Nobody here is called %(handle)s.", handle=handle.strip()[:300]), field="handle")
+    if actor.kind is ActorKind.GROUP:
+        return url_for("circles.show", handle=actor.username)
+    return url_for("users.show", username=actor.username)
