@@ -14,7 +14,7 @@ from models.services import remote_polls
 from models.services import reviews as review_service
 from web import security
 from web.html import resources
-from web.html.forms import form_error
+from web.html.forms import form_error, preview, wants_preview
 from web.site import site
 
 bp = Blueprint("posts", __name__)
@@ -88,6 +88,8 @@ async def answer_poll(post_id: int):
 async def reply(post_id: int):
     form = await request.form
     parent = await post_service.get_post(post_id)
+    if wants_preview(form):
+        return await preview("posts/show.html", form, **await thread_context(post_id))
     try:
         new = await post_service.reply(
             site().instance, security.current_account().actor, parent, body=form.get("body", "")
