@@ -12,6 +12,7 @@ from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
+from web.html import media
 from web.site import site
 
 CIRCLE_TABS = (
@@ -32,7 +33,7 @@ CIRCLE_TABS = (
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
-    admin.bp, health.bp,
+    admin.bp, health.bp, media.bp,
 )
 
 
@@ -45,6 +46,7 @@ def register(app: Quart) -> None:
 
     @app.before_request
     async def before_request() -> None:
+        await media.limit_body()  # only image uploads may be as large as MAX_CONTENT_LENGTH
         # The federation blueprints (signed JSON, no cookies) need none of this.
         if request.blueprint not in ui_blueprints and request.blueprint is not None:
             return

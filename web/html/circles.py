@@ -15,6 +15,7 @@ from models.services import posts as post_service
 from models.services import questions as question_service
 from web import security
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
+from web.html.media import media_store, uploaded_image
 from web.site import site
 
 bp = Blueprint("circles", __name__)
@@ -272,6 +273,8 @@ async def create_post(handle: str):
             circle,
             title=form.get("title", ""),
             body=form.get("body", ""),
+            image=await uploaded_image(form),
+            media_store=media_store(),
         )
     except DomainError as error:
         return await form_error("posts/new.html", error, form, circle=circle)
