@@ -6,7 +6,7 @@ from markupsafe import Markup
 from quart import Quart, request, url_for
 
 from models.actors import ActorKind
-from models.text import render_markdown
+from models.text import clean_html, render_markdown
 from web import i18n, security
 from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
@@ -72,6 +72,11 @@ def register(app: Quart) -> None:
     @app.template_filter("markdown")
     def markdown_filter(source: str) -> Markup:
         return Markup(render_markdown(source or ""))  # render_markdown's output is sanitised
+
+    @app.template_filter("sanitised")
+    def sanitised_filter(html: str) -> Markup:
+        """Stored HTML cleaned again as it is shown, where a row may have other writers."""
+        return Markup(clean_html(html or ""))
 
     @app.context_processor
     async def template_globals() -> dict:
