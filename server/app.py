@@ -45,7 +45,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.scheme == "https",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=30),
-        MAX_CONTENT_LENGTH=web.html.media.UPLOAD_BODY_MAX,  # an image; smaller for other pages (web/html)
+        MAX_CONTENT_LENGTH=web.html.media.UPLOAD_BODY_MAX,  # pages with an image; 2 MB elsewhere (web/html/media.py)
         MAX_FORM_MEMORY_SIZE=256 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )

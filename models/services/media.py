@@ -116,8 +116,7 @@ async def prepare_upload(data: bytes, alt: str) -> CleanImage | None:
         return None
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput(
-            f"The image is too large: {_megabytes(len(data))}, at most {_megabytes(MAX_UPLOAD_BYTES)}. "
-            "Choose a smaller image or shrink it first.",
+            f"The image is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: choose a smaller one, or shrink it first.",
             field="image",
         )
     alt = validation.text(alt, "alt", label="The image description", max_length=ALT_MAX)
@@ -128,10 +127,6 @@ async def prepare_upload(data: bytes, alt: str) -> CleanImage | None:
         )
     image = await asyncio.to_thread(clean_image, data)
     return CleanImage(image.data, image.media_type, image.extension, image.width, image.height, alt)
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def clean_image(data: bytes) -> CleanImage:

@@ -13,23 +13,28 @@ bp = Blueprint("media", __name__)
 # plus the form (web/html/__init__.py refuses larger bodies everywhere else).
 UPLOAD_ENDPOINTS = frozenset({"circles.create_post", "posts.reply"})
 FORM_BODY_MAX = 2 * 1024 * 1024  # any other form
-UPLOAD_BODY_MAX = media_service.MAX_UPLOAD_BYTES + 512 * 1024  # the image, the text fields, multipart framing
+# An upload page reads a body this large to its end (the file is spooled to disk,
+# at most MAX_UPLOAD_BYTES + 1 of it read), so an image over the limit gets the
+# form back with a message and the values kept: a server that answers before it
+# has read the body is seen by browsers as a reset connection.
+UPLOAD_BODY_MAX = 24 * 1024 * 1024
 CACHE_FOREVER = "public, max-age=31536000, immutable"  # a name is never reused for other bytes
 
 
 async def limit_body() -> None:
     """MAX_CONTENT_LENGTH (server/app.py) lets an image through; every other
-    request is held to FORM_BODY_MAX, refused by its Content-Length before its
-    body is read, or by its length once read when it came without one."""
+    request is held to FORM_BODY_MAX: refused by its Content-Length before its
+    body is read, or by its size once read when it came without one."""
     if request.endpoint in UPLOAD_ENDPOINTS:
         return
-    request.max_content_length = FORM_BODY_MAX  # the multipart parser stops there
     if request.content_length is not None:
-        too_large = request.content_length > FORM_BODY_MAX
-    else:
-        too_large = request.method not in ("GET", "HEAD", "OPTIONS") and len(await request.get_data()) > FORM_BODY_MAX
-    if too_large:
-        raise RequestEntityTooLarge()
+        if request.content_length > FORM_BODY_MAX:
+            raise RequestEntityTooLarge()
+    elif request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Sent without a length (chunked; browsers always send one, and nginx in
+        # front adds it): read, up to MAX_CONTENT_LENGTH, then measured.
+        if len(await request.get_data()) > FORM_BODY_MAX:
+            raise RequestEntityTooLarge()
 
 
 def media_store() -> media_service.MediaStore:
