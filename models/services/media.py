@@ -17,7 +17,6 @@ import logging
 import re
 import secrets
 import struct
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,21 +131,21 @@ async def prepare_upload(data: bytes, alt: str) -> CleanImage | None:
 def clean_image(data: bytes) -> CleanImage:
     """Decode, check and re-encode an image (CPU work: run it in a thread)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            source = Image.open(io.BytesIO(data))  # reads the header only
-            if source.format not in OUTPUT:
-                raise InvalidInput(NOT_AN_IMAGE, field="image")
-            width, height = source.size
-            if width < 1 or height < 1 or width * height > MAX_PIXELS:
-                raise InvalidInput(f"{TOO_MANY_PIXELS} ({width} × {height})", field="image")
-            if source.format == "JPEG":
-                source.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))  # decode at a smaller scale
-            source.load()  # a truncated or corrupt file fails here
-            return _encode(source)
+        # Reads the header only. Pillow itself refuses beyond twice its
+        # MAX_IMAGE_PIXELS; our own, lower limit is checked next.
+        source = Image.open(io.BytesIO(data))
+        if source.format not in OUTPUT:
+            raise InvalidInput(NOT_AN_IMAGE, field="image")
+        width, height = source.size
+        if width < 1 or height < 1 or width * height > MAX_PIXELS:
+            raise InvalidInput(f"{TOO_MANY_PIXELS} ({width} × {height})", field="image")
+        if source.format == "JPEG":
+            source.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))  # decode at a smaller scale
+        source.load()  # a truncated or corrupt file fails here
+        return _encode(source)
     except InvalidInput:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise InvalidInput(TOO_MANY_PIXELS, field="image") from None
     except (
         UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error,
