@@ -20,11 +20,13 @@ from federation.signatures import (
 from models.actors import Actor, ActorKey, ActorKind, KeyAlgorithm
 from models.circles import Circle
 from models.errors import InvalidInput
+from models.media import Media
 from models.meetings import Meeting
 from models.posts import Post, PostKind
 from models.resources import Resource
 from models.services import validation
 from models.services import remote_polls
+from models.services.media import REMOTE_IMAGES_MAX, RemoteImageInput
 from models.services.meetings import RemoteMeetingInput
 from models.services.remote_polls import RemotePollInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
@@ -133,7 +135,7 @@ def post_to_as(
     post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
     accepted_answer_uri: str | None = None, value_cycle: str | None = None,
     resource: Resource | None = None, resource_tags: Sequence[str] = (), poll: dict | None = None,
-    meeting: Meeting | None = None,
+    meeting: Meeting | None = None, media: Sequence[Media] = (),
 ) -> dict:
     """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
     and untitled posts), addressed publicly and to its circle (FEP-1b12).
@@ -141,8 +143,8 @@ def post_to_as(
     carries #<value_cycle>value. A library resource (with its tags) is a
     link Page: see `_resource_fields`. `poll` (from federation/polls.py)
     makes it a Question, as Mastodon polls are; a meeting's post is a
-    Mobilizon-style Event. federation/documents.py gathers these keyword
-    arguments for a post."""
+    Mobilizon-style Event. Its images are `attachment`s as Mastodon sends
+    them. federation/documents.py gathers these keyword arguments for a post."""
     if meeting is not None:
         return meeting_to_as(post, meeting, author=author, circle_actor=circle_actor)
     is_page = parent_uri is None and bool(post.title) and poll is None
@@ -181,8 +183,23 @@ def post_to_as(
     body["replies"] = f"{post.uri}/replies"
     if resource is not None:
         body.update(_resource_fields(post, resource, resource_tags, circle_actor))
+    if media:
+        body["attachment"] = [*body.get("attachment", []), *(media_to_as(item) for item in media)]
     if poll is not None:
         body.update({"name": post.title, **poll})
+    return body
+
+
+def media_to_as(media: Media) -> dict:
+    """An image as Mastodon sends and reads one: its description is `name`."""
+    body = {
+        "type": "Image" if media.media_type.startswith("image/") else "Document",
+        "mediaType": media.media_type,
+        "url": media.url,
+        "name": media.alt,
+    }
+    if media.width and media.height:
+        body.update(width=media.width, height=media.height)
     return body
 
 
@@ -481,6 +498,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         public=_is_public(obj),
         author_uri=author,
         content_html=content + _attachment_links(obj),
+        images=_images_in(obj),
         title=_text(obj.get("name"), 200) if type_of(obj) != "Note" else "",
         url=_url(obj.get("url"), "url", required=False) if isinstance(obj.get("url"), str) else None,
         in_reply_to_uri=id_of(obj.get("inReplyTo")),
@@ -610,13 +628,50 @@ def _author_of(obj: dict) -> str:
     return _url(id_of(value), "attributedTo")
 
 
+def _image_in(item) -> RemoteImageInput | None:
+    """An attachment that is an image (Mastodon's and Pixelfed's Document or
+    Image with an image/* mediaType, Lemmy's Image), or None. Only its
+    address is kept: readers' browsers load it, we never fetch it."""
+    if type_of(item) not in ("Image", "Document"):
+        return None
+    media_type = item.get("mediaType")
+    if isinstance(media_type, str) and not media_type.startswith("image/"):
+        return None
+    if type_of(item) == "Document" and not isinstance(media_type, str):
+        return None  # a document of unknown type stays a link
+    url = item.get("url") if item.get("url") is not None else item.get("href")
+    if isinstance(url, list):  # several Links: the first image one
+        url = next((u for u in url if isinstance(u, str) or (
+            isinstance(u, dict) and str(u.get("mediaType") or "image/").startswith("image/"))), None)
+    try:
+        url = _url(url, "image")
+    except InvalidDocument:
+        return None
+    return RemoteImageInput(
+        url=url,
+        media_type=media_type[:100] if isinstance(media_type, str) else "image/*",
+        alt=" ".join(_text(item.get("name") or item.get("summary"), 1500).split()),
+        width=_dimension(item.get("width")),
+        height=_dimension(item.get("height")),
+    )
+
+
+def _dimension(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 20_000 else None
+
+
+def _images_in(obj: dict) -> tuple[RemoteImageInput, ...]:
+    found = (_image_in(item) for item in as_list(obj.get("attachment"))[:10])
+    return tuple(image for image in found if image is not None)[:REMOTE_IMAGES_MAX]
+
+
 def _attachment_links(obj: dict) -> str:
-    """Attachments (images, documents) as links: we keep no remote media.
-    A link the content already shows is not repeated."""
+    """Attachments other than images (those are `images`, see _image_in) as
+    links: we keep no remote media. A link the content already shows is not repeated."""
     links = []
     content = _text(obj.get("content"), 100_000)
     for item in as_list(obj.get("attachment"))[:10]:
-        if isinstance(item, dict) and item.get("type") != "PropertyValue":
+        if isinstance(item, dict) and item.get("type") != "PropertyValue" and _image_in(item) is None:
             try:
                 href = _url(item.get("url") or item.get("href"), "attachment")
             except InvalidDocument:

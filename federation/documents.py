@@ -7,7 +7,7 @@ from __future__ import annotations
 from federation import polls
 from models.meetings import Meeting
 from models.posts import Post, PostKind
-from models.services import reflections, resources
+from models.services import media, reflections, resources
 
 
 async def post_refs(post: Post) -> dict:
@@ -23,4 +23,6 @@ async def post_refs(post: Post) -> dict:
         "resource_tags": await resources.tags_of(resource) if resource else (),
         "poll": await polls.poll_of(post),
         "meeting": await Meeting.get_or_none(post_id=post.id) if post.kind is PostKind.MEETING else None,
+        # Only our own posts' images: a remote post is sent on by its address, not re-rendered.
+        "media": (await media.media_of([post.id])).get(post.id, []) if post.local else [],
     }

@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "models.sisters",
     "models.tutoring",
     "models.polls",
+    "models.media",
 ]
 
 

@@ -27,5 +27,8 @@ class Instance:
     def post_uri(self, post_id: int) -> str:
         return f"{self.base_url}/posts/{post_id}"
 
+    def media_url(self, file_name: str) -> str:
+        return f"{self.base_url}/media/{file_name}"
+
     def instance_actor_uri(self) -> str:
         return f"{self.base_url}/actor"

@@ -14,11 +14,13 @@ import federation.routes
 import web
 import web.errors
 import web.html
+import web.html.media
 from federation.routes import software_version
 from federation.runtime import Federation
 from models import db
 from models.instance import Instance
 from models.services.actors import ensure_instance_actor
+from models.services.media import MediaStore
 from server import worker
 from server.config import Settings
 from web.site import Site
@@ -43,11 +45,12 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.scheme == "https",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=30),
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=web.html.media.UPLOAD_BODY_MAX,  # pages with an image; 2 MB elsewhere (web/html/media.py)
         MAX_FORM_MEMORY_SIZE=256 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.extensions["circles.settings"] = settings
+    app.extensions["circles.media"] = MediaStore(Path(settings.media_dir))
     instance = Instance(domain=settings.domain, scheme=settings.scheme)
     app.extensions["circles.site"] = Site(instance=instance, registration=settings.registration_mode)
     web.errors.register(app)

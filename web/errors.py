@@ -102,7 +102,7 @@ def register(app: Quart) -> None:
         messages = {
             404: "There is nothing at this address. Check the link, or start from the home page.",
             405: "This address does not take that kind of request.",
-            413: "What you sent is larger than this server accepts.",
+            413: "What you sent is larger than this server accepts (an image may be at most 8 MB). Nothing was saved.",
         }
         message = messages.get(error.code or 500, error.description or "")
         return await error_page(error.code or 500, message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from tortoise.expressions import F, Q
@@ -15,6 +16,7 @@ from models.federation import OutboxEvent
 from models.instance import Instance
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
+from models.services import media as media_service
 from models.services import validation
 from models.text import render_markdown
 
@@ -36,10 +38,13 @@ async def create_post(
     kind: str = PostKind.DISCUSSION.value,
     language: str = "",
     through_circle: bool = False,
+    image: media_service.CleanImage | None = None,
+    media_store: media_service.MediaStore | None = None,
 ) -> Post:
     """A new top-level post in a circle the author is an active member of.
     `through_circle` publishes it as the circle's own (a safe question): the
-    member is kept in `asked_by`, for the circle's stewards only."""
+    member is kept in `asked_by`, for the circle's stewards only. `image`
+    (from media.prepare_upload) is stored in `media_store` with the post."""
     title = validation.single_line(title, "title", label="Title", max_length=TITLE_MAX)
     body = validation.text(body, "body", label="Your post", max_length=BODY_MAX, required=True)
     post_kind = validation.choice(kind, PostKind, "kind", label="Kind of post")
@@ -50,7 +55,7 @@ async def create_post(
         if not circle.actor.local:
             raise InvalidInput("Questions through the circle can only be asked in circles on this server.")
         author, asked_by = circle.actor, author
-    async with in_transaction():
+    async with _with_image(instance, media_store, image, owner=author) as attach:
         if post_kind is PostKind.DISCUSSION:  # other kinds carry a record of their own, made with the post
             repeat = await _repeat(asked_by or author, circle=circle, in_reply_to=None, title=title, body=body)
             if repeat is not None:
@@ -59,11 +64,44 @@ async def create_post(
             instance, author, circle, post_kind, title, body, language, parent=None, asked_by=asked_by
         )
         await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
+        await attach(post)
     return post
 
 
-async def reply(instance: Instance, author: Actor, parent: Post, *, body: str, language: str = "") -> Post:
-    """A reply anywhere in a thread, by an active member of the thread's circle."""
+@contextlib.asynccontextmanager
+async def _with_image(instance: Instance, store, image, *, owner: Actor):
+    """A transaction that stores `image` (if any) with the post given to the
+    function it yields; the file is written first and removed again when the
+    transaction fails or no post took it (a repeated submission), so no row
+    lacks its file and no file outlives a failure."""
+    if image is not None and store is None:
+        raise ValueError("an image needs a media store")
+    file_name = await store.write(image) if image is not None else None
+    attached = False
+
+    async def attach(post: Post) -> None:
+        nonlocal attached
+        if image is not None:
+            await media_service.attach(instance, image, owner=owner, post=post, file_name=file_name)
+            attached = True
+
+    try:
+        async with in_transaction():
+            yield attach
+    except BaseException:
+        if file_name:
+            store.remove([file_name])
+        raise
+    if file_name and not attached:
+        store.remove([file_name])
+
+
+async def reply(
+    instance: Instance, author: Actor, parent: Post, *, body: str, language: str = "",
+    image: media_service.CleanImage | None = None, media_store: media_service.MediaStore | None = None,
+) -> Post:
+    """A reply anywhere in a thread, by an active member of the thread's circle,
+    with an image (see create_post) if given."""
     body = validation.text(body, "body", label="Your reply", max_length=BODY_MAX, required=True)
     language = validation.language(language)
     if parent.deleted_at is not None:
@@ -71,7 +109,7 @@ async def reply(instance: Instance, author: Actor, parent: Post, *, body: str, l
     circle = await parent.circle
     await circle_service.require_member(circle, author)
     root_id = parent.root_id or parent.id
-    async with in_transaction():
+    async with _with_image(instance, media_store, image, owner=author) as attach:
         repeat = await _repeat(author, circle=circle, in_reply_to=parent, title="", body=body)
         if repeat is not None:
             return repeat
@@ -80,6 +118,7 @@ async def reply(instance: Instance, author: Actor, parent: Post, *, body: str, l
             language or parent.language, parent=parent,
         )
         await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+        await attach(post)
     return post
 
 
@@ -131,17 +170,23 @@ async def _insert(
     return post
 
 
-async def delete_post(actor: Actor, post: Post) -> None:
+async def delete_post(actor: Actor, post: Post, *, media_store: media_service.MediaStore | None = None) -> None:
     """The author (or who asked it through the circle), or a steward of the
-    circle, deletes a post (its replies stay)."""
+    circle, deletes a post (its replies stay). With `media_store`, its images
+    go too: rows in the transaction, files once it has committed."""
     if post.deleted_at is not None:
         return
     if actor.id not in (post.author_id, post.asked_by_id):
         await circle_service.require_steward(await post.circle, actor)
     if actor.id == post.asked_by_id:
         actor = await post.author  # the circle deletes its safe question: the Delete must not name the asker
+    file_names: list[str] = []
     async with in_transaction():
         await mark_deleted(post, by=actor)
+        if media_store is not None:
+            file_names = await media_service.detach_all(post)
+    if media_store is not None:
+        media_store.remove(file_names)
 
 
 async def mark_deleted(

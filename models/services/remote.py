@@ -21,6 +21,7 @@ from models.federation import OutboxEvent
 from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
+from models.services import media as media_service
 from models.services import meetings as meeting_service
 from models.services import moderation
 from models.services import posts as post_service
@@ -156,6 +157,7 @@ class RemotePostInput:
     tags: tuple[str, ...] = ()  # its Hashtag names, as sent
     meeting: meeting_service.RemoteMeetingInput | None = None  # when and where, for an Event
     poll: remote_polls.RemotePollInput | None = None  # a Question's options
+    images: tuple[media_service.RemoteImageInput, ...] = ()  # attached images, by address
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -227,6 +229,8 @@ async def store_followed_post(data: RemotePostInput, author: Actor) -> Post | No
             )
         except IntegrityError:
             return await post_by_uri(data.uri)
+        if data.images:
+            await media_service.store_remote(post, author, data.images)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
     return post
@@ -283,6 +287,8 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             )
         except IntegrityError:  # the same post arrived twice at once
             return await post_by_uri(data.uri)
+        if data.images:
+            await media_service.store_remote(post, author, data.images)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         else:
@@ -324,6 +330,7 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
             await meeting_service.store_remote(post, data.meeting)
         if data.poll is not None:
             await remote_polls.store(post, data.poll)
+        await media_service.store_remote(post, author, data.images)  # an edit may add or remove images
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
     return post
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from federation import vocab
 from models.federation import Delivery
 from models.posts import Post, PostKind
 from models.resources import Level, Licence, Resource
@@ -116,7 +117,7 @@ async def test_liking_a_remote_authors_post_tells_their_server(app, client, inst
     key, rita = peer
     alice, circle = await _member_circle(app, client, instance, key, rita)
     note = {"id": f"{rita}/notes/1", "type": "Note", "attributedTo": rita, "content": "<p>Try this</p>",
-            "to": [circle.actor.uri], "audience": circle.actor.uri}
+            "to": [vocab.PUBLIC], "cc": [circle.actor.uri], "audience": circle.actor.uri}
     await post_signed(client, "/inbox", {"id": f"{rita}/c/1", "type": "Create", "actor": rita, "object": note},
                       key, f"{rita}#main-key")
     await process(app)

@@ -6,13 +6,13 @@ from markupsafe import Markup
 from quart import Quart, request, url_for
 
 from models.actors import ActorKind
-from models.text import render_markdown
+from models.text import clean_html, render_markdown
 from web import i18n, security
 from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
-from web.html import moderation, people, settings
+from web.html import media, moderation, people, settings
 from web.site import site
 
 CIRCLE_TABS = (
@@ -33,7 +33,7 @@ CIRCLE_TABS = (
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
-    admin.bp, health.bp, moderation.bp, people.bp, settings.bp,
+    admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp,
 )
 
 
@@ -46,6 +46,7 @@ def register(app: Quart) -> None:
 
     @app.before_request
     async def before_request() -> None:
+        await media.limit_body()  # only image uploads may be as large as MAX_CONTENT_LENGTH
         # The federation blueprints (signed JSON, no cookies) need none of this.
         if request.blueprint not in ui_blueprints and request.blueprint is not None:
             return
@@ -71,6 +72,11 @@ def register(app: Quart) -> None:
     @app.template_filter("markdown")
     def markdown_filter(source: str) -> Markup:
         return Markup(render_markdown(source or ""))  # render_markdown's output is sanitised
+
+    @app.template_filter("sanitised")
+    def sanitised_filter(html: str) -> Markup:
+        """Stored HTML cleaned again as it is shown, where a row may have other writers."""
+        return Markup(clean_html(html or ""))
 
     @app.context_processor
     async def template_globals() -> dict:

@@ -14,7 +14,8 @@ from models.services import follows
 from models.services import posts as post_service
 from models.services import questions as question_service
 from web import security
-from web.html.forms import form_error, page_number, page_param
+from web.html.forms import form_error, page_number, page_param, preview, wants_preview
+from web.html.media import media_store, uploaded_image
 from web.site import site
 
 bp = Blueprint("circles", __name__)
@@ -263,6 +264,8 @@ async def new_post(handle: str):
 async def create_post(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("posts/new.html", form, circle=circle)
     try:
         post = await post_service.create_post(
             site().instance,
@@ -270,6 +273,8 @@ async def create_post(handle: str):
             circle,
             title=form.get("title", ""),
             body=form.get("body", ""),
+            image=await uploaded_image(form),
+            media_store=media_store(),
         )
     except DomainError as error:
         return await form_error("posts/new.html", error, form, circle=circle)

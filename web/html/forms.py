@@ -9,17 +9,42 @@ from models.services import validation
 from web.errors import headers_for, status_for
 
 
+def _kept(form) -> dict[str, str]:
+    """What was typed, to show again (never a password)."""
+    return {key: value for key, value in form.items() if "password" not in key}
+
+
 async def form_error(template: str, error: DomainError, form, **context):
     """Render `template` with the error beside its field and what was typed,
     with the status code the error maps to."""
-    values = {key: value for key, value in form.items() if "password" not in key}
     html = await render_template(
         template,
         errors={error.field or "_form": error.message},
-        values=values,
+        values=_kept(form),
         **context,
     )
     return html, status_for(error), headers_for(error)
+
+
+PREVIEW_BUTTON = "preview"  # the name of every form's Preview button (macros.html: submit)
+
+
+class PreviewValues(dict):
+    """The typed values of a form sent with its Preview button: the
+    `textarea(..., markdown=True)` macro shows each one rendered above its field."""
+
+    previewing = True
+
+
+def wants_preview(form) -> bool:
+    return PREVIEW_BUTTON in form
+
+
+async def preview(template: str, form, **context) -> str:
+    """The same form again, values kept, with its Markdown rendered (through
+    the one sanitiser) above each Markdown field. Nothing is saved; the CSRF
+    token was checked like any other POST (web/html/__init__.py)."""
+    return await render_template(template, errors={}, values=PreviewValues(_kept(form)), **context)
 
 
 MAX_PAGE = 10_000  # keeps OFFSET within the database's integer range

@@ -13,7 +13,7 @@ from models.governance import DecisionRule, ProposalKind, ProposalState, VoteCho
 from models.services import circles as circle_service
 from models.services import governance
 from web import security
-from web.html.forms import form_error, page_param
+from web.html.forms import form_error, page_param, preview, wants_preview
 from web.i18n import _
 from web.site import site
 
@@ -95,6 +95,8 @@ async def new(handle: str):
 async def create(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("governance/new.html", form, **await _new_form_context(circle))
     try:
         proposal = await governance.propose(
             site().instance,

@@ -14,7 +14,7 @@ from models.services import circles as circle_service
 from models.services import meetings as meeting_service
 from models.text import plain_excerpt
 from web import ical, security
-from web.html.forms import form_error, page_param
+from web.html.forms import form_error, page_param, preview, wants_preview
 from web.site import site
 
 bp = Blueprint("meetings", __name__)
@@ -61,6 +61,8 @@ async def new(handle: str):
 async def create(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("meetings/form.html", form, circle=circle, meeting=None)
     try:
         meeting = await meeting_service.schedule(
             site().instance, security.current_account().actor, circle, **_typed(form)
@@ -129,6 +131,8 @@ async def edit_form(post_id: int):
 async def edit(post_id: int):
     meeting = await meeting_service.meeting_for_post(post_id)
     form = await request.form
+    if wants_preview(form):
+        return await preview("meetings/form.html", form, circle=meeting.circle, meeting=meeting)
     try:
         await meeting_service.edit(security.current_account().actor, meeting, **_typed(form))
     except DomainError as error:

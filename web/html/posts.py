@@ -8,13 +8,15 @@ from models.circles import MembershipState
 from models.errors import DomainError, NotFound
 from models.posts import PostKind
 from models.services import circles as circle_service
+from models.services import media as media_service
 from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services import remote_polls
 from models.services import reviews as review_service
 from web import security
 from web.html import resources
-from web.html.forms import form_error
+from web.html.forms import form_error, preview, wants_preview
+from web.html.media import media_store, uploaded_image
 from web.site import site
 
 bp = Blueprint("posts", __name__)
@@ -27,6 +29,7 @@ async def thread_context(post_id: int) -> dict:
     actor = account.actor if account else None
     membership = await circle_service.membership(root.circle, actor) if actor else None
     replies = await post_service.thread_replies(root)
+    media = await media_service.media_of([root.id, *(reply.id for reply in replies)])
     is_steward = bool(
         membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
     )
@@ -39,6 +42,7 @@ async def thread_context(post_id: int) -> dict:
         "is_steward": is_steward,
         "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
+        "media": media,
         "feedback": await review_service.feedback_in(root) if root.kind is PostKind.REVIEW else {},
         **await resources.resource_context(root, account),
         **await _poll_context([root, *replies], actor),
@@ -70,7 +74,7 @@ async def show(post_id: int):
 @security.login_required
 async def delete(post_id: int):
     post = _in_a_circle(await post_service.get_post(post_id))
-    await post_service.delete_post(security.current_account().actor, post)
+    await post_service.delete_post(security.current_account().actor, post, media_store=media_store())
     await flash("The post has been deleted.")
     if post.root_id:
         return redirect(url_for("posts.show", post_id=post.root_id))
@@ -96,9 +100,12 @@ async def answer_poll(post_id: int):
 async def reply(post_id: int):
     form = await request.form
     parent = await post_service.get_post(post_id)
+    if wants_preview(form):
+        return await preview("posts/show.html", form, **await thread_context(post_id))
     try:
         new = await post_service.reply(
-            site().instance, security.current_account().actor, parent, body=form.get("body", "")
+            site().instance, security.current_account().actor, parent, body=form.get("body", ""),
+            image=await uploaded_image(form), media_store=media_store(),
         )
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))

@@ -11,7 +11,7 @@ from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services.questions import QuestionList
 from web import security
-from web.html.forms import form_error, page_number, page_param
+from web.html.forms import form_error, page_number, page_param, preview, wants_preview
 from web.html.posts import thread_context
 from web.site import site
 
@@ -60,6 +60,8 @@ async def new(handle: str):
 async def create(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("questions/new.html", form, circle=circle)
     try:
         question = await question_service.ask(
             site().instance, security.current_account().actor, circle,

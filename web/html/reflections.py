@@ -13,7 +13,7 @@ from models.reflections import VALUE_CYCLE_EXPLANATIONS, Reflection
 from models.services import circles as circle_service
 from models.services import reflections as reflection_service
 from web import security
-from web.html.forms import form_error, page_number
+from web.html.forms import form_error, page_number, preview, wants_preview
 from web.site import site
 
 bp = Blueprint("reflections", __name__)
@@ -87,6 +87,8 @@ async def new(handle: str):
 async def create(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("reflections/form.html", form, **_form_context(circle))
     try:
         reflection = await reflection_service.write(
             site().instance, security.current_account().actor, circle,
@@ -116,6 +118,10 @@ async def edit(handle: str, reflection_id: int):
 async def update(handle: str, reflection_id: int):
     circle, reflection = await _own_in(handle, reflection_id)
     form = await request.form
+    if wants_preview(form):
+        return await preview(
+            "reflections/form.html", form, **_form_context(circle, reflection.meeting, reflection)
+        )
     try:
         await reflection_service.edit(
             security.current_account().actor, reflection.id,

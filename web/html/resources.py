@@ -15,7 +15,7 @@ from models.services import likes
 from models.services import posts as post_service
 from models.services import resources as resource_service
 from web import security
-from web.html.forms import form_error, page_param
+from web.html.forms import form_error, page_param, preview, wants_preview
 from web.site import site
 
 bp = Blueprint("resources", __name__)
@@ -57,6 +57,8 @@ async def new(handle: str):
 async def create(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("resources/new.html", form, circle=circle, **_choices())
     try:
         resource = await resource_service.add_resource(
             site().instance, security.current_account().actor, circle,
@@ -86,6 +88,8 @@ async def edit(resource_id: int):
 async def update(resource_id: int):
     resource = await resource_service.get_resource(resource_id)
     form = await request.form
+    if wants_preview(form):
+        return await preview("resources/edit.html", form, resource=resource, **_choices())
     try:
         await resource_service.edit_resource(
             security.current_account().actor, resource,

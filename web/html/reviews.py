@@ -10,7 +10,7 @@ from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import reviews as review_service
 from web import security
-from web.html.forms import form_error, page_param
+from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.posts import thread_context
 from web.site import site
 
@@ -41,6 +41,8 @@ async def new(handle: str):
 async def create(handle: str):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if wants_preview(form):
+        return await preview("reviews/new.html", form, circle=circle)
     try:
         work = await review_service.request_review(
             site().instance, security.current_account().actor, circle,
@@ -56,6 +58,8 @@ async def create(handle: str):
 async def feedback(post_id: int):
     work = await post_service.get_post(post_id)
     form = await request.form
+    if wants_preview(form):
+        return await preview("posts/show.html", form, **await thread_context(post_id))
     try:
         reply = await review_service.give_feedback(
             site().instance, security.current_account().actor, work,

@@ -14,8 +14,8 @@ from models.services import tutoring as tutoring_service
 from models.services import validation
 from models.tutoring import Pairing
 from web import security
+from web.html.forms import form_error, page_number, preview, wants_preview
 from web.i18n import _
-from web.html.forms import form_error, page_number
 
 bp = Blueprint("tutoring", __name__)
 
@@ -144,6 +144,8 @@ async def thread(pairing_id: int):
 async def send(pairing_id: int):
     pairing = await _own_pairing(pairing_id)
     form = await request.form
+    if wants_preview(form):
+        return await preview("tutoring/thread.html", form, **await _thread_context(pairing))
     try:
         await tutoring_service.send_message(pairing, security.current_account().actor, form.get("body", ""))
     except DomainError as error:
