@@ -10,11 +10,13 @@ catalogue. `messages.pot` (the template translators start from) is extracted wit
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as stdlib_gettext
 import io
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from quart import Quart, g, has_request_context, request
@@ -51,6 +53,10 @@ def register(app: Quart, catalogues: dict[str, stdlib_gettext.NullTranslations] 
         newstyle=True,
     )
     app.add_template_global(current_locale, "current_locale")
+    app.add_template_filter(date_format, "date_format")
+    from web.labels import enum_label  # it imports the models, which need not know of this module
+
+    app.add_template_global(enum_label, "enum_label")
 
 
 def available_locales() -> list[str]:
@@ -89,6 +95,37 @@ def ngettext(singular: str, plural: str, count: int, **variables) -> str:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction where it cannot be translated yet (module level):
+    whoever shows it translates it with `_()` then."""
+    return message
+
+
+# The one way templates write dates: `{{ moment | date_format('date') }}`. The English
+# output is what the templates printed with strftime before; other locales get their
+# own month names (and Babel's own order for the month of a year).
+DATE_PATTERNS = {
+    "date": "dd MMM y",  # 05 Nov 2026
+    "datetime": "dd MMM y HH:mm",  # 05 Nov 2026 18:30
+    "weekday_datetime": "EEE dd MMM y, HH:mm",  # Thu 05 Nov 2026, 18:30
+}
+DATE_SKELETONS = {
+    "month": "yMMMM",  # November 2026
+}
+
+
+def date_format(moment: dt.date | dt.datetime, style: str = "date", zone: dt.tzinfo | str | None = None) -> str:
+    """`moment` written for the request's locale. An aware datetime is shown in its own
+    time zone unless `zone` is given; a date is shown as it is."""
+    locale = current_locale()
+    if style in DATE_SKELETONS:
+        return format_skeleton(DATE_SKELETONS[style], moment, tzinfo=zone, locale=locale)
+    pattern = DATE_PATTERNS[style]
+    if isinstance(moment, dt.datetime):
+        return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+    return format_date(moment, pattern, locale=locale)
 
 
 def locale_name(code: str) -> str:
