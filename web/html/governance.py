@@ -13,6 +13,7 @@ from models.governance import DecisionRule, ProposalKind, ProposalState, VoteCho
 from models.services import circles as circle_service
 from models.services import governance
 from web import security
+from web.i18n import _, date_format
 from web.html.forms import form_error, page_param
 from web.site import site
 
@@ -24,7 +25,7 @@ DEFAULT_VOTING_TIME = dt.timedelta(days=7)
 def _local_time(circle: Circle):
     """A formatter for templates: a moment in the circle's time zone."""
     zone = circle.zone
-    return lambda moment: f"{moment.astimezone(zone).strftime('%d %b %Y %H:%M')} ({circle.timezone})"
+    return lambda moment: f"{date_format(moment, 'datetime', zone)} ({circle.timezone})"
 
 
 def _deadline(raw: str, circle: Circle) -> dt.datetime | None:
