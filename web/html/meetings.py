@@ -15,18 +15,18 @@ from models.services import meetings as meeting_service
 from models.text import plain_excerpt
 from web import ical, security
 from web.html.forms import form_error, page_param
+from web.i18n import N_, _, date_format
 from web.site import site
 
 bp = Blueprint("meetings", __name__)
 FIELDS = ("title", "agenda", "starts_local", "ends_local", "timezone", "place", "online_url", "capacity")
-ANSWER_LABELS = {RsvpAnswer.GOING: "Going", RsvpAnswer.MAYBE: "Maybe", RsvpAnswer.NOT_GOING: "Not going"}
+ANSWER_LABELS = {RsvpAnswer.GOING: N_("Going"), RsvpAnswer.MAYBE: N_("Maybe"), RsvpAnswer.NOT_GOING: N_("Not going")}
 
 
 @bp.app_template_filter("meeting_time")
-def meeting_time(moment, zone_name: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+def meeting_time(moment, zone_name: str) -> str:
     """A UTC moment shown in the meeting's own zone, with the zone's name."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(zone_name))
-    return f"{local.strftime(fmt)} ({zone_name})"
+    return f"{date_format(moment, 'weekday_datetime', zoneinfo.ZoneInfo(zone_name))} ({zone_name})"
 
 
 def _typed(form) -> dict:
