@@ -8,6 +8,8 @@ from models.accounts import AccountState
 from models.errors import Conflict
 from models.services import accounts as account_service
 from web import security
+from web.i18n import _
+from web.labels import enum_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,7 +34,7 @@ async def account_action(username: str, action: str):
         raise Conflict("You cannot change your own account here.")
     state = AccountState.DISABLED if action == "disable" else AccountState.ACTIVE
     await account_service.set_state(account, state)
-    await flash(f"@{username} is now {state.value}.")
+    await flash(_("@%(username)s is now %(state)s.", username=username, state=enum_label(state)))
     return redirect(url_for("admin.index"))
 
 

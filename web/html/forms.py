@@ -7,6 +7,7 @@ from quart import render_template
 from models.errors import DomainError
 from models.services import validation
 from web.errors import headers_for, status_for
+from web.i18n import error_message
 
 
 async def form_error(template: str, error: DomainError, form, **context):
@@ -15,7 +16,7 @@ async def form_error(template: str, error: DomainError, form, **context):
     values = {key: value for key, value in form.items() if "password" not in key}
     html = await render_template(
         template,
-        errors={error.field or "_form": error.message},
+        errors={error.field or "_form": error_message(error)},
         values=values,
         **context,
     )

@@ -13,8 +13,8 @@ from models.governance import DecisionRule, ProposalKind, ProposalState, VoteCho
 from models.services import circles as circle_service
 from models.services import governance
 from web import security
-from web.i18n import _, date_format
 from web.html.forms import form_error, page_param
+from web.i18n import _, date_format
 from web.site import site
 
 bp = Blueprint("governance", __name__)
@@ -110,7 +110,7 @@ async def create(handle: str):
         )
     except DomainError as error:
         return await form_error("governance/new.html", error, form, **await _new_form_context(circle))
-    await flash("Your proposal is open for votes.")
+    await flash(_("Your proposal is open for votes."))
     return redirect(url_for("governance.show", post_id=proposal.post_id))
 
 
@@ -150,7 +150,7 @@ async def vote(post_id: int):
                               reason=form.get("reason", ""))
     except DomainError as error:
         return await form_error("governance/show.html", error, form, **await _proposal_context(post_id))
-    await flash("Your vote is counted. You can change it until voting closes.")
+    await flash(_("Your vote is counted. You can change it until voting closes."))
     return redirect(url_for("governance.show", post_id=post_id))
 
 
@@ -159,5 +159,5 @@ async def vote(post_id: int):
 async def withdraw(post_id: int):
     proposal = await governance.get_proposal(post_id)
     await governance.withdraw(proposal, security.current_account().actor)
-    await flash("You have withdrawn your proposal.")
+    await flash(_("You have withdrawn your proposal."))
     return redirect(url_for("governance.decisions", handle=proposal.circle.handle))

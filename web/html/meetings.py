@@ -67,7 +67,7 @@ async def create(handle: str):
         )
     except DomainError as error:
         return await form_error("meetings/form.html", error, form, circle=circle, meeting=None)
-    await flash("Your meeting is scheduled. Members can now say whether they come.")
+    await flash(_("Your meeting is scheduled. Members can now say whether they come."))
     return redirect(url_for("meetings.show", post_id=meeting.post_id))
 
 
@@ -105,7 +105,7 @@ async def answer(post_id: int):
         await meeting_service.rsvp(security.current_account().actor, meeting, form.get("answer", ""))
     except DomainError as error:
         return await form_error("meetings/show.html", error, form, **await _page_context(meeting))
-    await flash("Thanks, your answer is saved.")
+    await flash(_("Thanks, your answer is saved."))
     return redirect(url_for("meetings.show", post_id=post_id))
 
 
@@ -133,7 +133,7 @@ async def edit(post_id: int):
         await meeting_service.edit(security.current_account().actor, meeting, **_typed(form))
     except DomainError as error:
         return await form_error("meetings/form.html", error, form, circle=meeting.circle, meeting=meeting)
-    await flash("The meeting has been updated.")
+    await flash(_("The meeting has been updated."))
     return redirect(url_for("meetings.show", post_id=post_id))
 
 
@@ -142,7 +142,7 @@ async def edit(post_id: int):
 async def cancel(post_id: int):
     meeting = await meeting_service.meeting_for_post(post_id)
     await meeting_service.cancel(security.current_account().actor, meeting)
-    await flash("The meeting is cancelled; members see it marked so.")
+    await flash(_("The meeting is cancelled; members see it marked so."))
     return redirect(url_for("meetings.show", post_id=post_id))
 
 

@@ -7,6 +7,7 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 from models.services import notifications as notification_service
 from web import security
 from web.html.forms import page_param
+from web.i18n import _
 
 bp = Blueprint("notifications", __name__)
 
@@ -26,5 +27,5 @@ async def index():
 @security.login_required
 async def mark_all_read():
     await notification_service.mark_all_read(security.current_account())
-    await flash("All notifications are marked as read.")
+    await flash(_("All notifications are marked as read."))
     return redirect(url_for("notifications.index"))

@@ -14,6 +14,7 @@ from models.services import validation
 from models.tutoring import Pairing
 from web import security
 from web.html.forms import form_error, page_number
+from web.i18n import _
 
 bp = Blueprint("tutoring", __name__)
 
@@ -66,7 +67,7 @@ async def skills(handle: str):
         )
     except DomainError as error:
         return await form_error("tutoring/index.html", error, form, **await _index_context(circle))
-    await flash("Your skills are saved.")
+    await flash(_("Your skills are saved."))
     return redirect(url_for("tutoring.index", handle=circle.handle))
 
 
@@ -95,8 +96,9 @@ async def open_pairing(handle: str):
         context = await _index_context(circle)
         values = _skill_values(context["skills"]) if context["is_member"] else {}
         # The buttons have no field of their own: show the message above the page.
-        return await form_error("tutoring/index.html", type(error)(error.message), values, **context)
-    await flash("The pairing is open: say hello and agree how you want to work together.")
+        error.field = None
+        return await form_error("tutoring/index.html", error, values, **context)
+    await flash(_("The pairing is open: say hello and agree how you want to work together."))
     return redirect(url_for("tutoring.thread", pairing_id=pairing.id))
 
 
@@ -145,5 +147,5 @@ async def send(pairing_id: int):
 async def close(pairing_id: int):
     pairing = await _own_pairing(pairing_id)
     closed = await tutoring_service.close_pairing(pairing, security.current_account().actor)
-    await flash("The pairing is closed. Thank you for learning together." if closed else "It was closed already.")
+    await flash(_("The pairing is closed. Thank you for learning together.") if closed else _("It was closed already."))
     return redirect(url_for("tutoring.index", handle=pairing.circle.handle))
