@@ -49,7 +49,8 @@ USER_WORDS = [
 ]
 # Text the models store in English when something happens and pages show as it is: a
 # proposal's outcome (it is also the circle's post announcing the decision). Known, not
-# translated (the notifications' texts are the same kind; the test data's is "UC ...").
+# translated. (Notifications are stored in English too, but the page writes the kinds it
+# knows again from their subject, translated.)
 STORED_ENGLISH = ["Withdrawn by the proposer before the deadline."]
 USER_CONTENT_RE = re.compile(
     "|".join(re.escape(text) for text in STORED_ENGLISH) + "|"
@@ -200,8 +201,8 @@ async def world(instance):
     )
     await meetings.rsvp(bob.actor, meeting, "going")
     await meetings.rsvp(alice.actor, meeting, "maybe")
-    await Notification.create(recipient=bob, kind="meeting.reminder", subject_id=meeting.post_id,
-                              text="UC reminder", url=f"/meetings/{meeting.post_id}")
+    await meetings.due_reminders(meeting.starts_at - dt.timedelta(hours=2))  # bob is going: a reminder
+    await Notification.create(recipient=bob, kind="other", text="UC stored text", url="/")
 
     work = await reviews.request_review(instance, bob.actor, circle, title="UC my essay", body="UC read it",
                                         link="https://example.org/essay")
@@ -273,6 +274,9 @@ async def test_the_main_pages_are_translated(pseudo_app, world):
         (bob_client, "/c/readers", 200), (carol_client, "/c/readers", 200), (carol_client, f"/posts/{question.id}", 200),
         (bob_client, "/c/readers/settings", 403), (bob_client, "/admin/", 403),
     ]
+    notifications = await text(await bob_client.get("/notifications"))
+    assert "⟦Reminder: “UC reading night” in UC Readers starts within a day.⟧" in notifications
+    assert "UC stored text" in notifications  # a kind the page does not know: its stored text
     report, failures, total, translated = [], [], 0, 0
     for client, path, status in pages:
         response = await client.get(path)
