@@ -1,6 +1,12 @@
 """Errors the services raise. Their messages are safe to show to the person
 who made the request; each entrance maps the classes to its own status codes
-in one place (web/errors.py)."""
+in one place (web/errors.py).
+
+A message is English, written as a literal with named placeholders and the values
+beside it: `InvalidInput("At most %(max)d tags.", field="tags", max=10)`. The
+literal is the message id translators see (`pybabel extract` finds it, see
+babel.cfg); the web layer translates it when it shows the error
+(web/i18n.error_message), and `message` is the English text for everyone else."""
 
 from __future__ import annotations
 
@@ -8,9 +14,11 @@ from __future__ import annotations
 class DomainError(Exception):
     """A rule said no. `field` names the input at fault, when there is one."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        self.template = message  # the English with %(name)s placeholders: the message id
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
         self.field = field
 
 
@@ -35,6 +43,6 @@ class AuthenticationFailed(DomainError):
 
 
 class RateLimited(DomainError):
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, **params: object) -> None:
+        super().__init__(message, **params)
         self.retry_after = retry_after

@@ -7,6 +7,7 @@ from enum import StrEnum
 from tortoise import fields
 
 from models.base import Entity
+from models.translation import N_
 
 
 class ValueCycle(StrEnum):
@@ -20,13 +21,14 @@ class ValueCycle(StrEnum):
     REFRAMING = "reframing"
 
 
+# Pages show the part before the colon as the kind's short name: translations keep the colon.
 VALUE_CYCLE_EXPLANATIONS: dict[ValueCycle, str] = {
-    ValueCycle.IMMEDIATE: "Immediate value: the activity itself was useful (fun, inspiring, I met people)",
-    ValueCycle.POTENTIAL: "Potential value: I gained something I can use later (a skill, an idea, a contact)",
-    ValueCycle.APPLIED: "Applied value: I used it in practice",
-    ValueCycle.REALISED: "Realised value: it made a difference to results I care about",
-    ValueCycle.TRANSFORMATIVE: "Transformative value: it changed how I see myself or my work",
-    ValueCycle.REFRAMING: "Reframing value: it changed how we define success",
+    ValueCycle.IMMEDIATE: N_("Immediate value: the activity itself was useful (fun, inspiring, I met people)"),
+    ValueCycle.POTENTIAL: N_("Potential value: I gained something I can use later (a skill, an idea, a contact)"),
+    ValueCycle.APPLIED: N_("Applied value: I used it in practice"),
+    ValueCycle.REALISED: N_("Realised value: it made a difference to results I care about"),
+    ValueCycle.TRANSFORMATIVE: N_("Transformative value: it changed how I see myself or my work"),
+    ValueCycle.REFRAMING: N_("Reframing value: it changed how we define success"),
 }
 
 

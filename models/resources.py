@@ -9,6 +9,7 @@ from enum import StrEnum
 from tortoise import fields
 
 from models.base import Entity, url_field
+from models.translation import N_
 
 
 class Licence(StrEnum):
@@ -26,9 +27,9 @@ LICENCE_LABELS = {
     Licence.CC_BY: "CC BY",
     Licence.CC_BY_SA: "CC BY-SA",
     Licence.CC_BY_NC: "CC BY-NC",
-    Licence.ALL_RIGHTS_RESERVED: "All rights reserved",
-    Licence.UNKNOWN: "Unknown",
-    Licence.OTHER: "Other",
+    Licence.ALL_RIGHTS_RESERVED: N_("All rights reserved"),
+    Licence.UNKNOWN: N_("Unknown"),
+    Licence.OTHER: N_("Other"),
 }
 
 

@@ -19,6 +19,7 @@ from models.errors import (
     PermissionDenied,
     RateLimited,
 )
+from web.i18n import N_, _, error_message
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +33,15 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
 ]
 
 TITLES = {
-    400: "That did not work",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    409: "That clashes with something",
-    413: "Too large",
-    429: "Slow down",
-    500: "Something went wrong",
+    400: N_("That did not work"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("That clashes with something"),
+    413: N_("Too large"),
+    429: N_("Slow down"),
+    500: N_("Something went wrong"),
 }
 
 
@@ -74,7 +75,7 @@ def _page_before() -> str | None:
 async def error_page(status: int, message: str, headers: dict[str, str] | None = None):
     if wants_json():
         return {"error": message}, status, headers or {}
-    title = TITLES.get(status, "Error")
+    title = _(TITLES.get(status, N_("Error")))
     back = _page_before() if request.method not in ("GET", "HEAD") else None
     try:
         html = await render_template("error.html", status=status, title=title, message=message, back=back)
@@ -95,21 +96,23 @@ FALLBACK_PAGE = """<!doctype html>
 def register(app: Quart) -> None:
     @app.errorhandler(DomainError)
     async def domain_error(error: DomainError):
-        return await error_page(status_for(error), error.message, headers_for(error))
+        # JSON clients get the English; a page is in the reader's language.
+        message = error.message if wants_json() else error_message(error)
+        return await error_page(status_for(error), message, headers_for(error))
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException):
         messages = {
-            404: "There is nothing at this address. Check the link, or start from the home page.",
-            405: "This address does not take that kind of request.",
-            413: "What you sent is larger than this server accepts (an image may be at most 8 MB). Nothing was saved.",
+            404: N_("There is nothing at this address. Check the link, or start from the home page."),
+            405: N_("This address does not take that kind of request."),
+            413: N_("What you sent is larger than this server accepts (an image may be at most 8 MB). Nothing was saved."),
         }
-        message = messages.get(error.code or 500, error.description or "")
+        message = _(messages[error.code]) if error.code in messages else error.description or ""
         return await error_page(error.code or 500, message)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await error_page(
-            500, "The server hit a problem it did not expect. It has been logged; please try again later."
+            500, _("The server hit a problem it did not expect. It has been logged; please try again later.")
         )

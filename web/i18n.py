@@ -4,20 +4,37 @@
 Catalogues are Babel/gettext `.po` files in web/translations/<locale>/LC_MESSAGES/
 messages.po, compiled in memory at start-up so that running needs no build step.
 English is the source language: its strings are the message ids, so it needs no
-catalogue. `messages.pot` (the template translators start from) is extracted with
-`pybabel extract -F babel.cfg -o web/translations/messages.pot .`.
+catalogue. `messages.pot` (the template translators start from) is extracted, from the
+repository's root, with
+
+    pybabel extract -F babel.cfg --add-comments=TRANSLATORS: -o web/translations/messages.pot .
+
+and tests/unit/web/test_i18n.py fails when the committed one is out of date. Besides
+`_()`, `ngettext()` and `N_()`, the extraction takes the English messages of the domain
+errors and the `label=` of the validation functions (`extract_python`): the models
+raise English and the web layer translates it when it shows it (`error_message`).
+To start a language: `pybabel init -i web/translations/messages.pot -d web/translations
+-l de`; after a re-extraction, `pybabel update -i web/translations/messages.pot -d
+web/translations`.
 """
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
 import gettext as stdlib_gettext
 import io
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_skeleton
+from babel.messages.extract import extract_python as extract_python_keywords
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from quart import Quart, g, has_request_context, request
+
+from models import translation
+from models.errors import DomainError
 
 DEFAULT_LOCALE = "en"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -51,6 +68,10 @@ def register(app: Quart, catalogues: dict[str, stdlib_gettext.NullTranslations] 
         newstyle=True,
     )
     app.add_template_global(current_locale, "current_locale")
+    app.add_template_filter(date_format, "date_format")
+    from web.labels import enum_label  # it imports the models, which need not know of this module
+
+    app.add_template_global(enum_label, "enum_label")
 
 
 def available_locales() -> list[str]:
@@ -95,6 +116,73 @@ def ngettext(singular: str, plural: str, count: int, **variables) -> str:
 
 
 _ = gettext
+N_ = translation.N_  # marks module-level English for extraction; translated where it is shown
+
+
+def error_message(error: DomainError) -> str:
+    """A domain error's message in the request's language. Its English literal is the
+    message id (extracted from models/ and web/, see `extract_python`); a `label`
+    among its values is itself a message id (the name of a form field)."""
+    translations = _translations()
+    params = dict(error.params)
+    if isinstance(params.get("label"), str):
+        params["label"] = translations.gettext(params["label"])
+    translated = translations.gettext(error.template)
+    return translated % params if params else translated
+
+
+# What `pybabel extract` looks for in Python besides the usual _(), N_(), ngettext():
+# the first argument of a domain error (`raise InvalidInput("...", field=...)`) and the
+# `label="..."` given to the validation functions, both English literals.
+ERROR_CLASSES = frozenset(
+    {"DomainError", "InvalidInput", "NotFound", "PermissionDenied", "Conflict", "AuthenticationFailed",
+     "RateLimited", "CsrfFailed"}
+)
+
+
+def extract_python(fileobj, keywords, comment_tags, options):
+    """A pybabel extractor (babel.cfg names it): Babel's own, plus the domain errors' messages
+    and the `label=` literals, which need no marker in the models."""
+    source = fileobj.read()
+    yield from extract_python_keywords(io.BytesIO(source), keywords, comment_tags, options)
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name in ERROR_CLASSES and node.args and _is_literal(node.args[0]):
+            yield node.lineno, None, node.args[0].value, []
+        for keyword in node.keywords:
+            if keyword.arg == "label" and _is_literal(keyword.value):
+                yield keyword.value.lineno, None, keyword.value.value, []
+
+
+def _is_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(node.value)
+
+
+# The one way templates write dates: `{{ moment | date_format('date') }}`. The English
+# output is what the templates printed with strftime before; other locales get their
+# own month names (and Babel's own order for the month of a year).
+DATE_PATTERNS = {
+    "date": "dd MMM y",  # 05 Nov 2026
+    "datetime": "dd MMM y HH:mm",  # 05 Nov 2026 18:30
+    "weekday_datetime": "EEE dd MMM y, HH:mm",  # Thu 05 Nov 2026, 18:30
+}
+DATE_SKELETONS = {
+    "month": "yMMMM",  # November 2026
+}
+
+
+def date_format(moment: dt.date | dt.datetime, style: str = "date", zone: dt.tzinfo | str | None = None) -> str:
+    """`moment` written for the request's locale. An aware datetime is shown in its own
+    time zone unless `zone` is given; a date is shown as it is."""
+    locale = current_locale()
+    if style in DATE_SKELETONS:
+        return format_skeleton(DATE_SKELETONS[style], moment, tzinfo=zone, locale=locale)
+    pattern = DATE_PATTERNS[style]
+    if isinstance(moment, dt.datetime):
+        return format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+    return format_date(moment, pattern, locale=locale)
 
 
 def locale_name(code: str) -> str:

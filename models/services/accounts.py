@@ -63,9 +63,9 @@ async def _password_matches(password_hash: str, password: str) -> bool:
 
 def _check_password(password: str, *, username: str, field: str = "password") -> str:
     if len(password or "") < PASSWORD_MIN:
-        raise InvalidInput(f"Use a password of at least {PASSWORD_MIN} characters.", field=field)
+        raise InvalidInput("Use a password of at least %(min)d characters.", field=field, min=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        raise InvalidInput(f"A password has at most {PASSWORD_MAX} characters.", field=field)
+        raise InvalidInput("A password has at most %(max)d characters.", field=field, max=PASSWORD_MAX)
     if password.strip().lower() == username.lower():
         raise InvalidInput("Your password must not be your username.", field=field)
     return password
@@ -96,7 +96,7 @@ async def create_account(
     if await Account.filter(email=email).exists():
         raise Conflict("An account with this email address exists already.", field="email")
     if await actors.handle_taken(instance, username):
-        raise Conflict(f"The handle “{username}” is already taken.", field="username")
+        raise Conflict("The handle “%(handle)s” is already taken.", field="username", handle=username)
     password_hash = await hash_password(password)
     keys = await actors.generate_keys()
     try:
@@ -250,7 +250,7 @@ async def get_by_username(username: str) -> Account:
         .first()
     )
     if account is None:
-        raise NotFound(f"No local account named “{username[:40]}”.")
+        raise NotFound("No local account named “%(username)s”.", username=username[:40])
     return account
 
 
@@ -258,7 +258,7 @@ async def set_state(account: Account, state: AccountState) -> Account:
     if state is account.state:
         return account
     if state not in ACCOUNT_TRANSITIONS[account.state]:
-        raise Conflict(f"An account cannot go from {account.state.value} to {state.value}.")
+        raise Conflict("An account cannot go from %(old)s to %(new)s.", old=account.state.value, new=state.value)
     account.state = state
     await account.save(update_fields=["state"])
     return account

@@ -60,7 +60,7 @@ async def create_local_actor(
     with `keys` from generate_keys() made before it (no slow work while a
     transaction holds locks)."""
     if await handle_taken(instance, username):
-        raise Conflict(f"The handle “{username}” is already taken.", field="handle")
+        raise Conflict("The handle “%(handle)s” is already taken.", field="handle", handle=username)
     actor = await Actor.create(
         uri=uri,
         kind=kind,
@@ -96,14 +96,14 @@ async def signing_key(actor: Actor, algorithm: KeyAlgorithm = KeyAlgorithm.RSA) 
         actor=actor, algorithm=algorithm, revoked_at=None, private_pem__isnull=False
     ).order_by("-id").first()
     if key is None:
-        raise NotFound(f"{actor.uri} has no {algorithm.value} signing key.")
+        raise NotFound("%(uri)s has no %(algorithm)s signing key.", uri=actor.uri, algorithm=algorithm.value)
     return key
 
 
 async def local_actor(kind: ActorKind, username: str) -> Actor:
     actor = await Actor.get_or_none(kind=kind, username=username, local=True)
     if actor is None:
-        raise NotFound(f"No local {kind.value.lower()} named “{username[:40]}”.")
+        raise NotFound("No local %(kind)s named “%(username)s”.", kind=kind.value.lower(), username=username[:40])
     return actor
 
 

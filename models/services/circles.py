@@ -26,6 +26,7 @@ from models.federation import OutboxEvent
 from models.instance import Instance
 from models.services import actors, follows, validation
 from models.services.memberships import count_new_member, end_membership, withdraw_open_votes
+from models.translation import N_
 
 NAME_MAX = 100
 PURPOSE_MAX = 2000
@@ -89,7 +90,7 @@ async def create_circle(instance: Instance, owner: Account, *, handle: str, **pr
     handle = validation.handle(handle, "handle")
     profile = validate_profile(**profile_fields)
     if await actors.handle_taken(instance, handle):
-        raise Conflict(f"The handle “{handle}” is already taken.", field="handle")
+        raise Conflict("The handle “%(handle)s” is already taken.", field="handle", handle=handle)
     await owner.fetch_related("actor")
     keys = await actors.generate_keys()
     try:
@@ -109,7 +110,7 @@ async def create_circle(instance: Instance, owner: Account, *, handle: str, **pr
                 state=MembershipState.ACTIVE, updated_at=clock.now(),
             )
     except IntegrityError:
-        raise Conflict(f"The handle “{handle}” was just taken.", field="handle") from None
+        raise Conflict("The handle “%(handle)s” was just taken.", field="handle", handle=handle) from None
     circle.actor = actor
     return circle
 
@@ -137,7 +138,7 @@ def _require_local(circle: Circle) -> None:
         raise PermissionDenied("This circle lives on another server: change its profile there.")
 
 
-CHARTER_LOCKED = "The rules are the circle's adopted charter: change them with a proposal."
+CHARTER_LOCKED = N_("The rules are the circle's adopted charter: change them with a proposal.")
 
 
 async def update_profile(circle: Circle, by: Actor, **profile_fields) -> Circle:
@@ -196,8 +197,8 @@ def numbered_rules(rules: str) -> str:
     return "\n".join(f"{number}. {line}" for number, line in enumerate(filter(None, lines), 1))
 
 
-def full_message(circle: Circle) -> str:
-    return f"This circle is full: it has room for {circle.size_limit} members."
+def full_message(circle: Circle) -> Conflict:
+    return Conflict("This circle is full: it has room for %(limit)s members.", limit=circle.size_limit)
 
 
 async def get_circle(handle: str) -> Circle:
@@ -206,7 +207,7 @@ async def get_circle(handle: str) -> Circle:
     where = {"actor__domain": domain, "actor__local": False} if domain else {"actor__local": True}
     circle = await Circle.filter(actor__username=name, **where).select_related("actor").first()
     if circle is None:
-        raise NotFound(f"There is no circle “{handle[:40]}” here.")
+        raise NotFound("There is no circle “%(handle)s” here.", handle=handle[:40])
     return circle
 
 
@@ -261,7 +262,7 @@ async def memberships_of(actor: Actor) -> list[Membership]:
 
 async def _change_state(member: Membership, state: MembershipState) -> None:
     if state not in MEMBERSHIP_TRANSITIONS[member.state]:
-        raise Conflict(f"A membership cannot go from {member.state.value} to {state.value}.")
+        raise Conflict("A membership cannot go from %(old)s to %(new)s.", old=member.state.value, new=state.value)
     # Conditional on the state we read: of two simultaneous changes, one wins.
     changed = await Membership.filter(id=member.id, state=member.state).update(state=state, updated_at=clock.now())
     if not changed:
@@ -273,7 +274,7 @@ async def _change_state(member: Membership, state: MembershipState) -> None:
     delta = (state is MembershipState.ACTIVE) - was_active
     if delta > 0 and not await count_new_member(member.circle_id):
         circle = await Circle.get(id=member.circle_id)
-        raise Conflict(full_message(circle))  # the caller's transaction undoes the state change
+        raise full_message(circle)  # the caller's transaction undoes the state change
     if delta < 0:
         await Circle.filter(id=member.circle_id).update(member_count=F("member_count") - 1)
 
@@ -291,14 +292,13 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
     if existing is not None:
         if existing.state is MembershipState.BANNED:
             raise PermissionDenied("You cannot join this circle.")
-        raise Conflict(
-            "You are a member already." if existing.state is MembershipState.ACTIVE
-            else "Your request to join is waiting for a facilitator."
-        )
+        if existing.state is MembershipState.ACTIVE:
+            raise Conflict("You are a member already.")
+        raise Conflict("Your request to join is waiting for a facilitator.")
     if circle.join_mode is JoinMode.INVITE:
         raise PermissionDenied("This circle is invite-only: ask one of its facilitators.")
     if circle.join_mode is JoinMode.OPEN and circle.is_full:
-        raise Conflict(full_message(circle))
+        raise full_message(circle)
     async with in_transaction():
         try:
             member = await Membership.create(
@@ -367,7 +367,8 @@ async def approve(circle: Circle, by: Actor, membership_id: int) -> Membership:
     await require_steward(circle, by)
     member = await _pending_request(circle, membership_id)
     if circle.is_full:
-        raise Conflict(full_message(circle) + " Raise the limit in the circle's settings first.")
+        raise Conflict("This circle is full: it has room for %(limit)s members. Raise the limit in the circle's settings "
+                       "first.", limit=circle.size_limit)
     async with in_transaction():
         await _change_state(member, MembershipState.ACTIVE)
         await follows.settle_pending_follow(circle, member.actor, accepted=True)

@@ -90,8 +90,8 @@ async def _quorum(circle: Circle, raw: int | str | None) -> int:
     members = await Membership.filter(circle=circle, state=MembershipState.ACTIVE).count()
     value = validation.whole_number(text)
     if value is None or value > members:
-        raise InvalidInput(f"The quorum is a whole number from 0 to {members} (the members of this circle).",
-                           field="quorum")
+        raise InvalidInput("The quorum is a whole number from 0 to %(members)d (the members of this circle).",
+                           field="quorum", members=members)
     return value
 
 
@@ -145,8 +145,8 @@ async def _require_rule_choice(
     may choose another rule for one, and nobody a lower quorum (else one
     member could decide alone what the circle agreed to decide together)."""
     if quorum < defaults.quorum:
-        raise InvalidInput(f"A proposal needs at least the circle's quorum of {defaults.quorum} votes.",
-                           field="quorum")
+        raise InvalidInput("A proposal needs at least the circle's quorum of %(quorum)d votes.",
+                           field="quorum", quorum=defaults.quorum)
     if (rule, quorum) != (defaults.decision_rule, defaults.quorum) and not await circle_service.is_steward(
         circle, proposer
     ):
@@ -162,8 +162,11 @@ def _deadline(closes_at: dt.datetime | None, *, shortest: dt.timedelta = SHORTES
     now = clock.now()
     if closes_at < now + shortest:
         hours = int(shortest.total_seconds() // 3600)
-        raise InvalidInput(f"Voting on this must stay open at least {hours} hour{'' if hours == 1 else 's'}: "
-                           "choose a later deadline.", field="closes_at")
+        if hours == 1:
+            raise InvalidInput("Voting on this must stay open at least 1 hour: choose a later deadline.",
+                               field="closes_at")
+        raise InvalidInput("Voting on this must stay open at least %(hours)d hours: choose a later deadline.",
+                           field="closes_at", hours=hours)
     if closes_at > now + LONGEST:
         raise InvalidInput("Voting can stay open at most 60 days: choose an earlier deadline.", field="closes_at")
     return closes_at
@@ -182,9 +185,9 @@ async def _value(circle: Circle, kind: ProposalKind, value: str) -> tuple[str, A
     if kind in ACTOR_KINDS:
         member = await _member_by_handle(circle, value)
         if kind is ProposalKind.ADD_FACILITATOR and member.role is Role.FACILITATOR:
-            raise InvalidInput(f"@{value.strip().lstrip('@')} is a facilitator already.", field="value")
+            raise InvalidInput("@%(handle)s is a facilitator already.", field="value", handle=value.strip().lstrip('@'))
         if kind is ProposalKind.REMOVE_FACILITATOR and member.role is not Role.FACILITATOR:
-            raise InvalidInput(f"@{value.strip().lstrip('@')} is not a facilitator.", field="value")
+            raise InvalidInput("@%(handle)s is not a facilitator.", field="value", handle=value.strip().lstrip('@'))
         return "", member.actor
     return "", None  # free text: the explanation says it all
 
@@ -258,11 +261,11 @@ async def _decide_if_everyone_voted(instance: Instance, proposal: Proposal) -> N
 
 def _require_open(proposal: Proposal) -> None:
     if proposal.state is not ProposalState.OPEN:
-        raise Conflict(f"This proposal is {proposal.state.value}: it takes no more votes.")
+        raise Conflict("This proposal is %(state)s: it takes no more votes.", state=proposal.state.value)
     if clock.now() >= proposal.closes_at:
         raise Conflict(
-            f"Voting closed on {proposal.closes_at.strftime('%d %b %Y %H:%M')} UTC; votes after the deadline "
-            "do not count."
+            "Voting closed on %(when)s UTC; votes after the deadline do not count.",
+            when=proposal.closes_at.strftime('%d %b %Y %H:%M'),
         )
 
 
@@ -271,7 +274,7 @@ async def withdraw(proposal: Proposal, by: Actor) -> Proposal:
     if proposal.proposer_id != by.id:
         raise PermissionDenied("Only the person who made a proposal can withdraw it.")
     if proposal.state is not ProposalState.OPEN:
-        raise Conflict(f"This proposal is {proposal.state.value} already.")
+        raise Conflict("This proposal is %(state)s already.", state=proposal.state.value)
     async with in_transaction():
         await _settle(proposal, ProposalState.WITHDRAWN, "Withdrawn by the proposer before the deadline.")
     return proposal
@@ -281,7 +284,7 @@ async def _settle(proposal: Proposal, state: ProposalState, outcome: str) -> boo
     """Move an open proposal to its final state, once even if two workers try;
     queue the poll's Update (now closed). Call in a transaction."""
     if state not in PROPOSAL_TRANSITIONS[proposal.state]:
-        raise Conflict(f"A proposal cannot go from {proposal.state.value} to {state.value}.")
+        raise Conflict("A proposal cannot go from %(old)s to %(new)s.", old=proposal.state.value, new=state.value)
     now = clock.now()
     changed = await Proposal.filter(id=proposal.id, state=ProposalState.OPEN).update(
         state=state, decided_at=now, outcome=outcome

@@ -28,6 +28,7 @@ from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import validation
 from models.text import render_markdown
+from models.translation import N_
 
 TITLE_MAX = post_service.TITLE_MAX
 AGENDA_MAX = post_service.BODY_MAX
@@ -62,13 +63,13 @@ def _local_time(value: str | None, field: str, label: str, zone: zoneinfo.ZoneIn
     """A date and time typed in the meeting's zone (2026-12-01T18:30), in UTC."""
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(f"{label} is required.", field=field)
+        raise InvalidInput("%(label)s is required.", field=field, label=label)
     try:
         moment = dt.datetime.fromisoformat(value) if len(value) <= 19 else None
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is not None:
-        raise InvalidInput(f"{label}: give a date and time like 2026-12-01 18:30.", field=field)
+        raise InvalidInput("%(label)s: give a date and time like 2026-12-01 18:30.", field=field, label=label)
     return moment.replace(tzinfo=zone).astimezone(dt.timezone.utc)
 
 
@@ -77,7 +78,8 @@ def _capacity(value) -> int | None:
         return None
     number = value if isinstance(value, int) else validation.whole_number(str(value).strip())
     if number is None or not 1 <= number <= CAPACITY_MAX:
-        raise InvalidInput(f"Places: a whole number from 1 to {CAPACITY_MAX}, or leave it empty.", field="capacity")
+        raise InvalidInput("Places: a whole number from 1 to %(max)d, or leave it empty.", field="capacity",
+                           max=CAPACITY_MAX)
     return number
 
 
@@ -90,8 +92,8 @@ def check_input(
     agenda = validation.text(agenda, "agenda", label="Agenda", max_length=AGENDA_MAX)
     zone_name = validation.timezone(timezone or circle.timezone)
     zone = zoneinfo.ZoneInfo(zone_name)
-    starts_at = _local_time(starts_local, "starts_local", "Start", zone)
-    ends_at = _local_time(ends_local, "ends_local", "End", zone)
+    starts_at = _local_time(starts_local, "starts_local", N_("Start"), zone)
+    ends_at = _local_time(ends_local, "ends_local", N_("End"), zone)
     if ends_at <= starts_at:
         raise InvalidInput("The meeting must end after it starts.", field="ends_local")
     if ends_at - starts_at > LONGEST:
@@ -144,7 +146,8 @@ async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
     data = check_input(meeting.circle, **typed)
     if data.capacity is not None and data.capacity < meeting.going_count:
         raise InvalidInput(
-            f"{meeting.going_count} people are going already; allow at least that many places.", field="capacity"
+            "%(going)d people are going already; allow at least that many places.", field="capacity",
+            going=meeting.going_count,
         )
     now = clock.now()
     post = meeting.post

@@ -26,14 +26,15 @@ from models.services import posts as post_service
 from models.services import validation
 from models.services import tutoring as tutoring_service
 from models.text import render_markdown
+from models.translation import N_
 
 BODY_MAX = 5000
 PAGE_SIZE = 20
 RECORD_MONTHS = 12
 # Rows read per kind for one learning record: keeps a very busy circle's page cheap.
 RECORD_ROWS_MAX = 10_000
-NOT_FOUND = "That reflection does not exist, or it is not yours."
-NOT_A_MEETING = "That is not a meeting of this circle, so the reflection is not linked to it."
+NOT_FOUND = N_("That reflection does not exist, or it is not yours.")
+NOT_A_MEETING = N_("That is not a meeting of this circle, so the reflection is not linked to it.")
 
 
 # --- writing ----------------------------------------------------------------------

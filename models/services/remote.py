@@ -108,7 +108,7 @@ async def _replace_keys(actor: Actor, keys: tuple[RemoteKey, ...]) -> None:
             await ActorKey.filter(key_id=key.key_id, actor=actor).delete()
             await ActorKey.create(actor=actor, key_id=key.key_id, algorithm=key.algorithm, public_pem=key.public_pem)
         except IntegrityError:
-            raise Conflict(f"The key {key.key_id[:200]} belongs to another actor.") from None
+            raise Conflict("The key %(key)s belongs to another actor.", key=key.key_id[:200]) from None
 
 
 async def key_by_id(key_id: str) -> ActorKey | None:

@@ -157,7 +157,7 @@ async def reshare(instance: Instance, actor: Actor, resource: Resource, target: 
     if post.circle_id == target.id:
         raise Conflict("This resource is already in that circle.", field="circle")
     if await Resource.filter(link=resource.link, post__circle=target, post__deleted_at=None).exists():
-        raise Conflict(f"{target.name} already has this link in its library.", field="circle")
+        raise Conflict("%(circle)s already has this link in its library.", field="circle", circle=target.name)
     resource.post = post
     description = post.source or plain_excerpt(post.content, DESCRIPTION_MAX) or resource.link
     data = ResourceInput(

@@ -44,7 +44,7 @@ def validate_kinds(kinds: list[str] | None) -> list[str]:
         raise InvalidInput("Choose at least one kind of post to show from this circle.", field="kinds")
     if chosen - allowed:
         names = ", ".join(kind.value for kind in SISTER_KINDS)
-        raise InvalidInput(f"Kinds of posts must be among: {names}.", field="kinds")
+        raise InvalidInput("Kinds of posts must be among: %(kinds)s.", field="kinds", kinds=names)
     return [kind.value for kind in SISTER_KINDS if kind.value in chosen]
 
 
@@ -61,7 +61,8 @@ async def link(
     if sister.id == circle.actor_id:
         raise InvalidInput("A circle cannot be its own sister: name another circle.", field="handle")
     if await SisterLink.filter(circle=circle).count() >= MAX_SISTERS:
-        raise Conflict(f"A circle can follow at most {MAX_SISTERS} sisters: unlink one first.", field="handle")
+        raise Conflict("A circle can follow at most %(max)d sisters: unlink one first.", field="handle",
+                       max=MAX_SISTERS)
     if await SisterLink.filter(circle=circle, sister=sister).exists():
         raise Conflict("This circle already follows that one.", field="handle")
     async with in_transaction():

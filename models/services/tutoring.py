@@ -42,6 +42,7 @@ from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import validation
 from models.text import clean_html, plain_excerpt, render_markdown
+from models.translation import N_
 from models.tutoring import Pairing, Skill, SkillDirection, TutoringMessage
 
 SKILL_MAX_LENGTH = 40
@@ -57,7 +58,7 @@ CLOSED_PAGE = 20
 SKILL_ROWS_MAX = 5000
 PAIRING_ROWS_MAX = 10_000
 
-NOT_FOUND = "There is no such tutoring conversation, or it is not yours."
+NOT_FOUND = N_("There is no such tutoring conversation, or it is not yours.")
 _SKILL_RE = re.compile(r"[^\W_]+(?:[ -]+[^\W_]+)*")  # letters and digits, joined by spaces or hyphens
 
 
@@ -83,9 +84,9 @@ def skill_name(value: str, field: str) -> str:
         raise InvalidInput("A skill name cannot be empty.", field=field)
     if len(name) > SKILL_MAX_LENGTH or not _SKILL_RE.fullmatch(name):
         raise InvalidInput(
-            f"“{name[:SKILL_MAX_LENGTH]}” is not a skill name: use letters, digits, spaces and hyphens, "
-            f"up to {SKILL_MAX_LENGTH} characters (for example “python” or “public speaking”).",
-            field=field,
+            "“%(name)s” is not a skill name: use letters, digits, spaces and hyphens, "
+            "up to %(max)d characters (for example “python” or “public speaking”).",
+            field=field, name=name[:SKILL_MAX_LENGTH], max=SKILL_MAX_LENGTH,
         )
     return name
 
@@ -94,8 +95,8 @@ def _skill_names(values: list[str], field: str, *, label: str) -> list[str]:
     names = list(dict.fromkeys(skill_name(value, field) for value in values))
     if len(names) > SKILLS_MAX:
         raise InvalidInput(
-            f"{label}: list at most {SKILLS_MAX} skills ({len(names)} given); keep the ones that matter most.",
-            field=field,
+            "%(label)s: list at most %(max)d skills (%(given)d given); keep the ones that matter most.",
+            field=field, label=label, max=SKILLS_MAX, given=len(names),
         )
     return names
 
@@ -103,7 +104,7 @@ def _skill_names(values: list[str], field: str, *, label: str) -> list[str]:
 async def set_skills(circle: Circle, actor: Actor, *, offers: list[str], wants: list[str]) -> SkillLists:
     """Replace what an active member can help with and would like help with."""
     if len(offers) > SKILLS_MAX * 5 or len(wants) > SKILLS_MAX * 5:  # before any work on huge input
-        raise InvalidInput(f"List at most {SKILLS_MAX} skills each way.")
+        raise InvalidInput("List at most %(max)d skills each way.", max=SKILLS_MAX)
     lists = SkillLists(
         offers=_skill_names(offers, "offers", label="I can help with"),
         wants=_skill_names(wants, "wants", label="I would like help with"),
@@ -240,9 +241,12 @@ def _open_key(circle: Circle, first: Actor, second: Actor, skill: str) -> str:
 async def _require_partner(circle: Circle, other: Actor) -> None:
     """The other person must be an active member, reachable when elsewhere."""
     if not await circle_service.is_member(circle, other):
-        raise PermissionDenied(f"{other.name} is not an active member of this circle.")
+        raise PermissionDenied("%(name)s is not an active member of this circle.", name=other.name)
     if not other.local and not other.inbox_url:
-        raise PermissionDenied(f"{other.name}'s account on {other.domain} is gone: messages cannot reach them.")
+        raise PermissionDenied(
+            "%(name)s's account on %(domain)s is gone: messages cannot reach them.",
+            name=other.name, domain=other.domain,
+        )
 
 
 async def open_pairing(circle: Circle, by: Actor, other: Actor, skill: str, *, by_is_helper: bool) -> Pairing:
@@ -258,15 +262,18 @@ async def open_pairing(circle: Circle, by: Actor, other: Actor, skill: str, *, b
     await _require_partner(circle, other)
     their_direction = SkillDirection.WANTS if by_is_helper else SkillDirection.OFFERS
     if not await Skill.exists(circle=circle, actor=other, name=skill, direction=their_direction):
-        listed = "would like help with" if by_is_helper else "can help with"
-        raise Conflict(f"{other.name} does not list “{skill}” among what they {listed}.", field="skill")
+        if by_is_helper:
+            raise Conflict("%(name)s does not list “%(skill)s” among what they would like help with.",
+                           field="skill", name=other.name, skill=skill)
+        raise Conflict("%(name)s does not list “%(skill)s” among what they can help with.",
+                       field="skill", name=other.name, skill=skill)
     for person in (by, other):
         if await _open_count(circle, person) >= OPEN_PAIRINGS_MAX:
-            who = "You have" if person is by else f"{other.name} has"
-            raise Conflict(
-                f"{who} {OPEN_PAIRINGS_MAX} open pairings in this circle already; close one first, "
-                "or try someone else."
-            )
+            if person is by:
+                raise Conflict("You have %(max)d open pairings in this circle already; close one first, "
+                               "or try someone else.", max=OPEN_PAIRINGS_MAX)
+            raise Conflict("%(name)s has %(max)d open pairings in this circle already; close one first, "
+                           "or try someone else.", name=other.name, max=OPEN_PAIRINGS_MAX)
     helper, learner = (by, other) if by_is_helper else (other, by)
     try:
         async with in_transaction():
@@ -279,7 +286,8 @@ async def open_pairing(circle: Circle, by: Actor, other: Actor, skill: str, *, b
                 pairing.circle, pairing.helper, pairing.learner = circle, helper, learner
                 await _create_outgoing(pairing, by, opening_text(pairing, by), in_reply_to=None)
     except IntegrityError:
-        raise Conflict(f"You and {other.name} already have an open pairing for “{skill}”.") from None
+        raise Conflict("You and %(name)s already have an open pairing for “%(skill)s”.", name=other.name,
+                       skill=skill) from None
     return pairing
 
 

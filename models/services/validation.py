@@ -7,6 +7,7 @@ import zoneinfo
 from urllib.parse import urlsplit
 
 from models.errors import InvalidInput
+from models.translation import N_
 
 HANDLE_RE = re.compile(r"[a-z0-9_]+")
 HANDLE_MAX = 30
@@ -43,33 +44,34 @@ def handle(value: str, field: str) -> str:
     if not value:
         raise InvalidInput("Choose a handle.", field=field)
     if len(value) > HANDLE_MAX:
-        raise InvalidInput(f"A handle has at most {HANDLE_MAX} characters.", field=field)
+        raise InvalidInput("A handle has at most %(max)d characters.", field=field, max=HANDLE_MAX)
     if not HANDLE_RE.fullmatch(value):
         raise InvalidInput(
             "A handle uses only lower-case letters a-z, digits and underscores.", field=field
         )
     if value in RESERVED_HANDLES:
-        raise InvalidInput(f"“{value}” is reserved; choose another handle.", field=field)
+        raise InvalidInput("“%(handle)s” is reserved; choose another handle.", field=field, handle=value)
     return value
 
 
 def text(value: str | None, field: str, *, label: str, max_length: int, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise InvalidInput(f"{label} is required.", field=field)
+        raise InvalidInput("%(label)s is required.", field=field, label=label)
     if len(value) > max_length:
         raise InvalidInput(
-            f"{label} is too long: {len(value)} characters, at most {max_length}.", field=field
+            "%(label)s is too long: %(length)d characters, at most %(max)d.", field=field,
+            label=label, length=len(value), max=max_length,
         )
     if "\x00" in value:
-        raise InvalidInput(f"{label} contains a character that is not allowed.", field=field)
+        raise InvalidInput("%(label)s contains a character that is not allowed.", field=field, label=label)
     return value
 
 
 def single_line(value: str | None, field: str, *, label: str, max_length: int, required: bool = False) -> str:
     value = text(value, field, label=label, max_length=max_length, required=required)
     if "\n" in value or "\r" in value:
-        raise InvalidInput(f"{label} must fit on one line.", field=field)
+        raise InvalidInput("%(label)s must fit on one line.", field=field, label=label)
     return value
 
 
@@ -95,13 +97,24 @@ def timezone(value: str | None, field: str = "timezone") -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"Unknown time zone “{value[:64]}”; use a name such as Europe/Paris or UTC.", field=field
+            "Unknown time zone “%(zone)s”; use a name such as Europe/Paris or UTC.", field=field, zone=value[:64],
         ) from None
     return value
 
 
 HASHTAGS_MAX = 10
 HASHTAG_MAX_LENGTH = 40
+# By what the hashtags are called: a word that is not one, and too many.
+HASHTAG_ERRORS = {
+    "topic": (
+        N_("“%(tag)s” is not a topic: use letters, digits and underscores, up to %(max)d characters."),
+        N_("Choose at most %(max)d topics."),
+    ),
+    "tag": (
+        N_("“%(tag)s” is not a tag: use letters, digits and underscores, up to %(max)d characters."),
+        N_("Choose at most %(max)d tags."),
+    ),
+}
 
 
 def _hashtag(word: str) -> str:
@@ -123,13 +136,10 @@ def hashtags(value: str | list[str] | None, field: str, *, noun: str = "topic") 
         if not tag or tag in found:
             continue
         if not _is_hashtag(tag):
-            raise InvalidInput(
-                f"“{tag[:40]}” is not a {noun}: use letters, digits and underscores, "
-                f"up to {HASHTAG_MAX_LENGTH} characters.", field=field,
-            )
+            raise InvalidInput(HASHTAG_ERRORS[noun][0], field=field, tag=tag[:40], max=HASHTAG_MAX_LENGTH)
         found.append(tag)
         if len(found) > HASHTAGS_MAX:
-            raise InvalidInput(f"Choose at most {HASHTAGS_MAX} {noun}s.", field=field)
+            raise InvalidInput(HASHTAG_ERRORS[noun][1], field=field, max=HASHTAGS_MAX)
     return found
 
 
@@ -150,7 +160,8 @@ def optional_whole_number(value: str | None, field: str, *, label: str, low: int
         return None
     number = whole_number(raw)
     if number is None or not low <= number <= high:
-        raise InvalidInput(f"{label} must be a whole number from {low} to {high}, or empty.", field=field)
+        raise InvalidInput("%(label)s must be a whole number from %(low)d to %(high)d, or empty.", field=field,
+                           label=label, low=low, high=high)
     return number
 
 
@@ -159,7 +170,7 @@ def choice(value: str | None, enum_type, field: str, *, label: str):
         return enum_type((value or "").strip())
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
-        raise InvalidInput(f"{label} must be one of: {allowed}.", field=field) from None
+        raise InvalidInput("%(label)s must be one of: %(allowed)s.", field=field, label=label, allowed=allowed) from None
 
 
 def http_url(value: str | None, field: str, *, label: str, max_length: int, required: bool = True) -> str:
@@ -174,7 +185,8 @@ def http_url(value: str | None, field: str, *, label: str, max_length: int, requ
     except ValueError:  # an unclosed IPv6 bracket, a bad port
         host = None
     if scheme.lower() not in ("http", "https") or not rest.startswith("//") or not host:
-        raise InvalidInput(f"{label} must be a web address starting with https:// or http://.", field=field)
+        raise InvalidInput("%(label)s must be a web address starting with https:// or http://.", field=field,
+                           label=label)
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InvalidInput(f"{label} cannot contain spaces; check the address.", field=field)
+        raise InvalidInput("%(label)s cannot contain spaces; check the address.", field=field, label=label)
     return scheme.lower() + sep + rest

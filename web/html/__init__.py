@@ -13,22 +13,24 @@ from web.html import (
     reviews, sisters, tutoring, users,
 )
 from web.html import media, moderation, people, settings
+from web.i18n import N_
 from web.site import site
 
+# The labels are English marked with N_ and translated where they are shown (circles/_header.html).
 CIRCLE_TABS = (
-    ("circles.show", "Discussion"),
-    ("questions.index", "Questions"),
-    ("resources.library", "Resources"),
-    ("meetings.circle_meetings", "Meetings"),
-    ("reviews.index", "Peer review"),
-    ("reflections.index", "Reflections"),
-    ("reflections.record", "Learning record"),
-    ("tutoring.index", "Tutoring"),
-    ("dashboard.show", "How we are doing"),
-    ("governance.decisions", "Decisions"),
-    ("sisters.index", "Sister circles"),
-    ("circles.members", "Members"),
-    ("circles.about", "About"),
+    ("circles.show", N_("Discussion")),
+    ("questions.index", N_("Questions")),
+    ("resources.library", N_("Resources")),
+    ("meetings.circle_meetings", N_("Meetings")),
+    ("reviews.index", N_("Peer review")),
+    ("reflections.index", N_("Reflections")),
+    ("reflections.record", N_("Learning record")),
+    ("tutoring.index", N_("Tutoring")),
+    ("dashboard.show", N_("How we are doing")),
+    ("governance.decisions", N_("Decisions")),
+    ("sisters.index", N_("Sister circles")),
+    ("circles.members", N_("Members")),
+    ("circles.about", N_("About")),
 )
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,

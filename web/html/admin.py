@@ -12,6 +12,7 @@ from web import security
 from web.html.forms import form_error
 from web.html.moderation import category_labels
 from web.i18n import _
+from web.labels import enum_label
 from web.site import site
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,7 +38,7 @@ async def account_action(username: str, action: str):
         raise Conflict("You cannot change your own account here.")
     state = AccountState.DISABLED if action == "disable" else AccountState.ACTIVE
     await account_service.set_state(account, state)
-    await flash(f"@{username} is now {state.value}.")
+    await flash(_("@%(username)s is now %(state)s.", username=username, state=enum_label(state)))
     return redirect(url_for("admin.index"))
 
 

@@ -9,6 +9,7 @@ from models.errors import DomainError, InvalidInput
 from models.services import accounts as account_service
 from web import security
 from web.html.forms import form_error
+from web.i18n import _
 from web.site import site
 
 bp = Blueprint("auth", __name__)
@@ -37,10 +38,10 @@ async def signup_post():
     except DomainError as error:
         return await form_error("auth/signup.html", error, form)
     if account.state is AccountState.PENDING:
-        await flash("Thank you! An admin will look at your sign-up; you can log in once it is approved.")
+        await flash(_("Thank you! An admin will look at your sign-up; you can log in once it is approved."))
         return redirect(url_for("home.index"))
     security.log_in(account)
-    await flash(f"Welcome, @{account.actor.username}! Find a circle to join, or start one.")
+    await flash(_("Welcome, @%(username)s! Find a circle to join, or start one.", username=account.actor.username))
     return redirect(url_for("circles.directory"))
 
 
@@ -67,7 +68,7 @@ async def login_post():
 @bp.post("/logout")
 async def logout():
     security.log_out()
-    await flash("You have logged out.")
+    await flash(_("You have logged out."))
     return redirect(url_for("home.index"))
 
 
@@ -95,5 +96,5 @@ async def password_post():
     except DomainError as error:
         return await form_error("auth/password.html", error, form)
     security.log_in(account)  # stay signed in here with the new epoch; other sessions end
-    await flash("Your password has been changed. Other sessions have been logged out.")
+    await flash(_("Your password has been changed. Other sessions have been logged out."))
     return redirect(url_for("home.index"))

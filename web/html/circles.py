@@ -16,6 +16,7 @@ from models.services import questions as question_service
 from web import security
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
+from web.i18n import N_, _
 from web.site import site
 
 bp = Blueprint("circles", __name__)
@@ -23,9 +24,9 @@ DIRECTORY_PAGE = 30
 
 
 JOIN_LABELS = {
-    JoinMode.OPEN.value: "Anyone, at once",
-    JoinMode.APPROVAL.value: "Anyone who asks, once a facilitator approves",
-    JoinMode.INVITE.value: "Only people a facilitator invites",
+    JoinMode.OPEN.value: N_("Anyone, at once"),
+    JoinMode.APPROVAL.value: N_("Anyone who asks, once a facilitator approves"),
+    JoinMode.INVITE.value: N_("Only people a facilitator invites"),
 }
 FILTER_FIELDS = ("q", "topic", "language", "place", "join_mode")
 
@@ -67,11 +68,11 @@ async def follow_remote():
             raise InvalidInput("That handle is a person, not a circle.", field="handle")
         await follows.follow_remote(security.current_account().actor, group, instance_base_url=site().instance.base_url)
     except (FetchError, convert.InvalidDocument) as error:
-        return await _directory_error(form, InvalidInput(f"Could not reach that circle: {error}", field="handle"))
+        return await _directory_error(form, InvalidInput("Could not reach that circle: %(error)s", field="handle", error=str(error)))
     except DomainError as error:
         return await _directory_error(form, error)
     circle = await circle_service.get_circle_by_actor(group)
-    await flash(f"Asked to join {circle.name}; you are a member once it answers.")
+    await flash(_("Asked to join %(circle)s; you are a member once it answers.", circle=circle.name))
     return redirect(url_for("circles.show", handle=circle.handle))
 
 
@@ -113,7 +114,7 @@ async def create():
         )
     except DomainError as error:
         return await form_error("circles/new.html", error, form, **PROFILE_CHOICES)
-    await flash(f"Your circle “{circle.name}” is ready. Invite people to join it!")
+    await flash(_("Your circle “%(circle)s” is ready. Invite people to join it!", circle=circle.name))
     return redirect(url_for("circles.show", handle=circle.handle))
 
 
@@ -184,7 +185,7 @@ async def save_settings(handle: str):
         await circle_service.update_profile(circle, security.current_account().actor, **args)
     except DomainError as error:
         return await form_error("circles/settings.html", error, form, **_settings_context(circle))
-    await flash("The circle's profile is saved.")
+    await flash(_("The circle's profile is saved."))
     return redirect(url_for("circles.about", handle=handle))
 
 
@@ -193,7 +194,7 @@ async def save_settings(handle: str):
 async def adopt_charter(handle: str):
     circle = await circle_service.get_circle(handle)
     await circle_service.adopt_charter(circle, security.current_account().actor)
-    await flash("The rules are now the circle's charter: from here on, members change them with a proposal.")
+    await flash(_("The rules are now the circle's charter: from here on, members change them with a proposal."))
     return redirect(url_for("circles.about", handle=handle))
 
 
@@ -216,13 +217,13 @@ async def join(handle: str):
     actor = security.current_account().actor
     if not circle.actor.local:
         await follows.follow_remote(actor, circle.actor, instance_base_url=site().instance.base_url)
-        await flash(f"Asked to join {circle.name}; you are a member once it answers.")
+        await flash(_("Asked to join %(circle)s; you are a member once it answers.", circle=circle.name))
         return redirect(url_for("circles.show", handle=handle))
     member = await circle_service.join(circle, actor, request_text=form.get("request_text", ""))
     if member.state is MembershipState.ACTIVE:
-        await flash(f"You have joined {circle.name}. Say hello!")
+        await flash(_("You have joined %(circle)s. Say hello!", circle=circle.name))
     else:
-        await flash("Your request to join has been sent to the circle's facilitators.")
+        await flash(_("Your request to join has been sent to the circle's facilitators."))
     return redirect(url_for("circles.show", handle=handle))
 
 
@@ -234,7 +235,7 @@ async def leave(handle: str):
         await circle_service.leave(circle, security.current_account().actor)
     else:
         await follows.unfollow_remote(security.current_account().actor, circle.actor)
-    await flash(f"You have left {circle.name}.")
+    await flash(_("You have left %(circle)s.", circle=circle.name))
     return redirect(url_for("circles.show", handle=handle))
 
 
@@ -245,10 +246,10 @@ async def decide_request(handle: str, membership_id: int, decision: str):
     actor = security.current_account().actor
     if decision == "approve":
         member = await circle_service.approve(circle, actor, membership_id)
-        await flash(f"@{member.actor.username} is now a member.")
+        await flash(_("@%(username)s is now a member.", username=member.actor.username))
     else:
         await circle_service.reject(circle, actor, membership_id)
-        await flash("The request has been declined.")
+        await flash(_("The request has been declined."))
     return redirect(url_for("circles.show", handle=handle))
 
 

@@ -11,19 +11,20 @@ from quart import Blueprint, Response, render_template
 from models.services import circles as circle_service
 from models.services import dashboard as dashboard_service
 from web import security
+from web.i18n import N_
 
 bp = Blueprint("dashboard", __name__)
 LABELS = {
-    "period_days": "Days covered",
-    "members": "Members",
-    "active_members": "Members who wrote something",
-    "questions_asked": "Questions asked",
-    "questions_answered": "Questions with an accepted answer",
-    "median_hours_to_first_answer": "Median hours to a first answer",
-    "unanswered_over_7_days": "Questions unanswered for more than 7 days",
-    "meetings_held": "Meetings held",
-    "average_attendance": "People going per meeting",
-    "reflections_shared": "Reflections shared",
+    "period_days": N_("Days covered"),
+    "members": N_("Members"),
+    "active_members": N_("Members who wrote something"),
+    "questions_asked": N_("Questions asked"),
+    "questions_answered": N_("Questions with an accepted answer"),
+    "median_hours_to_first_answer": N_("Median hours to a first answer"),
+    "unanswered_over_7_days": N_("Questions unanswered for more than 7 days"),
+    "meetings_held": N_("Meetings held"),
+    "average_attendance": N_("People going per meeting"),
+    "reflections_shared": N_("Reflections shared"),
 }
 
 

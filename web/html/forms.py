@@ -7,6 +7,7 @@ from quart import render_template
 from models.errors import DomainError
 from models.services import validation
 from web.errors import headers_for, status_for
+from web.i18n import error_message
 
 
 def _kept(form) -> dict[str, str]:
@@ -19,7 +20,7 @@ async def form_error(template: str, error: DomainError, form, **context):
     with the status code the error maps to."""
     html = await render_template(
         template,
-        errors={error.field or "_form": error.message},
+        errors={error.field or "_form": error_message(error)},
         values=_kept(form),
         **context,
     )

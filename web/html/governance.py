@@ -14,7 +14,7 @@ from models.services import circles as circle_service
 from models.services import governance
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
-from web.i18n import _
+from web.i18n import _, date_format
 from web.site import site
 
 bp = Blueprint("governance", __name__)
@@ -25,7 +25,7 @@ DEFAULT_VOTING_TIME = dt.timedelta(days=7)
 def _local_time(circle: Circle):
     """A formatter for templates: a moment in the circle's time zone."""
     zone = circle.zone
-    return lambda moment: f"{moment.astimezone(zone).strftime('%d %b %Y %H:%M')} ({circle.timezone})"
+    return lambda moment: f"{date_format(moment, 'datetime', zone)} ({circle.timezone})"
 
 
 def _deadline(raw: str, circle: Circle) -> dt.datetime | None:
@@ -112,7 +112,7 @@ async def create(handle: str):
         )
     except DomainError as error:
         return await form_error("governance/new.html", error, form, **await _new_form_context(circle))
-    await flash("Your proposal is open for votes.")
+    await flash(_("Your proposal is open for votes."))
     return redirect(url_for("governance.show", post_id=proposal.post_id))
 
 
@@ -153,7 +153,7 @@ async def vote(post_id: int):
     except DomainError as error:
         return await form_error("governance/show.html", error, form, **await _proposal_context(post_id))
     if proposal.state is ProposalState.OPEN:
-        await flash("Your vote is counted. You can change it until voting closes.")
+        await flash(_("Your vote is counted. You can change it until voting closes."))
     elif proposal.state is ProposalState.PASSED:
         await flash(_("Your vote is counted. Everyone has voted, so the proposal is decided: it passed."))
     else:
@@ -166,5 +166,5 @@ async def vote(post_id: int):
 async def withdraw(post_id: int):
     proposal = await governance.get_proposal(post_id)
     await governance.withdraw(proposal, security.current_account().actor)
-    await flash("You have withdrawn your proposal.")
+    await flash(_("You have withdrawn your proposal."))
     return redirect(url_for("governance.decisions", handle=proposal.circle.handle))

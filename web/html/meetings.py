@@ -15,18 +15,18 @@ from models.services import meetings as meeting_service
 from models.text import plain_excerpt
 from web import ical, security
 from web.html.forms import form_error, page_param, preview, wants_preview
+from web.i18n import N_, _, date_format
 from web.site import site
 
 bp = Blueprint("meetings", __name__)
 FIELDS = ("title", "agenda", "starts_local", "ends_local", "timezone", "place", "online_url", "capacity")
-ANSWER_LABELS = {RsvpAnswer.GOING: "Going", RsvpAnswer.MAYBE: "Maybe", RsvpAnswer.NOT_GOING: "Not going"}
+ANSWER_LABELS = {RsvpAnswer.GOING: N_("Going"), RsvpAnswer.MAYBE: N_("Maybe"), RsvpAnswer.NOT_GOING: N_("Not going")}
 
 
 @bp.app_template_filter("meeting_time")
-def meeting_time(moment, zone_name: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+def meeting_time(moment, zone_name: str) -> str:
     """A UTC moment shown in the meeting's own zone, with the zone's name."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(zone_name))
-    return f"{local.strftime(fmt)} ({zone_name})"
+    return f"{date_format(moment, 'weekday_datetime', zoneinfo.ZoneInfo(zone_name))} ({zone_name})"
 
 
 def _typed(form) -> dict:
@@ -69,7 +69,7 @@ async def create(handle: str):
         )
     except DomainError as error:
         return await form_error("meetings/form.html", error, form, circle=circle, meeting=None)
-    await flash("Your meeting is scheduled. Members can now say whether they come.")
+    await flash(_("Your meeting is scheduled. Members can now say whether they come."))
     return redirect(url_for("meetings.show", post_id=meeting.post_id))
 
 
@@ -107,7 +107,7 @@ async def answer(post_id: int):
         await meeting_service.rsvp(security.current_account().actor, meeting, form.get("answer", ""))
     except DomainError as error:
         return await form_error("meetings/show.html", error, form, **await _page_context(meeting))
-    await flash("Thanks, your answer is saved.")
+    await flash(_("Thanks, your answer is saved."))
     return redirect(url_for("meetings.show", post_id=post_id))
 
 
@@ -137,7 +137,7 @@ async def edit(post_id: int):
         await meeting_service.edit(security.current_account().actor, meeting, **_typed(form))
     except DomainError as error:
         return await form_error("meetings/form.html", error, form, circle=meeting.circle, meeting=meeting)
-    await flash("The meeting has been updated.")
+    await flash(_("The meeting has been updated."))
     return redirect(url_for("meetings.show", post_id=post_id))
 
 
@@ -146,7 +146,7 @@ async def edit(post_id: int):
 async def cancel(post_id: int):
     meeting = await meeting_service.meeting_for_post(post_id)
     await meeting_service.cancel(security.current_account().actor, meeting)
-    await flash("The meeting is cancelled; members see it marked so.")
+    await flash(_("The meeting is cancelled; members see it marked so."))
     return redirect(url_for("meetings.show", post_id=post_id))
 
 

@@ -17,6 +17,7 @@ from web import security
 from web.html import resources
 from web.html.forms import form_error, preview, wants_preview
 from web.html.media import media_store, uploaded_image
+from web.i18n import _
 from web.site import site
 
 bp = Blueprint("posts", __name__)
@@ -75,7 +76,7 @@ async def show(post_id: int):
 async def delete(post_id: int):
     post = _in_a_circle(await post_service.get_post(post_id))
     await post_service.delete_post(security.current_account().actor, post, media_store=media_store())
-    await flash("The post has been deleted.")
+    await flash(_("The post has been deleted."))
     if post.root_id:
         return redirect(url_for("posts.show", post_id=post.root_id))
     return redirect(url_for("circles.show", handle=post.circle.handle))
@@ -91,7 +92,7 @@ async def answer_poll(post_id: int):
         await remote_polls.answer(security.current_account().actor, post, form.get("option", ""))
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))
-    await flash("Your answer is on its way.")
+    await flash(_("Your answer is on its way."))
     return redirect(url_for("posts.show", post_id=post.root_id or post.id) + f"#post-{post.id}")
 
 

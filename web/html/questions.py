@@ -13,13 +13,14 @@ from models.services.questions import QuestionList
 from web import security
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
 from web.html.posts import thread_context
+from web.i18n import N_, _
 from web.site import site
 
 bp = Blueprint("questions", __name__)
 LIST_LABELS = {
-    QuestionList.OPEN: "Open",
-    QuestionList.ANSWERED: "Answered",
-    QuestionList.MINE: "Mine",
+    QuestionList.OPEN: N_("Open"),
+    QuestionList.ANSWERED: N_("Answered"),
+    QuestionList.MINE: N_("Mine"),
 }
 
 
@@ -70,7 +71,7 @@ async def create(handle: str):
     except DomainError as error:
         return await form_error("questions/new.html", error, form, circle=circle)
     if question.asked_by_id:
-        await flash("Your question is asked through the circle: members see the circle as its author.")
+        await flash(_("Your question is asked through the circle: members see the circle as its author."))
     return redirect(url_for("posts.show", post_id=question.id))
 
 
@@ -81,7 +82,7 @@ async def accept(post_id: int):
     form = await request.form
     answer = await post_service.get_post(page_number(form.get("answer_id")) or 0)
     await question_service.accept_answer(site().instance, security.current_account().actor, question, answer)
-    await flash("The answer is marked as accepted. Thank you for closing the loop!")
+    await flash(_("The answer is marked as accepted. Thank you for closing the loop!"))
     return redirect(url_for("posts.show", post_id=question.id) + f"#post-{answer.id}")
 
 
@@ -90,7 +91,7 @@ async def accept(post_id: int):
 async def withdraw(post_id: int):
     question = await post_service.get_post(post_id)
     await question_service.withdraw_acceptance(security.current_account().actor, question)
-    await flash("The question is open again.")
+    await flash(_("The question is open again."))
     return redirect(url_for("posts.show", post_id=question.id))
 
 

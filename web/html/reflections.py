@@ -14,6 +14,7 @@ from models.services import circles as circle_service
 from models.services import reflections as reflection_service
 from web import security
 from web.html.forms import form_error, page_number, preview, wants_preview
+from web.i18n import _, error_message
 from web.site import site
 
 bp = Blueprint("reflections", __name__)
@@ -75,7 +76,7 @@ async def new(handle: str):
     try:
         meeting = await reflection_service.meeting_of(circle, _meeting_id(request.args.get("meeting")))
     except InvalidInput as error:
-        await flash(error.message)
+        await flash(error_message(error))
     values = {"meeting": str(meeting.id)} if meeting else {}
     return await render_template(
         "reflections/form.html", values=values, errors={}, **_form_context(circle, meeting)
@@ -97,8 +98,8 @@ async def create(handle: str):
         )
     except DomainError as error:
         return await form_error("reflections/form.html", error, form, **_form_context(circle))
-    await flash("Your reflection is shared with the circle." if reflection.shared_post_id
-                else "Your reflection is saved. Only you can see it.")
+    await flash(_("Your reflection is shared with the circle.") if reflection.shared_post_id
+                else _("Your reflection is saved. Only you can see it."))
     return redirect(url_for("reflections.index", handle=circle.handle))
 
 
@@ -131,7 +132,7 @@ async def update(handle: str, reflection_id: int):
         return await form_error(
             "reflections/form.html", error, form, **_form_context(circle, reflection.meeting, reflection)
         )
-    await flash("Your reflection is updated.")
+    await flash(_("Your reflection is updated."))
     return redirect(url_for("reflections.index", handle=circle.handle))
 
 
@@ -142,13 +143,13 @@ async def act(handle: str, reflection_id: int, action: str):
     actor = security.current_account().actor
     if action == "share":
         changed = await reflection_service.share(site().instance, actor, reflection.id)
-        await flash("Your reflection is shared with the circle." if changed else "It was shared already.")
+        await flash(_("Your reflection is shared with the circle.") if changed else _("It was shared already."))
     elif action == "unshare":
         changed = await reflection_service.unshare(actor, reflection.id)
-        await flash("Your reflection is private again." if changed else "It was private already.")
+        await flash(_("Your reflection is private again.") if changed else _("It was private already."))
     else:
         await reflection_service.delete(actor, reflection.id)
-        await flash("Your reflection is deleted.")
+        await flash(_("Your reflection is deleted."))
     return redirect(url_for("reflections.index", handle=circle.handle))
 
 

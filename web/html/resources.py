@@ -16,6 +16,7 @@ from models.services import posts as post_service
 from models.services import resources as resource_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
+from web.i18n import _
 from web.site import site
 
 bp = Blueprint("resources", __name__)
@@ -67,7 +68,7 @@ async def create(handle: str):
         )
     except DomainError as error:
         return await form_error("resources/new.html", error, form, circle=circle, **_choices())
-    await flash("Thank you: the resource is in the library.")
+    await flash(_("Thank you: the resource is in the library."))
     return redirect(url_for("posts.show", post_id=resource.post_id))
 
 
@@ -98,7 +99,7 @@ async def update(resource_id: int):
         )
     except DomainError as error:
         return await form_error("resources/edit.html", error, form, resource=resource, **_choices())
-    await flash("The resource has been updated.")
+    await flash(_("The resource has been updated."))
     return redirect(url_for("posts.show", post_id=resource.post_id))
 
 
@@ -130,7 +131,7 @@ async def reshare(resource_id: int):
     except DomainError as error:
         targets = await resource_service.reshare_targets(account.actor, resource)
         return await form_error("resources/reshare.html", error, form, resource=resource, reshare_targets=targets)
-    await flash(f"Shared with {target.name}.")
+    await flash(_("Shared with %(circle)s.", circle=target.name))
     return redirect(url_for("posts.show", post_id=copy.post_id))
 
 

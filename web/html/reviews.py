@@ -12,6 +12,7 @@ from models.services import reviews as review_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.posts import thread_context
+from web.i18n import _
 from web.site import site
 
 bp = Blueprint("reviews", __name__)
@@ -67,7 +68,7 @@ async def feedback(post_id: int):
         )
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))
-    await flash("Thank you for your feedback.")
+    await flash(_("Thank you for your feedback."))
     return redirect(url_for("posts.show", post_id=work.id) + f"#post-{reply.id}")
 
 

@@ -15,11 +15,14 @@ from models.services import sisters as sister_service
 from models.sisters import DEFAULT_SISTER_KINDS, SISTER_KINDS
 from web import security
 from web.html.forms import form_error, page_number
+from web.i18n import N_, _
 from web.site import site
 
 bp = Blueprint("sisters", __name__)
 
-KIND_LABELS = {"resource": "Resources", "question": "Questions", "meeting": "Meetings", "discussion": "Discussions"}
+KIND_LABELS = {
+    "resource": N_("Resources"), "question": N_("Questions"), "meeting": N_("Meetings"), "discussion": N_("Discussions"),
+}
 HANDLE_MAX = 300
 
 
@@ -54,18 +57,19 @@ async def _find_circle(handle: str) -> Actor:
     if not handle:
         raise InvalidInput("Type the handle of the circle to follow, like @name@example.org.", field="handle")
     if len(handle) > HANDLE_MAX:
-        raise InvalidInput(f"A handle has at most {HANDLE_MAX} characters.", field="handle")
-    name, _, domain = handle.partition("@")
+        raise InvalidInput("A handle has at most %(max)d characters.", field="handle", max=HANDLE_MAX)
+    name, _at, domain = handle.partition("@")
     if not domain or domain.lower() == site().instance.domain:
         try:
             return (await circle_service.get_circle(name)).actor
         except NotFound:
-            raise InvalidInput(f"There is no circle “{name[:40]}” here; check the handle.", field="handle") from None
+            raise InvalidInput("There is no circle “%(name)s” here; check the handle.", field="handle",
+                               name=name[:40]) from None
     fed = current_app.extensions["circles.federation"]
     try:
         return await keys.resolve_actor(fed, await webfinger.lookup(fed, f"@{handle}"))
     except (FetchError, convert.InvalidDocument) as error:
-        raise InvalidInput(f"Could not reach that circle: {error}", field="handle") from None
+        raise InvalidInput("Could not reach that circle: %(error)s", field="handle", error=str(error)) from None
 
 
 @bp.post("/c/<handle>/sisters")
@@ -84,8 +88,9 @@ async def follow(handle: str):
         context = await _context(circle, new_kinds=form.getlist("kinds"))
         return await form_error("sisters/index.html", error, form, **context)
     name = (await circle_service.get_circle_by_actor(sister)).name
-    await flash(f"{circle.name} now follows {name}." if sister.local
-                else f"Asked {name} to let {circle.name} follow it; its posts appear once it answers.")
+    await flash(_("%(circle)s now follows %(sister)s.", circle=circle.name, sister=name) if sister.local
+                else _("Asked %(sister)s to let %(circle)s follow it; its posts appear once it answers.",
+                       sister=name, circle=circle.name))
     return redirect(url_for("sisters.index", handle=circle.handle))
 
 
@@ -100,7 +105,7 @@ async def set_kinds(handle: str, link_id: int):
     except InvalidInput as error:
         context = await _context(circle, failed_link=link.id)
         return await form_error("sisters/index.html", error, form, **context)
-    await flash("The kinds of posts shown from that circle are saved.")
+    await flash(_("The kinds of posts shown from that circle are saved."))
     return redirect(url_for("sisters.index", handle=circle.handle))
 
 
@@ -110,5 +115,5 @@ async def unlink(handle: str, link_id: int):
     circle = await circle_service.get_circle(handle)
     link = await sister_service.get_link(circle, link_id)
     await sister_service.unlink(circle, security.current_account().actor, link.sister)
-    await flash(f"{circle.name} no longer follows that circle.")
+    await flash(_("%(circle)s no longer follows that circle.", circle=circle.name))
     return redirect(url_for("sisters.index", handle=circle.handle))

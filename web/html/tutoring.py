@@ -74,7 +74,7 @@ async def skills(handle: str):
         await tutoring_service.send_skills(circle, me, lists)
         await flash(_("Your skills are saved and sent to the circle on %(domain)s.", domain=circle.actor.domain))
     else:
-        await flash("Your skills are saved.")
+        await flash(_("Your skills are saved."))
     return redirect(url_for("tutoring.index", handle=circle.handle))
 
 
@@ -103,9 +103,10 @@ async def open_pairing(handle: str):
         context = await _index_context(circle)
         values = _skill_values(context["skills"]) if context["is_member"] else {}
         # The buttons have no field of their own: show the message above the page.
-        return await form_error("tutoring/index.html", type(error)(error.message), values, **context)
+        error.field = None
+        return await form_error("tutoring/index.html", error, values, **context)
     if pairing.helper.local and pairing.learner.local:
-        await flash("The pairing is open: say hello and agree how you want to work together.")
+        await flash(_("The pairing is open: say hello and agree how you want to work together."))
     else:
         await flash(_("Your first message is on its way. The pairing starts when they reply."))
     return redirect(url_for("tutoring.thread", pairing_id=pairing.id))
@@ -158,5 +159,5 @@ async def send(pairing_id: int):
 async def close(pairing_id: int):
     pairing = await _own_pairing(pairing_id)
     closed = await tutoring_service.close_pairing(pairing, security.current_account().actor)
-    await flash("The pairing is closed. Thank you for learning together." if closed else "It was closed already.")
+    await flash(_("The pairing is closed. Thank you for learning together.") if closed else _("It was closed already."))
     return redirect(url_for("tutoring.index", handle=pairing.circle.handle))

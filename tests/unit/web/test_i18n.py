@@ -1,11 +1,17 @@
 """The one translation function: catalogues read from .po at start-up, chosen by Accept-Language."""
 
+import datetime as dt
+import io
+import zoneinfo
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po, write_po
 from quart import Quart, render_template_string
 
+from models.errors import InvalidInput
+from tests.conftest import repo_root
 from web import i18n
 
 
@@ -44,3 +50,82 @@ def test_the_project_catalogues_load():
     catalogues = i18n.load_catalogues()
     assert all(hasattr(c, "gettext") for c in catalogues.values())
     assert i18n.locale_name("de") == "Deutsch"
+
+
+async def test_a_domain_error_is_shown_in_the_readers_language(tmp_path):
+    # The English literal is the message id; the values are filled in after translating,
+    # and a `label` (the name of a form field) is itself translated.
+    catalog = Catalog(locale="de")
+    catalog.add("%(label)s is required.", "%(label)s fehlt.")
+    catalog.add("Your question", "Deine Frage")
+    po_dir = tmp_path / "de" / "LC_MESSAGES"
+    po_dir.mkdir(parents=True)
+    with (po_dir / "messages.po").open("wb") as po_file:
+        write_po(po_file, catalog)
+    app = Quart(__name__)
+    i18n.register(app, i18n.load_catalogues(tmp_path))
+    error = InvalidInput("%(label)s is required.", field="title", label="Your question")
+    assert error.message == "Your question is required."  # the English, for JSON clients and logs
+    async with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert i18n.error_message(error) == "Deine Frage fehlt."
+    async with app.test_request_context("/"):
+        assert i18n.error_message(error) == "Your question is required."
+
+
+def test_extraction_finds_error_messages_and_labels_but_not_fstrings():
+    source = b'''
+from models.errors import Conflict, InvalidInput
+from models.translation import N_
+TABLE = {"a": N_("Marked")}
+def check(value, name):
+    validation.text(value, "body", label="Your post", max_length=5)
+    raise InvalidInput("%(label)s is required.", field="body", label="Body")
+    raise errors.Conflict("Taken already.")
+    raise Conflict(f"Not {name}.")
+    print("Not a message")
+'''
+    found = {message for _, _, message, _ in i18n.extract_python(io.BytesIO(source), {"N_": None}, [], {})}
+    assert found == {"Marked", "Your post", "%(label)s is required.", "Body", "Taken already."}
+
+
+def test_dates_follow_the_locale_and_keep_the_english_format():
+    moment = dt.datetime(2026, 11, 5, 18, 30, tzinfo=dt.timezone.utc)
+    assert i18n.date_format(moment, "datetime") == "05 Nov 2026 18:30"  # as strftime('%d %b %Y %H:%M') wrote
+    assert i18n.date_format(moment, "date") == "05 Nov 2026"
+    assert i18n.date_format(dt.date(2026, 11, 1), "month") == "November 2026"
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    assert i18n.date_format(moment, "weekday_datetime", paris) == "Thu 05 Nov 2026, 19:30"
+
+
+async def test_dates_in_another_locale(tmp_path):
+    app = _app(tmp_path)
+    moment = dt.datetime(2026, 3, 5, 18, 30, tzinfo=dt.timezone.utc)
+    async with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert await render_template_string("{{ m | date_format('month') }}", m=moment) == "März 2026"
+        assert i18n.date_format(moment, "date") == "05 März 2026"
+
+
+def test_the_committed_messages_pot_is_up_to_date(tmp_path):
+    """When this fails, a user-visible string was added, changed or removed without
+    re-extracting; run (from the repository root):
+        pybabel extract -F babel.cfg --add-comments=TRANSLATORS: -o web/translations/messages.pot .
+    The comparison is of message ids only, not of headers or line numbers."""
+    root = repo_root()
+    fresh = tmp_path / "messages.pot"
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), "--add-comments=TRANSLATORS:", "-o", str(fresh),
+         str(root)]
+    )
+
+    def message_ids(path: Path) -> set:
+        with path.open("rb") as pot:
+            return {message.id if isinstance(message.id, str) else tuple(message.id)
+                    for message in read_po(pot) if message.id}
+
+    current, committed = message_ids(fresh), message_ids(i18n.TRANSLATIONS_DIR / "messages.pot")
+    assert len(current) > 500  # the extraction did find the sources
+    assert current == committed, (
+        "web/translations/messages.pot is out of date: run `pybabel extract -F babel.cfg "
+        f"--add-comments=TRANSLATORS: -o web/translations/messages.pot .`\nnew: {sorted(map(str, current - committed))[:20]}\n"
+        f"gone: {sorted(map(str, committed - current))[:20]}"
+    )
