@@ -87,6 +87,15 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
         "decisions": (member, go(f"/c/{HANDLE}/decisions")),
         "proposal": (member, go(proposal)),
         "about": (member, go(f"/c/{HANDLE}/about")),
+        "members": (member, go(f"/c/{HANDLE}/members")),
+        "tutoring": (member, go(f"/c/{HANDLE}/tutoring")),
+        "moderation": (member, go(f"/c/{HANDLE}/moderation")),
+        "moderation-log": (member, go(f"/c/{HANDLE}/moderation/log")),
+        "new-post": (member, go(f"/c/{HANDLE}/posts/new")),
+        "profile": (member, go("/users/alice")),
+        "settings": (member, go("/settings")),
+        "search": (member, go("/search")),
+        "notifications": (member, go("/notifications")),
         "start-a-circle": (member, go("/circles/new")),
         "signup": (visitor, go("/signup")),
         "login": (visitor, go("/login")),
@@ -96,7 +105,9 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
 
 PAGE_NAMES = (
     "home", "circle-directory", "circle", "thread", "question", "questions", "resources", "meetings",
-    "meeting", "reflections", "decisions", "proposal", "about", "start-a-circle", "signup", "login", "signup-with-errors",
+    "meeting", "reflections", "decisions", "proposal", "about", "members", "tutoring", "moderation", "moderation-log",
+    "new-post", "profile", "settings", "search", "notifications", "start-a-circle", "signup", "login",
+    "signup-with-errors",
 )
 
 
