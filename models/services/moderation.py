@@ -40,6 +40,7 @@ from models.moderation import (
 )
 from models.posts import Post
 from models.services import circles as circle_service
+from models.services import media as media_service
 from models.services import posts as post_service
 from models.services import validation
 from models.services.memberships import end_membership
@@ -191,10 +192,13 @@ async def _steward_of_local(circle: Circle, by: Actor) -> None:
     await circle_service.require_steward(circle, by)
 
 
-async def remove_post(circle: Circle, by: Actor, post_id: int, *, reason: str) -> Post:
+async def remove_post(
+    circle: Circle, by: Actor, post_id: int, *, reason: str, media_store: media_service.MediaStore | None = None
+) -> Post:
     """A steward removes a post from the circle. The circle sends the Delete
     (to its followers and, for a post from elsewhere, to its author's server),
-    with the reason as its summary."""
+    with the reason as its summary. With `media_store`, its uploaded images go
+    too (rows in the transaction, files once it has committed)."""
     await _steward_of_local(circle, by)
     reason = _reason(reason)
     post = await Post.get_or_none(id=post_id, circle=circle, deleted_at=None) if validation.is_row_id(post_id) else None
@@ -210,6 +214,9 @@ async def remove_post(circle: Circle, by: Actor, post_id: int, *, reason: str) -
         await Report.filter(post=post, state=ReportState.OPEN).update(
             state=ReportState.RESOLVED, resolved_at=clock.now(), resolved_by=by, resolution_note=reason
         )
+        file_names = await media_service.detach_all(post) if media_store is not None else []
+    if media_store is not None:
+        media_store.remove(file_names)
     return post
 
 

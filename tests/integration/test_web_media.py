@@ -201,6 +201,22 @@ async def test_deleting_a_post_deletes_its_images(app, settings, alice, circle):
     assert (await client.get(f"/media/{media.file_name}")).status_code == 404
 
 
+async def test_a_steward_removing_a_post_removes_its_images(app, settings, instance, alice, circle):
+    bob = await factories.account(instance, "bob")
+    await factories.member(circle, bob)
+    await post_with_file(await logged_in(app, bob), "/c/readers/posts/new", image=png(), filename="a.png",
+                         content_type="image/png", body="Spam with a picture", alt="An advert")
+    post = await Post.get(circle=circle)
+    media = await Media.get(post=post)
+    steward = await logged_in(app, alice)
+    page = f"/c/readers/moderation/posts/{post.id}/remove"
+    response = await steward.post(page, form={"csrf_token": csrf_from(await text(await steward.get(page))),
+                                              "reason": "Advertising"})
+    assert response.status_code == 302
+    assert stored_files(settings) == [] and await Media.all().count() == 0
+    assert (await steward.get(f"/media/{media.file_name}")).status_code == 404
+
+
 async def test_a_nul_in_a_media_path_is_refused(app):
     assert (await app.test_client().get("/media/AAAAAAAAAAAAAAAAAAAAAA.jpg%00")).status_code == 400
 

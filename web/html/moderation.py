@@ -12,6 +12,7 @@ from models.services import moderation, validation
 from models.services import posts as post_service
 from web import security
 from web.html.forms import form_error
+from web.html.media import media_store
 from web.i18n import _
 
 bp = Blueprint("moderation", __name__)
@@ -204,7 +205,9 @@ async def remove_post(handle: str, post_id: int):
     circle = await circle_service.get_circle(handle)
     form = await request.form
     try:
-        post = await moderation.remove_post(circle, security.current_account().actor, post_id, reason=form.get("reason", ""))
+        post = await moderation.remove_post(
+            circle, security.current_account().actor, post_id, reason=form.get("reason", ""), media_store=media_store()
+        )
     except DomainError as error:
         if error.field != "reason":
             raise
