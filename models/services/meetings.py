@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -269,6 +270,29 @@ async def answer_counts(meeting: Meeting) -> dict[RsvpAnswer, int]:
     not_going = await Rsvp.filter(meeting=meeting, answer=RsvpAnswer.NOT_GOING).count()
     return {RsvpAnswer.GOING: meeting.going_count, RsvpAnswer.MAYBE: meeting.maybe_count,
             RsvpAnswer.NOT_GOING: not_going}
+
+
+async def answer_counts_of(meetings: list[Meeting]) -> dict[int, dict[RsvpAnswer, int]]:
+    """answer_counts for several meetings, by meeting id, in one query."""
+    if not meetings:
+        return {}
+    not_going = dict(
+        await Rsvp.filter(meeting_id__in=[m.id for m in meetings], answer=RsvpAnswer.NOT_GOING)
+        .annotate(n=Count("id")).group_by("meeting_id").values_list("meeting_id", "n")
+    )
+    return {
+        m.id: {RsvpAnswer.GOING: m.going_count, RsvpAnswer.MAYBE: m.maybe_count,
+               RsvpAnswer.NOT_GOING: not_going.get(m.id, 0)}
+        for m in meetings
+    }
+
+
+async def meetings_by_post_ids(post_ids: list[int]) -> dict[int, Meeting]:
+    """meeting_for_post for several posts (deleted ones left out), by post id, in one query."""
+    if not post_ids:
+        return {}
+    rows = await Meeting.filter(post_id__in=post_ids, post__deleted_at=None).select_related("post__author", "circle__actor")
+    return {m.post_id: m for m in rows}
 
 
 async def meeting_for_post(post: Post | int) -> Meeting:
