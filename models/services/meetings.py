@@ -349,9 +349,11 @@ async def past_in(circle: Circle, *, page: int = 1, per_page: int = PAGE_SIZE) -
     return await rows.offset((page - 1) * per_page).limit(per_page + 1)
 
 
-async def next_meetings_for(actor: Actor, *, limit: int = 10) -> list[Meeting]:
-    """"My next meetings": not cancelled, not over, in every circle the person belongs to."""
-    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+async def next_meetings_for(actor: Actor, *, limit: int = 10, circle_ids: list[int] | None = None) -> list[Meeting]:
+    """"My next meetings": not cancelled, not over, in every circle the person
+    belongs to (`circle_ids`, when their memberships are loaded already)."""
+    if circle_ids is None:
+        circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     rows = _listed().filter(circle_id__in=circle_ids, ends_at__gt=clock.now(), cancelled_at=None)

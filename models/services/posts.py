@@ -213,9 +213,11 @@ async def thread_page_of(reply: Post, *, per_page: int | None = None) -> int:
     return earlier // per_page + 1
 
 
-async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE) -> list[Post]:
-    """Newest top-level posts in the circles the actor belongs to (their home feed)."""
-    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE, circle_ids: list[int] | None = None) -> list[Post]:
+    """Newest top-level posts in the circles the actor belongs to (their home
+    feed); pass `circle_ids` when their memberships are loaded already."""
+    if circle_ids is None:
+        circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     return (

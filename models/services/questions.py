@@ -159,10 +159,12 @@ async def list_questions(
     return await questions.select_related("author").offset((page - 1) * limit).limit(limit)
 
 
-async def could_answer(actor: Actor, *, limit: int = 5) -> list[Post]:
+async def could_answer(actor: Actor, *, limit: int = 5, circle_ids: list[int] | None = None) -> list[Post]:
     """Open questions in the person's circles that someone else asked,
-    unanswered first, oldest first: where their help is wanted."""
-    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+    unanswered first, oldest first: where their help is wanted. Pass
+    `circle_ids` (of the person's circles) when they are loaded already."""
+    if circle_ids is None:
+        circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     return await (
