@@ -44,21 +44,25 @@ class World:
             await factories.member(self.circle, account)
         return account
 
-    async def queries(self, path: str, client=None, *, status: int = 200, headers=None) -> list[str]:
+    async def queries(self, path: str, client=None, *, status: int = 200, headers=None):
+        """The statements one GET of `path` sends, and the size of its body."""
         client = client or self.client
         await client.get(path, headers=headers)  # warm: caches filled on a first visit don't count
         with self.count_queries() as queries:
             response = await client.get(path, headers=headers)
         assert response.status_code == status, (path, response.status_code)
         assert queries, f"{path}: no query counted"  # the counter sees this app's statements
-        return queries
+        return queries, len(await response.get_data())
 
-    async def assert_flat(self, path: str, grow, client=None, *, headers=None) -> None:
-        """Render `path` after `grow(N)` and after `grow(2N)` more: same query count."""
+    async def assert_flat(self, path: str, grow, client=None, *, headers=None, grows: bool = True) -> None:
+        """Render `path` after `grow(N)` and after `grow(2N)` more: same query
+        count. Unless `grows` is False (a page of totals), the second page is
+        longer: the rows really are shown."""
         await grow(N)
-        few = await self.queries(path, client, headers=headers)
+        few, few_size = await self.queries(path, client, headers=headers)
         await grow(2 * N)
-        many = await self.queries(path, client, headers=headers)
+        many, many_size = await self.queries(path, client, headers=headers)
+        assert many_size > few_size or not grows, f"{path}: the page did not grow with its rows"
         assert len(many) == len(few), f"{path}: with {N} rows {few.report()}\nwith {3 * N} rows {many.report()}"
 
 
@@ -155,6 +159,17 @@ async def test_questions(world):
     await world.assert_flat("/c/perf/questions?show=all", grow, world.visitor)
 
 
+async def test_reveal_log(world):
+    asker = await world.person()
+    question = await question_service.ask(world.instance, asker.actor, world.circle, title="Shy?", body="?", safe=True)
+
+    async def grow(k):
+        for _ in range(k):
+            await question_service.reveal_asker(world.circle, question, world.alice.actor, reason="A complaint")
+
+    await world.assert_flat("/c/perf/reveals", grow)
+
+
 async def test_resource_library(world):
     async def grow(k):
         for _ in range(k):
@@ -181,6 +196,7 @@ async def test_meetings(world):
 
     await world.assert_flat("/c/perf/meetings", grow)
     await world.assert_flat("/meetings", grow)
+    await world.assert_flat("/c/perf/meetings.ics", grow, world.visitor)
 
 
 async def test_meeting_page(world):
@@ -267,7 +283,7 @@ async def test_tutoring_thread(world):
 
 async def test_dashboard(world):
     await world.assert_flat("/c/perf/dashboard", lambda k: discussion(world, k))
-    await world.assert_flat("/c/perf/dashboard.json", lambda k: discussion(world, k))
+    await world.assert_flat("/c/perf/dashboard.json", lambda k: discussion(world, k), grows=False)
 
 
 async def test_decisions(world):
@@ -294,7 +310,7 @@ async def test_proposal_page(world):
             person = await world.person()
             await governance.vote(proposal, person.actor, VoteChoice.YES.value, reason="Yes")
 
-    await world.assert_flat(f"/proposals/{proposal.post_id}", grow)
+    await world.assert_flat(f"/proposals/{proposal.post_id}", grow, grows=False)  # tallies, not a list of votes
 
 
 async def test_sisters(world):
@@ -326,7 +342,7 @@ async def test_about(world):
         for _ in range(k):
             await world.person()
 
-    await world.assert_flat("/c/perf/about", grow)
+    await world.assert_flat("/c/perf/about", grow, grows=False)  # the number of members only
 
 
 # --- threads, people, notifications, admin ---------------------------------------------
