@@ -466,3 +466,37 @@ async def test_replies_collection(world):
             await post_service.reply(world.instance, world.alice.actor, root, body="Reply")
 
     await world.assert_flat(f"/posts/{root.id}/replies?page=true", grow, world.visitor, headers=AP)
+
+
+# --- moderation and profiles (pages added on main meanwhile) ------------------------------
+
+
+async def reported_posts(world, k: int):
+    """k posts, each reported by another member, and a post removed by alice."""
+    from models.services import moderation
+
+    for _ in range(k):
+        author, reporter = await world.person(), await world.person()
+        post = await factories.post(world.instance, author, world.circle, "Buy now")
+        await moderation.report_post(reporter.actor, post, category="spam", comment="Spam")
+        removed = await factories.post(world.instance, author, world.circle, "Off topic")
+        await moderation.remove_post(world.circle, world.alice.actor, removed.id, reason="Off topic")
+
+
+async def test_admin_reports(world):
+    await world.assert_flat("/admin/reports", lambda k: reported_posts(world, k))
+
+
+async def test_circle_moderation_queue_and_log(world):
+    await world.assert_flat("/c/perf/moderation", lambda k: reported_posts(world, k))
+    await world.assert_flat("/c/perf/moderation/log", lambda k: reported_posts(world, k))
+
+
+async def test_profile_with_posts(world):
+    async def grow(k):
+        for _ in range(k):
+            other = await factories.circle(world.instance, world.alice, f"c{next(_serial)}")
+            await factories.post(world.instance, world.alice, other, "Hello")
+            await factories.post(world.instance, world.alice, world.circle, "Hi", title="Hi")
+
+    await world.assert_flat("/users/alice", grow, world.visitor)
