@@ -293,8 +293,8 @@ async def test_decisions(world):
             for closes in (dt.timedelta(days=1), dt.timedelta(days=2)):
                 proposal = await governance.propose(world.instance, person.actor, world.circle, kind="free_text",
                                                     title="Tuesdays", body="Why not", closes_at=clock.now() + closes)
-                await governance.vote(proposal, person.actor, VoteChoice.YES.value)
-                await governance.vote(proposal, world.alice.actor, VoteChoice.NO.value, reason="Busy")
+                await governance.vote(world.instance, proposal, person.actor, VoteChoice.YES.value)
+                await governance.vote(world.instance, proposal, world.alice.actor, VoteChoice.NO.value, reason="Busy")
             # the first closes: the decision log grows too
             await governance.close_due(world.instance, clock.now() + dt.timedelta(days=1, hours=1))
 
@@ -308,7 +308,7 @@ async def test_proposal_page(world):
     async def grow(k):
         for _ in range(k):
             person = await world.person()
-            await governance.vote(proposal, person.actor, VoteChoice.YES.value, reason="Yes")
+            await governance.vote(world.instance, proposal, person.actor, VoteChoice.YES.value, reason="Yes")
 
     await world.assert_flat(f"/proposals/{proposal.post_id}", grow, grows=False)  # tallies, not a list of votes
 
@@ -355,7 +355,7 @@ async def test_thread(world):
         for _ in range(k):
             person = await world.person()
             reply = await post_service.reply(world.instance, person.actor, root, body="Because")
-            await post_service.reply(world.instance, world.alice.actor, reply, body="Thanks")
+            await post_service.reply(world.instance, world.alice.actor, reply, body=f"Thanks {next(_serial)}")
             await like_service.like(world.alice.actor, reply)
 
     await world.assert_flat(f"/posts/{root.id}", grow)
@@ -463,7 +463,7 @@ async def test_replies_collection(world):
 
     async def grow(k):
         for _ in range(k):
-            await post_service.reply(world.instance, world.alice.actor, root, body="Reply")
+            await post_service.reply(world.instance, world.alice.actor, root, body=f"Reply {next(_serial)}")
 
     await world.assert_flat(f"/posts/{root.id}/replies?page=true", grow, world.visitor, headers=AP)
 
