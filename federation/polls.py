@@ -94,7 +94,11 @@ async def _proposal_poll(post: Post) -> dict | None:
     proposal = await governance.proposal_for_post(post)
     if proposal is None:
         return None
-    tally = (await governance.tallies([proposal.id])).get(proposal.id, governance.Tally())
+    return _proposal_fields(proposal, (await governance.tallies([proposal.id])).get(proposal.id))
+
+
+def _proposal_fields(proposal, tally) -> dict:
+    tally = tally or governance.Tally()
     counts = {name: tally.of(choice) for name, choice in PROPOSAL_OPTIONS.items()}
     return convert.poll_to_as(counts, ends_at=proposal.closes_at, closed_at=proposal.decided_at)
 
@@ -105,7 +109,11 @@ async def _rsvp_poll(post: Post) -> dict | None:
     if post.root_id is None or post.author_id != (await post.circle).actor_id:
         return None
     meeting = await meetings.meeting_for_post(post.root_id)
-    counts = await meetings.answer_counts(meeting)
+    return _rsvp_fields(meeting, await meetings.answer_counts(meeting))
+
+
+def _rsvp_fields(meeting, counts) -> dict:
+    """From a meeting loaded with its post."""
     closed = meeting.cancelled_at or (meeting.starts_at if meeting.starts_at <= clock.now() else None)
     return {
         "name": f"Coming to “{meeting.post.title}”?",
@@ -124,3 +132,24 @@ async def poll_of(post: Post) -> dict | None:
     """The Question fields of a post that is a poll, else None."""
     render = POLL_RENDERERS.get(post.kind) if post.local else None
     return await render(post) if render else None
+
+
+async def polls_of(posts: list[Post]) -> dict[int, dict]:
+    """poll_of for a page of posts, by post id (only the polls), in a fixed
+    number of queries: proposals and their tallies, the meetings whose RSVP
+    poll a circle's reply is, and their answer counts."""
+    local = [p for p in posts if p.local]
+    proposals = await governance.proposals_for_posts(local)
+    tallies = await governance.tallies([p.id for p in proposals.values()])
+    polls = {post_id: _proposal_fields(p, tallies.get(p.id)) for post_id, p in proposals.items()}
+    # An RSVP poll is the circle's own reply under a meeting (compared with
+    # the meeting's circle below, as _rsvp_poll does).
+    replies = [p for p in local if p.kind is PostKind.MEETING and p.root_id is not None]
+    if replies:
+        found = await meetings.meetings_by_post_ids(list({p.root_id for p in replies}))
+        counts = await meetings.answer_counts_of(list(found.values()))
+        for post in replies:
+            meeting = found.get(post.root_id)
+            if meeting is not None and post.author_id == meeting.circle.actor_id:
+                polls[post.id] = _rsvp_fields(meeting, counts[meeting.id])
+    return polls

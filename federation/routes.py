@@ -232,14 +232,15 @@ def _is_page_request() -> bool:
     return "page" in request.args or "max_id" in request.args
 
 
-async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response:
-    """An OrderedCollection whose pages hold `await to_item(row)` of the rows
-    that `load_rows(before_id, limit)` returns, newest first."""
+async def _paged(collection_id: str, total: int, load_rows, to_items) -> Response:
+    """An OrderedCollection whose pages hold `await to_items(rows)` of the rows
+    that `load_rows(before_id, limit)` returns, newest first (to_items renders
+    a whole page at once, so a page costs no query per row)."""
     if not _is_page_request():
         return activity_response(convert.ordered_collection(collection_id, total, first=f"{collection_id}?page=true"))
     cursor = _cursor()
     rows = await load_rows(cursor, PAGE_SIZE + 1)  # one more tells whether a next page exists
-    items = [await to_item(row) for row in rows[:PAGE_SIZE]]
+    items = await to_items(rows[:PAGE_SIZE])
     last_id = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     page_id = f"{collection_id}?max_id={cursor}" if cursor else f"{collection_id}?page=true"
     next_page = f"{collection_id}?max_id={last_id}" if last_id else None
@@ -248,6 +249,14 @@ async def _paged(collection_id: str, total: int, load_rows, to_item) -> Response
 
 async def _create_of(post, author: Actor, circle_actor: Actor | None) -> dict:
     return convert.post_to_create(post, author=author, circle_actor=circle_actor, **await documents.post_refs(post))
+
+
+async def _creates_of(posts, author_of, circle_actor_of) -> list[dict]:
+    """The Create activities of a page of posts, their references loaded together."""
+    refs = await documents.post_refs_many(posts)
+    return [
+        convert.post_to_create(p, author=author_of(p), circle_actor=circle_actor_of(p), **refs[p.id]) for p in posts
+    ]
 
 
 @bp.get("/posts/<int:post_id>/activity")
@@ -268,7 +277,7 @@ async def person_outbox(username: str):
     return await _paged(
         actor.outbox_url, await post_service.count_by(actor),
         lambda before, limit: post_service.posts_by(actor, before_id=before, limit=limit),
-        lambda p: _create_of(p, actor, p.circle.actor if p.circle else None),
+        lambda posts: _creates_of(posts, lambda p: actor, lambda p: p.circle.actor if p.circle else None),
     )
 
 
@@ -277,16 +286,20 @@ async def group_outbox(handle: str):
     circle = await circle_service.get_circle(handle)
     group = circle.actor
 
-    async def announce(p) -> dict:
-        return {
-            "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
-            "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": await _create_of(p, p.author, group),
-        }
+    async def announces(posts) -> list[dict]:
+        creates = await _creates_of(posts, lambda p: p.author, lambda p: group)
+        return [
+            {
+                "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
+                "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": create,
+            }
+            for p, create in zip(posts, creates)
+        ]
 
     return await _paged(
         group.outbox_url, await post_service.count_in(circle),
         lambda before, limit: post_service.posts_in(circle, before_id=before, limit=limit),
-        announce,
+        announces,
     )
 
 
@@ -317,10 +330,9 @@ async def featured(kind_path: str, name: str):
     items = []
     if kind_path == "c":
         circle = await circle_service.get_circle_by_actor(actor)
-        items = [
-            convert.post_to_as(p, author=p.author, circle_actor=actor, **await documents.post_refs(p))
-            for p in await post_service.featured_in(circle)
-        ]
+        posts = await post_service.featured_in(circle)
+        refs = await documents.post_refs_many(posts)
+        items = [convert.post_to_as(p, author=p.author, circle_actor=actor, **refs[p.id]) for p in posts]
     return activity_response(convert.ordered_collection(f"{actor.uri}/featured", len(items), items=items))
 
 
@@ -338,13 +350,13 @@ async def replies(post_id: int):
     return await _paged(
         f"{post.uri}/replies", await post_service.count_direct_replies(post),
         lambda before, limit: post_service.direct_replies(post, before_id=before, limit=limit),
-        _uri_of,
+        _uris_of,
     )
 
 
-async def _uri_of(row) -> str:
-    """A collection item given by its id alone."""
-    return row.uri
+async def _uris_of(rows) -> list[str]:
+    """Collection items given by their ids alone."""
+    return [row.uri for row in rows]
 
 
 def register(app: Quart, inst: Instance) -> None:

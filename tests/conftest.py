@@ -197,3 +197,12 @@ def csrf_from(html: str) -> str:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def count_queries():
+    """`with count_queries() as queries:` lists the SQL statements sent inside
+    the block (tests/querycount.py), on SQLite and PostgreSQL alike."""
+    from tests.querycount import count_queries as counter
+
+    return counter

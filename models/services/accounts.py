@@ -264,5 +264,7 @@ async def set_state(account: Account, state: AccountState) -> Account:
     return account
 
 
-async def list_accounts(*, offset: int = 0, limit: int = 100) -> list[Account]:
-    return await Account.all().select_related("actor").order_by("id").offset(offset).limit(limit)
+async def list_accounts(*, state: AccountState | None = None, offset: int = 0, limit: int = 100) -> list[Account]:
+    """Accounts, oldest first (only those in `state`, when given)."""
+    rows = Account.filter(state=state) if state is not None else Account.all()
+    return await rows.select_related("actor").order_by("id").offset(offset).limit(limit)

@@ -516,3 +516,9 @@ async def get_proposal(post_id: int) -> Proposal:
 
 async def proposal_for_post(post: Post) -> Proposal | None:
     return await Proposal.get_or_none(post_id=post.id)
+
+
+async def proposals_for_posts(posts: list[Post]) -> dict[int, Proposal]:
+    """proposal_for_post for a page of posts, by post id, in one query."""
+    ids = [p.id for p in posts if p.kind is PostKind.PROPOSAL]
+    return {p.post_id: p for p in await Proposal.filter(post_id__in=ids)} if ids else {}

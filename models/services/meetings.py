@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -274,6 +275,29 @@ async def answer_counts(meeting: Meeting) -> dict[RsvpAnswer, int]:
             RsvpAnswer.NOT_GOING: not_going}
 
 
+async def answer_counts_of(meetings: list[Meeting]) -> dict[int, dict[RsvpAnswer, int]]:
+    """answer_counts for several meetings, by meeting id, in one query."""
+    if not meetings:
+        return {}
+    not_going = dict(
+        await Rsvp.filter(meeting_id__in=[m.id for m in meetings], answer=RsvpAnswer.NOT_GOING)
+        .annotate(n=Count("id")).group_by("meeting_id").values_list("meeting_id", "n")
+    )
+    return {
+        m.id: {RsvpAnswer.GOING: m.going_count, RsvpAnswer.MAYBE: m.maybe_count,
+               RsvpAnswer.NOT_GOING: not_going.get(m.id, 0)}
+        for m in meetings
+    }
+
+
+async def meetings_by_post_ids(post_ids: list[int]) -> dict[int, Meeting]:
+    """meeting_for_post for several posts (deleted ones left out), by post id, in one query."""
+    if not post_ids:
+        return {}
+    rows = await Meeting.filter(post_id__in=post_ids, post__deleted_at=None).select_related("post__author", "circle__actor")
+    return {m.post_id: m for m in rows}
+
+
 async def meeting_for_post(post: Post | int) -> Meeting:
     post_id = post if isinstance(post, int) else post.id
     if not validation.is_row_id(post_id):
@@ -328,9 +352,11 @@ async def past_in(circle: Circle, *, page: int = 1, per_page: int = PAGE_SIZE) -
     return await rows.offset((page - 1) * per_page).limit(per_page + 1)
 
 
-async def next_meetings_for(actor: Actor, *, limit: int = 10) -> list[Meeting]:
-    """"My next meetings": not cancelled, not over, in every circle the person belongs to."""
-    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+async def next_meetings_for(actor: Actor, *, limit: int = 10, circle_ids: list[int] | None = None) -> list[Meeting]:
+    """"My next meetings": not cancelled, not over, in every circle the person
+    belongs to (`circle_ids`, when their memberships are loaded already)."""
+    if circle_ids is None:
+        circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     rows = _listed().filter(circle_id__in=circle_ids, ends_at__gt=clock.now(), cancelled_at=None)

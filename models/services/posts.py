@@ -26,6 +26,7 @@ PAGE_SIZE = 20
 # The same words posted twice in the same place this soon are one post: a
 # double click, or a form sent again with the back button or a reload.
 REPEAT_WINDOW = dt.timedelta(minutes=2)
+REPLY_PAGE_SIZE = 100  # replies on one page of a thread
 
 
 async def create_post(
@@ -237,18 +238,31 @@ async def list_circle_posts(circle: Circle, *, before_id: int | None = None, lim
     return await posts.select_related("author").order_by("-id").limit(limit)
 
 
-async def thread_replies(root: Post) -> list[Post]:
-    """Every reply in the thread under `root`, oldest first, authors loaded."""
-    return (
-        await Post.filter(root_id=root.id, deleted_at=None)
-        .select_related("author")
-        .order_by("published_at", "id")
-    )
+async def thread_replies(root: Post, *, offset: int = 0, limit: int | None = None) -> list[Post]:
+    """The replies in the thread under `root`, oldest first, authors loaded;
+    `offset` and `limit` give one page of them (all of them without)."""
+    rows = Post.filter(root_id=root.id, deleted_at=None).select_related("author").order_by("published_at", "id")
+    if limit is not None:
+        rows = rows.offset(offset).limit(limit)
+    return await rows
 
 
-async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE) -> list[Post]:
-    """Newest top-level posts in the circles the actor belongs to (their home feed)."""
-    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+async def thread_page_of(reply: Post, *, per_page: int | None = None) -> int:
+    """The 1-based page of its thread a reply is on (1 for a thread's root)."""
+    if reply.root_id is None:
+        return 1
+    per_page = per_page or REPLY_PAGE_SIZE
+    earlier = await Post.filter(root_id=reply.root_id, deleted_at=None).filter(
+        Q(published_at__lt=reply.published_at) | Q(published_at=reply.published_at, id__lt=reply.id)
+    ).count()
+    return earlier // per_page + 1
+
+
+async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE, circle_ids: list[int] | None = None) -> list[Post]:
+    """Newest top-level posts in the circles the actor belongs to (their home
+    feed); pass `circle_ids` when their memberships are loaded already."""
+    if circle_ids is None:
+        circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     return (

@@ -159,10 +159,12 @@ async def list_questions(
     return await questions.select_related("author").offset((page - 1) * limit).limit(limit)
 
 
-async def could_answer(actor: Actor, *, limit: int = 5) -> list[Post]:
+async def could_answer(actor: Actor, *, limit: int = 5, circle_ids: list[int] | None = None) -> list[Post]:
     """Open questions in the person's circles that someone else asked,
-    unanswered first, oldest first: where their help is wanted."""
-    circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
+    unanswered first, oldest first: where their help is wanted. Pass
+    `circle_ids` (of the person's circles) when they are loaded already."""
+    if circle_ids is None:
+        circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     return await (
@@ -177,10 +179,14 @@ async def could_answer(actor: Actor, *, limit: int = 5) -> list[Post]:
     )
 
 
-async def answer_credits(circle: Circle) -> dict[int, int]:
-    """How many accepted answers each member gave in the circle (learning by teaching)."""
+async def answer_credits(circle: Circle, actor_ids: list[int] | None = None) -> dict[int, int]:
+    """How many accepted answers each member gave in the circle (learning by
+    teaching); only of `actor_ids` (a page of members), when given."""
+    rows = Post.filter(circle=circle, kind=PostKind.QUESTION, deleted_at=None, accepted_answer_id__isnull=False)
+    if actor_ids is not None:
+        rows = rows.filter(accepted_answer__author_id__in=actor_ids)
     rows = (
-        await Post.filter(circle=circle, kind=PostKind.QUESTION, deleted_at=None, accepted_answer_id__isnull=False)
+        await rows
         .annotate(answerer=F("accepted_answer__author_id"), answers=Count("id"))
         .group_by("answerer")
         .values("answerer", "answers")

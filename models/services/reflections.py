@@ -181,6 +181,14 @@ async def value_cycle_of(post: Post) -> ValueCycle | None:
     return reflection.value_cycle if reflection else None
 
 
+async def value_cycles_of(posts: list[Post]) -> dict[int, ValueCycle | None]:
+    """value_cycle_of for a page of posts, by post id, in one query."""
+    ids = [p.id for p in posts if p.kind is PostKind.REFLECTION]
+    if not ids:
+        return {}
+    return {r.shared_post_id: r.value_cycle for r in await Reflection.filter(shared_post_id__in=ids)}
+
+
 # --- reading ----------------------------------------------------------------------
 
 

@@ -221,6 +221,25 @@ async def tags_of(resource: Resource) -> list[str]:
     return list(await ResourceTag.filter(resource=resource).order_by("id").values_list("tag", flat=True))
 
 
+async def resources_of_posts(posts: list[Post]) -> dict[int, Resource]:
+    """resource_of_post for a page of posts, by post id, in one query."""
+    ids = [p.id for p in posts if p.kind is PostKind.RESOURCE]
+    if not ids:
+        return {}
+    rows = await Resource.filter(post_id__in=ids).select_related("reshared_from__post__circle__actor")
+    return {r.post_id: r for r in rows}
+
+
+async def tags_of_many(resources: list[Resource]) -> dict[int, list[str]]:
+    """tags_of for several resources, by resource id, in one query."""
+    tags: dict[int, list[str]] = {r.id: [] for r in resources}
+    if tags:
+        rows = await ResourceTag.filter(resource_id__in=list(tags)).order_by("id").values_list("resource_id", "tag")
+        for resource_id, tag in rows:
+            tags[resource_id].append(tag)
+    return tags
+
+
 @dataclass(frozen=True)
 class LibraryEntry:
     resource: Resource  # with post__author loaded

@@ -77,9 +77,13 @@ async def mark_helpful(author: Actor, feedback_reply: Post, *, helpful: bool = T
     await Feedback.filter(reply_id=feedback_reply.id).update(helpful_at=clock.now() if helpful else None)
 
 
-async def feedback_in(work: Post) -> dict[int, Feedback]:
-    """The structured feedback of a thread, by reply id (one query)."""
-    return {row.reply_id: row for row in await Feedback.filter(reply__root_id=work.id)}
+async def feedback_in(work: Post, replies: list[Post] | None = None) -> dict[int, Feedback]:
+    """The structured feedback of a thread (of those `replies` only, when
+    given: a page of it), by reply id (one query)."""
+    rows = Feedback.filter(reply__root_id=work.id)
+    if replies is not None:
+        rows = rows.filter(reply_id__in=[r.id for r in replies])
+    return {row.reply_id: row for row in await rows}
 
 
 async def list_requests(circle: Circle, *, page: int = 1, limit: int = 20) -> list[Post]:

@@ -9,7 +9,7 @@ from models.errors import Conflict, DomainError
 from models.services import accounts as account_service
 from models.services import moderation
 from web import security
-from web.html.forms import form_error
+from web.html.forms import form_error, page_param
 from web.html.moderation import category_labels
 from web.i18n import _
 from web.labels import enum_label
@@ -18,14 +18,21 @@ from web.site import site
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+PAGE_SIZE = 100
+
+
 @bp.get("/")
 @security.admin_required
 async def index():
-    accounts = await account_service.list_accounts(limit=500)
+    page = page_param(request.args.get("page"))
+    accounts = await account_service.list_accounts(offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
     return await render_template(
         "admin/index.html",
-        pending=[a for a in accounts if a.state is AccountState.PENDING],
-        accounts=accounts,
+        # The oldest waiting sign-ups first; approving some brings up the next.
+        pending=await account_service.list_accounts(state=AccountState.PENDING, limit=PAGE_SIZE),
+        accounts=accounts[:PAGE_SIZE],
+        page=page,
+        has_more=len(accounts) > PAGE_SIZE,
         invite=request.args.get("invite"),
     )
 

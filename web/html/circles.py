@@ -205,7 +205,7 @@ async def members(handle: str):
     rows = await circle_service.list_members(circle, offset=(page - 1) * 100, limit=101)
     return await render_template(
         "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100,
-        credits=await question_service.answer_credits(circle),
+        credits=await question_service.answer_credits(circle, [m.actor_id for m in rows[:100]]),
     )
 
 

@@ -19,12 +19,13 @@ async def index():
     if account is None:
         return await render_template("home/welcome.html", circles=await circle_service.list_circles(limit=12))
     memberships = await circle_service.memberships_of(account.actor)
+    circle_ids = [m.circle_id for m in memberships]  # loaded once for the three lists below
     return await render_template(
         "home/index.html",
         memberships=memberships,
-        posts=await post_service.recent_posts_for(account.actor),
-        open_questions=await question_service.could_answer(account.actor),
-        meetings=await meeting_service.next_meetings_for(account.actor, limit=5),
+        posts=await post_service.recent_posts_for(account.actor, circle_ids=circle_ids),
+        open_questions=await question_service.could_answer(account.actor, circle_ids=circle_ids),
+        meetings=await meeting_service.next_meetings_for(account.actor, limit=5, circle_ids=circle_ids),
         **await _followed(account.actor),
     )
 

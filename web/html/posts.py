@@ -15,7 +15,7 @@ from models.services import remote_polls
 from models.services import reviews as review_service
 from web import security
 from web.html import resources
-from web.html.forms import form_error, preview, wants_preview
+from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
 from web.i18n import _
 from web.site import site
@@ -29,7 +29,11 @@ async def thread_context(post_id: int) -> dict:
     account = security.current_account()
     actor = account.actor if account else None
     membership = await circle_service.membership(root.circle, actor) if actor else None
-    replies = await post_service.thread_replies(root)
+    # A long thread comes in pages; a reply's own address opens the page it is on.
+    size = post_service.REPLY_PAGE_SIZE
+    page = page_param(request.args.get("page")) if "page" in request.args else await post_service.thread_page_of(post)
+    replies = await post_service.thread_replies(root, offset=(page - 1) * size, limit=size + 1)
+    has_more, replies = len(replies) > size, replies[:size]
     media = await media_service.media_of([root.id, *(reply.id for reply in replies)])
     is_steward = bool(
         membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
@@ -38,13 +42,15 @@ async def thread_context(post_id: int) -> dict:
         "post": post,
         "root": root,
         "replies": replies,
+        "page": page,
+        "has_more": has_more,
         "circle": root.circle,
         "can_reply": bool(membership and membership.state is MembershipState.ACTIVE),
         "is_steward": is_steward,
         "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
         "media": media,
-        "feedback": await review_service.feedback_in(root) if root.kind is PostKind.REVIEW else {},
+        "feedback": await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {},
         **await resources.resource_context(root, account),
         **await _poll_context([root, *replies], actor),
     }
@@ -93,7 +99,7 @@ async def answer_poll(post_id: int):
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))
     await flash(_("Your answer is on its way."))
-    return redirect(url_for("posts.show", post_id=post.root_id or post.id) + f"#post-{post.id}")
+    return redirect(await thread_url(post))
 
 
 @bp.post("/posts/<int:post_id>/reply")
@@ -110,4 +116,10 @@ async def reply(post_id: int):
         )
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))
-    return redirect(url_for("posts.show", post_id=new.root_id) + f"#post-{new.id}")
+    return redirect(await thread_url(new))
+
+
+async def thread_url(post) -> str:
+    """Where a post is shown: its thread, on the page it is on, scrolled to it."""
+    page = await post_service.thread_page_of(post)
+    return url_for("posts.show", post_id=post.root_id or post.id, page=page if page > 1 else None) + f"#post-{post.id}"

@@ -12,7 +12,7 @@ from models.services import questions as question_service
 from models.services.questions import QuestionList
 from web import security
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
-from web.html.posts import thread_context
+from web.html.posts import thread_context, thread_url
 from web.i18n import N_, _
 from web.site import site
 
@@ -83,7 +83,7 @@ async def accept(post_id: int):
     answer = await post_service.get_post(page_number(form.get("answer_id")) or 0)
     await question_service.accept_answer(site().instance, security.current_account().actor, question, answer)
     await flash(_("The answer is marked as accepted. Thank you for closing the loop!"))
-    return redirect(url_for("posts.show", post_id=question.id) + f"#post-{answer.id}")
+    return redirect(await thread_url(answer))
 
 
 @bp.post("/posts/<int:post_id>/accept/withdraw")

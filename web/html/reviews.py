@@ -11,7 +11,7 @@ from models.services import posts as post_service
 from models.services import reviews as review_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
-from web.html.posts import thread_context
+from web.html.posts import thread_context, thread_url
 from web.i18n import _
 from web.site import site
 
@@ -69,7 +69,7 @@ async def feedback(post_id: int):
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))
     await flash(_("Thank you for your feedback."))
-    return redirect(url_for("posts.show", post_id=work.id) + f"#post-{reply.id}")
+    return redirect(await thread_url(reply))
 
 
 @bp.post("/posts/<int:post_id>/helpful")
@@ -78,4 +78,4 @@ async def helpful(post_id: int):
     reply = await post_service.get_post(post_id)
     form = await request.form
     await review_service.mark_helpful(security.current_account().actor, reply, helpful=form.get("helpful") != "0")
-    return redirect(url_for("posts.show", post_id=reply.root_id or reply.id) + f"#post-{reply.id}")
+    return redirect(await thread_url(reply))

@@ -1,0 +1,360 @@
+"""How fast are the busiest pages with a lot of data, against a bare Quart app?
+
+    python bench/pages.py [--posts 10000] [--members 1000] [--requests 200] [--database-url URL]
+
+Builds a database with one circle of N members and M posts (a tenth of them
+replies, a tenth of the rest questions), in bulk inserts, then serves two apps
+with hypercorn on 127.0.0.1, in this process:
+
+* Circles itself (server.app.create_app, without its federation worker), and
+* the baseline: a bare Quart app over the same database whose two endpoints
+  render a comparable Jinja template from a comparable query: the circle's
+  latest 20 top-level posts with their authors, and a member's latest 20 posts
+  across their circles (their memberships, then the posts).
+
+A member logs in; then the circle page (/c/HANDLE) and the home page (/) are
+requested R times each over real HTTP, one request at a time, alternating
+with the baseline's counterpart so that drift in the machine's load hits
+both alike. Printed for each: median and p95 time to the whole response,
+the SQL statements per request (counted as the tests count them,
+tests/querycount.py), and the ratio of the medians (Circles / baseline).
+
+Uses a temporary SQLite database unless --database-url is given (migrated
+first; the names used are random, so a shared database is fine). Nothing is
+sent anywhere but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import re
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from quart import Quart, render_template_string
+
+from models import clock, db
+from models.actors import Actor, ActorKind
+from models.circles import Circle, Membership, MembershipState, Role
+from models.instance import Instance
+from models.posts import Post, PostKind
+from models.services import accounts as account_service
+from models.services import circles as circle_service
+from models.text import render_markdown
+from server.app import create_app
+from server.config import Settings
+from tests.querycount import count_queries
+
+PASSWORD = "correct horse battery"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+BATCH = 500
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def progress(label: str, done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    print(f"\r  {label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the data ----------------------------------------------------------------------------
+
+
+async def build(instance: Instance, tag: str, members: int, posts: int) -> tuple[str, str]:
+    """One circle with `members` members (one of them a local account that
+    logs in) and `posts` posts. Returns (circle handle, login name)."""
+    owner = await account_service.create_account(
+        instance, username=f"owner{tag}", email=f"owner{tag}@example.org", password=PASSWORD)
+    reader = await account_service.create_account(
+        instance, username=f"reader{tag}", email=f"reader{tag}@example.org", password=PASSWORD)
+    handle = f"bench{tag}"
+    circle = await circle_service.create_circle(
+        instance, owner, handle=handle, name="Bench circle", purpose="Reading *together*.", topics="#python #rust")
+    await circle_service.join(circle, reader.actor)
+
+    # The other members: people on other servers, as most members of a federated circle would be.
+    others = max(members - 2, 0)
+    people: list[Actor] = [owner.actor, reader.actor]
+    for start in range(0, others, BATCH):
+        batch = []
+        for n in range(start, min(start + BATCH, others)):
+            base = f"https://peer{n % 17}.example/users/m{tag}{n}"
+            batch.append(Actor(
+                uri=base, kind=ActorKind.PERSON, local=False, username=f"m{tag}{n}", domain=f"peer{n % 17}.example",
+                display_name=f"Member {n}", profile_url=base, inbox_url=f"{base}/inbox",
+                shared_inbox_url=f"https://peer{n % 17}.example/inbox", fetched_at=clock.now(),
+            ))
+        await Actor.bulk_create(batch)
+        await Membership.bulk_create([
+            Membership(circle_id=circle.id, actor_id=actor.id, role=Role.MEMBER, state=MembershipState.ACTIVE, updated_at=clock.now())
+            for actor in batch
+        ])
+        people.extend(batch)
+        progress("members", len(people), members)
+    await Circle.filter(id=circle.id).update(member_count=len(people))
+
+    # Posts, oldest first (ids and times grow together); a tenth are replies to recent posts.
+    replies = posts // 10
+    top = posts - replies
+    content = render_markdown("Notes from this week's reading: **chapter 3**, with a question about lifetimes.")
+    started = clock.now() - dt.timedelta(minutes=posts)
+    made, roots = 0, []
+    for start in range(0, top, BATCH):
+        batch = []
+        for n in range(start, min(start + BATCH, top)):
+            post_id = clock.new_id()
+            batch.append(Post(
+                id=post_id, uri=instance.post_uri(post_id), circle_id=circle.id, author_id=people[n % len(people)].id,
+                kind=PostKind.QUESTION if n % 10 == 0 else PostKind.DISCUSSION, title=f"Week {n % 52}, post {n}",
+                source="Notes", content=content, language="en", local=True,
+                published_at=started + dt.timedelta(minutes=n),
+            ))
+        await Post.bulk_create(batch)
+        roots = batch
+        made += len(batch)
+        progress("posts", made, posts)
+    for start in range(0, replies, BATCH):
+        batch = []
+        for n in range(start, min(start + BATCH, replies)):
+            parent = roots[-1 - n % min(len(roots), 200)]
+            post_id = clock.new_id()
+            batch.append(Post(
+                id=post_id, uri=instance.post_uri(post_id), circle_id=circle.id, author_id=people[(n * 7) % len(people)].id,
+                kind=PostKind.DISCUSSION, source="Agreed", content="<p>Agreed.</p>", language="en", local=True,
+                in_reply_to_id=parent.id, root_id=parent.id, published_at=started + dt.timedelta(minutes=top + n),
+            ))
+        await Post.bulk_create(batch)
+        made += len(batch)
+        progress("posts", made, posts)
+    for post in roots[-200:]:
+        count = await Post.filter(root_id=post.id).count()
+        if count:
+            await Post.filter(id=post.id).update(reply_count=count)
+    await Circle.filter(id=circle.id).update(post_count=top)
+    return handle, reader.actor.username
+
+
+# --- the baseline: a bare Quart app ------------------------------------------------------
+
+BASELINE_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body><header><nav><a href="/">Circles</a></nav></header>
+<main><h1>{{ title }}</h1>
+{% for post in posts %}
+<article class="post"><h2><a href="/posts/{{ post.id }}">{{ post.title }}</a></h2>
+<p class="meta">by <a href="{{ post.author.profile_url or post.author.uri }}">{{ post.author.display_name or post.author.username }}</a>
+{% if show_circle %}in {{ post.circle.name }}{% endif %}
+· <time datetime="{{ post.published_at.isoformat() }}">{{ post.published_at.strftime('%d %b %Y %H:%M') }} UTC</time>
+· {{ post.reply_count }} replies</p>
+<div class="prose">{{ post.content | safe }}</div></article>
+{% endfor %}
+<nav class="pager"><a href="?before={{ posts[-1].id if posts else '' }}">Older posts</a></nav>
+</main></body></html>"""
+
+
+def baseline_app(reader_name: str) -> Quart:
+    app = Quart("baseline")
+
+    @app.get("/c/<handle>")
+    async def circle_page(handle: str):
+        circle = await Circle.filter(actor__username=handle, actor__local=True).select_related("actor").first()
+        posts = await (
+            Post.filter(circle=circle, root_id=None, deleted_at=None).select_related("author").order_by("-id").limit(20)
+        )
+        return await render_template_string(BASELINE_TEMPLATE, title=circle.name, posts=posts, show_circle=False)
+
+    @app.get("/")
+    async def home():
+        actor = await Actor.get(username=reader_name, local=True)
+        circle_ids = [m.circle_id for m in await Membership.filter(actor=actor, state=MembershipState.ACTIVE)]
+        posts = await (
+            Post.filter(circle_id__in=circle_ids, root_id=None, deleted_at=None)
+            .select_related("author", "circle").order_by("-id").limit(20)
+        )
+        return await render_template_string(BASELINE_TEMPLATE, title="Home", posts=posts, show_circle=True)
+
+    return app
+
+
+# --- serving and measuring ---------------------------------------------------------------
+
+
+class Server:
+    """A Quart app on hypercorn in this event loop."""
+
+    def __init__(self, app, port: int) -> None:
+        self.app, self.port = app, port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.stopping = asyncio.Event()
+        config = Config()
+        config.bind = [f"127.0.0.1:{port}"]
+        config.accesslog = None
+        self.task = asyncio.create_task(serve(app, config, shutdown_trigger=self.stopping.wait))
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + 20
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.task.done():
+                    self.task.result()
+                try:
+                    await client.get("/")
+                    return
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        raise SystemExit(f"{self.base_url} did not answer in 20 s")
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        await self.task
+
+
+class Sample:
+    def __init__(self, label: str) -> None:
+        self.label, self.times, self.queries, self.sizes = label, [], [], []
+
+    def line(self) -> str:
+        ordered = sorted(self.times)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        queries = sorted(set(self.queries))
+        shown = str(queries[0]) if len(queries) == 1 else f"{queries[0]}-{queries[-1]}"
+        return (f"{self.label:30} median {statistics.median(ordered) * 1000:7.2f} ms   p95 {p95 * 1000:7.2f} ms   "
+                f"{shown:>5} queries   {statistics.median(self.sizes) / 1024:6.1f} KiB")
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+async def timed(client: httpx.AsyncClient, path: str, sample: Sample) -> None:
+    with count_queries() as queries:
+        started = time.perf_counter()
+        response = await client.get(path)
+        elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise SystemExit(f"{sample.label}: GET {path} answered {response.status_code}\n{response.text[:1000]}")
+    sample.times.append(elapsed)
+    sample.queries.append(len(queries))
+    sample.sizes.append(len(response.content))
+
+
+async def compare(name: str, path: str, circles: httpx.AsyncClient, baseline: httpx.AsyncClient,
+                  requests: int, warmup: int) -> tuple[Sample, Sample]:
+    ours, theirs = Sample(f"{name}: circles"), Sample(f"{name}: baseline")
+    for _ in range(warmup):
+        await circles.get(path)
+        await baseline.get(path)
+    for n in range(requests):
+        # Alternate which goes first, so neither always follows the other.
+        pair = [(circles, ours), (baseline, theirs)]
+        for client, sample in pair if n % 2 == 0 else pair[::-1]:
+            await timed(client, path, sample)
+        if (n + 1) % max(requests // 10, 1) == 0:
+            progress(name, n + 1, requests)
+    return ours, theirs
+
+
+async def log_in(client: httpx.AsyncClient, username: str) -> None:
+    form = await client.get("/login")
+    token = CSRF_RE.search(form.text)
+    if not token:
+        raise SystemExit(f"/login has no form: {form.status_code}")
+    response = await client.post("/login", data={"csrf_token": token.group(1), "login": username,
+                                                 "password": PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"logging in failed: {response.status_code}\n{response.text[:500]}")
+
+
+async def main(args: argparse.Namespace) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="circles-bench-pages-"))
+    database_url = args.database_url or f"sqlite://{folder / 'bench.sqlite3'}"
+    kind = database_url.split("://")[0]
+    tag = uuid.uuid4().hex[:6]
+    port = free_port()
+    settings = Settings(
+        domain=f"127.0.0.1:{port}", scheme="http", bind=f"127.0.0.1:{port}", data_dir=str(folder / "data"),
+        database_url=database_url, secret_key="bench-" + "x" * 40, registration="open",
+        media_dir=str(folder / "data" / "media"), run_worker=False, log_level="WARNING",
+    )
+    instance = Instance(domain=settings.domain, scheme=settings.scheme)
+    servers: list[Server] = []
+    try:
+        say(f"migrating the {kind} database ...")
+        await db.migrate(database_url)
+        await db.connect(database_url)
+        say(f"building {args.members} members and {args.posts} posts in one circle ...")
+        started = time.perf_counter()
+        handle, reader = await build(instance, tag, args.members, args.posts)
+        say(f"  built in {time.perf_counter() - started:.1f} s")
+
+        circles_server = Server(create_app(settings, manage_database=False), port)
+        baseline_server = Server(baseline_app(reader), free_port())
+        servers = [circles_server, baseline_server]
+        for server in servers:
+            await server.wait_ready()
+        async with (
+            httpx.AsyncClient(base_url=circles_server.base_url, timeout=30.0) as circles,
+            httpx.AsyncClient(base_url=baseline_server.base_url, timeout=30.0) as baseline,
+        ):
+            await log_in(circles, reader)
+            say(f"timing {args.requests} requests of each page, logged in as a member ...")
+            results = [
+                await compare("circle page", f"/c/{handle}", circles, baseline, args.requests, args.warmup),
+                await compare("home page", "/", circles, baseline, args.requests, args.warmup),
+            ]
+        print()
+        print(f"pages benchmark: {args.posts} posts and {args.members} members in one circle, {kind}, "
+              f"{args.requests} requests each, one at a time, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        for ours, theirs in results:
+            print(theirs.line())
+            print(ours.line())
+            print(f"{'':30} ratio  {ours.median / theirs.median:5.2f}   (median, circles / baseline)")
+        return 0
+    finally:
+        for server in servers:
+            await server.stop()
+        await db.disconnect()
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            say(f"kept {folder}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000, help="posts in the circle (default 10000)")
+    parser.add_argument("--members", type=int, default=1_000, help="members of the circle (default 1000)")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page and app (default 200)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed requests first (default 10)")
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (the database)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_args())))
