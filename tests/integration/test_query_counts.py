@@ -500,3 +500,57 @@ async def test_profile_with_posts(world):
             await factories.post(world.instance, world.alice, world.circle, "Hi", title="Hi")
 
     await world.assert_flat("/users/alice", grow, world.visitor)
+
+
+# --- people elsewhere, and the admin's domain pages -------------------------------------
+
+
+async def remote_ana():
+    from models.actors import ActorKind
+    from models.services import remote
+
+    return await remote.upsert_actor(remote.RemoteActorInput(
+        uri="https://elsewhere.example/users/ana", kind=ActorKind.PERSON, username="ana", domain="elsewhere.example",
+        inbox_url="https://elsewhere.example/users/ana/inbox", display_name="Ana",
+        profile_url="https://elsewhere.example/@ana", followers_url="https://elsewhere.example/users/ana/followers",
+    ))
+
+
+async def test_a_followed_person_on_home_and_their_page(world):
+    from models.actors import Follow, FollowState
+    from models.services import remote
+    from models.services.media import RemoteImageInput
+
+    ana = await remote_ana()
+    await Follow.create(follower=world.alice.actor, target=ana, state=FollowState.ACCEPTED)
+
+    async def grow(k):
+        for _ in range(k):
+            n = next(_serial)
+            await remote.store_followed_post(remote.RemotePostInput(
+                uri=f"https://elsewhere.example/notes/{n}", author_uri=ana.uri, content_html=f"<p>Note {n}</p>",
+                images=(RemoteImageInput(url=f"https://elsewhere.example/{n}.png", media_type="image/png",
+                                         alt="A picture"),),
+            ), ana)
+
+    await world.assert_flat("/", grow)
+    await world.assert_flat("/people/ana@elsewhere.example", grow, world.visitor)
+
+
+async def test_admin_domains_and_overview(world):
+    from models.federation import Delivery, DeliveryState
+    from models.services import moderation
+
+    async def block(k):
+        for _ in range(k):
+            await moderation.block_domain(world.alice, world.instance, f"spam{next(_serial)}.example", reason="Spam")
+
+    async def fail(k):
+        for _ in range(k):
+            host = f"down{next(_serial)}.example"
+            await Delivery.create(activity_id=f"https://x.example/a/{host}", signer=world.alice.actor,
+                                  inbox_url=f"https://{host}/inbox", host=host, payload={},
+                                  state=DeliveryState.FAILED, next_attempt_at=clock.now())
+
+    await world.assert_flat("/admin/domains", block)
+    await world.assert_flat("/admin/overview", fail)
