@@ -91,3 +91,16 @@ async def test_the_admin_page_lists_accounts_in_pages_and_every_waiting_sign_up(
     assert 'href="/admin/?page=1">Previous</a>' in second and 'href="/admin/?page=3">Next</a>' in second
     third = await text(await client.get("/admin/?page=3"))
     assert "<td>@waiting</td>" in third and "Next</a>" not in third
+
+
+async def test_links_to_a_reply_on_another_page_open_that_page(client, instance, bob, thread):
+    root, replies = thread
+    nested = await post_service.reply(instance, bob.actor, replies[0], body="An answer to the first reply")
+    first = await text(await client.get(f"/posts/{root.id}"))
+    assert "6 replies" in first  # the thread's count, not this page's
+    later = await text(await client.get(f"/posts/{root.id}?page=2"))
+    # The nested reply is on page 2; its "in reply to a reply" link opens page 1 where its parent is.
+    assert nested.id in reply_ids(later)
+    link = f'href="/posts/{replies[0].id}#post-{replies[0].id}"'
+    assert link in later
+    assert replies[0].id in reply_ids(await text(await client.get(f"/posts/{replies[0].id}")))
