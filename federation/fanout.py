@@ -361,7 +361,7 @@ async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[tuple[A
     objects = [report.target_actor.uri, *([report.post.uri] if report.post else [])]
     activity = {
         "id": f"{instance_actor.uri}#flags/{report.id}", "type": "Flag", "actor": instance_actor.uri,
-        "object": objects, "content": report.comment, "to": [report.target_actor.uri],
+        "object": objects, "content": report.comment,  # no `to`: addressed to nobody, as Mastodon's Flag
     }
     return [(instance_actor, activity, [report.target_actor])]
 

@@ -213,7 +213,8 @@ async def on_announce(fed: Federation, actor: Actor, activity: dict) -> bool:
         return False
     if not isinstance(obj, dict) or convert.host_of(convert.id_of(obj) or "") != convert.host_of(actor.uri):
         obj = await _origin_object(fed, obj)
-    data = convert.as_to_post_input(obj, local_circle_uris=set())
+    # circle_uri is then set only when the post is addressed to this group.
+    data = convert.as_to_post_input(obj, local_circle_uris={actor.uri})
     author = await keys.resolve_actor(fed, data.author_uri)
     if inner_type == "Update":
         await remote.update_post(data, author)

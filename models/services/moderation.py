@@ -344,6 +344,7 @@ def _host(value: str) -> str:
     value = value.rstrip("/")
     if not value:
         raise InvalidInput("Write the domain to block, such as spam.example.", field="host")
+    value = _ascii_host(value)
     if not HOST_RE.fullmatch(value):
         raise InvalidInput("That is not a domain name (write it as spam.example).", field="host")
     return value
@@ -353,10 +354,22 @@ async def blocked_hosts() -> list[RemoteHost]:
     return await RemoteHost.filter(blocked_at__isnull=False).order_by("host")
 
 
+def _ascii_host(host: str) -> str:
+    """One spelling of a host for blocks: lower case, no trailing dot, IDN labels
+    in their ASCII (punycode) form, as DNS and TLS see them."""
+    name, port = (host.rsplit(":", 1) + [""])[:2] if re.search(r":\d+$", host) else (host, "")
+    name = name.lower().rstrip(".")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # not a name IDNA can encode: compared as written
+    return name + (f":{port}" if port else "")
+
+
 def _covering(host: str) -> set[str]:
     """The blocks that would cover a host: itself, without its port, and each
     parent domain (a block of spam.example covers a.spam.example, as on Mastodon)."""
-    host = host.lower()
+    host = _ascii_host(host)
     name = host.rsplit(":", 1)[0] if re.search(r":\d+$", host) else host
     if re.fullmatch(r"[\d.]+", name):
         return {host, name}  # an IP address has no parent domains

@@ -172,9 +172,14 @@ async def store_announced_post(data: RemotePostInput, author: Actor, group: Acto
         return None  # not a circle we follow, or its author's domain is blocked here
     if not await Follow.filter(target=group, state=FollowState.ACCEPTED, follower__local=True).exists():
         return None  # nobody here follows this circle (any more): nothing to take from it
+    if not data.public:
+        return None  # a private group's followers-only post: our circle pages are public
     existing = await post_by_uri(data.uri)
     if existing is not None:
-        if existing.circle_id is None and not existing.local and existing.author_id == author.id:
+        # A post we keep from someone people here follow joins the circle only if
+        # it was addressed to it: any group could re-share any public post.
+        if (existing.circle_id is None and not existing.local and existing.author_id == author.id
+                and data.circle_uri == group.uri):
             return await _adopt(existing, data, circle)
         return existing
     parent = await post_by_uri(data.in_reply_to_uri) if data.in_reply_to_uri else None
@@ -316,6 +321,13 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         raise NotFound("No such remote post here.")
     if post.author_id != author.id:
         raise PermissionDenied("Only the author can update a post.")
+    if not data.public:
+        # The author narrowed who may see it: it leaves our pages, and a circle here
+        # tells its followers (it had re-shared the public version).
+        group = post.circle.actor if post.circle is not None and post.circle.actor.local else None
+        async with in_transaction():
+            await post_service.mark_deleted(post, by=group)
+        return post
     post.content = clean_html(data.content_html)
     post.title = data.title[:200]
     post.updated_at = clock.now()

@@ -28,6 +28,7 @@ import heapq
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
@@ -490,6 +491,9 @@ async def receive_message(sender: Actor, note: RemoteNoteInput) -> TutoringMessa
     pairing = parent.pairing if parent is not None else await _pairing_from_remote(sender, note)
     if pairing is None or sender.local or sender.id not in (pairing.helper_id, pairing.learner_id):
         return None
+    circle = await Circle.get(id=pairing.circle_id).select_related("actor")
+    if circle.actor.local and not await circle_service.is_member(circle, sender):
+        return None  # they left or were banned: their messages stop with their membership
     local = partner_of(pairing, sender)
     if not local.local or local.uri not in note.addressees or pairing.closed_at is not None:
         return None
@@ -513,6 +517,10 @@ async def delete_remote_message(sender: Actor, uri: str) -> bool:
     return bool(await TutoringMessage.filter(uri=uri, author=sender, author__local=False).delete())
 
 
+def _host(uri: str) -> str:
+    return (urlsplit(uri).netloc or "").lower()
+
+
 async def _pairing_from_remote(sender: Actor, note: RemoteNoteInput) -> Pairing | None:
     """A Circles instance elsewhere opened a pairing with our person: the same
     pairing here, so our person sees the thread and answers from their page."""
@@ -531,8 +539,14 @@ async def _pairing_from_remote(sender: Actor, note: RemoteNoteInput) -> Pairing 
         return None
     if circle.actor.local and not await circle_service.is_member(circle, sender):
         return None  # our own circle: we know its members
+    if not circle.actor.local and _host(sender.uri) != _host(circle.actor.uri):
+        return None  # a circle elsewhere: only its own server speaks for its members
     skill = skill_name(data.skill, "skill")
     helper, learner = (sender, local) if data.helper_uri == sender.uri else (local, sender)
+    # Listing a skill is our person's consent to be asked about it, as for pairings opened here.
+    direction = SkillDirection.OFFERS if helper is local else SkillDirection.WANTS
+    if not await Skill.filter(circle=circle, actor=local, name=skill, direction=direction).exists():
+        return None
     key = _open_key(circle, helper, learner, skill)
     existing = await Pairing.get_or_none(open_key=key).select_related("helper", "learner")
     if existing is not None:

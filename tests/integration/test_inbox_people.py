@@ -113,3 +113,42 @@ async def test_a_local_persons_posts_reach_their_followers_elsewhere(app, client
     sent = [d.payload for d in await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("id")]
     assert [p["type"] for p in sent] == ["Create", "Delete"]
     assert sent[1]["object"] == post.uri and sent[1]["actor"] == alice.actor.uri
+
+
+async def _followed_group_and_rita(instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    group_key, group_pem = remote_key()
+    group_uri = f"{REMOTE}/c/other"
+    group = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=group_uri, kind=ActorKind.GROUP, username="other", domain="remote.example",
+        inbox_url=f"{group_uri}/inbox", keys=(remote.RemoteKey(f"{group_uri}#main-key", KeyAlgorithm.RSA, group_pem),),
+    ))
+    await Follow.create(follower=alice.actor, target=group, state=FollowState.ACCEPTED)
+    await Follow.create(follower=alice.actor, target=await remote.remote_actor(rita), state=FollowState.ACCEPTED)
+    return key, rita, group_key, group_uri, await follows.mirror_circle(group)
+
+
+def _announce(group_uri: str, rita: str, obj: dict, n: int) -> dict:
+    return {"id": f"{group_uri}/announces/{n}", "type": "Announce", "actor": group_uri, "to": [vocab.PUBLIC],
+            "object": {"id": f"{obj['id']}/activity", "type": "Create", "actor": rita, "object": obj}}
+
+
+async def test_a_group_cannot_take_a_kept_post_that_was_not_addressed_to_it(app, client, instance, peer):  # noqa: F811
+    # Otherwise any group someone here follows could pull a followed person's post into
+    # its circle, and then delete it there.
+    key, rita, group_key, group_uri, circle = await _followed_group_and_rita(instance, peer)
+    obj = note(rita, 8)  # public, to nobody's circle
+    await send_create(client, rita, key, obj)
+    await process(app)
+    await post_signed(client, "/inbox", _announce(group_uri, rita, obj, 8), group_key, f"{group_uri}#main-key")
+    await process(app)
+    assert (await Post.get(uri=obj["id"])).circle_id is None
+
+
+async def test_a_groups_non_public_post_is_not_kept(app, client, instance, peer):  # noqa: F811
+    key, rita, group_key, group_uri, circle = await _followed_group_and_rita(instance, peer)
+    obj = note(rita, 9, to=[f"{group_uri}/followers"], audience=group_uri)  # a private group's post
+    await post_signed(client, "/inbox", _announce(group_uri, rita, obj, 9), group_key, f"{group_uri}#main-key")
+    await process(app)
+    assert not await Post.filter(uri=obj["id"]).exists()

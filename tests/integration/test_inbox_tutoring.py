@@ -222,3 +222,22 @@ async def test_a_public_mention_of_the_circle_is_posted_and_reshared(app, client
     await process(app)
     assert await Post.filter(uri=dm["object"]["id"], circle=circle).exists()
     assert "UC an open question" in await text(await client.get("/c/readers"))
+
+
+async def test_an_edit_that_makes_a_circle_post_private_takes_it_out(app, client, setup):
+    key, rita, alice, circle = setup
+    dm = mastodon_dm(rita, 9, circle.actor, "UC first public words")
+    dm["object"]["to"] = dm["to"] = [vocab.PUBLIC]
+    dm["object"]["cc"] = dm["cc"] = [circle.actor.uri]
+    await post_signed(client, "/c/readers/inbox", dm, key, f"{rita}#main-key")
+    await process(app)
+    await Delivery.all().delete()
+    edited = dict(dm["object"], to=[f"{rita}/followers"], cc=[circle.actor.uri], content="<p>UC now private</p>")
+    update = {"id": f"{edited['id']}#updates/1", "type": "Update", "actor": rita, "object": edited}
+    assert (await post_signed(client, "/c/readers/inbox", update, key, f"{rita}#main-key")).status_code == 202
+    await process(app)
+    assert (await Post.get(uri=edited["id"])).deleted_at is not None
+    sent = json.dumps([d.payload for d in await Delivery.all()])
+    assert "UC now private" not in sent and "UC first public words" not in sent
+    assert '"Delete"' in sent  # the circle withdraws what it had re-shared
+    assert "UC now private" not in await text(await client.get("/c/readers"))

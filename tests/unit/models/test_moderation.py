@@ -206,6 +206,13 @@ async def test_an_admin_blocks_a_domain_and_its_people_leave(setting, instance):
             await svc.block_domain(admin, instance, bad, reason="")
     await svc.block_domain(admin, instance, "https://SPAM.example/", reason="Spam wave")
     assert await svc.is_blocked("spam.example")
+    # Other spellings of the same host: a trailing dot, a port, a subdomain.
+    for spelling in ("spam.example.", "Spam.Example:8443", "a.spam.example."):
+        assert await svc.is_blocked(spelling), spelling
+    # An internationalised name is blocked whichever way it is written.
+    await svc.block_domain(admin, instance, "späm.example", reason="Spam wave")
+    assert await svc.is_blocked("xn--spm-rla.example") and await svc.is_blocked("SPÄM.example.")
+    await svc.unblock_domain(admin, "xn--spm-rla.example")
     assert (await Post.get(id=remote_post.id)).deleted_at is not None
     assert not await Membership.filter(actor=rita).exists()
     assert (await Delivery.get(id=queued.id)).state is DeliveryState.FAILED

@@ -207,6 +207,15 @@ async def test_a_pairing_opened_on_another_circles_instance_gets_a_thread_here(d
     olga_term = svc.RemotePairingInput(circle_uri=group.uri, skill="python", helper_uri=bea.uri,
                                        learner_uri=f"{ELSEWHERE}/users/olga")
     assert await svc.receive_message(ann, _note(f"{ann.uri}/tutoring/2", [bea.uri], pairing=olga_term)) is None
+    # Bea has not said she can help with python: nobody may ask her about it.
+    assert await svc.receive_message(ann, opening) is None
+    # A server other than the circle's cannot speak for the circle's members.
+    stranger = await Actor.create(uri="https://other.example/users/sam", kind=ActorKind.PERSON, local=False,
+                                  username="sam", domain="other.example", inbox_url="https://other.example/inbox")
+    sam_term = svc.RemotePairingInput(circle_uri=group.uri, skill="python", helper_uri=bea.uri,
+                                      learner_uri=stranger.uri)
+    await svc.set_skills(circle, bea, offers=["python"], wants=[])
+    assert await svc.receive_message(stranger, _note(f"{stranger.uri}/t/1", [bea.uri], pairing=sam_term)) is None
     assert not await Pairing.exists()
 
     received = await svc.receive_message(ann, opening)
@@ -253,3 +262,13 @@ async def test_the_export_holds_the_persons_threads_whole(database, instance):
     assert thread["messages"][1]["text"] == "Line one\nline two"
     bob = await factories.account(instance, "bob")
     assert await svc.export_threads(bob.actor) == []
+
+
+async def test_a_member_who_left_can_no_longer_write_in_a_pairing(database, instance):
+    circle, alice, rita = await _setup(instance)
+    pairing = await svc.open_pairing(circle, alice, rita, "python", by_is_helper=True)
+    [opening] = await TutoringMessage.filter(pairing=pairing)
+    await Membership.filter(circle=circle, actor=rita).update(state=MembershipState.BANNED)
+    reply = _note(f"{rita.uri}/statuses/1", [alice.uri], in_reply_to=opening.uri)
+    assert await svc.receive_message(rita, reply) is None
+    assert await TutoringMessage.filter(pairing=pairing).count() == 1
