@@ -115,7 +115,7 @@ async def test_a_local_persons_posts_reach_their_followers_elsewhere(app, client
     assert sent[1]["object"] == post.uri and sent[1]["actor"] == alice.actor.uri
 
 
-async def _followed_group_and_rita(instance, peer):
+async def _followed_group_and_rita(instance, peer):  # noqa: F811
     key, rita = peer
     alice = await factories.account(instance, "alice")
     group_key, group_pem = remote_key()
