@@ -67,7 +67,10 @@ def wants_json() -> bool:
 # The page a failed form came from (a same-site Referer), to go back to and reload.
 def _page_before() -> str | None:
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc != request.host or not referrer.path.startswith("/") or not referrer.path.isprintable():
+    path = referrer.path
+    if referrer.netloc != request.host or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None  # another site's page, or a path a browser would read as one
+    if not path.isprintable():
         return None
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 

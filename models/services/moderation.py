@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.accounts import Account
-from models.actors import Actor, Follow
+from models.actors import Actor, ActorKind, Follow
 from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import (
@@ -222,7 +222,7 @@ async def remove_post(
 
 async def _member_by_id(circle: Circle, actor_id: int) -> Actor:
     actor = await Actor.get_or_none(id=actor_id) if validation.is_row_id(actor_id) else None
-    if actor is None:
+    if actor is None or actor.kind is not ActorKind.PERSON:  # not the instance, nor another circle
         raise NotFound("There is no such person.")
     return actor
 
@@ -241,8 +241,6 @@ async def ban(circle: Circle, by: Actor, actor_id: int, *, reason: str) -> Moder
     target = await _member_by_id(circle, actor_id)
     if target.id == by.id:
         raise InvalidInput("You cannot ban yourself.", field="actor_id")
-    if target.id == circle.actor_id:
-        raise InvalidInput("A circle cannot ban itself.", field="actor_id")
     async with in_transaction():
         member = await Membership.get_or_none(circle=circle, actor=target)
         if member is not None and member.state is MembershipState.BANNED:

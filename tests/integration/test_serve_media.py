@@ -68,5 +68,27 @@ async def test_a_large_image_is_taken_only_where_images_are(database_url, tmp_pa
             questions = (await alice.get("/c/readers/questions")).text
             assert "Q?" not in questions
             assert len(list((tmp_path / "data" / "media").iterdir())) == 1
+
+            # Sent without a length (chunked), the same body is refused at 2 MB, logged in or not.
+            async def chunks():
+                for _ in range(48):
+                    yield b"x" * 65536
+
+            for path in ("/c/readers/questions/new", "/inbox"):
+                try:
+                    chunked = await alice.post(path, content=chunks(),
+                                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+                    assert chunked.status_code == 413, path
+                except httpx.TransportError:
+                    pass
+            # Someone not logged in may not send an upload page more than any other form.
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=30.0) as stranger:
+                try:
+                    anonymous = await stranger.post("/c/readers/posts/new", data={"body": "x", "alt": "x"},
+                                                    files={"image": ("noise.png", image, "image/png")})
+                    assert anonymous.status_code == 413
+                except httpx.TransportError:
+                    pass
+            assert "Traceback" not in server.output(tail=10**6)
     finally:
         server.stop()

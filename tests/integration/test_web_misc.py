@@ -241,3 +241,8 @@ async def test_a_form_without_its_csrf_token_explains_and_links_back(client, ins
     # A Referer from elsewhere is no link back.
     response = await client.post("/login", form={"login": "alice"}, headers={"Host": "circles.test", "Referer": "https://evil.example/x"})
     assert response.status_code == 403 and "evil.example" not in await text(response)
+    # Nor is a path of this site that a browser reads as another site's address.
+    for path in ("//evil.example/x", "/\\evil.example/x"):
+        response = await client.post("/login", form={"login": "alice"},
+                                     headers={"Host": "circles.test", "Referer": f"http://circles.test{path}"})
+        assert response.status_code == 403 and "evil.example" not in await text(response), path

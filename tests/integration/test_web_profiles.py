@@ -376,3 +376,29 @@ async def test_asking_again_after_a_refusal_sends_a_new_follow(app, alice):
     again = await Follow.get(follower=alice.actor, target=ana)
     assert again.state is FollowState.PENDING and again.uri != first
     assert await OutboxEvent.filter(kind="follow.requested").count() == 2
+
+
+async def test_a_blocked_domain_is_neither_looked_up_nor_followed(app, instance, alice):
+    from models.services import moderation
+
+    admin = await factories.account(instance, "carla", is_admin=True)
+    await moderation.block_domain(admin, instance, "blocked.example", reason="Spam")
+    client = await logged_in(app, alice)
+    response = await submit(client, "/search", handle="@spammer@blocked.example")
+    assert response.status_code == 400
+    assert "its admins blocked it" in await text(response) and 'value="@spammer@blocked.example"' in await text(response)
+    await remote_person("spammer", "blocked.example")  # known from before the block
+    response = await submit(client, "/people/spammer@blocked.example/follow")
+    assert response.status_code == 400 and not await Follow.exists()
+
+
+async def test_a_circle_elsewhere_opens_its_circle_page_and_a_look_writes_nothing(app, instance):
+    from models.circles import Circle
+
+    group = await remote.upsert_actor(remote.RemoteActorInput(
+        uri="https://elsewhere.example/c/rust", kind=ActorKind.GROUP, username="rust", domain="elsewhere.example",
+        inbox_url="https://elsewhere.example/c/rust/inbox",
+    ))
+    response = await app.test_client().get("/people/rust@elsewhere.example")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/c/rust@elsewhere.example")
+    assert not await Circle.filter(actor=group).exists()

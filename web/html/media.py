@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, abort, current_app, request, send_file
+from quart import Blueprint, abort, current_app, request, send_file, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.services import media as media_service
@@ -22,19 +22,28 @@ CACHE_FOREVER = "public, max-age=31536000, immutable"  # a name is never reused 
 
 
 async def limit_body() -> None:
-    """MAX_CONTENT_LENGTH (server/app.py) lets an image through; every other
-    request is held to FORM_BODY_MAX: refused by its Content-Length before its
-    body is read, or by its size once read when it came without one."""
-    if request.endpoint in UPLOAD_ENDPOINTS:
-        return
+    """MAX_CONTENT_LENGTH (server/app.py) lets an image through, to the upload
+    pages of someone logged in; every other request is held to FORM_BODY_MAX:
+    refused by its Content-Length before its body is read, or (sent without one)
+    as soon as what has arrived passes the limit."""
+    if request.endpoint in UPLOAD_ENDPOINTS and isinstance(session.get("account_id"), int):
+        return  # (the login and CSRF checks come once the form is parsed)
     if request.content_length is not None:
         if request.content_length > FORM_BODY_MAX:
             raise RequestEntityTooLarge()
-    elif request.method not in ("GET", "HEAD", "OPTIONS"):
-        # Sent without a length (chunked; browsers always send one, and nginx in
-        # front adds it): read, up to MAX_CONTENT_LENGTH, then measured.
-        if len(await request.get_data()) > FORM_BODY_MAX:
+        return
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    # Quart fixed this body's limit when the request was made; lowered, what arrives
+    # after the limit is not buffered (a private attribute: Quart has no setter).
+    if hasattr(request.body, "_max_content_length"):
+        request.body._max_content_length = FORM_BODY_MAX
+    received = bytearray()  # counted as it arrives, never held whole beyond the limit
+    async for chunk in request.body:
+        received += chunk
+        if len(received) > FORM_BODY_MAX:
             raise RequestEntityTooLarge()
+    request.body.set_result(bytes(received))  # what was read stays readable (form, JSON)
 
 
 def media_store() -> media_service.MediaStore:

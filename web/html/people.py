@@ -16,7 +16,7 @@ from models.actors import ActorKind, FollowState
 from models.errors import DomainError, InvalidInput, NotFound
 from models.services import actors as actor_service
 from models.services import circles as circle_service
-from models.services import follows
+from models.services import follows, moderation
 from models.services import profiles
 from web import security
 from web.html.forms import form_error, page_number
@@ -53,9 +53,8 @@ async def show(handle: str):
     if domain.lower() == site().instance.domain.lower():
         return redirect(url_for("users.show", username=username))
     person = await profiles.remote_person(username, domain)
-    if person.kind is ActorKind.GROUP:
-        circle = await follows.mirror_circle(person)
-        return redirect(url_for("circles.show", handle=circle.handle))
+    if person.kind is ActorKind.GROUP:  # a circle elsewhere has its page here (a GET writes nothing)
+        return redirect(url_for("circles.show", handle=f"{person.username}@{person.domain}"))
     return await render_template("people/show.html", **await person_context(person))
 
 
@@ -82,6 +81,7 @@ async def follow(handle: str):
     person = await _remote_person(handle)
     if person.kind is ActorKind.GROUP:
         raise InvalidInput(_("That is a circle: join it from its page."))
+    await _refuse_blocked(person.domain)
     await follows.follow_remote(security.current_account().actor, person, instance_base_url=site().instance.base_url)
     await flash(_("Asked to follow %(name)s; it says “Requested” until their server answers.", name=person.name))
     return redirect(url_for("people.show", handle=person.handle))
@@ -97,6 +97,13 @@ async def unfollow(handle: str):
 
 
 # --- finding someone by handle ---------------------------------------------------------
+
+
+async def _refuse_blocked(domain: str) -> None:
+    """No lookups of, nor follows to, a domain this server's admins blocked."""
+    if await moderation.is_blocked(domain):
+        raise InvalidInput(_("This server does not talk to %(domain)s: its admins blocked it.", domain=domain),
+                           field="handle")
 
 
 @bp.get("/search")
@@ -126,6 +133,7 @@ async def _find(handle: str) -> str:
         raise InvalidInput(_("Write a handle as @name@example.org."), field="handle") from None
     if domain == site().instance.domain.lower():
         return await _local_page(name, handle)
+    await _refuse_blocked(domain)
     fed = current_app.extensions["circles.federation"]
     try:
         uri = await webfinger.lookup(fed, handle)

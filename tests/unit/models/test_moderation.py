@@ -162,6 +162,11 @@ async def test_stewards_and_strangers_cannot_be_banned_wrongly(setting, instance
         await svc.ban(circle, alice.actor, alice.actor.id, reason="no")
     with pytest.raises(NotFound):
         await svc.ban(circle, alice.actor, 2**70, reason="no")
+    # Only people: not the circle itself, another circle or the instance's own actor.
+    other = await factories.circle(instance, bob, "others")
+    for actor_id in (circle.actor_id, other.actor_id):
+        with pytest.raises(NotFound):
+            await svc.ban(circle, alice.actor, actor_id, reason="no")
     with pytest.raises(NotFound):
         await svc.unban(circle, alice.actor, bob.actor.id, reason="not banned")
     assert await ModerationAction.all().count() == 0
