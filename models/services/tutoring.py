@@ -28,7 +28,6 @@ import heapq
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
@@ -41,6 +40,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
+from models.services.moderation import host_of
 from models.services import validation
 from models.text import clean_html, plain_excerpt, render_markdown
 from models.translation import N_
@@ -517,10 +517,6 @@ async def delete_remote_message(sender: Actor, uri: str) -> bool:
     return bool(await TutoringMessage.filter(uri=uri, author=sender, author__local=False).delete())
 
 
-def _host(uri: str) -> str:
-    return (urlsplit(uri).netloc or "").lower()
-
-
 async def _pairing_from_remote(sender: Actor, note: RemoteNoteInput) -> Pairing | None:
     """A Circles instance elsewhere opened a pairing with our person: the same
     pairing here, so our person sees the thread and answers from their page."""
@@ -539,7 +535,7 @@ async def _pairing_from_remote(sender: Actor, note: RemoteNoteInput) -> Pairing 
         return None
     if circle.actor.local and not await circle_service.is_member(circle, sender):
         return None  # our own circle: we know its members
-    if not circle.actor.local and _host(sender.uri) != _host(circle.actor.uri):
+    if not circle.actor.local and host_of(sender.uri) != host_of(circle.actor.uri):
         return None  # a circle elsewhere: only its own server speaks for its members
     skill = skill_name(data.skill, "skill")
     helper, learner = (sender, local) if data.helper_uri == sender.uri else (local, sender)
@@ -616,10 +612,7 @@ async def receive_skills(sender: Actor, note: RemoteNoteInput) -> bool:
         )
     except InvalidInput as error:
         text = f"Nothing was changed in the circle “{circle.name}”: {error.message}"
-    await OutboxEvent.create(
-        kind="circle.direct_answer", subject_id=circle.id,
-        data={"to": sender.uri, "in_reply_to": note.uri, "text": text},
-    )
+    await circle_service.answer_directly(circle, sender.uri, in_reply_to=note.uri, text=text)
     return True
 
 
