@@ -190,6 +190,15 @@ async def set_rules_by_decision(circle: Circle, rules: str) -> None:
     await OutboxEvent.create(kind="actor.updated", subject_id=circle.actor_id)
 
 
+async def answer_directly(circle: Circle, person_uri: str, *, in_reply_to: str, text: str) -> None:
+    """The circle answers one person's message, to them alone (a direct Note,
+    federation/fanout.py `circle.direct_answer`)."""
+    await OutboxEvent.create(
+        kind="circle.direct_answer", subject_id=circle.id,
+        data={"to": person_uri, "in_reply_to": in_reply_to, "text": text},
+    )
+
+
 def numbered_rules(rules: str) -> str:
     """The rules as a numbered Markdown list: one rule per non-empty line,
     whatever list markers the writer typed."""

@@ -7,7 +7,7 @@ before anything here sees it; these functions trust only their types.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -222,23 +222,9 @@ async def store_followed_post(data: RemotePostInput, author: Actor) -> Post | No
         if parent.circle.actor.local:
             return None  # a conversation in a circle here: only its members take part
         return await _insert_remote(data, author, parent.circle, parent, event=None)
-    kind = data.kind if data.kind in FOLLOWED_KINDS else PostKind.DISCUSSION  # meetings, resources live in circles
-    root_id = (parent.root_id or parent.id) if parent else None
-    async with in_transaction():
-        try:
-            post = await Post.create(
-                uri=data.uri, url=data.url, circle=None, author=author, kind=kind,
-                title=data.title[:200], source="", content=clean_html(data.content_html),
-                language=data.language[:16], local=False, in_reply_to=parent, root_id=root_id,
-                published_at=min(data.published_at or clock.now(), clock.now()),
-            )
-        except IntegrityError:
-            return await post_by_uri(data.uri)
-        if data.images:
-            await media_service.store_remote(post, author, data.images)
-        if root_id:
-            await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
-    return post
+    if data.kind not in FOLLOWED_KINDS:  # meetings, resources live in circles
+        data = replace(data, kind=PostKind.DISCUSSION)
+    return await _insert_remote(data, author, None, parent, event=None)
 
 
 async def store_post(data: RemotePostInput, author: Actor, *, activity: dict | None = None) -> Post | None:
@@ -274,13 +260,16 @@ async def _refuse_private(data: RemotePostInput, author: Actor, circle: Circle) 
     """A followers-only or direct post addressed to a circle: the circle would
     re-share it to everyone who follows it, which its author did not choose. It
     is not stored; the circle tells its author why, to them alone."""
-    await OutboxEvent.create(
-        kind="circle.direct_answer", subject_id=circle.id,
-        data={"to": author.uri, "in_reply_to": data.uri, "text": NOT_PUBLIC_ANSWER.format(name=circle.name)},
+    await circle_service.answer_directly(
+        circle, author.uri, in_reply_to=data.uri, text=NOT_PUBLIC_ANSWER.format(name=circle.name)
     )
 
 
-async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | None, *, event: dict | None) -> Post:
+async def _insert_remote(
+    data, author: Actor, circle: Circle | None, parent: Post | None, *, event: dict | None
+) -> Post:
+    """A remote post stored once, in `circle` (with what a circle post carries:
+    meeting, poll, library resource) or, with None, outside any circle."""
     root_id = (parent.root_id or parent.id) if parent else None
     async with in_transaction():
         try:
@@ -296,9 +285,10 @@ async def _insert_remote(data, author: Actor, circle: Circle, parent: Post | Non
             await media_service.store_remote(post, author, data.images)
         if root_id:
             await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
-        else:
+        elif circle is not None:
             await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
-        await _store_extras(post, data, root_id)
+        if circle is not None:
+            await _store_extras(post, data, root_id)
         if event is not None:
             await OutboxEvent.create(kind="post.received", subject_id=post.id, data=event)
     post.circle = circle
