@@ -473,6 +473,19 @@ def _is_public(obj: dict) -> bool:
     return not addressed or bool(addressed & vocab.PUBLIC_ALIASES)
 
 
+def _content_of(obj: dict) -> tuple[str, str]:
+    """An object's HTML content (from its contentMap when `content` is missing)
+    and the language its contentMap names ("" when none or malformed)."""
+    content = _text(obj.get("content"), 100_000)
+    content_map = obj.get("contentMap")
+    language = ""
+    if isinstance(content_map, dict) and content_map:
+        language, mapped = next(iter(content_map.items()))
+        content = content or _text(mapped, 100_000)
+        language = language if isinstance(language, str) and len(language) <= 16 else ""
+    return content, language
+
+
 def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInput:
     """A remote Note/Page/Article/Question/Event, checked. `local_circle_uris`
     are the ids of our circles it might be addressed to."""
@@ -481,13 +494,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         return _link_post(obj, uri, local_circle_uris)
     author = _author_of(obj)
     _require_same_host(author, uri)
-    content = _text(obj.get("content"), 100_000)
-    content_map = obj.get("contentMap")
-    language = ""
-    if isinstance(content_map, dict) and content_map:
-        language, mapped = next(iter(content_map.items()))
-        content = content or _text(mapped, 100_000)
-        language = language if isinstance(language, str) and len(language) <= 16 else ""
+    content, language = _content_of(obj)
     if not content and isinstance(obj.get("name"), str) and type_of(obj) == "Note":
         content = f"<p>{html.escape(obj['name'][:500])}</p>"  # e.g. lotide's titled image posts
     circles = sorted(_addressees(obj) & local_circle_uris)
@@ -784,10 +791,7 @@ def as_to_note_input(obj: dict, *, sender: Actor) -> RemoteNoteInput:
     addressees = _addressees(obj)
     public = bool(addressees & vocab.PUBLIC_ALIASES)
     followers = any(a == sender.followers_url or a.endswith("/followers") for a in addressees)
-    content = _text(obj.get("content"), 100_000)
-    content_map = obj.get("contentMap")
-    if not content and isinstance(content_map, dict) and content_map:
-        content = _text(next(iter(content_map.values())), 100_000)
+    content, _language = _content_of(obj)
     return RemoteNoteInput(
         uri=uri, content_html=content + _attachment_links(obj), in_reply_to_uri=id_of(obj.get("inReplyTo")),
         addressees=frozenset(addressees), direct=not public and not followers,
