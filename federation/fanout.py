@@ -8,7 +8,7 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from federation import convert, documents, nodeinfo, vocab
+from federation import convert, documents, nodeinfo, parse, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor, ActorKind
@@ -174,7 +174,7 @@ async def _audience(fed: Federation, group: Actor, post: Post) -> list[Actor]:
     if post.root_id is None or post.author_id == group.id:
         return followers
     microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(f) or "" for f in followers])
-    return [f for f in followers if convert.host_of(inbox_of(f) or "") not in microblogging]
+    return [f for f in followers if parse.host_of(inbox_of(f) or "") not in microblogging]
 
 
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -441,15 +441,15 @@ async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: 
                  personal: bool = False) -> None:
     where = (lambda actor: actor.inbox_url) if personal else inbox_of
     inboxes = {inbox for inbox in map(where, recipients) if inbox}
-    blocked = await moderation.blocked_among({convert.host_of(inbox) for inbox in inboxes})
-    inboxes = sorted(inbox for inbox in inboxes if convert.host_of(inbox) not in blocked)
+    blocked = await moderation.blocked_among({parse.host_of(inbox) for inbox in inboxes})
+    inboxes = sorted(inbox for inbox in inboxes if parse.host_of(inbox) not in blocked)
     document = vocab.document(activity)
     now = clock.now()
     await Delivery.bulk_create(
         [
             Delivery(
                 event=event, activity_id=activity["id"], signer=signer, inbox_url=inbox,
-                host=convert.host_of(inbox), payload=document, next_attempt_at=now,
+                host=parse.host_of(inbox), payload=document, next_attempt_at=now,
             )
             for inbox in inboxes
         ],

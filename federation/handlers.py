@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from federation import convert, keys, polls
+from federation import keys, parse, polls
 from federation.fetch import FetchError
 from federation.runtime import Federation
 from models.actors import Actor, ActorKind
@@ -29,9 +29,9 @@ async def dispatch(fed: Federation, activity: dict) -> bool:
             _unknown_types_logged.add(kind)
             log.info("ignoring activities of type %s", kind)
         return False
-    actor_uri = convert.id_of(activity["actor"])
+    actor_uri = parse.id_of(activity["actor"])
     stored = await remote.remote_actor(actor_uri)
-    if activity.get("type") == "Delete" and convert.id_of(activity.get("object")) == actor_uri and stored:
+    if activity.get("type") == "Delete" and parse.id_of(activity.get("object")) == actor_uri and stored:
         actor = stored  # a deleted actor's document is gone: do not fetch it
     else:
         actor = await _sender(fed, actor_uri, stored)
@@ -43,7 +43,7 @@ async def _sender(fed: Federation, actor_uri: str, stored: Actor | None) -> Acto
     refresh fails (its server may be down: the signature already checked out)."""
     try:
         return await keys.resolve_actor(fed, actor_uri)
-    except (FetchError, convert.InvalidDocument):
+    except (FetchError, parse.InvalidDocument):
         if stored is None:
             raise
         return stored
@@ -57,25 +57,25 @@ async def _local_target(uri: str | None) -> Actor:
 
 
 async def on_follow(fed: Federation, actor: Actor, activity: dict) -> bool:
-    target = await _local_target(convert.id_of(activity.get("object")))
+    target = await _local_target(parse.id_of(activity.get("object")))
     await follows.receive_follow(actor, target, activity["id"])
     return True
 
 
 async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
     inner = activity.get("object")
-    inner_type = convert.type_of(inner)
-    if isinstance(inner, dict) and convert.id_of(inner.get("actor")) not in (None, actor.uri):
+    inner_type = parse.type_of(inner)
+    if isinstance(inner, dict) and parse.id_of(inner.get("actor")) not in (None, actor.uri):
         raise PermissionDenied("Only an activity's own actor can undo it.")
     if inner_type == "Follow":
-        target = await _local_target(convert.id_of(inner.get("object")))
+        target = await _local_target(parse.id_of(inner.get("object")))
         return await follows.undo_follow(actor, target)
     if inner_type in ("Like", "EmojiReact"):
-        return await remote.undo_like(actor, convert.id_of(inner), convert.id_of(inner.get("object")))
+        return await remote.undo_like(actor, parse.id_of(inner), parse.id_of(inner.get("object")))
     if inner_type is None and isinstance(inner, str):
         return await remote.undo_like(actor, inner, None)  # some servers send only the id
     if inner_type == "Block" and _is_circle_ban(actor, inner):
-        person = await actor_service.local_by_uri(convert.id_of(inner.get("object")) or "")
+        person = await actor_service.local_by_uri(parse.id_of(inner.get("object")) or "")
         return person is not None and await remote.unbanned_from_circle(actor, person)
     return False  # Undo of Announce or of a personal Block: nothing here to undo
 
@@ -84,10 +84,10 @@ def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
     """The activity's object, trusted only when it lives on the sender's host."""
     obj = activity.get("object")
     if not isinstance(obj, dict):
-        raise convert.InvalidDocument("the object is not embedded")
-    object_id = convert.id_of(obj)
-    if not object_id or convert.host_of(object_id) != convert.host_of(actor.uri):
-        raise convert.InvalidDocument("the embedded object is on another host than its sender")
+        raise parse.InvalidDocument("the object is not embedded")
+    object_id = parse.id_of(obj)
+    if not object_id or parse.host_of(object_id) != parse.host_of(actor.uri):
+        raise parse.InvalidDocument("the embedded object is on another host than its sender")
     return obj
 
 
@@ -95,7 +95,7 @@ MAX_ADDRESSEES = 50  # a post addressed to more is not a circle conversation
 
 
 async def _local_circle_uris(obj: dict) -> set[str]:
-    candidates = {convert.id_of(v) for f in ("to", "cc", "audience") for v in convert.as_list(obj.get(f))} - {None}
+    candidates = {parse.id_of(v) for f in ("to", "cc", "audience") for v in parse.as_list(obj.get(f))} - {None}
     return await actor_service.local_group_uris(sorted(candidates)[:MAX_ADDRESSEES])
 
 
@@ -103,11 +103,11 @@ async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:
     if polls.votes_in(activity) is not None:  # a poll answer (Mastodon's shape), not a post
         return await polls.receive_vote(fed, actor, activity)
     obj = _embedded_object(fed, actor, activity)
-    if convert.type_of(obj) == "Note":
+    if parse.type_of(obj) == "Note":
         direct = await _tutoring_note(actor, obj)
         if direct is not None:
             return direct
-    data = convert.as_to_post_input(obj, local_circle_uris=await _local_circle_uris(obj))
+    data = parse.as_to_post_input(obj, local_circle_uris=await _local_circle_uris(obj))
     if data.author_uri != actor.uri:
         raise PermissionDenied("The object's author is not the activity's actor.")
     post = await remote.store_post(data, actor, activity=activity)
@@ -120,7 +120,7 @@ async def _tutoring_note(actor: Actor, obj: dict) -> bool | None:
     """A Note that belongs to tutoring (a message in a pairing's thread, or a
     member's skills sent to a circle): handled there, never a post. None when
     it is neither."""
-    note = convert.as_to_note_input(obj, sender=actor)
+    note = parse.as_to_note_input(obj, sender=actor)
     if await tutoring.is_tutoring_note(note):
         return await tutoring.receive_message(actor, note) is not None
     if await tutoring.receive_skills(actor, note):
@@ -130,12 +130,12 @@ async def _tutoring_note(actor: Actor, obj: dict) -> bool | None:
 
 async def on_update(fed: Federation, actor: Actor, activity: dict) -> bool:
     obj = _embedded_object(fed, actor, activity)
-    if convert.type_of(obj) in convert.ACTOR_TYPES:
-        if convert.id_of(obj) != actor.uri:
+    if parse.type_of(obj) in parse.ACTOR_TYPES:
+        if parse.id_of(obj) != actor.uri:
             raise PermissionDenied("An actor can only update itself.")
         await keys.resolve_actor(fed, actor.uri, refresh=True)
         return True
-    data = convert.as_to_post_input(obj, local_circle_uris=set())
+    data = parse.as_to_post_input(obj, local_circle_uris=set())
     if data.author_uri != actor.uri:
         raise PermissionDenied("The object's author is not the activity's actor.")
     await remote.update_post(data, actor)
@@ -143,9 +143,9 @@ async def on_update(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 
 async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
-    object_id = convert.id_of(activity.get("object"))
+    object_id = parse.id_of(activity.get("object"))
     if object_id is None:
-        raise convert.InvalidDocument("Delete names no object")
+        raise parse.InvalidDocument("Delete names no object")
     if object_id == actor.uri:
         return await remote.delete_actor(actor.uri)
     if await tutoring.delete_remote_message(actor, object_id):
@@ -157,14 +157,14 @@ async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
 async def _answer(fed: Federation, actor: Actor, activity: dict, *, accepted: bool) -> bool:
     """A remote actor answers one of our Follows."""
     inner = activity.get("object")
-    follower_uri = convert.id_of(inner.get("actor")) if isinstance(inner, dict) else None
-    target_uri = convert.id_of(inner.get("object")) if isinstance(inner, dict) else None
+    follower_uri = parse.id_of(inner.get("actor")) if isinstance(inner, dict) else None
+    target_uri = parse.id_of(inner.get("object")) if isinstance(inner, dict) else None
     if target_uri not in (None, actor.uri):
         raise PermissionDenied("Only the followed actor can answer a follow.")
     follower = await actor_service.local_by_uri(follower_uri) if follower_uri else None
     if follower is None:
         # Mastodon may send only the Follow's id: find it among ours.
-        follow = await follows.local_follow_by_uri(convert.id_of(inner) or "")
+        follow = await follows.local_follow_by_uri(parse.id_of(inner) or "")
         if follow is None:
             return False
         follower = follow.follower
@@ -172,13 +172,13 @@ async def _answer(fed: Federation, actor: Actor, activity: dict, *, accepted: bo
 
 
 async def on_accept(fed: Federation, actor: Actor, activity: dict) -> bool:
-    if convert.type_of(activity.get("object")) == "Join":
+    if parse.type_of(activity.get("object")) == "Join":
         return False  # a circle accepting our member's Join of a meeting: nothing to change here
     return await _answer(fed, actor, activity, accepted=True)
 
 
 async def on_reject(fed: Federation, actor: Actor, activity: dict) -> bool:
-    if convert.type_of(activity.get("object")) == "Join":
+    if parse.type_of(activity.get("object")) == "Join":
         return False  # a circle refusing our member's Join of a meeting: nothing kept here
     return await _answer(fed, actor, activity, accepted=False)
 
@@ -186,12 +186,12 @@ async def on_reject(fed: Federation, actor: Actor, activity: dict) -> bool:
 async def _origin_object(fed: Federation, reference) -> dict:
     """An object by id, fetched from its own server (never trusted as embedded
     by someone else)."""
-    object_id = convert.id_of(reference)
+    object_id = parse.id_of(reference)
     if object_id is None:
-        raise convert.InvalidDocument("the reference has no id")
+        raise parse.InvalidDocument("the reference has no id")
     result = await keys.fetch_signed(fed, object_id)
-    if convert.id_of(result.json) != object_id or convert.host_of(result.url_final) != convert.host_of(object_id):
-        raise convert.InvalidDocument("the fetched object has another id than the one asked for")
+    if parse.id_of(result.json) != object_id or parse.host_of(result.url_final) != parse.host_of(object_id):
+        raise parse.InvalidDocument("the fetched object has another id than the one asked for")
     return result.json
 
 
@@ -202,19 +202,19 @@ async def on_announce(fed: Federation, actor: Actor, activity: dict) -> bool:
     if actor.kind is not ActorKind.GROUP:
         return False  # boosts by people: not kept yet
     inner = activity.get("object")
-    inner_type = convert.type_of(inner)
+    inner_type = parse.type_of(inner)
     if inner_type in ("Create", "Update") and isinstance(inner.get("object"), (dict, str)):
         obj = inner["object"]
     elif inner_type == "Delete":
         return await _announced_delete(fed, actor, inner)
-    elif inner_type in convert.POST_TYPES or isinstance(inner, str):
+    elif inner_type in parse.POST_TYPES or isinstance(inner, str):
         obj = inner
     else:
         return False
-    if not isinstance(obj, dict) or convert.host_of(convert.id_of(obj) or "") != convert.host_of(actor.uri):
+    if not isinstance(obj, dict) or parse.host_of(parse.id_of(obj) or "") != parse.host_of(actor.uri):
         obj = await _origin_object(fed, obj)
     # circle_uri is then set only when the post is addressed to this group.
-    data = convert.as_to_post_input(obj, local_circle_uris={actor.uri})
+    data = parse.as_to_post_input(obj, local_circle_uris={actor.uri})
     author = await keys.resolve_actor(fed, data.author_uri)
     if inner_type == "Update":
         await remote.update_post(data, author)
@@ -234,7 +234,7 @@ async def _fetch_missing_parents(fed: Federation, data, group: Actor) -> None:
     parent_uri = data.in_reply_to_uri
     while parent_uri and len(chain) < MAX_THREAD_DEPTH and await remote.post_by_uri(parent_uri) is None:
         obj = await _origin_object(fed, parent_uri)
-        parent = convert.as_to_post_input(obj, local_circle_uris={group.uri})
+        parent = parse.as_to_post_input(obj, local_circle_uris={group.uri})
         if parent.circle_uri != group.uri:
             break  # not part of this circle's conversation
         chain.append(parent)
@@ -244,27 +244,27 @@ async def _fetch_missing_parents(fed: Federation, data, group: Actor) -> None:
 
 
 async def _announced_delete(fed: Federation, group: Actor, inner: dict) -> bool:
-    object_id = convert.id_of(inner.get("object"))
+    object_id = parse.id_of(inner.get("object"))
     post = await remote.post_by_uri(object_id) if object_id else None
     if post is None or post.local or post.circle is None or post.circle.actor_id != group.id:
         return False
-    await remote.delete_post(object_id, post.author if convert.id_of(inner.get("actor")) == post.author.uri else group)
+    await remote.delete_post(object_id, post.author if parse.id_of(inner.get("actor")) == post.author.uri else group)
     return True
 
 
 async def on_like(fed: Federation, actor: Actor, activity: dict) -> bool:
-    post_uri = convert.id_of(activity.get("object"))
+    post_uri = parse.id_of(activity.get("object"))
     return bool(post_uri) and await remote.like(actor, post_uri, activity["id"])
 
 
 def _is_circle_ban(actor: Actor, block: dict) -> bool:
     """A Block by a circle whose target is the circle itself: Lemmy's ban
     from a community (a personal block has no target)."""
-    return actor.kind is ActorKind.GROUP and convert.id_of(block.get("target")) == actor.uri
+    return actor.kind is ActorKind.GROUP and parse.id_of(block.get("target")) == actor.uri
 
 
 async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
-    blocked = await _local_target(convert.id_of(activity.get("object")))
+    blocked = await _local_target(parse.id_of(activity.get("object")))
     if _is_circle_ban(actor, activity):
         return await remote.banned_from_circle(actor, blocked)
     await remote.block(actor, blocked)
@@ -273,7 +273,7 @@ async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
 
 async def on_flag(fed: Federation, actor: Actor, activity: dict) -> bool:
     """A report (Mastodon, Lemmy): objects may be actors and posts, ours or not."""
-    objects = [convert.id_of(o) for o in convert.as_list(activity.get("object"))[:MAX_ADDRESSEES]]
+    objects = [parse.id_of(o) for o in parse.as_list(activity.get("object"))[:MAX_ADDRESSEES]]
     objects = [o for o in objects if o]
     target = await actor_service.first_local_actor(objects)
     content = activity.get("content") or activity.get("summary") or ""
@@ -286,10 +286,10 @@ async def _collection_change(fed: Federation, actor: Actor, activity: dict, *, a
     `featured` collection, or changing its moderators."""
     if actor.kind is not ActorKind.GROUP:
         return False
-    target = convert.id_of(activity.get("target"))
-    object_id = convert.id_of(activity.get("object"))
+    target = parse.id_of(activity.get("target"))
+    object_id = parse.id_of(activity.get("object"))
     if not target or not object_id:
-        raise convert.InvalidDocument("Add/Remove needs an object and a target")
+        raise parse.InvalidDocument("Add/Remove needs an object and a target")
     if not target.startswith(actor.uri):
         raise PermissionDenied("A circle can only change its own collections.")
     if target.endswith("/featured"):  # Lemmy writes …/c/name//featured
@@ -311,7 +311,7 @@ async def on_remove(fed: Federation, actor: Actor, activity: dict) -> bool:
 async def _meeting_answer(actor: Actor, activity: dict, answer: RsvpAnswer) -> bool:
     """Mobilizon-style participation: Join (going) or Leave (not going) of a
     meeting held here, by a member of its circle, through the same service."""
-    meeting = await meeting_service.meeting_by_uri(convert.id_of(activity.get("object")) or "")
+    meeting = await meeting_service.meeting_by_uri(parse.id_of(activity.get("object")) or "")
     if meeting is None or not meeting.post.local:
         return False
     try:

@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from federation import convert, handlers, keys, signatures
+from federation import handlers, keys, parse, signatures
 from federation.fetch import BadContentType, BlockedAddress, FetchError, InvalidJSON, ResponseTooLarge, UnsafeURL
 from federation.runtime import Federation
 from models import clock
@@ -70,34 +70,34 @@ def parse_activity(content_type: str, body: bytes) -> dict:
         raise Refused(400, "An activity is a JSON object.")
     if _depth(activity, MAX_DEPTH) > MAX_DEPTH:
         raise Refused(400, "The activity is nested too deeply.")
-    if not isinstance(activity.get("type"), str) or not isinstance(convert.id_of(activity.get("actor")), str):
+    if not isinstance(activity.get("type"), str) or not isinstance(parse.id_of(activity.get("actor")), str):
         raise Refused(400, "An activity needs a type and an actor.")
     activity_id = activity.get("id")
     if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")) or len(activity_id) > 2048:
         raise Refused(400, "An activity needs an http(s) id.")
-    actor_host = convert.host_of(convert.id_of(activity["actor"]))
+    actor_host = parse.host_of(parse.id_of(activity["actor"]))
     if not actor_host:
         raise Refused(400, "The activity's actor is not a valid URL.")
-    if convert.host_of(activity_id) != actor_host:
+    if parse.host_of(activity_id) != actor_host:
         raise Refused(400, "The activity's id is on another host than its actor.")
     return activity
 
 
 def _is_self_delete(activity: dict) -> bool:
-    actor = convert.id_of(activity.get("actor"))
-    return activity.get("type") == "Delete" and convert.id_of(activity.get("object")) == actor
+    actor = parse.id_of(activity.get("actor"))
+    return activity.get("type") == "Delete" and parse.id_of(activity.get("object")) == actor
 
 
 async def verify_sender(fed: Federation, activity: dict, body: bytes) -> str:
     """Check the HTTP signature and that its key belongs to the activity's actor.
     Returns the key id."""
-    actor_uri = convert.id_of(activity["actor"])
+    actor_uri = parse.id_of(activity["actor"])
     owners: dict[str, str] = {}
 
     async def lookup(key_id: str, *, refresh: bool = False):
         try:
             public_key, owner = await keys.key_for(fed, key_id, refresh=refresh)
-        except (FetchError, convert.InvalidDocument, DomainError, ValueError, TypeError) as error:
+        except (FetchError, parse.InvalidDocument, DomainError, ValueError, TypeError) as error:
             # ValueError/TypeError: a key document we cannot read (a bad PEM, odd JSON).
             raise signatures.KeyNotFound(f"cannot get the key {key_id[:200]}: {error}") from None
         owners[key_id] = owner.uri
@@ -132,14 +132,14 @@ async def receive() -> Response:
     fingerprint = _signature_fingerprint()
     try:
         activity = parse_activity(request.headers.get("Content-Type", ""), body)
-        if await moderation.is_blocked(convert.host_of(convert.id_of(activity["actor"]))):
+        if await moderation.is_blocked(parse.host_of(parse.id_of(activity["actor"]))):
             raise Refused(403, "This server does not accept activities from your domain.")
         if _is_self_delete(activity) and await remote.remote_actor(activity["actor"]) is None:
             return _accepted("Nothing to delete here.")
         key_id = await verify_sender(fed, activity, body)
         try:
             await InboxItem.create(
-                activity_id=activity["id"], actor_uri=convert.id_of(activity["actor"]),
+                activity_id=activity["id"], actor_uri=parse.id_of(activity["actor"]),
                 activity_type=activity["type"][:64], payload=activity, signature_key_id=key_id,
                 signature_fingerprint=fingerprint,
             )
@@ -241,7 +241,7 @@ async def process_item(fed: Federation, item: InboxItem) -> None:
     try:
         outcome = await handlers.dispatch(fed, item.payload)
         state, error = (InboxState.DONE, "") if outcome else (InboxState.IGNORED, "")
-    except (DomainError, convert.InvalidDocument, FetchError) as refused:
+    except (DomainError, parse.InvalidDocument, FetchError) as refused:
         state, error = InboxState.IGNORED, str(refused)[:2000]
         if _is_transient(refused):  # the other server is down for now: try again later
             state, retry_at = _retry(item)

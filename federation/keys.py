@@ -10,7 +10,7 @@ from urllib.parse import urldefrag
 
 import httpx
 
-from federation import convert, fetch, signatures
+from federation import fetch, parse, signatures
 from federation.runtime import Federation
 from models.actors import Actor, KeyAlgorithm
 from models.services import actors as actor_service
@@ -59,9 +59,9 @@ async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> 
 
 
 async def _store_actor(result: fetch.FetchResult, uri: str) -> Actor:
-    data = convert.as_to_actor_input(result.json, fetched_from=result.url_final)
+    data = parse.as_to_actor_input(result.json, fetched_from=result.url_final)
     if data.uri != uri:
-        raise convert.InvalidDocument("the fetched actor has another id than the one asked for")
+        raise parse.InvalidDocument("the fetched actor has another id than the one asked for")
     return await remote.upsert_actor(data)
 
 
@@ -108,7 +108,7 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
     document_url = urldefrag(key_id).url
     result = await fetch_signed(fed, document_url)
     doc = result.json
-    owner_uri = doc.get("owner") if convert.type_of(doc) not in convert.ACTOR_TYPES else doc.get("id")
+    owner_uri = doc.get("owner") if parse.type_of(doc) not in parse.ACTOR_TYPES else doc.get("id")
     if not isinstance(owner_uri, str):
         raise signatures.KeyNotFound(f"{key_id[:200]} names no owner")
     if owner_uri == doc.get("id"):

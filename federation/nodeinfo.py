@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from urllib.parse import urlsplit
 
-from federation import convert, fetch
+from federation import fetch, parse
 from federation.runtime import Federation
 from models import clock
 from models.federation import RemoteHost
@@ -34,7 +34,7 @@ async def is_microblogging(fed: Federation, inbox_url: str) -> bool:
 async def microblogging_hosts(fed: Federation, inbox_urls: list[str]) -> set[str]:
     """The hosts among these inboxes' that run microblogging software: one
     query for what we know, NodeInfo asked only of hosts new or unasked for a week."""
-    inboxes = {convert.host_of(url): url for url in inbox_urls if url}
+    inboxes = {parse.host_of(url): url for url in inbox_urls if url}
     fresh_since = clock.now() - RECHECK_AFTER
     known = {
         row.host: row.software
@@ -47,7 +47,7 @@ async def microblogging_hosts(fed: Federation, inbox_urls: list[str]) -> set[str
 
 async def software_of(fed: Federation, inbox_url: str) -> str | None:
     """The software name a host reports, asked at most once a week."""
-    host = convert.host_of(inbox_url)
+    host = parse.host_of(inbox_url)
     row = await RemoteHost.get_or_none(host=host)
     if row is not None and row.software_checked_at and row.software_checked_at > clock.now() - RECHECK_AFTER:
         return row.software
@@ -68,7 +68,7 @@ async def _fetch_software(fed: Federation, inbox_url: str) -> str | None:
             accept="application/json", content_types=JSON_TYPES, max_bytes=64_000, deadline=10.0,
         )
         link = _schema_link(index.json)
-        if link is None or convert.host_of(link) != convert.host_of(inbox_url):
+        if link is None or parse.host_of(link) != parse.host_of(inbox_url):
             return None
         document = await fetch.fetch_json(
             fed.client, link, accept="application/json", content_types=JSON_TYPES, max_bytes=64_000, deadline=10.0
@@ -82,7 +82,7 @@ async def _fetch_software(fed: Federation, inbox_url: str) -> str | None:
 
 
 def _schema_link(index: dict) -> str | None:
-    links = [link for link in convert.as_list(index.get("links"))[:20] if isinstance(link, dict)]
+    links = [link for link in parse.as_list(index.get("links"))[:20] if isinstance(link, dict)]
     for schema in NODEINFO_SCHEMAS:
         for link in links:
             if link.get("rel") == schema and isinstance(link.get("href"), str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from federation import convert
+from federation import convert, parse
 from federation.runtime import Federation
 from models.actors import Actor
 from models import clock
@@ -32,8 +32,8 @@ RSVP_OPTIONS = {"Going": RsvpAnswer.GOING, "Maybe": RsvpAnswer.MAYBE, "Not going
 def is_vote(obj) -> bool:
     """A poll answer as Mastodon shapes it: a Note with a name, a reply, no content."""
     return (
-        convert.type_of(obj) == "Note" and isinstance(obj.get("name"), str)
-        and convert.id_of(obj.get("inReplyTo")) is not None and not obj.get("content")
+        parse.type_of(obj) == "Note" and isinstance(obj.get("name"), str)
+        and parse.id_of(obj.get("inReplyTo")) is not None and not obj.get("content")
     )
 
 
@@ -52,16 +52,16 @@ async def receive_vote(fed: Federation, actor: Actor, activity: dict) -> bool:
     (the Question's author's or the shared one). Refusals raise DomainError."""
     counted = False
     for note in votes_in(activity) or []:
-        note_id = convert.id_of(note)
-        if not note_id or convert.host_of(note_id) != convert.host_of(actor.uri):
-            raise convert.InvalidDocument("a vote's id is on another host than its voter")
-        if convert.id_of(note.get("attributedTo")) not in (None, actor.uri):
-            raise convert.InvalidDocument("a vote is attributed to someone other than its sender")
-        post = await remote.post_by_uri(convert.id_of(note["inReplyTo"]))
+        note_id = parse.id_of(note)
+        if not note_id or parse.host_of(note_id) != parse.host_of(actor.uri):
+            raise parse.InvalidDocument("a vote's id is on another host than its voter")
+        if parse.id_of(note.get("attributedTo")) not in (None, actor.uri):
+            raise parse.InvalidDocument("a vote is attributed to someone other than its sender")
+        post = await remote.post_by_uri(parse.id_of(note["inReplyTo"]))
         handler = VOTE_HANDLERS.get(post.kind) if post is not None and post.local else None
         if handler is None:
-            log.info("ignoring a vote on %s: not a poll here", convert.id_of(note["inReplyTo"])[:200],
-                     extra={"activity_id": activity.get("id"), "host": convert.host_of(actor.uri)})
+            log.info("ignoring a vote on %s: not a poll here", parse.id_of(note["inReplyTo"])[:200],
+                     extra={"activity_id": activity.get("id"), "host": parse.host_of(actor.uri)})
             continue
         counted = await handler(fed.instance, post, actor, note["name"][:200], note_id) or counted
     return counted
@@ -70,7 +70,7 @@ async def receive_vote(fed: Federation, actor: Actor, activity: dict) -> bool:
 async def _vote_on_proposal(instance: Instance, post: Post, voter: Actor, option: str, vote_id: str) -> bool:
     choice = {name.lower(): choice for name, choice in PROPOSAL_OPTIONS.items()}.get(option.strip().lower())
     if choice is None:
-        raise convert.InvalidDocument(f"“{option[:40]}” is not an option of this proposal")
+        raise parse.InvalidDocument(f"“{option[:40]}” is not an option of this proposal")
     proposal = await governance.get_proposal(post.id)
     await governance.vote(instance, proposal, voter, choice.value, uri=vote_id)
     return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.posts import PostKind
+
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
@@ -59,3 +61,8 @@ def is_activitypub_media_type(accept: str) -> bool:
 def document(body: dict) -> dict:
     """A top-level JSON-LD document: our context first, then the body."""
     return {"@context": DOCUMENT_CONTEXT, **body}
+
+
+# Hashtags that mark a top-level post's kind, both ways: people on Mastodon
+# can ask a circle a question by tagging it #question.
+KIND_TAGS = {PostKind.QUESTION: "#question", PostKind.REVIEW: "#peerreview", PostKind.REFLECTION: "#reflection"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from federation import convert, fetch, vocab
+from federation import fetch, parse, vocab
 from federation.runtime import Federation
 from models.errors import InvalidInput
 
@@ -47,7 +47,7 @@ async def lookup(fed: Federation, handle: str) -> str:
         except fetch.FetchError as error:
             last_error = error
             continue
-        for link in convert.as_list(result.json.get("links")):
+        for link in parse.as_list(result.json.get("links")):
             if isinstance(link, dict) and link.get("rel") == "self" and vocab.is_activitypub_media_type(
                 str(link.get("type", ""))
             ) and isinstance(link.get("href"), str):

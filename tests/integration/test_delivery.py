@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from federation import convert, delivery, fanout, signatures, vocab
+from federation import delivery, fanout, parse, signatures, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor, ActorKey, ActorKind
@@ -72,7 +72,7 @@ async def queue(signer: Actor, inbox_url: str, n: int = 1, *, attempts: int = 0)
     for _ in range(n):
         activity_id = f"{signer.uri}/activities/{uuid.uuid4().hex}"
         rows.append(await Delivery.create(
-            activity_id=activity_id, signer=signer, inbox_url=inbox_url, host=convert.host_of(inbox_url),
+            activity_id=activity_id, signer=signer, inbox_url=inbox_url, host=parse.host_of(inbox_url),
             payload=vocab.document({"id": activity_id, "type": "Announce", "actor": signer.uri,
                                     "object": f"{signer.uri}/notes/1"}),
             next_attempt_at=clock.now(), attempts=attempts,
@@ -239,7 +239,7 @@ async def test_transient_failures_are_retried_with_backoff(fed, signer, stub, fa
         clock.freeze(now)
     if inbox is not None:
         assert len(inbox.received) == 3
-    host = await RemoteHost.get(host=convert.host_of(url))
+    host = await RemoteHost.get(host=parse.host_of(url))
     assert host.consecutive_failures == 3 and host.paused_until is None and host.signature_scheme is None
 
 
@@ -508,7 +508,7 @@ async def test_several_worker_processes_deliver_each_row_exactly_once(database, 
             url = inboxes[i % len(inboxes)].url()
             activity_id = f"{signer.uri}/activities/{i}"
             rows.append(Delivery(
-                activity_id=activity_id, signer=signer, inbox_url=url, host=convert.host_of(url),
+                activity_id=activity_id, signer=signer, inbox_url=url, host=parse.host_of(url),
                 payload=vocab.document({"id": activity_id, "type": "Announce", "actor": signer.uri,
                                         "object": f"{signer.uri}/notes/{i}"}),
                 next_attempt_at=now,

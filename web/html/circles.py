@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from federation import convert, keys, webfinger
+from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import ActorKind
 from models.circles import JoinMode, MembershipState
@@ -67,7 +67,7 @@ async def follow_remote():
         if group.kind is not ActorKind.GROUP:
             raise InvalidInput("That handle is a person, not a circle.", field="handle")
         await follows.follow_remote(security.current_account().actor, group, instance_base_url=site().instance.base_url)
-    except (FetchError, convert.InvalidDocument) as error:
+    except (FetchError, parse.InvalidDocument) as error:
         return await _directory_error(form, InvalidInput("Could not reach that circle: %(error)s", field="handle", error=str(error)))
     except DomainError as error:
         return await _directory_error(form, error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from federation import convert, keys, webfinger
+from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import ActorKind, FollowState
 from models.errors import DomainError, InvalidInput, NotFound
@@ -151,7 +151,7 @@ async def _find(handle: str) -> str:
             _("Could not reach %(domain)s. Check the server's name, or try again later.", domain=domain),
             field="handle",
         ) from None
-    except (webfinger.NotAnActor, convert.InvalidDocument):
+    except (webfinger.NotAnActor, parse.InvalidDocument):
         raise InvalidInput(
             _("@%(name)s@%(domain)s is not an ActivityPub account we can follow.", name=name, domain=domain),
             field="handle",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from federation import convert, keys, webfinger
+from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import Actor
 from models.circles import Circle
@@ -68,7 +68,7 @@ async def _find_circle(handle: str) -> Actor:
     fed = current_app.extensions["circles.federation"]
     try:
         return await keys.resolve_actor(fed, await webfinger.lookup(fed, f"@{handle}"))
-    except (FetchError, convert.InvalidDocument) as error:
+    except (FetchError, parse.InvalidDocument) as error:
         raise InvalidInput("Could not reach that circle: %(error)s", field="handle", error=str(error)) from None
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from federation import convert
+from federation import convert, parse
 from models.actors import Actor
 from models.media import Media
 from models.posts import Post
@@ -25,13 +25,13 @@ def corpus_object(name: str) -> dict:
     doc = json.loads(path.read_text())
     obj = doc["object"] if isinstance(doc.get("object"), dict) else doc
     # Re-home the object on one server so the same-host check passes.
-    author = convert.id_of(obj["attributedTo"]) if isinstance(obj["attributedTo"], str) else obj["attributedTo"][0]
+    author = parse.id_of(obj["attributedTo"]) if isinstance(obj["attributedTo"], str) else obj["attributedTo"][0]
     return {**obj, "id": author.rstrip("/") + "/objects/1", "attributedTo": author}
 
 
 def test_a_mastodon_image_is_read_with_its_description_and_size():
     note = corpus_object("mastodon/objects_note_2.json")
-    data = convert.as_to_post_input(note, local_circle_uris=set())
+    data = parse.as_to_post_input(note, local_circle_uris=set())
     [image] = data.images
     assert image.url.startswith("https://cdn.masto.host/") and image.url.endswith(".jpg")
     assert image.media_type == "image/jpeg" and (image.width, image.height) == (1500, 1095)
@@ -40,12 +40,12 @@ def test_a_mastodon_image_is_read_with_its_description_and_size():
 
 
 def test_firefish_lemmy_and_lotide_images_are_read():
-    firefish = convert.as_to_post_input(corpus_object("taktivitypub-tests/note-firefish.json"), local_circle_uris=set())
+    firefish = parse.as_to_post_input(corpus_object("taktivitypub-tests/note-firefish.json"), local_circle_uris=set())
     assert [(i.media_type, i.alt[:13]) for i in firefish.images] == [("image/png", "Transit app u")]
-    lemmy = convert.as_to_post_input(corpus_object("lemmy/objects_page_image_and_link.json"), local_circle_uris=set())
+    lemmy = parse.as_to_post_input(corpus_object("lemmy/objects_page_image_and_link.json"), local_circle_uris=set())
     assert [i.url for i in lemmy.images] == ["https://enterprise.lemmy.ml/pictrs/image/eOtYb9iEiB.png"]
     assert lemmy.link == "https://example.com/some-article"  # its Link is still the shared link
-    lotide = convert.as_to_post_input(corpus_object("lotide/activities_create_page_image.json"), local_circle_uris=set())
+    lotide = parse.as_to_post_input(corpus_object("lotide/activities_create_page_image.json"), local_circle_uris=set())
     assert [(i.media_type, i.alt) for i in lotide.images] == [("image/*", "")]
 
 
@@ -65,7 +65,7 @@ def test_firefish_lemmy_and_lotide_images_are_read():
 def test_only_http_images_become_images(attachment):
     note = {"id": "https://remote.example/n/1", "type": "Note", "attributedTo": "https://remote.example/u/r",
             "content": "<p>hi</p>", "attachment": [attachment]}
-    assert convert.as_to_post_input(note, local_circle_uris=set()).images == ()
+    assert parse.as_to_post_input(note, local_circle_uris=set()).images == ()
 
 
 def test_image_fields_are_bounded():
@@ -75,7 +75,7 @@ def test_image_fields_are_bounded():
                                                                    {"type": "Link", "mediaType": "image/png", "href": "https://r.example/i.png"}],
                  "name": "x" * 5000, "width": 10**9, "height": True},
             ] * 12}
-    images = convert.as_to_post_input(note, local_circle_uris=set()).images
+    images = parse.as_to_post_input(note, local_circle_uris=set()).images
     assert len(images) == 8
     assert images[0].url == "https://r.example/i.png"
     assert len(images[0].alt) == 1500 and images[0].width is None and images[0].height is None

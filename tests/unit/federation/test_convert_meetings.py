@@ -4,7 +4,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from federation import convert
+from federation import convert, parse
 from models.actors import Actor, ActorKind
 from models.meetings import Meeting
 from models.posts import Post, PostKind
@@ -52,7 +52,7 @@ def test_a_cancelled_meeting_with_no_place_or_link():
 def test_our_event_reads_back_as_a_meeting():
     post, meeting, author, group = _shapes()
     event = convert.meeting_to_as(post, meeting, author=author, circle_actor=group)
-    data = convert.as_to_post_input(event, local_circle_uris=set())
+    data = parse.as_to_post_input(event, local_circle_uris=set())
     assert data.kind is PostKind.MEETING and data.title == "Chapter 3"
     assert data.meeting.starts_at == meeting.starts_at and data.meeting.ends_at == meeting.ends_at
     assert (data.meeting.timezone, data.meeting.place, data.meeting.online_url) == (
@@ -62,7 +62,7 @@ def test_our_event_reads_back_as_a_meeting():
 def test_a_real_mobilizon_event_reads_as_a_meeting():
     doc = json.loads(CORPUS.read_text())
     doc["attributedTo"] = doc["actor"]  # the organiser (the group lives on the same host)
-    data = convert.as_to_post_input(doc, local_circle_uris=set())
+    data = parse.as_to_post_input(doc, local_circle_uris=set())
     assert data.kind is PostKind.MEETING and data.title == "Caledonian scottish dance class"
     assert data.meeting.starts_at == dt.datetime(2022, 12, 11, 19, tzinfo=UTC)
     assert data.meeting.timezone == "Europe/London" and data.meeting.place == "The Kenn Centre"
@@ -74,8 +74,8 @@ def test_hostile_event_fields_are_bounded_or_dropped():
     event = convert.meeting_to_as(post, meeting, author=author, circle_actor=group)
     event |= {"timezone": "Not/AZone", "endTime": "2027-06-01T00:00:00Z", "location": {"name": "x" * 5000},
               "attachment": [{"type": "Link", "href": "javascript:alert(1)"}]}
-    data = convert.as_to_post_input(event, local_circle_uris=set())
+    data = parse.as_to_post_input(event, local_circle_uris=set())
     assert data.meeting.timezone == "UTC" and len(data.meeting.place) == 200 and data.meeting.online_url is None
-    assert data.meeting.ends_at - data.meeting.starts_at == convert.EVENT_LONGEST
-    no_start = convert.as_to_post_input({**event, "startTime": "soon"}, local_circle_uris=set())
+    assert data.meeting.ends_at - data.meeting.starts_at == parse.EVENT_LONGEST
+    no_start = parse.as_to_post_input({**event, "startTime": "soon"}, local_circle_uris=set())
     assert no_start.meeting is None and no_start.kind is PostKind.DISCUSSION

@@ -2,7 +2,7 @@
 
 import pytest
 
-from federation import convert
+from federation import parse
 
 ACTOR = {"id": "https://remote.example/users/ana", "type": "Person", "preferredUsername": "ana",
          "inbox": "https://remote.example/users/ana/inbox"}
@@ -32,6 +32,6 @@ ACTOR = {"id": "https://remote.example/users/ana", "type": "Person", "preferredU
     ],
 )
 def test_avatar_urls(icon, expected):
-    assert convert.avatar_url(icon) == expected
+    assert parse.avatar_url(icon) == expected
     doc = {**ACTOR, "icon": icon} if icon is not None else ACTOR
-    assert convert.as_to_actor_input(doc, fetched_from=ACTOR["id"]).avatar_url == expected
+    assert parse.as_to_actor_input(doc, fetched_from=ACTOR["id"]).avatar_url == expected

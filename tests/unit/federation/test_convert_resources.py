@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from federation import convert
+from federation import convert, parse
 from models.posts import Post
 from models.services import resources as resource_service
 from tests import factories
@@ -46,14 +46,14 @@ async def test_a_resource_is_a_page_with_its_link_and_hashtags(database, instanc
         {"type": "Hashtag", "name": "#web_dev", "href": f"{circle.actor.uri}/resources?tag=web_dev"},
     ]
     # It reads back as a link post carrying the same link and tags.
-    data = convert.as_to_post_input(page, local_circle_uris={circle.actor.uri})
+    data = parse.as_to_post_input(page, local_circle_uris={circle.actor.uri})
     assert (data.link, data.tags, data.title) == (link, ("#python", "#web_dev"), "The Python tutorial")
     assert data.content_html.count("<a ") == 1  # the attachment is not repeated
 
 
 def test_a_lemmy_link_post_carries_its_link_but_not_its_image():
     page = lemmy_page()
-    data = convert.as_to_post_input(page, local_circle_uris=set())
+    data = parse.as_to_post_input(page, local_circle_uris=set())
     assert data.link == "https://example.com/some-article" and data.tags == ()
 
 
@@ -64,4 +64,4 @@ def test_only_top_level_titled_pages_share_links():
     hostile = {**page, "attachment": [{"type": "Link", "href": "javascript:alert(1)"}]}
     note = {**page, "type": "Note"}
     for obj in (reply, image_only, hostile, note):
-        assert convert.as_to_post_input(obj, local_circle_uris=set()).link is None
+        assert parse.as_to_post_input(obj, local_circle_uris=set()).link is None
