@@ -9,6 +9,8 @@ import html
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from babel import Locale, UnknownLocaleError
+
 from federation import vocab
 from federation.signatures import load_public_key, public_key_to_multibase
 from models.actors import Actor, ActorKey, KeyAlgorithm
@@ -18,6 +20,22 @@ from models.meetings import Meeting
 from models.posts import Post
 from models.resources import Resource
 from models.tutoring import Pairing, TutoringMessage
+
+
+def language_tag(code: str) -> dict:
+    """A language as Lemmy's LanguageTag, which needs both fields: Lemmy
+    fails to read a whole Group (or post) with an entry that lacks `name`.
+    Lemmy main crates/apub/objects/src/utils/protocol.rs:118-123 and 0.19.20
+    crates/apub/src/protocol/objects/mod.rs:33-38: `struct LanguageTag {
+    identifier: String, name: String }`, no serde default. The name is in the
+    language itself, as Lemmy writes it ("Français"); the code when Babel
+    does not know it."""
+    try:
+        locale = Locale.parse(code.replace("-", "_"))
+        name = locale.get_display_name(locale) or code
+    except (ValueError, UnknownLocaleError):
+        name = code
+    return {"identifier": code, "name": name[:1].upper() + name[1:]}
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -108,7 +126,7 @@ def group_to_as(
         "postingRestrictedToMods": False,
         "attachment": attachment,
         "tag": [{"type": "Hashtag", "name": f"#{tag}", "href": href} for tag, href in topic_links.items()],
-        "language": [{"identifier": circle.language}] if circle.language else [],
+        "language": [language_tag(circle.language)] if circle.language else [],
     }
 
 
@@ -147,6 +165,7 @@ def post_to_as(
         body["name"] = post.title
     if post.language:
         body["contentMap"] = {post.language: post.content}
+        body["language"] = language_tag(post.language)
     if post.updated_at:
         body["updated"] = iso(post.updated_at)
     if parent_uri:

@@ -92,6 +92,9 @@ async def test_group_document_follows_fep_1b12(client, world):
         {"type": "Hashtag", "name": "#poetry", "href": "http://circles.test/circles?topic=poetry"},
     ]
     assert "<ol>" in group["content"] and "<li>Lend books back.</li>" in group["content"]
+    # Lemmy's LanguageTag needs both fields, or the whole Group fails to load
+    # (Lemmy main crates/apub/objects/src/utils/protocol.rs:118-123).
+    assert group["language"] == [{"identifier": "en", "name": "English"}]
     _, moderators = await get_json(client, group["attributedTo"])
     assert moderators["orderedItems"] == ["http://circles.test/users/alice"]
     _, followers = await get_json(client, group["followers"])
@@ -106,6 +109,7 @@ async def test_post_document_and_collections(client, world):
     assert page["audience"] == "http://circles.test/c/readers"
     assert "https://www.w3.org/ns/activitystreams#Public" in page["to"]
     assert "<strong>post</strong>" in page["content"]
+    assert page["language"] == {"identifier": "en", "name": "English"}  # Lemmy's Page.language: one LanguageTag
     _, outbox = await get_json(client, "/c/readers/outbox")
     assert outbox["totalItems"] == 1
     _, first = await get_json(client, outbox["first"].removeprefix("http://circles.test"))
