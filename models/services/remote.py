@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
-from models.circles import Circle, Membership, MembershipState, Role
+from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.moderation import Report
@@ -241,7 +241,10 @@ async def store_post(data: RemotePostInput, author: Actor, *, activity: dict | N
         circle = await Circle.filter(actor__uri=data.circle_uri, actor__local=True).select_related("actor").first()
     if circle is None or not circle.actor.local:
         return None  # a remote circle's posts reach us through its Announces
-    await circle_service.require_member(circle, author)
+    member = await circle_service.membership(circle, author)
+    if member is None or member.state is not MembershipState.ACTIVE:
+        await _refuse_non_member(data, author, circle, member)
+        raise PermissionDenied("Join this circle to take part in it.")
     if not data.public:
         await _refuse_private(data, author, circle)
         return None
@@ -263,6 +266,41 @@ async def _refuse_private(data: RemotePostInput, author: Actor, circle: Circle) 
     await circle_service.answer_directly(
         circle, author.uri, in_reply_to=data.uri, text=NOT_PUBLIC_ANSWER.format(name=circle.name)
     )
+
+
+NOT_MEMBER_ANSWER = (
+    "Your message to the circle “{name}” was not posted: only its members post in it. {how} "
+    "Then send your message again."
+)
+HOW_TO_JOIN = {
+    JoinMode.OPEN: "Follow {handle} to join it: it welcomes everyone.",
+    JoinMode.APPROVAL: "Follow {handle} to ask to join it: a facilitator answers each request.",
+    JoinMode.INVITE: "It takes new members by invitation: ask one of its facilitators.",
+}
+WAITING_ANSWER = "Your request to join is waiting for a facilitator's answer."
+ANSWER_AT_MOST_EVERY = dt.timedelta(hours=1)  # a flood of posts gets one answer, not one each
+
+
+async def _refuse_non_member(data: RemotePostInput, author: Actor, circle: Circle, member: Membership | None) -> None:
+    """Someone who is not (yet) a member writes in a circle here: it is not
+    posted, and the circle tells them how to join, to them alone. Banned
+    people are not answered."""
+    if member is not None and member.state is MembershipState.BANNED:
+        return
+    if await _answered_recently(circle, author):
+        return
+    handle = f"@{circle.actor.username}@{circle.actor.domain}"
+    how = WAITING_ANSWER if member is not None else HOW_TO_JOIN[circle.join_mode].format(handle=handle)
+    await circle_service.answer_directly(
+        circle, author.uri, in_reply_to=data.uri, text=NOT_MEMBER_ANSWER.format(name=circle.name, how=how)
+    )
+
+
+async def _answered_recently(circle: Circle, person: Actor) -> bool:
+    recent = await OutboxEvent.filter(
+        kind="circle.direct_answer", subject_id=circle.id, created_at__gt=clock.now() - ANSWER_AT_MOST_EVERY
+    ).values_list("data", flat=True)
+    return any(isinstance(data, dict) and data.get("to") == person.uri for data in recent)
 
 
 async def _insert_remote(

@@ -14,7 +14,7 @@ from models import clock
 from models.actors import ActorKind, Follow, FollowState, KeyAlgorithm
 from models.federation import Delivery, InboxItem, InboxState
 from models.posts import Post
-from models.services import remote
+from models.services import moderation, remote
 from tests import factories
 
 REMOTE = "https://remote.example"
@@ -143,6 +143,43 @@ async def test_non_members_and_spoofed_authors_are_ignored(app, client, instance
     assert await Post.filter(local=False).count() == 0
     states = {i.activity_id: i.state for i in await InboxItem.all()}
     assert set(states.values()) <= {InboxState.IGNORED}, states
+    # Rita is told, to her alone and once, why her note was not posted and how to join.
+    (answer,) = [d.payload for d in await Delivery.filter(inbox_url=f"{rita}/inbox")]
+    assert answer["actor"] == circle.actor.uri and answer["object"]["to"] == [rita]
+    assert answer["object"]["inReplyTo"] == f"{rita}/notes/2"
+    assert "only its members post in it" in answer["object"]["content"]
+    assert f"Follow @readers@{instance.domain} to join it" in answer["object"]["content"]
+
+
+async def test_a_non_member_is_answered_at_most_once_an_hour_and_banned_people_never(app, client, instance, peer):
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers", join_mode="approval")
+    public = ["https://www.w3.org/ns/activitystreams#Public"]
+    for n in (1, 2):
+        note = {"id": f"{rita}/notes/{n}", "type": "Note", "attributedTo": rita, "content": "hi", "to": public,
+                "cc": [circle.actor.uri]}
+        await post_signed(client, "/inbox", {"id": f"{rita}/a/{n}", "type": "Create", "actor": rita, "object": note},
+                          key, f"{rita}#main-key")
+    await process(app)
+    (answer,) = [d.payload for d in await Delivery.filter(inbox_url=f"{rita}/inbox")]
+    assert "to ask to join it: a facilitator answers each request" in answer["object"]["content"]
+    # An hour later she would be answered again, but not once banned.
+    rita_actor = await remote.remote_actor(rita)
+    await moderation.ban(circle, alice.actor, rita_actor.id, reason="spam")
+    clock.freeze(clock.now() + dt.timedelta(hours=2))
+    try:
+        note = {"id": f"{rita}/notes/3", "type": "Note", "attributedTo": rita, "content": "hi", "to": public,
+                "cc": [circle.actor.uri]}
+        response = await post_signed(client, "/inbox", {"id": f"{rita}/a/3", "type": "Create", "actor": rita,
+                                                        "object": note}, key, f"{rita}#main-key", now=clock.now())
+        assert response.status_code == 202
+        await process(app)
+    finally:
+        clock.freeze(None)
+    assert (await InboxItem.get(activity_id=f"{rita}/a/3")).state is InboxState.IGNORED
+    assert await Delivery.filter(inbox_url=f"{rita}/inbox").count() == 1
+    assert await Post.filter(local=False).count() == 0
 
 
 def _flip_last_byte(body: bytes) -> bytes:
