@@ -95,8 +95,7 @@ MAX_ADDRESSEES = 50  # a post addressed to more is not a circle conversation
 
 
 async def _local_circle_uris(obj: dict) -> set[str]:
-    candidates = {parse.id_of(v) for f in ("to", "cc", "audience") for v in parse.as_list(obj.get(f))} - {None}
-    return await actor_service.local_group_uris(sorted(candidates)[:MAX_ADDRESSEES])
+    return await actor_service.local_group_uris(sorted(parse.circle_candidates(obj))[:MAX_ADDRESSEES])
 
 
 async def on_create(fed: Federation, actor: Actor, activity: dict) -> bool:

@@ -182,6 +182,22 @@ def _addressees(obj: dict) -> set[str]:
     return found
 
 
+def _mentioned(obj: dict) -> set[str]:
+    """The actors a post's Mention tags name. Mastodon also puts them in `cc`;
+    Fedify and some others only tag them."""
+    return {
+        tag["href"] for tag in as_list(obj.get("tag"))[:MAX_TAGS_READ]
+        if type_of(tag) == "Mention" and isinstance(tag.get("href"), str)
+    }
+
+
+def circle_candidates(obj: dict) -> set[str]:
+    """Who a post might be written to, as circles read it: whom it addresses
+    and whom it mentions (a public post that only tags @circle is for the
+    circle too)."""
+    return _addressees(obj) | _mentioned(obj)
+
+
 def _is_public(obj: dict) -> bool:
     """Addressed to the Public collection (Mastodon's public and unlisted), or
     not addressed at all (only an `audience`), which no server uses for a
@@ -215,7 +231,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
     content, language = _content_of(obj)
     if not content and isinstance(obj.get("name"), str) and type_of(obj) == "Note":
         content = f"<p>{html.escape(obj['name'][:500])}</p>"  # e.g. lotide's titled image posts
-    circles = sorted(_addressees(obj) & local_circle_uris)
+    circles = sorted(circle_candidates(obj) & local_circle_uris)
     published = _datetime(obj.get("published"))
     meeting = as_to_meeting_input(obj) if type_of(obj) == "Event" else None
     return RemotePostInput(
@@ -423,7 +439,7 @@ def _link_post(obj: dict, uri: str, local_circle_uris: set[str]) -> RemotePostIn
     title = _text(obj.get("name"), 200)
     label = html.escape(title or target or uri)
     summary = _text(obj.get("summary") or obj.get("content"), 20_000)
-    circles = sorted(_addressees(obj) & local_circle_uris)
+    circles = sorted(circle_candidates(obj) & local_circle_uris)
     return RemotePostInput(
         uri=uri, author_uri=author, title=title, url=target, public=_is_public(obj),
         content_html=f'<p><a href="{html.escape(target or uri)}">{label}</a></p>{summary}',

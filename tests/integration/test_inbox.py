@@ -129,6 +129,22 @@ async def test_a_member_elsewhere_posts_into_a_circle(app, client, instance, pee
     assert sent[1]["actor"] == circle.actor.uri and sent[1]["object"]["id"] == f"{rita}/notes/1/activity"
 
 
+async def test_a_public_post_that_only_mentions_the_circle_is_posted_in_it(app, client, instance, peer):
+    """Fedify (and some other servers) address a mention only by its tag."""
+    key, rita = peer
+    alice = await factories.account(instance, "alice")
+    circle = await factories.circle(instance, alice, "readers")
+    await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
+    note = {"id": f"{rita}/notes/9", "type": "Note", "attributedTo": rita, "content": "<p>@readers hello</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [f"{rita}/followers"],
+            "tag": [{"type": "Mention", "href": circle.actor.uri, "name": f"@readers@{instance.domain}"}]}
+    create = {"id": f"{rita}/notes/9/activity", "type": "Create", "actor": rita, "object": note}
+    assert (await post_signed(client, "/inbox", create, key, f"{rita}#main-key")).status_code == 202
+    await process(app)
+    post = await Post.get(uri=f"{rita}/notes/9")
+    assert post.circle_id == circle.id
+
+
 async def test_non_members_and_spoofed_authors_are_ignored(app, client, instance, peer):
     key, rita = peer
     alice = await factories.account(instance, "alice")
