@@ -95,6 +95,17 @@ class HTTPStatusError(FetchError):
         self.status = status
 
 
+def is_transient(error: Exception) -> bool:
+    """A timeout, a refused connection or a 5xx/429 from another server:
+    worth asking again later, unlike an answer that will not change."""
+    if not isinstance(error, FetchError) or isinstance(
+        error, (UnsafeURL, BlockedAddress, BadContentType, InvalidJSON, ResponseTooLarge)
+    ):
+        return False
+    status = getattr(error, "status", None)
+    return status is None or status >= 500 or status == 429
+
+
 class Gone(HTTPStatusError):
     """HTTP 410: the remote object was deleted (unlike a 404, that is final)."""
 

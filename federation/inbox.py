@@ -13,8 +13,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from federation import handlers, keys, parse, signatures
-from federation.fetch import BadContentType, BlockedAddress, FetchError, InvalidJSON, ResponseTooLarge, UnsafeURL
+from federation import fetch, handlers, keys, parse, signatures
+from federation.fetch import FetchError
 from federation.runtime import Federation
 from models import clock
 from models.actors import ActorKind
@@ -220,14 +220,6 @@ async def process_pending(fed: Federation, *, limit: int = 20) -> int:
     return len(items)
 
 
-def _is_transient(error: Exception) -> bool:
-    """A timeout, a refused connection or a 5xx/429 from another server."""
-    if not isinstance(error, FetchError) or isinstance(error, (UnsafeURL, BlockedAddress, BadContentType, InvalidJSON, ResponseTooLarge)):
-        return False
-    status = getattr(error, "status", None)
-    return status is None or status >= 500 or status == 429
-
-
 def _retry(item: InboxItem):
     """(state, claimed_until) for another try later, with growing pauses."""
     item.attempts += 1
@@ -243,7 +235,7 @@ async def process_item(fed: Federation, item: InboxItem) -> None:
         state, error = (InboxState.DONE, "") if outcome else (InboxState.IGNORED, "")
     except (DomainError, parse.InvalidDocument, FetchError) as refused:
         state, error = InboxState.IGNORED, str(refused)[:2000]
-        if _is_transient(refused):  # the other server is down for now: try again later
+        if fetch.is_transient(refused):  # the other server is down for now: try again later
             state, retry_at = _retry(item)
     except Exception as crash:  # worker loop: record and retry a few times
         log.exception("processing %s failed", item.activity_id, extra={"activity_id": item.activity_id})

@@ -15,6 +15,10 @@ from models.federation import RemoteHost
 log = logging.getLogger(__name__)
 
 RECHECK_AFTER = dt.timedelta(days=7)
+# A host that could not be asked (down, a timeout, a 5xx) is asked again
+# soon, then less and less often: a short outage must not make a Mastodon
+# server count as group-aware, and get every comment, for a week.
+RETRY_FIRST = dt.timedelta(minutes=10)
 NODEINFO_SCHEMAS = ("http://nodeinfo.diaspora.software/ns/schema/2.1", "http://nodeinfo.diaspora.software/ns/schema/2.0")
 JSON_TYPES = ("application/json", "application/jrd+json", "application/activity+json", "application/ld+json")
 # Timelines of people, not of groups: they show every comment a circle
@@ -25,6 +29,10 @@ MICROBLOGGING = frozenset({
 })
 
 
+class Unreachable(Exception):
+    """NodeInfo could not be asked this time (not: the host has none)."""
+
+
 async def is_microblogging(fed: Federation, inbox_url: str) -> bool:
     """Whether the host of an inbox runs microblogging software. Unknown or
     unreachable hosts count as group-aware: FEP-1b12's default is everything."""
@@ -33,12 +41,11 @@ async def is_microblogging(fed: Federation, inbox_url: str) -> bool:
 
 async def microblogging_hosts(fed: Federation, inbox_urls: list[str]) -> set[str]:
     """The hosts among these inboxes' that run microblogging software: one
-    query for what we know, NodeInfo asked only of hosts new or unasked for a week."""
+    query for what we know, NodeInfo asked only of hosts new or due again."""
     inboxes = {parse.host_of(url): url for url in inbox_urls if url}
-    fresh_since = clock.now() - RECHECK_AFTER
     known = {
         row.host: row.software
-        for row in await RemoteHost.filter(host__in=list(inboxes), software_checked_at__gt=fresh_since)
+        for row in await RemoteHost.filter(host__in=list(inboxes), software_recheck_at__gt=clock.now())
     }
     for host in inboxes.keys() - known.keys():
         known[host] = await software_of(fed, inboxes[host])
@@ -46,21 +53,33 @@ async def microblogging_hosts(fed: Federation, inbox_urls: list[str]) -> set[str
 
 
 async def software_of(fed: Federation, inbox_url: str) -> str | None:
-    """The software name a host reports, asked at most once a week."""
+    """The software name a host reports, asked at most once a week, or again
+    after RETRY_FIRST, 4x longer each time, while it cannot be reached."""
     host = parse.host_of(inbox_url)
     row = await RemoteHost.get_or_none(host=host)
-    if row is not None and row.software_checked_at and row.software_checked_at > clock.now() - RECHECK_AFTER:
+    now = clock.now()
+    if row is not None and row.software_recheck_at and row.software_recheck_at > now:
         return row.software
-    name = await _fetch_software(fed, inbox_url)
-    values = {"software": name, "software_checked_at": clock.now()}
+    try:
+        values = {"software": await _fetch_software(fed, inbox_url), "software_failures": 0,
+                  "software_recheck_at": now + RECHECK_AFTER}
+    except Unreachable:
+        failures = (row.software_failures if row else 0) + 1
+        wait = min(RETRY_FIRST * 4 ** (failures - 1), RECHECK_AFTER)
+        # What we knew of the host stays (it did not change software by going down).
+        values = {"software_failures": failures, "software_recheck_at": now + wait}
+    values["software_checked_at"] = now
     if row is None:
-        await RemoteHost.get_or_create(host=host, defaults=values)
+        row, _ = await RemoteHost.get_or_create(host=host, defaults=values)
     else:
         await RemoteHost.filter(id=row.id).update(**values)
-    return name
+        await row.refresh_from_db()
+    return row.software
 
 
 async def _fetch_software(fed: Federation, inbox_url: str) -> str | None:
+    """The software name in a host's NodeInfo; None when it has none to
+    give; Unreachable when it could not be asked."""
     parts = urlsplit(inbox_url)
     try:
         index = await fetch.fetch_json(
@@ -75,6 +94,8 @@ async def _fetch_software(fed: Federation, inbox_url: str) -> str | None:
         )
     except fetch.FetchError as error:
         log.info("no NodeInfo from %s: %s", parts.netloc, error)
+        if fetch.is_transient(error):
+            raise Unreachable(str(error)) from error
         return None
     software = document.json.get("software")
     name = software.get("name") if isinstance(software, dict) else None

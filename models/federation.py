@@ -99,6 +99,8 @@ class RemoteHost(Entity):
     signature_scheme = fields.CharField(max_length=16, null=True)  # "rfc9421" or "cavage"
     software = fields.CharField(max_length=64, null=True)  # from NodeInfo
     software_checked_at = fields.DatetimeField(null=True)  # when NodeInfo was last asked
+    software_recheck_at = fields.DatetimeField(null=True)  # when to ask again (sooner after a failure)
+    software_failures = fields.IntField(default=0)  # NodeInfo lookups failed in a row
     consecutive_failures = fields.IntField(default=0)
     paused_until = fields.DatetimeField(null=True)
     last_success_at = fields.DatetimeField(null=True)

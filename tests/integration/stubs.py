@@ -39,11 +39,13 @@ Answer = int | tuple[int, dict] | Awaitable[int]
 
 @dataclass
 class StubInbox:
-    """Records requests; `respond(request)` returns (or awaits) the status, or
-    (status, JSON document) to answer with a body."""
+    """Records requests, deliveries (POST) in `received` and the rest (a
+    NodeInfo lookup, say) in `fetched`; `respond(request)` returns (or
+    awaits) the status, or (status, JSON document) to answer with a body."""
 
     respond: Callable[[Received], Answer] = lambda request: 202
     received: list[Received] = field(default_factory=list)
+    fetched: list[Received] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
     port: int = 0
@@ -88,7 +90,7 @@ class StubInbox:
                     headers[name] = f"{headers[name]}, {value}" if name in headers else value
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 request = Received(method, target, headers, body)
-                self.received.append(request)
+                (self.received if method == "POST" else self.fetched).append(request)
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 try:

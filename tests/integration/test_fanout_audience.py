@@ -5,7 +5,10 @@ software does."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from federation import fanout, nodeinfo
+from models import clock
 from models.actors import ActorKind
 from models.federation import Delivery, OutboxEvent, RemoteHost
 from models.services import follows, remote
@@ -75,10 +78,10 @@ async def test_microblogging_followers_get_posts_and_answers_not_every_comment(f
     assert {h.host: h.software for h in await RemoteHost.filter(software_checked_at__isnull=False)} == {
         mastodon.host: "mastodon", lemmy.host: "lemmy", silent.host: None,
     }
-    nodeinfo_requests = [r for r in mastodon.received if r.path == "/.well-known/nodeinfo"]
+    nodeinfo_requests = [r for r in mastodon.fetched if r.path == "/.well-known/nodeinfo"]
     assert len(nodeinfo_requests) == 1
     assert await nodeinfo.is_microblogging(fed, mastodon.url("/inbox"))
-    assert len([r for r in mastodon.received if r.path == "/.well-known/nodeinfo"]) == 1
+    assert len([r for r in mastodon.fetched if r.path == "/.well-known/nodeinfo"]) == 1
 
 
 async def test_deleting_a_safe_question_does_not_name_who_asked(fed, instance, stub):
@@ -93,3 +96,47 @@ async def test_deleting_a_safe_question_does_not_name_who_asked(fed, instance, s
     payloads = [row.payload for row in await Delivery.all()]
     assert any(p["object"]["type"] == "Delete" for p in payloads if p["type"] == "Announce")
     assert all("/users/bob" not in str(p) for p in payloads)
+
+
+async def test_a_host_down_for_a_while_is_asked_again_soon_not_in_a_week(fed, instance, stub):
+    state = {"down": True}
+    mastodon_when_up = nodeinfo_server("mastodon")
+
+    def respond(request):
+        if request.method == "GET" and state["down"]:
+            return 503
+        return mastodon_when_up(request)
+
+    mastodon = await stub(respond)
+    inbox = mastodon.url("/inbox")
+    start = clock.now()
+    try:
+        clock.freeze(start)
+        assert not await nodeinfo.is_microblogging(fed, inbox)  # unknown for now: group-aware
+        row = await RemoteHost.get(host=mastodon.host)
+        assert row.software_failures == 1 and row.software_recheck_at == start + nodeinfo.RETRY_FIRST
+        state["down"] = False
+        clock.freeze(start + nodeinfo.RETRY_FIRST / 2)
+        assert not await nodeinfo.is_microblogging(fed, inbox)  # not asked again yet
+        assert len([r for r in mastodon.fetched if r.path == "/.well-known/nodeinfo"]) == 1
+        clock.freeze(start + nodeinfo.RETRY_FIRST * 1.5)
+        assert await nodeinfo.is_microblogging(fed, inbox)  # asked again: Mastodon after all
+        row = await RemoteHost.get(host=mastodon.host)
+        assert row.software_failures == 0 and row.software_recheck_at > clock.now() + dt.timedelta(days=6)
+        # Down again later: what we learnt stays, and the next try comes sooner than a week.
+        state["down"] = True
+        clock.freeze(start + nodeinfo.RECHECK_AFTER * 2)
+        assert await nodeinfo.is_microblogging(fed, inbox)
+        row = await RemoteHost.get(host=mastodon.host)
+        assert row.software == "mastodon" and row.software_failures == 1
+        assert row.software_recheck_at == clock.now() + nodeinfo.RETRY_FIRST
+    finally:
+        clock.freeze(None)
+
+
+async def test_a_host_without_nodeinfo_is_asked_again_in_a_week(fed, instance, stub):
+    silent = await stub(lambda request: 404 if request.method == "GET" else 202)
+    assert not await nodeinfo.is_microblogging(fed, silent.url("/inbox"))
+    row = await RemoteHost.get(host=silent.host)
+    assert row.software is None and row.software_failures == 0
+    assert row.software_recheck_at > clock.now() + dt.timedelta(days=6)
