@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime
 
 from federation import vocab
 from federation.signatures import load_public_key, public_key_to_multibase
@@ -19,6 +20,7 @@ from models.media import Media
 from models.meetings import Meeting
 from models.posts import Post
 from models.resources import Resource
+from models.text import cut_at_word, plain_lines
 from models.tutoring import Pairing, TutoringMessage
 
 
@@ -127,26 +129,42 @@ def group_to_as(
         "attachment": attachment,
         "tag": [{"type": "Hashtag", "name": f"#{tag}", "href": href} for tag, href in topic_links.items()],
         "language": [language_tag(circle.language)] if circle.language else [],
+        # Lemmy 1.0 reads manuallyApprovesFollowers as "a private community"
+        # and then refuses its public posts (main
+        # crates/apub/objects/src/utils/functions.rs:247-255 and 274-282).
+        # Every circle's posts are public, whatever its join mode (shown in
+        # `attachment`); Follows are answered by Accept either way.
+        "manuallyApprovesFollowers": False,
     }
+
+
+NAME_LONGEST = 100  # characters of a title derived from an untitled post's first line
+SUMMARY_LONGEST = 500  # characters of the plain-text summary of a Page or Event
 
 
 def post_to_as(
     post: Post, *, author: Actor, circle_actor: Actor | None, parent_uri: str | None,
     accepted_answer_uri: str | None = None, value_cycle: str | None = None,
     resource: Resource | None = None, resource_tags: Sequence[str] = (), poll: dict | None = None,
-    meeting: Meeting | None = None, media: Sequence[Media] = (),
+    meeting: Meeting | None = None, media: Sequence[Media] = (), mentions: Sequence[Actor] = (),
 ) -> dict:
-    """A post as Page (titled top-level posts, as Lemmy does) or Note (replies
-    and untitled posts), addressed publicly and to its circle (FEP-1b12).
-    Its kind shows as a hashtag (vocab.KIND_TAGS); a shared reflection also
-    carries #<value_cycle>value. A library resource (with its tags) is a
-    link Page: see `_resource_fields`. `poll` (from federation/polls.py)
-    makes it a Question, as Mastodon polls are; a meeting's post is a
-    Mobilizon-style Event. Its images are `attachment`s as Mastodon sends
-    them. federation/documents.py gathers these keyword arguments for a post."""
+    """A post as a Page (top-level posts, titled, as Lemmy needs them) or a
+    Note (replies), addressed publicly and to its circle (FEP-1b12), and to
+    the remote people it answers (`mentions`: in `cc` and as Mention tags,
+    so their servers notify them). Its kind shows as a hashtag
+    (vocab.KIND_TAGS); a shared reflection also carries #<value_cycle>value.
+    A library resource (with its tags) is a link Page: see `_resource_fields`.
+    `poll` (from federation/polls.py) makes it a Question, as Mastodon polls
+    are; a meeting's post is a Mobilizon-style Event. Its images are
+    `attachment`s as Mastodon sends them. federation/documents.py gathers
+    these keyword arguments for a post."""
     if meeting is not None:
         return meeting_to_as(post, meeting, author=author, circle_actor=circle_actor)
-    is_page = parent_uri is None and bool(post.title) and poll is None
+    # Lemmy 1.0 takes a top-level Note for a private message, not a post
+    # (main crates/apub/activities/src/create_or_update/note_wrapper.rs:35-76:
+    # an announced Create{Note} without inReplyTo is refused), so every
+    # top-level post is a Page, named from its first line when untitled.
+    is_page = parent_uri is None and poll is None
     body: dict = {
         "id": post.uri,
         "type": "Page" if is_page else "Note",
@@ -162,7 +180,7 @@ def post_to_as(
     if post.source:
         body["source"] = {"content": post.source, "mediaType": "text/markdown"}
     if is_page:
-        body["name"] = post.title
+        body.update(_page_name_and_summary(post))
     if post.language:
         body["contentMap"] = {post.language: post.content}
         body["language"] = language_tag(post.language)
@@ -186,8 +204,57 @@ def post_to_as(
     if media:
         body["attachment"] = [*body.get("attachment", []), *(media_to_as(item) for item in media)]
     if poll is not None:
-        body.update({"name": post.title, **poll})
+        body.update(_poll_fields(post, poll))
+    if mentions:
+        _mention(body, mentions)
     return body
+
+
+def _page_name_and_summary(post: Post) -> dict:
+    """A Page's `name` (its title, else its first line) and `summary`: the
+    start of its text, plain. Mastodon shows a Page as its name, its summary
+    and a link, never its content (Mastodon 4.6
+    app/lib/activitypub/parser/status_parser.rb:48-56 `processed_text`;
+    Page is among the converted types, app/lib/activitypub/activity.rb:10),
+    so the summary is what its users read of the post. Lemmy ignores it
+    (no `summary` field in Lemmy's Page, crates/apub/objects/src/protocol/page.rs)."""
+    lines = plain_lines(post.content)
+    name, rest = post.title, lines
+    if not name:
+        first = lines[0] if lines else ""
+        name = cut_at_word(first, NAME_LONGEST) or "…"
+        rest = lines[1:] if name == first else lines  # the whole first line is the name: not twice
+    fields = {"name": name}
+    summary = cut_at_word(" ".join(rest), SUMMARY_LONGEST)
+    if summary:
+        # Mastodon inserts it as HTML: escaped, it shows as the text it is.
+        fields["summary"] = html.escape(summary, quote=False)
+    return fields
+
+
+def _poll_fields(post: Post, poll: dict) -> dict:
+    """A Question's fields. Mastodon shows a Question's `content` only, never
+    its `name` (Question is a supported, not a converted, type: Mastodon 4.6
+    app/lib/activitypub/parser/status_parser.rb:40-46), so the title also
+    opens the content. parse.as_to_post_input takes it off again."""
+    fields = {"name": post.title, **poll}
+    if post.title:
+        content = f"<p><strong>{html.escape(post.title, quote=False)}</strong></p>{post.content}"
+        fields["content"] = content
+        if post.language:
+            fields["contentMap"] = {post.language: content}
+    return fields
+
+
+def _mention(body: dict, people: Sequence[Actor]) -> None:
+    """Address a post to the people it answers: Mastodon notifies only a
+    Mention tag's href (app/services/fan_out_on_write_service.rb:81-86 on
+    `active_mentions`; a bare `cc` makes a silent mention, create.rb:131-138),
+    and files the notification away as from a stranger unless they are also
+    in `to`/`cc` (app/lib/activitypub/activity/create.rb:145-147,
+    app/services/notify_service.rb:203-205)."""
+    body["cc"] = [*body["cc"], *(p.uri for p in people if p.uri not in body["cc"])]
+    body["tag"] = [*body.get("tag", []), *(mention_tag(p) for p in people)]
 
 
 def media_to_as(media: Media) -> dict:
@@ -230,7 +297,31 @@ def meeting_to_as(post: Post, meeting: Meeting, *, author: Actor, circle_actor: 
         body["remainingAttendeeCapacity"] = max(meeting.capacity - meeting.going_count, 0)
     if meeting.updated_at:
         body["updated"] = iso(meeting.updated_at)
+    body["summary"] = html.escape(meeting_summary(post, meeting), quote=False)
     return body
+
+
+RSVP_HINT = "To say whether you are coming, answer the circle's poll in the replies."
+
+
+def meeting_summary(post: Post, meeting: Meeting) -> str:
+    """What a Mastodon user reads of a meeting (an Event shows only its name,
+    summary and link there, see `_page_name_and_summary`): when (in the time
+    zone it was planned in), where, how to answer, then the start of its text."""
+    zone = meeting.timezone or "UTC"
+    when = format_datetime(meeting.starts_at, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale="en")
+    until = format_datetime(meeting.ends_at, "HH:mm", tzinfo=zone, locale="en")
+    parts = [f"{when}–{until} ({zone})."]
+    if meeting.place:
+        parts.append(f"Place: {meeting.place}.")
+    if meeting.online_url:
+        parts.append(f"Online: {meeting.online_url}")
+    if meeting.cancelled_at:
+        parts.insert(0, "Cancelled.")
+    else:
+        parts.append(RSVP_HINT)
+    text = " ".join(plain_lines(post.content))
+    return cut_at_word(" ".join(parts + ([text] if text else [])), SUMMARY_LONGEST)
 
 
 def _resource_fields(post: Post, resource: Resource, tags: Sequence[str], circle_actor: Actor | None) -> dict:
@@ -267,7 +358,42 @@ def post_to_create(post: Post, *, author: Actor, circle_actor: Actor | None, **r
     }
     if circle_actor is not None:
         body["audience"] = circle_actor.uri
+    mentions = [tag for tag in note.get("tag", []) if tag["type"] == "Mention"]
+    if mentions:  # Lemmy 1.0 notifies the Mention tags of the activity, not of its Note
+        body["tag"] = mentions  # (main crates/apub/activities/src/create_or_update/comment.rs:150)
     return body
+
+
+def announce_of(group: Actor, post: Post, activity: dict, *, suffix: str = "") -> dict:
+    """The circle re-sharing an activity about one of its posts (FEP-1b12).
+    The Announce of the post's Create has an id of its own, served at that
+    address (federation/routes.py) and listed in the outbox; an Announce of a
+    later change adds `#suffix`, a new id each time, as Lemmy drops an id it
+    has seen (0.19.20 crates/apub/src/activities/community/announce.rs:163)."""
+    announce_id = f"{group.uri}/announces/{post.id}" + (f"#{suffix}" if suffix else "")
+    return {
+        "id": announce_id, "type": "Announce", "actor": group.uri,
+        "to": [vocab.PUBLIC], "cc": [group.followers_url], "audience": group.uri, "object": activity,
+    }
+
+
+def boost_of(group: Actor, post: Post) -> dict:
+    """The circle boosting a post, as microblogging servers take it: the
+    object by id, fetched from its origin. Mastodon never reads an announced
+    Create it cannot fetch by its own id (Mastodon 4.6
+    app/lib/activitypub/activity.rb:100-117, app/helpers/json_ld_helper.rb:200),
+    so it needs the post itself, as Lemmy's compatibility Announce gives it
+    (0.19.20 crates/apub/src/activities/community/announce.rs:108-139).
+    Mastodon keeps the boost under this id (announce.rb:21), which the Undo names."""
+    return {
+        "id": f"{group.uri}/boosts/{post.id}", "type": "Announce", "actor": group.uri,
+        "published": iso(post.published_at), "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": post.uri,
+    }
+
+
+def undo_of(actor: Actor, activity: dict, suffix: str) -> dict:
+    return {"id": f"{activity['id']}#{suffix}", "type": "Undo", "actor": actor.uri,
+            "to": activity.get("to", [vocab.PUBLIC]), "cc": activity.get("cc", []), "object": activity}
 
 
 def poll_to_as(counts: dict[str, int], *, ends_at: dt.datetime, closed_at: dt.datetime | None) -> dict:
@@ -291,7 +417,7 @@ def ordered_collection(collection_id: str, total: int, *, first: str | None = No
     body: dict = {"id": collection_id, "type": "OrderedCollection", "totalItems": total}
     if items is not None:
         body["orderedItems"] = items
-    elif first is not None:
+    if first is not None:
         body["first"] = first
     return body
 

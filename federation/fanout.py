@@ -8,10 +8,10 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from federation import convert, documents, nodeinfo, parse, vocab
+from federation import convert, parse, post_fanout, vocab
 from federation.runtime import Federation
 from models import clock
-from models.actors import Actor, ActorKind
+from models.actors import Actor
 from models.circles import Circle
 from models.federation import Delivery, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
@@ -23,10 +23,6 @@ from models.services import follows, moderation, tutoring
 from models.tutoring import TutoringMessage
 
 log = logging.getLogger(__name__)
-
-
-def inbox_of(actor: Actor) -> str | None:
-    return actor.shared_inbox_url or actor.inbox_url
 
 
 async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -45,18 +41,6 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-async def _create(post: Post, group: Actor) -> dict:
-    return convert.post_to_create(post, author=post.author, circle_actor=group, **await documents.post_refs(post))
-
-
-def _announce(group: Actor, inner: dict, suffix: str) -> dict:
-    """The Group re-shares an activity to its followers (FEP-1b12)."""
-    return {
-        "id": f"{group.uri}/announces/{suffix}", "type": "Announce", "actor": group.uri,
-        "to": [vocab.PUBLIC], "cc": [group.followers_url], "audience": group.uri, "object": inner,
-    }
-
-
 async def _follow_request(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
     follow = await follows.find_follow(event.subject_id)
     if follow is None:
@@ -73,108 +57,6 @@ async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     follow = {"id": event.data.get("follow_uri"), "type": "Follow", "actor": follower.uri, "object": target.uri}
     activity = {"id": f"{follower.uri}#undo-follow-{event.id}", "type": "Undo", "actor": follower.uri, "object": follow}
     return [(follower, activity, [target])]
-
-
-async def _deleter(post: Post, event: OutboxEvent) -> Actor:
-    """Who deleted the post: its author, or a steward (never speak for the author)."""
-    by = event.data.get("by")
-    if by and by != post.author.uri:
-        return await Actor.get_or_none(uri=by) or post.author
-    return post.author
-
-
-def _delete(post: Post, deleter: Actor, event: OutboxEvent, group: Actor) -> dict:
-    activity = {"id": f"{deleter.uri}#deletes/{event.id}", "type": "Delete", "actor": deleter.uri,
-                "to": [vocab.PUBLIC, group.uri], "audience": group.uri, "object": post.uri}
-    if event.data.get("summary"):  # a moderator's reason, as Lemmy sends it
-        activity["summary"] = event.data["summary"]
-    return activity
-
-
-async def _to_remote_circle(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    """A local member writes in a circle elsewhere: tell the circle, which re-shares it."""
-    group = post.circle.actor
-    if event.kind == "post.deleted":
-        deleter = await _deleter(post, event)
-        return [(deleter, _delete(post, deleter, event, group), [group])] if deleter.local else []
-    activity = await _create(post, group)
-    if event.kind == "post.updated":
-        activity = _as_update(activity, post, event)
-    return [(post.author, activity, [group])]
-
-
-def _as_update(create: dict, post: Post, event: OutboxEvent) -> dict:
-    return {**create, "id": f"{post.uri}#update-{event.id}", "type": "Update"}
-
-
-async def _post_event(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    post = await Post.get_or_none(id=event.subject_id).select_related(
-        "author", "circle__actor", "in_reply_to", "accepted_answer"
-    )
-    if post is None or post.circle is None:
-        return []
-    return [*await _circle_plans(fed, post, event), *await _to_author_followers(post, event)]
-
-
-async def _circle_plans(fed: Federation, post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    if not post.circle.actor.local:
-        return await _to_remote_circle(post, event) if post.local else []
-    group = post.circle.actor
-    if event.kind == "post.received" and event.data.get("activity"):
-        inner = event.data["activity"]  # the author's own signed activity, as Lemmy relays it
-    elif event.kind == "post.deleted":
-        deleter = await _deleter(post, event)
-        # A remote deleter's own signed Delete is relayed; ours is made here.
-        inner = event.data.get("activity") or _delete(post, deleter, event, group)
-        if deleter.id == group.id and not post.author.local:
-            # The circle removed a post from elsewhere: its author's server hears
-            # the circle's Delete itself, besides the circle's followers.
-            return [
-                (group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post)),
-                (group, inner, [post.author]),
-            ]
-    else:
-        inner = await _create(post, group)
-        if event.kind == "post.updated":
-            inner = _as_update(inner, post, event)
-    return [(group, _announce(group, inner, f"{event.id}"), await _audience(fed, group, post))]
-
-
-async def _to_author_followers(post: Post, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
-    """A local person's post (all posts are public) also goes to the people
-    who follow them on other servers, as Mastodon's do: the author's own
-    Create, Update or Delete, addressed to their followers too."""
-    author = post.author
-    if not post.local or author.kind is not ActorKind.PERSON or event.kind == "post.received":
-        return []
-    followers = [f for f in await follows.remote_followers(author) if f.id != post.circle.actor_id]
-    if not followers:
-        return []
-    group = post.circle.actor
-    if event.kind == "post.deleted":
-        if (await _deleter(post, event)).id != author.id:
-            return []  # a steward's removal: their Delete goes through the circle
-        activity = _delete(post, author, event, group)
-    else:
-        activity = await _create(post, group)
-        activity["cc"] = activity["object"]["cc"] = [*activity["cc"], author.followers_url]
-        if event.kind == "post.updated":
-            activity = _as_update(activity, post, event)
-    if author.followers_url and "cc" not in activity:
-        activity["cc"] = [author.followers_url]
-    return [(author, activity, followers)]
-
-
-async def _audience(fed: Federation, group: Actor, post: Post) -> list[Actor]:
-    """The circle's remote followers who should hear of this post. Microblogging
-    servers (found through NodeInfo) get top-level posts and the circle's own
-    notes (accepted answers, RSVP polls, decisions), not every comment;
-    group-aware software gets all."""
-    followers = await follows.remote_followers(group)
-    if post.root_id is None or post.author_id == group.id:
-        return followers
-    microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(f) or "" for f in followers])
-    return [f for f in followers if parse.host_of(inbox_of(f) or "") not in microblogging]
 
 
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -411,10 +293,10 @@ PLANNERS = {
     "follow.undone": _follow_undone,
     "follow.accepted": lambda fed, e: _follow_answer(fed, e, "Accept"),
     "follow.rejected": lambda fed, e: _follow_answer(fed, e, "Reject"),
-    "post.created": _post_event,
-    "post.received": _post_event,
-    "post.updated": _post_event,
-    "post.deleted": _post_event,
+    "post.created": post_fanout.post_event,
+    "post.received": post_fanout.post_event,
+    "post.updated": post_fanout.post_event,
+    "post.deleted": post_fanout.post_event,
 }
 
 
@@ -439,7 +321,7 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
 
 async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor], *,
                  personal: bool = False) -> None:
-    where = (lambda actor: actor.inbox_url) if personal else inbox_of
+    where = (lambda actor: actor.inbox_url) if personal else post_fanout.inbox_of
     inboxes = {inbox for inbox in map(where, recipients) if inbox}
     blocked = await moderation.blocked_among({parse.host_of(inbox) for inbox in inboxes})
     inboxes = sorted(inbox for inbox in inboxes if parse.host_of(inbox) not in blocked)

@@ -17,6 +17,7 @@ from models.actors import Actor, ActorKind, KeyAlgorithm
 from models.errors import InvalidInput
 from models.posts import PostKind
 from models.services import remote_polls, validation
+from models.text import plain_lines
 from models.services.media import REMOTE_IMAGES_MAX, RemoteImageInput
 from models.services.meetings import RemoteMeetingInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
@@ -220,6 +221,23 @@ def _content_of(obj: dict) -> tuple[str, str]:
     return content, language
 
 
+def _title_and_content(obj: dict, content: str) -> tuple[str, str]:
+    """A post's title (Notes have none) and content, without the copies of
+    the title that servers add for readers who show one and not the other:
+    a Question's bold first line (Mastodon shows no `name`), and a name that
+    is only the start of the text (Lemmy 1.0 needs every post named, so
+    untitled posts are named from their first line; federation/convert.py)."""
+    title = _text(obj.get("name"), 200) if type_of(obj) != "Note" else ""
+    if not title:
+        return "", content
+    if type_of(obj) == "Question":
+        return title, content.removeprefix(f"<p><strong>{html.escape(title, quote=False)}</strong></p>")
+    first = next(iter(plain_lines(content)), "")
+    if title == first or (title.endswith("…") and first.startswith(title[:-1])):
+        return "", content
+    return title, content
+
+
 def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInput:
     """A remote Note/Page/Article/Question/Event, checked. `local_circle_uris`
     are the ids of our circles it might be addressed to."""
@@ -234,13 +252,14 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
     circles = sorted(circle_candidates(obj) & local_circle_uris)
     published = _datetime(obj.get("published"))
     meeting = as_to_meeting_input(obj) if type_of(obj) == "Event" else None
+    title, content = _title_and_content(obj, content)
     return RemotePostInput(
         uri=uri,
         public=_is_public(obj),
         author_uri=author,
         content_html=content + _attachment_links(obj),
         images=_images_in(obj),
-        title=_text(obj.get("name"), 200) if type_of(obj) != "Note" else "",
+        title=title,
         url=_url(obj.get("url"), "url", required=False) if isinstance(obj.get("url"), str) else None,
         in_reply_to_uri=id_of(obj.get("inReplyTo")),
         circle_uri=circles[0] if circles else None,

@@ -283,24 +283,50 @@ async def person_outbox(username: str):
 
 @bp.get("/c/<handle>/outbox")
 async def group_outbox(handle: str):
+    """The circle's posts, each as its Announce of the post's Create. The
+    newest are also inline: Lemmy backfills a community only from
+    `orderedItems` on the outbox itself and never follows `first`
+    (0.19.20 crates/apub/src/protocol/collections/group_outbox.rs:6-13)."""
     circle = await circle_service.get_circle(handle)
     group = circle.actor
+    total = await post_service.count_in(circle)
 
     async def announces(posts) -> list[dict]:
         creates = await _creates_of(posts, lambda p: p.author, lambda p: group)
-        return [
-            {
-                "id": f"{group.uri}/announce/{p.id}", "type": "Announce", "actor": group.uri,
-                "to": [vocab.PUBLIC], "cc": [group.followers_url], "object": create,
-            }
-            for p, create in zip(posts, creates)
-        ]
+        return [convert.announce_of(group, p, create) for p, create in zip(posts, creates)]
 
-    return await _paged(
-        group.outbox_url, await post_service.count_in(circle),
-        lambda before, limit: post_service.posts_in(circle, before_id=before, limit=limit),
-        announces,
-    )
+    def load(before, limit):
+        return post_service.posts_in(circle, before_id=before, limit=limit)
+
+    if not _is_page_request():
+        newest = await announces(await load(None, PAGE_SIZE))
+        first = f"{group.outbox_url}?page=true"
+        return activity_response(convert.ordered_collection(group.outbox_url, total, first=first, items=newest))
+    return await _paged(group.outbox_url, total, load, announces)
+
+
+async def _announced_post(handle: str, post_id: int):
+    """A post of a circle here, with what its documents need."""
+    circle = await circle_service.get_circle(handle)
+    post = await post_service.get_post(post_id)
+    if post.circle_id != circle.id or not circle.actor.local:
+        raise NotFound("That post is not in this circle.")
+    await post.fetch_related("in_reply_to", "accepted_answer")
+    return circle.actor, post
+
+
+@bp.get("/c/<handle>/announces/<int:post_id>")
+async def group_announce(handle: str, post_id: int):
+    """The circle's Announce of a post's Create, at its own id (FEP-1b12)."""
+    group, post = await _announced_post(handle, post_id)
+    return activity_response(convert.announce_of(group, post, await _create_of(post, post.author, group)))
+
+
+@bp.get("/c/<handle>/boosts/<int:post_id>")
+async def group_boost(handle: str, post_id: int):
+    """The circle's boost of a post for microblogging servers, at its own id."""
+    group, post = await _announced_post(handle, post_id)
+    return activity_response(convert.boost_of(group, post))
 
 
 async def _local_actor_at(kind_path: str, name: str) -> Actor:

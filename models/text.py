@@ -80,7 +80,22 @@ def render_markdown(source: str) -> str:
 def plain_excerpt(html_or_text: str, limit: int = 200) -> str:
     """Text with tags removed, cut at a word boundary, for titles and previews."""
     stripped = bleach.clean(_DROPPED_WITH_CONTENT.sub("", html_or_text), tags=set(), strip=True)
-    text = " ".join(html.unescape(stripped).split())
+    return cut_at_word(" ".join(html.unescape(stripped).split()), limit)
+
+
+_BLOCK_END = re.compile(r"<br\s*/?>|</(p|li|h[1-6]|blockquote|pre|tr|div)\s*>", re.IGNORECASE)
+
+
+def plain_lines(html_text: str) -> list[str]:
+    """The text of some HTML as its non-empty lines (paragraphs, line
+    breaks and list items each end a line), whitespace collapsed."""
+    marked = _BLOCK_END.sub("\n", _DROPPED_WITH_CONTENT.sub("", html_text))
+    stripped = html.unescape(bleach.clean(marked, tags=set(), strip=True))
+    return [line for line in (" ".join(raw.split()) for raw in stripped.splitlines()) if line]
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """`text`, or its start cut at a word boundary with an ellipsis."""
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"

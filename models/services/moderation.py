@@ -195,9 +195,10 @@ async def _steward_of_local(circle: Circle, by: Actor) -> None:
 async def remove_post(
     circle: Circle, by: Actor, post_id: int, *, reason: str, media_store: media_service.MediaStore | None = None
 ) -> Post:
-    """A steward removes a post from the circle. The circle sends the Delete
-    (to its followers and, for a post from elsewhere, to its author's server),
-    with the reason as its summary. With `media_store`, its uploaded images go
+    """A steward removes a post from the circle. Their Delete, with the reason
+    as its summary, goes out through the circle (to its followers and, for a
+    post from elsewhere, to its author's server): Lemmy takes a removal only
+    from a person (federation/post_fanout.py). With `media_store`, its uploaded images go
     too (rows in the transaction, files once it has committed)."""
     await _steward_of_local(circle, by)
     reason = _reason(reason)
@@ -205,7 +206,7 @@ async def remove_post(
     if post is None:
         raise NotFound("That post is not in this circle, or was removed already.")
     async with in_transaction():
-        if not await post_service.mark_deleted(post, by=circle.actor, summary=reason):
+        if not await post_service.mark_deleted(post, by=by, summary=reason):
             raise Conflict("That post was removed meanwhile.")
         await ModerationAction.create(
             circle=circle, moderator=by, kind=ModerationKind.REMOVE_POST, target_actor_id=post.author_id,

@@ -282,8 +282,9 @@ async def posts_by(author: Actor, *, before_id: int | None = None, limit: int = 
 
 
 async def posts_in(circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
-    """Every post and reply in a circle, newest first (the circle's outbox)."""
-    posts = Post.filter(circle=circle, deleted_at=None)
+    """A circle's top-level posts, newest first (its outbox, which lists its
+    posts as a Lemmy community's does; replies are in each post's `replies`)."""
+    posts = Post.filter(circle=circle, root_id=None, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
     return await posts.select_related("author", "in_reply_to", "accepted_answer").order_by("-id").limit(limit)
@@ -294,7 +295,7 @@ async def count_by(author: Actor) -> int:
 
 
 async def count_in(circle: Circle) -> int:
-    return await Post.filter(circle=circle, deleted_at=None).count()
+    return await Post.filter(circle=circle, root_id=None, deleted_at=None).count()
 
 
 async def direct_replies(post: Post, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:

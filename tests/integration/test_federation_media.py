@@ -42,7 +42,7 @@ async def test_our_post_carries_its_image_as_an_attachment(app, instance, alice)
     media = await Media.get(post=post)
 
     note = await (await client.get(f"/posts/{post.id}", headers=AP)).get_json()
-    assert note["type"] == "Note"
+    assert note["type"] == "Page" and note["name"] == "Look"  # top-level: a named Page
     assert note["attachment"] == [{
         "type": "Image", "mediaType": "image/webp", "url": f"http://circles.test/media/{media.file_name}",
         "name": "An orange card", "width": 64, "height": 48,

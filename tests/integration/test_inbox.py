@@ -431,6 +431,7 @@ async def test_a_steward_removing_a_post_speaks_for_themselves(app, client, inst
     await process(app)
     await post_service.delete_post(alice.actor, await Post.get(uri=note["id"]))
     await process(app)
-    announce = (await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("-id").first()).payload
+    announce = (await Delivery.filter(inbox_url=f"{REMOTE}/inbox").order_by("-id")
+                .filter(activity_id__contains="/announces/").first()).payload
     assert announce["type"] == "Announce" and announce["object"]["type"] == "Delete"
     assert announce["object"]["actor"] == alice.actor.uri and announce["object"]["id"].startswith(alice.actor.uri)
