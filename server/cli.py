@@ -28,7 +28,21 @@ from models.instance import Instance
 from models.services import accounts as account_service
 from models.services import circles as circle_service
 from server import logs
-from server.config import ConfigError, Settings, bind_is_valid, load_settings, prepare_storage
+from server.config import (
+    DEFAULT_CONFIG_FILE,
+    LOCAL_ADDRESS,
+    ConfigError,
+    Settings,
+    bind_is_valid,
+    config_file_in_use,
+    config_file_path,
+    load_settings,
+    local_config_text,
+    prepare_storage,
+    read_config_file,
+    settings_from_environment,
+    write_new_file,
+)
 
 
 def _this_command() -> str:
@@ -121,6 +135,43 @@ def check_config() -> None:
     settings = settings_or_exit(create_secret=False)
     for name, value in settings.public_view().items():
         click.echo(f"{name} = {value}")
+    path = config_file_in_use()
+    click.echo(f"config_file = {path if path else f'(none: no CIRCLES_CONFIG and no ./{DEFAULT_CONFIG_FILE})'}")
+    click.echo(f"set_in_environment = {', '.join(settings_from_environment()) or '(none)'}")
+
+
+@main.command("init-config")
+@click.option("--address", default=None, metavar="HOST:PORT",
+              help=f"Where to listen, and the domain in handles and ids (default {LOCAL_ADDRESS}).")
+@click.option("--keep-existing", is_flag=True, help="Leave an existing file as it is (what `make run` does).")
+def init_config(address: str | None, keep_existing: bool) -> None:
+    """Write circles.toml (or CIRCLES_CONFIG) for an instance on this machine."""
+    path = config_file_path()
+    if path.exists():
+        if not keep_existing:
+            fail(f"{path} already exists: edit it, or delete it to start over.")
+        try:
+            current = read_config_file(path)
+        except ConfigError as error:
+            fail(f"configuration: {error}", 2)
+        domain, bind = current.get("domain", Settings.domain), current.get("bind", Settings.bind)
+        if address is not None and (str(domain).lower(), bind) != (address.lower(), address):
+            fail(f"{path} already says domain = {domain} and bind = {bind}: to serve on {address}, "
+                 "edit them there (only before creating accounts: the domain is part of every id).")
+        click.echo(f"Using the settings in {path}.")
+        return
+    try:
+        text = local_config_text(address or LOCAL_ADDRESS)
+    except ConfigError:
+        fail(f"--address: “{address}” is not host:port with a host name. Use an address such as {LOCAL_ADDRESS}.", 2)
+    try:
+        write_new_file(path, text)
+    except FileExistsError:
+        fail(f"{path} already exists: edit it, or delete it to start over.")
+    except OSError as error:
+        fail(f"cannot write {path} ({error.strerror}).", 2)
+    click.echo(f"Wrote {path}: serve on http://{address or LOCAL_ADDRESS}, data in ./data/. "
+               "Every `circles` command run in this folder reads it.")
 
 
 @main.command()
