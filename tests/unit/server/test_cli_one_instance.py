@@ -1,17 +1,23 @@
 """The `circles` command and the server act on one instance: `init-config`
-writes the settings every command in the folder reads.
+writes the settings every command in the folder reads, and commands that need
+an instance refuse, creating nothing, when theirs is missing or is another's.
 
 Each `circles` run costs most of a second, so tests combine related cases.
 """
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from server.config import LOCAL_ADDRESS
 from tests.unit.server.test_cli import (
+    CIRCLES,
+    PASSWORD,
+    Circles,
     Result,
     assert_one_line_error,
     clean_environment,
@@ -101,3 +107,87 @@ def test_init_config_writes_where_circles_config_points(bare):
 def test_init_config_with_a_bad_address(bare, address):
     assert_one_line_error(bare("init-config", "--address", address), 2, "--address", address, LOCAL_ADDRESS)
     assert bare.files() == []
+
+
+# --- no instance here: refuse, create nothing ---------------------------------------
+
+NEEDS_AN_INSTANCE = [
+    ["user", "create", "alice", "--email", "alice@example.org", "--admin", "--password-stdin"],
+    ["user", "create", "alice", "--email", "alice@example.org", "--admin"],  # refused before asking
+    ["circle", "create", "rust_learners", "--name", "Rust learners", "--owner", "alice"],
+    ["user", "list"],
+    ["invite", "create"],
+    ["keys", "rotate", "alice"],
+    ["worker"],
+    ["serve"],
+]
+
+
+@pytest.mark.parametrize("command", NEEDS_AN_INSTANCE, ids=lambda c: " ".join(c[:2]))
+def test_a_command_without_a_database_creates_nothing(bare, command):
+    """Before the fix, `user create` here made ./data/ with an empty database and
+    a key, and said to run `circles migrate`: a second instance."""
+    result = bare(*command, stdin=PASSWORD + "\n")
+    line = assert_one_line_error(result, 2, "no database at data/circles.sqlite3", "circles.toml", "circles migrate")
+    assert "built-in defaults" in line, "says that no settings file was found"
+    assert bare.files() == []
+
+
+def test_a_command_on_an_empty_database_says_it_is_empty(bare):
+    (bare.cwd / "data").mkdir()
+    sqlite3.connect(bare.cwd / "data" / "circles.sqlite3").close()  # what older versions left behind
+    (bare.cwd / "circles.toml").write_text('scheme = "http"\n')
+    result = bare("user", "create", "alice", "--email", "a@example.org", "--password-stdin", stdin=PASSWORD + "\n")
+    line = assert_one_line_error(result, 2, "data/circles.sqlite3 is empty", "circles migrate")
+    assert "settings: circles.toml" in line
+    assert bare.files() == ["circles.toml", "data", "data/circles.sqlite3"]
+
+
+# --- another instance's database: refuse to mint ids on the wrong domain -----------
+
+
+@pytest.fixture
+async def circles(database_url, tmp_path) -> Circles:
+    return Circles(tmp_path, database_url)
+
+
+async def test_commands_refuse_a_database_whose_ids_are_on_another_domain(circles):
+    assert circles.create_user("alice", admin=True).code == 0  # ids on https://localhost:8000
+
+    for settings in ({"domain": "127.0.0.1:8000"}, {"scheme": "http"}):
+        result = circles(
+            "user", "create", "bob", "--email", "bob@example.org", "--password-stdin",
+            stdin=PASSWORD + "\n", **settings,
+        )
+        line = assert_one_line_error(
+            result, 2, "belongs to https://localhost:8000", "https://localhost:8000/users/alice",
+            "CIRCLES_DOMAIN and CIRCLES_SCHEME",
+        )
+        assert "CIRCLES_" + next(iter(settings)).upper() in line, "names the variable that differs from the file"
+    circle = circles("circle", "create", "readers", "--name", "Readers", "--owner", "alice", domain="other.example")
+    assert_one_line_error(circle, 2, "belongs to https://localhost:8000", "https://other.example")
+    assert_one_line_error(circles("serve", domain="other.example"), 2, "belongs to https://localhost:8000")
+
+    assert circles.ok("user", "list") == "alice\talice@example.org\tactive admin\n"
+    assert circles.ok("circle", "list") == "No circles yet.\n"
+
+
+async def test_serve_names_the_settings_a_second_shell_must_share(circles, tmp_path):
+    """`circles serve` prints how to reach the same instance from another shell
+    (here it then fails to bind, which is enough to read what it printed)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = circles("serve", "--bind", f"127.0.0.1:{port}", domain=f"127.0.0.1:{port}", scheme="http")
+    assert result.code == 2, str(result)
+    lines = result.out.splitlines()
+    assert lines[0] == f"Circles is serving http://127.0.0.1:{port} on http://127.0.0.1:{port}"
+    assert "CIRCLES_DOMAIN" in lines[1] and "from the environment" in lines[1]
+    assert f"  cd {tmp_path}" in lines
+    (note,) = [line for line in lines if line.startswith("  # and set ")]
+    assert note.endswith(" as in this shell")
+    named = note.removeprefix("  # and set ").removesuffix(" as in this shell").split(", ")
+    assert sorted(named) == ["CIRCLES_DATABASE_URL", "CIRCLES_DATA_DIR", "CIRCLES_DOMAIN", "CIRCLES_SCHEME"]
+    assert any(line.strip().startswith(f"{CIRCLES} user create NAME") for line in lines), result.out
+    assert any(line.strip().startswith(f"{CIRCLES} circle create HANDLE") for line in lines), result.out
