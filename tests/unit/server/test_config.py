@@ -8,6 +8,7 @@ read) and passes the environment explicitly, so the real one does not leak in.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from server.config import (
     with_secret,
     write_new_file,
 )
+
+REPO = Path(__file__).resolve().parents[3]
 
 GOOD_KEY = "k" * 40
 
@@ -474,3 +477,12 @@ def test_with_secret_generates_the_key_once(tmp_path):
 def test_sqlite_file(url, path):
     assert load(database_url=url).sqlite_file == (Path(path) if path else None)
 
+
+def test_the_readme_and_the_makefile_give_the_same_local_address():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## The two commands", 1)[1].split("\n## ", 1)[0]
+    addresses = set(re.findall(r"http://([\w.:-]+)", quick_start))
+    assert addresses == {LOCAL_ADDRESS}, addresses
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert f"http://{LOCAL_ADDRESS}" in makefile
+    assert "CIRCLES_DOMAIN" not in makefile, "make run must not set settings that a second shell would not see"
