@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-# Local defaults for `make run`; real deployments set these in the environment.
-export CIRCLES_SCHEME ?= http
-export CIRCLES_BIND ?= 127.0.0.1:8000
-export CIRCLES_DOMAIN ?= 127.0.0.1:8000
+# `make run` keeps its settings in ./circles.toml (or $CIRCLES_CONFIG), written
+# on the first run by `circles init-config`: http://127.0.0.1:8000, data in
+# ./data/. Every `circles` command run here reads the same file, so the server
+# and the commands in a second shell agree. To serve elsewhere, edit the file,
+# or on the first run: make run ADDRESS=127.0.0.1:8001
+ADDRESS ?=
 
 .PHONY: run test lint clean
 
@@ -23,6 +25,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
+	$(BIN)/circles init-config --keep-existing $(if $(ADDRESS),--address $(ADDRESS))
 	$(BIN)/circles migrate
 	exec $(BIN)/circles serve
 

@@ -12,23 +12,43 @@ import errno
 import functools
 import json
 import logging
+import pkgutil
+import shlex
 import socket
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
+import models.migrations
 from models import db
 from models.accounts import AccountState
+from models.actors import Actor
 from models.errors import DomainError
 from models.instance import Instance
 from models.services import accounts as account_service
 from models.services import circles as circle_service
 from server import logs
-from server.config import ConfigError, Settings, bind_is_valid, load_settings, prepare_storage
+from server.config import (
+    DEFAULT_CONFIG_FILE,
+    LOCAL_ADDRESS,
+    ConfigError,
+    Settings,
+    bind_is_valid,
+    config_file_in_use,
+    config_file_path,
+    load_settings,
+    local_config_text,
+    prepare_storage,
+    read_config_file,
+    settings_from_environment,
+    with_secret,
+    write_new_file,
+)
 
 
 def _this_command() -> str:
@@ -55,19 +75,36 @@ def settings_or_exit(*, create_secret: bool = True) -> Settings:
         raise AssertionError("unreachable")
 
 
+def secret_or_exit(settings: Settings) -> Settings:
+    """The settings with their secret key (generated on first use)."""
+    try:
+        return with_secret(settings)
+    except ConfigError as error:
+        fail(f"configuration: {error}", 2)
+        raise AssertionError("unreachable") from None
+
+
+def settings_origin() -> str:
+    """Where the settings come from, for messages: the file and any CIRCLES_* variables."""
+    path = config_file_in_use()
+    origin = str(path) if path else f"built-in defaults, no {DEFAULT_CONFIG_FILE} in {Path.cwd()}"
+    env = settings_from_environment()
+    return origin + (f"; {', '.join(env)} from the environment" if env else "")
+
+
 def instance_of(settings: Settings) -> Instance:
     return Instance(domain=settings.domain, scheme=settings.scheme)
 
 
 def with_database(func: Callable[..., Awaitable[Any]]):
-    """Run an async command body with the database open and migrations applied."""
+    """Run an async command body on the configured instance's database (see _require_instance)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        settings = settings_or_exit()
+        settings = settings_or_exit(create_secret=False)  # these commands sign no cookies
 
         async def run():
-            await _require_migrated(settings)
+            await _require_instance(settings)
             await db.connect(settings.database_url)
             try:
                 return await func(settings, *args, **kwargs)
@@ -99,15 +136,43 @@ async def _require_reachable(settings: Settings) -> None:
              "(host, port, user, password, database name).", 2)
 
 
-async def _require_migrated(settings: Settings) -> None:
-    prepare_storage(settings)
+ELSEWHERE = "run this where the server's circles.toml is (or set CIRCLES_CONFIG to it)"
+
+
+def _migration_count() -> int:
+    return sum(1 for m in pkgutil.iter_modules(models.migrations.__path__) if m.name[:4].isdigit())
+
+
+async def _require_instance(settings: Settings) -> None:
+    """Stop, creating nothing, unless the configured database exists, is
+    migrated, and holds ids on the configured domain and scheme: a command run
+    with other settings than the server's must not make a second database or
+    mint ids that point elsewhere."""
+    sqlite_file = settings.sqlite_file
+    if sqlite_file is not None and not sqlite_file.is_file():
+        fail(f"there is no database at {sqlite_file} (settings: {settings_origin()}). "
+             f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
     await _require_reachable(settings)
     try:
         pending = await db.pending_migrations(settings.database_url)
     except OSError as error:
         fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
+    where = sqlite_file or settings.public_view()["database_url"]
+    if pending and len(pending) >= _migration_count():
+        fail(f"the database {where} is empty (settings: {settings_origin()}). "
+             f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
     if pending:
         fail(f"the database needs {len(pending)} migration(s) first: run `circles migrate`.", 2)
+    await db.connect(settings.database_url)
+    try:
+        other = await Actor.filter(local=True).exclude(uri__startswith=settings.base_url + "/").order_by("id").first()
+    finally:
+        await db.disconnect()
+    if other is not None:
+        parts = urlsplit(other.uri)
+        fail(f"the database {where} belongs to {parts.scheme}://{parts.netloc} (ids such as {other.uri}), "
+             f"but the settings ({settings_origin()}) say {settings.base_url}: ids made now would point elsewhere. "
+             f"Use the settings it was made with: {ELSEWHERE}, or set CIRCLES_DOMAIN and CIRCLES_SCHEME to match.", 2)
 
 
 @click.group()
@@ -121,6 +186,43 @@ def check_config() -> None:
     settings = settings_or_exit(create_secret=False)
     for name, value in settings.public_view().items():
         click.echo(f"{name} = {value}")
+    path = config_file_in_use()
+    click.echo(f"config_file = {path if path else f'(none: no CIRCLES_CONFIG and no ./{DEFAULT_CONFIG_FILE})'}")
+    click.echo(f"set_in_environment = {', '.join(settings_from_environment()) or '(none)'}")
+
+
+@main.command("init-config")
+@click.option("--address", default=None, metavar="HOST:PORT",
+              help=f"Where to listen, and the domain in handles and ids (default {LOCAL_ADDRESS}).")
+@click.option("--keep-existing", is_flag=True, help="Leave an existing file as it is (what `make run` does).")
+def init_config(address: str | None, keep_existing: bool) -> None:
+    """Write circles.toml (or CIRCLES_CONFIG) for an instance on this machine."""
+    path = config_file_path()
+    if path.exists():
+        if not keep_existing:
+            fail(f"{path} already exists: edit it, or delete it to start over.")
+        try:
+            current = read_config_file(path)
+        except ConfigError as error:
+            fail(f"configuration: {error}", 2)
+        domain, bind = current.get("domain", Settings.domain), current.get("bind", Settings.bind)
+        if address is not None and (str(domain).lower(), bind) != (address.lower(), address):
+            fail(f"{path} already says domain = {domain} and bind = {bind}: to serve on {address}, "
+                 "edit them there (only before creating accounts: the domain is part of every id).")
+        click.echo(f"Using the settings in {path}.")
+        return
+    try:
+        text = local_config_text(address or LOCAL_ADDRESS)
+    except ConfigError:
+        fail(f"--address: “{address}” is not host:port with a host name. Use an address such as {LOCAL_ADDRESS}.", 2)
+    try:
+        write_new_file(path, text)
+    except FileExistsError:
+        fail(f"{path} already exists: edit it, or delete it to start over.")
+    except OSError as error:
+        fail(f"cannot write {path} ({error.strerror}).", 2)
+    click.echo(f"Wrote {path}: serve on http://{address or LOCAL_ADDRESS}, data in ./data/. "
+               "Every `circles` command run in this folder reads it.")
 
 
 @main.command()
@@ -128,6 +230,8 @@ def migrate() -> None:
     """Apply database migrations (safe to run again)."""
     settings = settings_or_exit()
     prepare_storage(settings)
+    if settings.sqlite_file is not None and not settings.sqlite_file.exists():
+        click.echo(f"New database {settings.sqlite_file} for {settings.base_url} (settings: {settings_origin()}).")
 
     def progress(event: str, app_label: str, name: str) -> None:
         if event == "apply_start":
@@ -173,11 +277,13 @@ def serve(bind: str | None) -> None:
 
     from server.app import create_app
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(create_secret=False)
     if bind is not None and not bind_is_valid(bind):
         fail(f"--bind: “{bind}” is not host:port. Use an address such as 127.0.0.1:8000.", 2)
     logs.configure(settings.log_level)
-    asyncio.run(_require_migrated(settings))
+    asyncio.run(_require_instance(settings))
+    settings = secret_or_exit(settings)
+    prepare_storage(settings)
     config = Config()
     config.bind = [bind or settings.bind]
     config.accesslog = "-"
@@ -191,8 +297,15 @@ def serve(bind: str | None) -> None:
         served = ProxyFixMiddleware(app, mode="legacy", trusted_hops=settings.trusted_proxies)
     address = bind or settings.bind
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")
-    click.echo("First time? Create an admin in another shell with:")
-    click.echo(f"  {_this_command()} user create NAME --email YOU@EXAMPLE.ORG --admin")
+    click.echo(f"Settings: {settings_origin()}.")
+    command = _this_command()
+    click.echo("First time? In another shell, create the first admin and a circle:")
+    click.echo(f"  cd {shlex.quote(str(Path.cwd()))}")
+    environment = settings_from_environment()
+    if environment:
+        click.echo(f"  # and set {', '.join(environment)} as in this shell")
+    click.echo(f"  {command} user create NAME --email YOU@EXAMPLE.ORG --admin")
+    click.echo(f'  {command} circle create HANDLE --name "A name" --owner NAME')
     async def run() -> None:
         try:
             await hypercorn_serve(served, config)
@@ -220,11 +333,12 @@ def worker_command() -> None:
     from federation.runtime import Federation
     from server import worker
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(create_secret=False)
     logs.configure(settings.log_level)
 
     async def run() -> None:
-        await _require_migrated(settings)
+        await _require_instance(settings)
+        prepare_storage(settings)
         await db.connect(settings.database_url)
         fed = Federation.start(
             instance_of(settings), allow_private_addresses=settings.allow_private_addresses,
@@ -253,15 +367,16 @@ def user() -> None:
 @click.option("--admin", is_flag=True, help="Make the account an instance admin.")
 def user_create(username: str, email: str, password_stdin: bool, admin: bool) -> None:
     """Create an active account (whatever the registration mode)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        fail("no password: pass --password-stdin and write it to stdin.", 2)
 
     @with_database
     async def run(settings: Settings) -> None:
+        # Asked once the instance is known to be the right one, not before a refusal.
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        elif sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            fail("no password: pass --password-stdin and write it to stdin.", 2)
         account = await account_service.create_account(
             instance_of(settings), username=username, email=email, password=password, is_admin=admin
         )

@@ -3,6 +3,10 @@
 Settings come from `CIRCLES_*` environment variables over an optional TOML
 file (`CIRCLES_CONFIG`, else ./circles.toml when present), over defaults.
 Invalid values stop start-up with a ConfigError naming the setting and the fix.
+
+`make run` writes that file once (`circles init-config`, local_config_text) so
+the server and every later `circles` command in the folder read the same
+domain, scheme and data directory.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ ENV_PREFIX = "CIRCLES_"
 DOMAIN_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?")
 BIND_RE = re.compile(r"(?P<host>\[[0-9a-fA-F:]+\]|[^:\s]+):(?P<port>\d{1,5})")
 SECRET_MIN = 32
+DEFAULT_CONFIG_FILE = "circles.toml"
+# Where `make run` serves a new instance (README: "The two commands").
+LOCAL_ADDRESS = "127.0.0.1:8000"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
@@ -58,6 +65,14 @@ class Settings:
     def secret_key_file(self) -> Path:
         return Path(self.data_dir) / "secret_key"
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, or None (PostgreSQL, or SQLite in memory)."""
+        if not self.database_url.startswith("sqlite://"):
+            return None
+        path = self.database_url.removeprefix("sqlite://").split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" else None
+
     def public_view(self) -> dict[str, object]:
         """Every effective setting, with the secret described rather than shown."""
         view: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -75,7 +90,8 @@ def _hide_password(url: str) -> str:
     return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
 
 
-def _read_file(path: Path) -> dict[str, object]:
+def read_config_file(path: Path) -> dict[str, object]:
+    """The settings a TOML file holds (unknown names and bad TOML are ConfigErrors)."""
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
@@ -111,16 +127,66 @@ def _coerce(name: str, value: object, kind: type) -> object:
     return value.strip()
 
 
+def config_file_path(environ: dict[str, str] | None = None) -> Path:
+    """The TOML file settings are read from: CIRCLES_CONFIG, else ./circles.toml."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG_FILE)
+
+
+def config_file_in_use(environ: dict[str, str] | None = None) -> Path | None:
+    """The file load_settings reads, or None when there is none (no CIRCLES_CONFIG
+    and no ./circles.toml)."""
+    env = os.environ if environ is None else environ
+    path = config_file_path(env)
+    return path if env.get(f"{ENV_PREFIX}CONFIG") or path.is_file() else None
+
+
+def settings_from_environment(environ: dict[str, str] | None = None) -> list[str]:
+    """The CIRCLES_* variables set in this environment that load_settings reads
+    (they override the file, so another shell without them sees other settings)."""
+    env = os.environ if environ is None else environ
+    names = [f"{ENV_PREFIX}CONFIG"] + [ENV_PREFIX + f.name.upper() for f in fields(Settings)]
+    return [name for name in names if name in env]
+
+
+def local_config_text(address: str = LOCAL_ADDRESS) -> str:
+    """A circles.toml for an instance on this machine, served over http at
+    `address` (host:port), keeping its data in ./data/. ConfigError when the
+    address is not both a valid bind address and a valid domain."""
+    if not bind_is_valid(address):
+        raise ConfigError("bind", f"“{address}” is not host:port.", f"use an address such as {LOCAL_ADDRESS}.")
+    settings = _validated(Settings(domain=address, scheme="http", bind=address, data_dir="data"))
+    return (
+        "# Settings of this Circles instance, read by `circles serve` and every other\n"
+        "# `circles` command run in this folder (or given CIRCLES_CONFIG=this file).\n"
+        "# CIRCLES_* environment variables override them. Written by `circles init-config`.\n"
+        "#\n"
+        "# The domain and scheme are part of the id of every person, circle and post:\n"
+        "# choose them before creating accounts. http is for use on this machine only.\n"
+        f'domain = "{settings.domain}"\n'
+        f'scheme = "{settings.scheme}"\n'
+        f'bind = "{settings.bind}"\n'
+        "# The SQLite database, secret key and uploaded media (relative to the folder\n"
+        "# the commands run in).\n"
+        f'data_dir = "{settings.data_dir}"\n'
+    )
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Create `path` with `text`; FileExistsError if it exists (never overwritten)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def load_settings(environ: dict[str, str] | None = None, *, create_secret: bool = True) -> Settings:
     """Effective settings. With create_secret, a missing secret key is generated
     and stored in data_dir/secret_key (mode 0600) so sessions survive restarts."""
     env = dict(os.environ if environ is None else environ)
-    config_path = env.get(f"{ENV_PREFIX}CONFIG")
+    config_path = config_file_in_use(env)
     raw: dict[str, object] = {}
-    if config_path:
-        raw.update(_read_file(Path(config_path)))
-    elif Path("circles.toml").is_file():
-        raw.update(_read_file(Path("circles.toml")))
+    if config_path is not None:
+        raw.update(read_config_file(config_path))
     kinds = {"bool": bool, "int": int}
     types = {f.name: kinds.get(f.type if isinstance(f.type, str) else f.type.__name__, str) for f in fields(Settings)}
     for name in types:
@@ -180,6 +246,12 @@ def _validated(s: Settings) -> Settings:
     )
 
 
+def with_secret(s: Settings) -> Settings:
+    """These settings with their secret key, generated into data_dir/secret_key
+    when there is none yet (for settings loaded with create_secret=False)."""
+    return s if s.secret_key else _with_secret(s, create=True)
+
+
 def _with_secret(s: Settings, *, create: bool) -> Settings:
     path = s.secret_key_file
     if path.is_file():
@@ -201,7 +273,5 @@ def prepare_storage(s: Settings) -> None:
     """Create the folders the settings point at (the SQLite file's, media)."""
     Path(s.data_dir).mkdir(parents=True, exist_ok=True)
     Path(s.media_dir).mkdir(parents=True, exist_ok=True)
-    if s.database_url.startswith("sqlite://"):
-        db_path = s.database_url.removeprefix("sqlite://").split("?", 1)[0]
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    if s.sqlite_file is not None:
+        s.sqlite_file.parent.mkdir(parents=True, exist_ok=True)

@@ -8,13 +8,28 @@ read) and passes the environment explicitly, so the real one does not leak in.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
 from models.accounts import RegistrationMode
-from server.config import SECRET_MIN, ConfigError, Settings, _coerce, load_settings
+from server.config import (
+    LOCAL_ADDRESS,
+    SECRET_MIN,
+    ConfigError,
+    Settings,
+    _coerce,
+    config_file_in_use,
+    load_settings,
+    local_config_text,
+    settings_from_environment,
+    with_secret,
+    write_new_file,
+)
+
+REPO = Path(__file__).resolve().parents[3]
 
 GOOD_KEY = "k" * 40
 
@@ -389,3 +404,85 @@ def test_trusted_proxies_is_a_small_whole_number(value, expected):
 def test_bad_trusted_proxies_name_the_setting(value):
     with pytest.raises(ConfigError, match="CIRCLES_TRUSTED_PROXIES"):
         load(trusted_proxies=value)
+
+
+# --- the file `make run` writes (circles init-config) ------------------------------
+
+
+def test_the_local_config_file_serves_http_on_the_local_address(empty_cwd):
+    write_toml(empty_cwd / "circles.toml", local_config_text())
+    s = load()
+    assert (s.domain, s.scheme, s.bind, s.data_dir) == (LOCAL_ADDRESS, "http", LOCAL_ADDRESS, "data")
+    assert s.base_url == f"http://{LOCAL_ADDRESS}"
+    assert s.database_url == "sqlite://" + str(Path("data") / "circles.sqlite3")
+
+
+def test_the_local_config_file_for_another_address(empty_cwd):
+    write_toml(empty_cwd / "circles.toml", local_config_text("LocalHost:8123"))
+    s = load()
+    assert (s.domain, s.bind, s.scheme) == ("localhost:8123", "LocalHost:8123", "http")
+
+
+def test_the_environment_still_wins_over_the_local_config_file(empty_cwd):
+    write_toml(empty_cwd / "circles.toml", local_config_text())
+    assert load(domain="env.example", scheme="https").base_url == "https://env.example"
+
+
+@pytest.mark.parametrize("address", ["nonsense", "127.0.0.1", "127.0.0.1:99999", "[::1]:8000", 'a"b:80', ""])
+def test_the_local_config_file_needs_a_host_and_port(address):
+    with pytest.raises(ConfigError):
+        local_config_text(address)
+
+
+def test_a_new_file_is_never_written_over(tmp_path):
+    path = tmp_path / "circles.toml"
+    write_new_file(path, "first")
+    with pytest.raises(FileExistsError):
+        write_new_file(path, "second")
+    assert path.read_text() == "first"
+
+
+def test_the_file_in_use(empty_cwd):
+    assert config_file_in_use({}) is None
+    write_toml(empty_cwd / "circles.toml", "")
+    assert config_file_in_use({}) == Path("circles.toml")
+    named = empty_cwd / "elsewhere.toml"
+    assert config_file_in_use({"CIRCLES_CONFIG": str(named)}) == named, "named, even before it exists"
+
+
+def test_settings_from_the_environment_are_named():
+    env = {"CIRCLES_DOMAIN": "x.example", "CIRCLES_CONFIG": "c.toml", "CIRCLES_TEST_DATABASE_URL": "x", "HOME": "/"}
+    assert settings_from_environment(env) == ["CIRCLES_CONFIG", "CIRCLES_DOMAIN"]
+    assert settings_from_environment({}) == []
+
+
+def test_with_secret_generates_the_key_once(tmp_path):
+    s = load(data_dir=str(tmp_path / "data"))
+    assert s.secret_key == ""
+    keyed = with_secret(s)
+    assert keyed.secret_key == (tmp_path / "data" / "secret_key").read_text().strip()
+    assert with_secret(keyed) is keyed
+    assert with_secret(s).secret_key == keyed.secret_key
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite://data/circles.sqlite3", "data/circles.sqlite3"),
+        ("sqlite:///var/x.sqlite3?journal_mode=wal", "/var/x.sqlite3"),
+        ("sqlite://:memory:", None),
+        ("postgres://db.example.org/circles", None),
+    ],
+)
+def test_sqlite_file(url, path):
+    assert load(database_url=url).sqlite_file == (Path(path) if path else None)
+
+
+def test_the_readme_and_the_makefile_give_the_same_local_address():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## The two commands", 1)[1].split("\n## ", 1)[0]
+    addresses = set(re.findall(r"http://([\w.:-]+)", quick_start))
+    assert addresses == {LOCAL_ADDRESS}, addresses
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert f"http://{LOCAL_ADDRESS}" in makefile
+    assert "CIRCLES_DOMAIN" not in makefile, "make run must not set settings that a second shell would not see"
