@@ -11,6 +11,9 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from models.actors import Actor, ActorKind
+from models.services import follows, remote
+
 
 @dataclass
 class Received:
@@ -111,3 +114,32 @@ class StubInbox:
         finally:
             self._tasks.discard(task)
             writer.close()
+
+
+# --- stand-ins for other servers' software ----------------------------------------
+
+
+def nodeinfo_server(software: str):
+    """A server whose NodeInfo names `software` and whose inbox takes anything."""
+
+    def respond(request):
+        host = request.headers["host"]
+        if request.path == "/.well-known/nodeinfo":
+            return 200, {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                                    "href": f"http://{host}/nodeinfo/2.0"}]}
+        if request.path == "/nodeinfo/2.0":
+            return 200, {"version": "2.0", "software": {"name": software, "version": "4.3.0"}}
+        return 202
+
+    return respond
+
+
+async def follower_on(server, circle, name: str) -> Actor:
+    """A person on `server` who follows (so joins) `circle`."""
+    uri = server.url(f"/users/{name}")
+    actor = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=uri, kind=ActorKind.PERSON, username=name, domain=server.host, inbox_url=f"{uri}/inbox",
+        shared_inbox_url=server.url("/inbox"),
+    ))
+    await follows.receive_follow(actor, circle.actor, f"{uri}/follows/1")
+    return actor

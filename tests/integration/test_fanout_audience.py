@@ -9,36 +9,11 @@ import datetime as dt
 
 from federation import fanout, nodeinfo
 from models import clock
-from models.actors import ActorKind
 from models.federation import Delivery, OutboxEvent, RemoteHost
-from models.services import follows, remote
 from models.services import posts as post_service
 from models.services import questions as question_service
 from tests import factories
-
-
-def nodeinfo_server(software: str):
-    """A server whose NodeInfo names `software` and whose inbox takes anything."""
-
-    def respond(request):
-        host = request.headers["host"]
-        if request.path == "/.well-known/nodeinfo":
-            return 200, {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
-                                    "href": f"http://{host}/nodeinfo/2.0"}]}
-        if request.path == "/nodeinfo/2.0":
-            return 200, {"version": "2.0", "software": {"name": software, "version": "4.3.0"}}
-        return 202
-
-    return respond
-
-
-async def follower_on(server, circle, name: str):
-    uri = server.url(f"/users/{name}")
-    actor = await remote.upsert_actor(remote.RemoteActorInput(
-        uri=uri, kind=ActorKind.PERSON, username=name, domain=server.host, inbox_url=f"{uri}/inbox",
-        shared_inbox_url=server.url("/inbox"),
-    ))
-    await follows.receive_follow(actor, circle.actor, f"{uri}/follows/1")
+from tests.integration.stubs import follower_on, nodeinfo_server
 
 
 async def planned_hosts(fed) -> dict[str, set[str]]:
