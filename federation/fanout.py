@@ -8,7 +8,7 @@ import logging
 
 from tortoise.transactions import in_transaction
 
-from federation import convert, parse, post_fanout, vocab
+from federation import convert, nodeinfo, parse, post_fanout, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
@@ -248,28 +248,41 @@ async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[tuple[A
     return [(instance_actor, activity, [report.target_actor])]
 
 
-async def _ban_plan(event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
-    """A circle bans (or unbans) someone, as Lemmy does: a Block from the
-    Group with the Group as target, to the person's server and the circle's
-    followers; an unban is its Undo."""
-    action = await ModerationAction.get_or_none(id=event.subject_id).select_related("circle__actor", "target_actor")
+async def _ban_plan(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A circle bans (or unbans) someone, as Lemmy does: a Block with the
+    circle as target, to the person's server and the circle's followers; an
+    unban is its Undo. Lemmy takes it only from a person, the moderator
+    (0.19.20 crates/apub/src/protocol/activities/block/block_user.rs:20-44,
+    `actor: ObjectId<ApubPerson>`); Mastodon acts on a Block only as its
+    sender's own, so the circle's Block makes a banned Mastodon user stop
+    following it (Mastodon 4.6 app/lib/activitypub/activity/block.rb:4-22)."""
+    action = await ModerationAction.get_or_none(id=event.subject_id).select_related(
+        "circle__actor", "target_actor", "moderator"
+    )
     if action is None or action.target_actor is None or not action.circle.actor.local:
         return []
     group, person = action.circle.actor, action.target_actor
+    recipients = [*await follows.remote_followers(group), *([] if person.local else [person])]
+    microblogging = await nodeinfo.microblogging_hosts(fed, [post_fanout.inbox_of(r) or "" for r in recipients])
+    on_microblogging = [r for r in recipients if parse.host_of(post_fanout.inbox_of(r) or "") in microblogging]
+    group_aware = [r for r in recipients if r.id not in {m.id for m in on_microblogging}]
     block_id = event.data.get("block") if undo else moderation.ban_block_id(action.circle, action)
-    block = {
-        "id": block_id or f"{group.uri}/moderation/{action.id}#block", "type": "Block", "actor": group.uri,
-        "object": person.uri, "target": group.uri, "to": [vocab.PUBLIC], "cc": [group.uri],
-        "audience": group.uri, "summary": action.reason,
-    }
-    activity = block if not undo else {
-        "id": f"{group.uri}/moderation/{action.id}", "type": "Undo", "actor": group.uri, "object": block,
-        "to": [vocab.PUBLIC], "cc": [group.uri], "audience": group.uri, "summary": action.reason,
-    }
-    recipients = await follows.remote_followers(group)
-    if not person.local:
-        recipients.append(person)
-    return [(group, activity, recipients)] if recipients else []
+    block_id = block_id or f"{group.uri}/moderation/{action.id}#block"
+    plans = [
+        (action.moderator, _ban_activity(action, action.moderator, block_id, undo=undo), group_aware),
+        (group, _ban_activity(action, group, f"{block_id}#circle", undo=undo), on_microblogging),
+    ]
+    return [plan for plan in plans if plan[2]]
+
+
+def _ban_activity(action: ModerationAction, actor: Actor, block_id: str, *, undo: bool) -> dict:
+    group = action.circle.actor
+    addressed = {"to": [vocab.PUBLIC], "cc": [group.uri], "audience": group.uri, "summary": action.reason}
+    block = {"id": block_id, "type": "Block", "actor": actor.uri, "object": action.target_actor.uri,
+             "target": group.uri, **addressed}
+    if not undo:
+        return block
+    return {"id": f"{block_id}/undo-{action.id}", "type": "Undo", "actor": actor.uri, "object": block, **addressed}
 
 
 # Direct messages go to the person's own inbox, not their server's shared one.
@@ -280,8 +293,8 @@ PLANNERS = {
     "tutoring.skills": _tutoring_skills,
     "circle.direct_answer": _circle_direct_answer,
     "report.forwarded": _report_forwarded,
-    "member.banned": lambda fed, e: _ban_plan(e, undo=False),
-    "member.unbanned": lambda fed, e: _ban_plan(e, undo=True),
+    "member.banned": lambda fed, e: _ban_plan(fed, e, undo=False),
+    "member.unbanned": lambda fed, e: _ban_plan(fed, e, undo=True),
     "poll.answered": _poll_answered,
     "meeting.join_accepted": _join_accepted,
     "meeting.join_rejected": _join_rejected,

@@ -74,9 +74,10 @@ async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
         return await remote.undo_like(actor, parse.id_of(inner), parse.id_of(inner.get("object")))
     if inner_type is None and isinstance(inner, str):
         return await remote.undo_like(actor, inner, None)  # some servers send only the id
-    if inner_type == "Block" and _is_circle_ban(actor, inner):
+    group = await _banning_circle(actor, inner) if inner_type == "Block" else None
+    if group is not None:
         person = await actor_service.local_by_uri(parse.id_of(inner.get("object")) or "")
-        return person is not None and await remote.unbanned_from_circle(actor, person)
+        return person is not None and await remote.unbanned_from_circle(group, person)
     return False  # Undo of Announce or of a personal Block: nothing here to undo
 
 
@@ -256,16 +257,28 @@ async def on_like(fed: Federation, actor: Actor, activity: dict) -> bool:
     return bool(post_uri) and await remote.like(actor, post_uri, activity["id"])
 
 
-def _is_circle_ban(actor: Actor, block: dict) -> bool:
-    """A Block by a circle whose target is the circle itself: Lemmy's ban
-    from a community (a personal block has no target)."""
-    return actor.kind is ActorKind.GROUP and parse.id_of(block.get("target")) == actor.uri
+async def _banning_circle(actor: Actor, block: dict) -> Actor | None:
+    """The circle a Block bans someone from, or None for a personal block
+    (which has no target). Lemmy's ban names the community as its target and
+    comes from a moderator, or from the community itself; as Lemmy, we take
+    it from a person on the community's own server (0.19.20
+    crates/apub/src/activities/mod.rs:104-125, `verify_mod_action`)."""
+    target = parse.id_of(block.get("target"))
+    if not target:
+        return None
+    if actor.kind is ActorKind.GROUP:
+        return actor if target == actor.uri else None
+    if parse.host_of(target) != parse.host_of(actor.uri):
+        return None
+    group = await remote.remote_actor(target)
+    return group if group is not None and group.kind is ActorKind.GROUP else None
 
 
 async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
     blocked = await _local_target(parse.id_of(activity.get("object")))
-    if _is_circle_ban(actor, activity):
-        return await remote.banned_from_circle(actor, blocked)
+    group = await _banning_circle(actor, activity)
+    if group is not None:
+        return await remote.banned_from_circle(group, blocked)
     await remote.block(actor, blocked)
     return True
 

@@ -186,3 +186,13 @@ async def test_the_outbox_carries_its_newest_posts_inline_for_lemmy(instance, wo
     (item,) = outbox["orderedItems"]
     assert item["id"] == f"{circle.actor.uri}/announces/{post.id}" and item["cc"] == [circle.actor.followers_url]
     assert item["object"]["type"] == "Create" and item["object"]["object"]["type"] == "Page"
+
+
+async def test_a_ban_is_the_stewards_block_for_lemmy_and_the_circles_for_mastodon(fed, instance, world, alice):
+    circle, mastodon, lemmy, mo, lee = world
+    await moderation.ban(circle, alice.actor, mo.id, reason="Harassment")
+    (for_mastodon,) = of_type(await sent_to(fed, mastodon), "Block")
+    assert (for_mastodon["actor"], for_mastodon["object"]) == (circle.actor.uri, mo.uri)  # so mo stops following
+    (for_lemmy,) = of_type(await sent_to(fed, lemmy), "Block")
+    assert (for_lemmy["actor"], for_lemmy["target"], for_lemmy["summary"]) == (alice.actor.uri, circle.actor.uri,
+                                                                              "Harassment")

@@ -94,7 +94,9 @@ async def test_a_ban_sends_a_block_and_the_banned_members_posts_are_refused(app,
     await svc.ban(circle, alice.actor, person.id, reason="Harassment")
     await process(app)
     [block] = [d.payload for d in await Delivery.filter(host="remote.example") if d.payload["type"] == "Block"]
-    assert (block["actor"], block["object"], block["target"]) == (circle.actor.uri, rita, circle.actor.uri)
+    # From the steward who banned: Lemmy takes a ban only from a person
+    # (0.19.20 crates/apub/src/protocol/activities/block/block_user.rs:20-44).
+    assert (block["actor"], block["object"], block["target"]) == (alice.actor.uri, rita, circle.actor.uri)
     assert block["summary"] == "Harassment"
     assert (await post_signed(client, "/inbox", create_note(rita, circle.actor.uri, 1), key, f"{rita}#main-key")).status_code == 202
     await process(app)
@@ -184,5 +186,43 @@ async def test_a_ban_from_a_circle_elsewhere_is_kept_for_our_member(app, client,
     assert not await Follow.filter(follower=alice.actor, target=group).exists()
     undo = {"id": f"{group_uri}/bans/1/undo", "type": "Undo", "actor": group_uri, "object": block}
     assert (await post_signed(client, "/inbox", undo, key, f"{group_uri}#main-key")).status_code == 202
+    await process(app)
+    assert not await Membership.filter(circle__actor=group, actor=alice.actor).exists()
+
+
+async def test_a_ban_by_a_moderator_on_the_circles_server_is_kept_and_a_strangers_is_not(app, client, instance, peer):
+    """Lemmy sends a ban as its moderator's Block, the community as target
+    (0.19.20 crates/apub/src/protocol/activities/block/block_user.rs:20-44);
+    like Lemmy, we take it from a person on the community's own server."""
+    from models.actors import ActorKind, KeyAlgorithm
+    from models.services import remote
+
+    key, rita = peer  # a person on the circle's server (remote.example)
+    group_uri = f"{REMOTE}/c/lounge"
+    group = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=group_uri, kind=ActorKind.GROUP, username="lounge", domain="remote.example", inbox_url=f"{group_uri}/inbox",
+    ))
+    stranger_key, stranger_pem = remote_key()
+    stranger = "https://elsewhere.example/users/sam"
+    await remote.upsert_actor(remote.RemoteActorInput(
+        uri=stranger, kind=ActorKind.PERSON, username="sam", domain="elsewhere.example", inbox_url=f"{stranger}/inbox",
+        keys=(remote.RemoteKey(f"{stranger}#main-key", KeyAlgorithm.RSA, stranger_pem),),
+    ))
+    alice = await factories.account(instance, "alice")
+    await follows.follow_remote(alice.actor, group, instance_base_url=instance.base_url)
+    await follows.answer_from_remote(alice.actor, group, accepted=True)
+
+    def ban(actor: str, n: int) -> dict:
+        return {"id": f"{actor}/blocks/{n}", "type": "Block", "actor": actor, "object": alice.actor.uri,
+                "target": group_uri, "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [group_uri]}
+
+    await post_signed(client, "/inbox", ban(stranger, 1), stranger_key, f"{stranger}#main-key")
+    await process(app)
+    assert (await Membership.get(circle__actor=group, actor=alice.actor)).state is MembershipState.ACTIVE
+    await post_signed(client, "/inbox", ban(rita, 2), key, f"{rita}#main-key")
+    await process(app)
+    assert (await Membership.get(circle__actor=group, actor=alice.actor)).state is MembershipState.BANNED
+    undo = {"id": f"{rita}/blocks/2/undo", "type": "Undo", "actor": rita, "object": ban(rita, 2)}
+    await post_signed(client, "/inbox", undo, key, f"{rita}#main-key")
     await process(app)
     assert not await Membership.filter(circle__actor=group, actor=alice.actor).exists()
