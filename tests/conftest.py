@@ -11,6 +11,7 @@ table before each test, drop the database at the end.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -197,6 +198,16 @@ def csrf_from(html: str) -> str:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# Payload fixtures live in the repository; tests/fixtures/SOURCES.md says where each came from.
+FIXTURES = repo_root() / "tests" / "fixtures"
+CORPUS = FIXTURES / "corpus"  # real-world ActivityPub documents, one folder per software
+
+
+def corpus_json(name: str):
+    """The parsed corpus document `name` (e.g. "lemmy/objects_page.json"); a missing file fails the test."""
+    return json.loads((CORPUS / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture

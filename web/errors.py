@@ -111,7 +111,11 @@ def register(app: Quart) -> None:
             413: N_("What you sent is larger than this server accepts (an image may be at most 8 MB). Nothing was saved."),
         }
         message = _(messages[error.code]) if error.code in messages else error.description or ""
-        return await error_page(error.code or 500, message)
+        # A body refused as too large is refused before all of it is read, and hypercorn
+        # then closes the connection: say so, or a keep-alive client (httpx, say) sends
+        # its next request on that connection and gets no answer.
+        headers = {"Connection": "close"} if error.code == 413 else None
+        return await error_page(error.code or 500, message, headers)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception):

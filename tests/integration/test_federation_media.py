@@ -4,30 +4,19 @@ a Mastodon post's images are shown from their own server, described."""
 from __future__ import annotations
 
 import io
-import json
 import re
-from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from models.media import Media
 from models.posts import Post
 from tests import factories
-from tests.conftest import repo_root
+from tests.conftest import corpus_json
 from tests.integration.test_inbox import REMOTE, follow_of, peer, post_signed, process  # noqa: F401 (peer is a fixture)
 from tests.integration.test_web_media import post_with_file
 from tests.integration.webforms import logged_in, text
 
-CORPUS = Path(repo_root()).parent / "shared/interop/corpus"
 AP = {"Accept": "application/activity+json"}
-
-
-def corpus(name: str) -> dict:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"the shared corpus is absent: {path} does not exist")
-    return json.loads(path.read_text())
 
 
 async def test_our_post_carries_its_image_as_an_attachment(app, instance, alice):
@@ -59,7 +48,7 @@ async def test_a_mastodon_post_with_an_image_is_shown_with_its_description(app, 
     await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
     await process(app)
 
-    note = corpus("mastodon/objects_note_2.json")
+    note = corpus_json("mastodon/objects_note_2.json")
     [image] = note["attachment"]
     hostile_alt = '"><script>alert(1)</script>'
     note.update(

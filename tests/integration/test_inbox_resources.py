@@ -4,9 +4,6 @@ local circle joins its library; local likes and resources go out."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from federation import vocab
 from models.federation import Delivery
@@ -15,12 +12,11 @@ from models.resources import Level, Licence, Resource
 from models.services import likes
 from models.services import resources as resource_service
 from tests import factories
-from tests.conftest import repo_root
+from tests.conftest import corpus_json
 from tests.integration.test_inbox import REMOTE, follow_of, peer, post_signed, process  # noqa: F401 (peer is a fixture)
 from tests.integration.webforms import text
 
-# Read from the shared interop corpus beside the project (never copied into it).
-LEMMY_PAGE = Path(repo_root()).parent / "shared/interop/corpus/lemmy/objects_page_image_and_link.json"
+LEMMY_PAGE = "lemmy/objects_page_image_and_link.json"  # in tests/fixtures/corpus/
 
 
 async def _member_circle(app, client, instance, key, rita):
@@ -33,9 +29,7 @@ async def _member_circle(app, client, instance, key, rita):
 
 def _lemmy_page(rita: str, circle_uri: str, **changes) -> dict:
     """The Lemmy link post, re-addressed: written by Rita, sent to our circle."""
-    if not LEMMY_PAGE.exists():
-        pytest.skip(f"the shared corpus is absent: {LEMMY_PAGE} does not exist")
-    page = json.loads(LEMMY_PAGE.read_text())
+    page = corpus_json(LEMMY_PAGE)
     page.update(
         id=f"{REMOTE}/post/55999", attributedTo=rita, to=[circle_uri, "https://www.w3.org/ns/activitystreams#Public"],
         audience=circle_uri, context=f"{REMOTE}/post/55999/context",

@@ -65,6 +65,7 @@ async def test_oversized_request_is_refused_cleanly(client):
     response = await submit(client, "/signup", username="big", email="big@example.org",
                             password=PASSWORD, application_text="x" * (3 * 1024 * 1024))
     assert response.status_code == 413
+    assert response.headers["Connection"] == "close"  # the rest of the body is not read
     assert "larger than this server accepts" in await text(response)
     assert await Account.all().count() == 0
 

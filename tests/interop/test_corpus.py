@@ -1,11 +1,11 @@
 """Replay real-world activities into a real `circles serve`.
 
-Every activity of the shared corpus (captured from Mastodon, Lemmy, Mbin,
-Pleroma, Friendica, PeerTube, Mobilizon, WordPress, Discourse, ...; see
-/work/shared/interop/corpus/README.md) and of our own GoToSocial and Misskey
-fixtures (tests/fixtures/activities/) is POSTed, signed (draft-cavage) by its
-own actor, to the shared inbox of a Circles server on loopback. The corpus is
-read where it lies; nothing of it is copied into the project.
+Every activity of the corpus (tests/fixtures/corpus/: captured from Mastodon,
+Lemmy, Mbin, Pleroma, Friendica, PeerTube, Mobilizon, WordPress, Discourse,
+...; tests/fixtures/SOURCES.md says where each file came from) and of our own
+GoToSocial and Misskey fixtures (tests/fixtures/activities/) is POSTed, signed
+(draft-cavage) by its own actor, to the shared inbox of a Circles server on
+loopback.
 
 Each origin server is played by tests/interop/corpus_peer.py: its URLs are
 rewritten onto a loopback address of its own, where the peer serves an actor
@@ -38,12 +38,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import repo_root
+from tests.conftest import CORPUS, FIXTURES
 from tests.interop.corpus_peer import GROUP_PATH_RE, URL_RE, CorpusPeer, canonical, origin_of
 from tests.servers import csrf, redirected_to, sign_up, start_server
 
-CORPUS = Path(repo_root()).parent / "shared/interop/corpus"
-FIXTURES = Path(repo_root()) / "tests/fixtures/activities"
 FIXTURE_GLOBS = ("gotosocial_*.json", "misskey_*.json")
 
 REQUEST_TIMEOUT = 20.0  # seconds for one POST: more is a hang
@@ -170,10 +168,12 @@ def _on_loopback(url: str) -> bool:
 def load_documents() -> list[tuple[str, object]]:
     """(name, parsed JSON) of every corpus file, then of our fixtures."""
     found: list[tuple[str, object]] = []
-    for path in sorted(CORPUS.rglob("*.json")):
+    corpus_files = sorted(CORPUS.rglob("*.json"))
+    assert corpus_files, f"no corpus documents under {CORPUS}"
+    for path in corpus_files:
         found.append((str(path.relative_to(CORPUS)), _read(path)))
     for pattern in FIXTURE_GLOBS:
-        for path in sorted(FIXTURES.glob(pattern)):
+        for path in sorted((FIXTURES / "activities").glob(pattern)):
             doc = _read(path)
             if isinstance(doc, dict):
                 doc.pop("_comment", None)  # where the shape comes from: not part of the payload
@@ -406,15 +406,7 @@ def peer():
     made.stop()
 
 
-@pytest.fixture
-def corpus_present():
-    if not CORPUS.is_dir():
-        reason = f"the shared corpus is absent: {CORPUS} does not exist"
-        print(reason)
-        pytest.skip(reason)
-
-
-async def test_every_corpus_activity_gets_a_clean_answer(corpus_present, circles, peer):
+async def test_every_corpus_activity_gets_a_clean_answer(circles, peer):
     server, database_url = circles
     timings: dict[str, float] = {}
     started = time.monotonic()

@@ -1,11 +1,9 @@
 """Images in ActivityStreams: what our posts send, and what we read from
-Mastodon, Firefish, Lemmy and lotide (shapes from the shared corpus)."""
+Mastodon, Firefish, Lemmy and lotide (shapes from tests/fixtures/corpus/)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +11,11 @@ from federation import convert, parse
 from models.actors import Actor
 from models.media import Media
 from models.posts import Post
-from tests.conftest import repo_root
-
-CORPUS = Path(repo_root()).parent / "shared/interop/corpus"
+from tests.conftest import corpus_json
 
 
 def corpus_object(name: str) -> dict:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"the shared corpus is absent: {path} does not exist")
-    doc = json.loads(path.read_text())
+    doc = corpus_json(name)
     obj = doc["object"] if isinstance(doc.get("object"), dict) else doc
     # Re-home the object on one server so the same-host check passes.
     author = parse.id_of(obj["attributedTo"]) if isinstance(obj["attributedTo"], str) else obj["attributedTo"][0]

@@ -1,16 +1,14 @@
 """Meetings as Mobilizon-style Events, both directions."""
 
 import datetime as dt
-import json
-from pathlib import Path
 
 from federation import convert, parse
 from models.actors import Actor, ActorKind
 from models.meetings import Meeting
 from models.posts import Post, PostKind
+from tests.conftest import corpus_json
 
 UTC = dt.timezone.utc
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "interop" / "corpus" / "mobilizon" / "objects_event.json"
 
 
 def _shapes(**meeting_fields):
@@ -60,7 +58,7 @@ def test_our_event_reads_back_as_a_meeting():
 
 
 def test_a_real_mobilizon_event_reads_as_a_meeting():
-    doc = json.loads(CORPUS.read_text())
+    doc = corpus_json("mobilizon/objects_event.json")
     doc["attributedTo"] = doc["actor"]  # the organiser (the group lives on the same host)
     data = parse.as_to_post_input(doc, local_circle_uris=set())
     assert data.kind is PostKind.MEETING and data.title == "Caledonian scottish dance class"

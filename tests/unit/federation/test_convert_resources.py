@@ -1,24 +1,15 @@
 """Resources as ActivityStreams: a link Page out, a link Page in."""
 
-import json
-from pathlib import Path
-
-import pytest
-
 from federation import convert, parse
 from models.posts import Post
 from models.services import resources as resource_service
 from tests import factories
-from tests.conftest import repo_root
-
-LEMMY_PAGE = Path(repo_root()).parent / "shared/interop/corpus/lemmy/objects_page_image_and_link.json"
+from tests.conftest import corpus_json
 
 
 def lemmy_page() -> dict:
-    """Lemmy's link post, read from the shared corpus beside the project."""
-    if not LEMMY_PAGE.exists():
-        pytest.skip(f"the shared corpus is absent: {LEMMY_PAGE} does not exist")
-    return json.loads(LEMMY_PAGE.read_text())
+    """Lemmy's link post, from the corpus (tests/fixtures/corpus/)."""
+    return corpus_json("lemmy/objects_page_image_and_link.json")
 
 
 async def test_a_resource_is_a_page_with_its_link_and_hashtags(database, instance):
