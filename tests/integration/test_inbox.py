@@ -56,6 +56,15 @@ async def post_signed(client, path: str, activity: dict, key, key_id: str, *, sc
     return await client.post(path, data=body, headers=headers)
 
 
+PUBLIC = ["https://www.w3.org/ns/activitystreams#Public"]
+
+
+def note_create(author: str, n: int, content: str, **fields) -> dict:
+    """The Create of the Note `{author}/notes/{n}`, addressed as `fields` say."""
+    note = {"id": f"{author}/notes/{n}", "type": "Note", "attributedTo": author, "content": content, **fields}
+    return {"id": f"{author}/notes/{n}/activity", "type": "Create", "actor": author, "object": note}
+
+
 def follow_of(actor: str, target: str, n: int = 1) -> dict:
     return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor}/follows/{n}",
             "type": "Follow", "actor": actor, "object": target}
@@ -116,9 +125,8 @@ async def test_a_member_elsewhere_posts_into_a_circle(app, client, instance, pee
     alice = await factories.account(instance, "alice")
     circle = await factories.circle(instance, alice, "readers")
     await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
-    note = {"id": f"{rita}/notes/1", "type": "Note", "attributedTo": rita, "content": "<p>Hi <script>x()</script>all</p>",
-            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [circle.actor.uri], "audience": circle.actor.uri}
-    create = {"id": f"{rita}/notes/1/activity", "type": "Create", "actor": rita, "object": note}
+    create = note_create(rita, 1, "<p>Hi <script>x()</script>all</p>", to=PUBLIC, cc=[circle.actor.uri],
+                         audience=circle.actor.uri)
     assert (await post_signed(client, "/inbox", create, key, f"{rita}#main-key")).status_code == 202
     await process(app)
     post = await Post.get(uri=f"{rita}/notes/1")
@@ -135,10 +143,8 @@ async def test_a_public_post_that_only_mentions_the_circle_is_posted_in_it(app, 
     alice = await factories.account(instance, "alice")
     circle = await factories.circle(instance, alice, "readers")
     await post_signed(client, "/inbox", follow_of(rita, circle.actor.uri), key, f"{rita}#main-key")
-    note = {"id": f"{rita}/notes/9", "type": "Note", "attributedTo": rita, "content": "<p>@readers hello</p>",
-            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [f"{rita}/followers"],
-            "tag": [{"type": "Mention", "href": circle.actor.uri, "name": f"@readers@{instance.domain}"}]}
-    create = {"id": f"{rita}/notes/9/activity", "type": "Create", "actor": rita, "object": note}
+    create = note_create(rita, 9, "<p>@readers hello</p>", to=PUBLIC, cc=[f"{rita}/followers"],
+                         tag=[{"type": "Mention", "href": circle.actor.uri, "name": f"@readers@{instance.domain}"}])
     assert (await post_signed(client, "/inbox", create, key, f"{rita}#main-key")).status_code == 202
     await process(app)
     post = await Post.get(uri=f"{rita}/notes/9")
@@ -171,11 +177,8 @@ async def test_a_non_member_is_answered_at_most_once_an_hour_and_banned_people_n
     key, rita = peer
     alice = await factories.account(instance, "alice")
     circle = await factories.circle(instance, alice, "readers", join_mode="approval")
-    public = ["https://www.w3.org/ns/activitystreams#Public"]
     for n in (1, 2):
-        note = {"id": f"{rita}/notes/{n}", "type": "Note", "attributedTo": rita, "content": "hi", "to": public,
-                "cc": [circle.actor.uri]}
-        await post_signed(client, "/inbox", {"id": f"{rita}/a/{n}", "type": "Create", "actor": rita, "object": note},
+        await post_signed(client, "/inbox", note_create(rita, n, "hi", to=PUBLIC, cc=[circle.actor.uri]),
                           key, f"{rita}#main-key")
     await process(app)
     (answer,) = [d.payload for d in await Delivery.filter(inbox_url=f"{rita}/inbox")]
@@ -185,15 +188,13 @@ async def test_a_non_member_is_answered_at_most_once_an_hour_and_banned_people_n
     await moderation.ban(circle, alice.actor, rita_actor.id, reason="spam")
     clock.freeze(clock.now() + dt.timedelta(hours=2))
     try:
-        note = {"id": f"{rita}/notes/3", "type": "Note", "attributedTo": rita, "content": "hi", "to": public,
-                "cc": [circle.actor.uri]}
-        response = await post_signed(client, "/inbox", {"id": f"{rita}/a/3", "type": "Create", "actor": rita,
-                                                        "object": note}, key, f"{rita}#main-key", now=clock.now())
+        response = await post_signed(client, "/inbox", note_create(rita, 3, "hi", to=PUBLIC, cc=[circle.actor.uri]),
+                                     key, f"{rita}#main-key", now=clock.now())
         assert response.status_code == 202
         await process(app)
     finally:
         clock.freeze(None)
-    assert (await InboxItem.get(activity_id=f"{rita}/a/3")).state is InboxState.IGNORED
+    assert (await InboxItem.get(activity_id=f"{rita}/notes/3/activity")).state is InboxState.IGNORED
     assert await Delivery.filter(inbox_url=f"{rita}/inbox").count() == 1
     assert await Post.filter(local=False).count() == 0
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import PASSWORD, free_port
+from tests.servers import PASSWORD, Server, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent
@@ -117,24 +117,6 @@ def stop_group(process: subprocess.Popen) -> None:
             continue
 
 
-def wait_until_healthy(process: subprocess.Popen, base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    with httpx.Client(base_url=base_url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"`make run` exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                response = client.get("/healthz")
-                if response.status_code == 200:
-                    return
-                last = f"{response.status_code} {response.text}"
-            except httpx.TransportError as error:
-                last = repr(error)
-            time.sleep(0.2)
-    pytest.fail(f"/healthz did not answer within {START_TIMEOUT} s ({last}):\n{log.read_text(errors='replace')}")
-
-
 def database_files(folder: Path) -> list[Path]:
     found = []
     for root, _dirs, files in os.walk(folder):  # does not follow the .venv link
@@ -142,7 +124,7 @@ def database_files(folder: Path) -> list[Path]:
     return found
 
 
-def test_the_readme_quick_start_as_written(tmp_path):
+async def test_the_readme_quick_start_as_written(tmp_path):
     make_run, with_address, second_shell = quick_start()
     port = free_port()
     domain = f"127.0.0.1:{port}"
@@ -164,7 +146,7 @@ def test_the_readme_quick_start_as_written(tmp_path):
             start_new_session=True,
         )
     try:
-        wait_until_healthy(make, base_url, log)
+        await Server(make, log, base_url).wait_until_healthy()
         printed = log.read_text(errors="replace")
         assert f"Circles is serving {base_url} on {base_url}" in printed, printed
         assert f"Wrote circles.toml: serve on {base_url}" in printed, printed
