@@ -200,6 +200,9 @@ async function handle(req, res) {
       onNotFound: () => new Response("Not found", { status: 404 }),
       onNotAcceptable: () => new Response("Not acceptable", { status: 406 }),
     });
+    if (SOFTWARE && req.method === "GET" && response.ok && url.pathname.startsWith("/notes/")) {
+      response = await withFullPublicAddress(response);
+    }
     if (req.method === "POST" && /(^|\/)inbox$/.test(url.pathname)) {
       let parsed;
       try {
@@ -219,6 +222,20 @@ async function handle(req, res) {
   }
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+// Fedify serves its objects with the public address compacted to
+// "as:Public"; Mastodon and Lemmy write the full IRI (Mastodon 4.6
+// app/lib/activitypub/tag_manager.rb:12-14), which is what a Lemmy 0.19
+// receiver compares with (crates/apub/src/activities/mod.rs:127-133).
+async function withFullPublicAddress(response) {
+  const body = await response.json();
+  for (const field of ["to", "cc"]) {
+    const value = body[field];
+    if (value === "as:Public") body[field] = PUBLIC_COLLECTION.href;
+    if (Array.isArray(value)) body[field] = value.map((v) => (v === "as:Public" ? PUBLIC_COLLECTION.href : v));
+  }
+  return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
 }
 
 // The key that signed a request: Mastodon and Lemmy take the activity only

@@ -18,7 +18,8 @@ locks, private messages, thumbnails, the 9 s inbox timeout.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -30,6 +31,8 @@ FETCH_CONTENT_TYPES = ("application/activity+json", 'application/ld+json; profil
                        "application/activity+json; charset=utf-8")
 PAGE_TYPES = ("Page", "Article", "Note", "Video", "Event")  # 0.19.20 protocol/objects/page.rs:36-43
 PERSON_TYPES = ("Person", "Service", "Organization")  # 0.19.20 protocol/objects/person.rs:14-19
+# Whether serde reads as 1.0's library does (set while a 1.0 server parses).
+_MAIN_SERDE: ContextVar[bool] = ContextVar("main_serde", default=False)
 MAX_TITLE_LENGTH = 200  # crates/utils/src/utils/validation.rs (MAX_TITLE_LENGTH), 0.19.20 objects/post.rs:209,219
 
 
@@ -129,6 +132,7 @@ class LemmyServer:
     def receive(self, activity: dict, *, signer: str | None) -> bool:
         """An activity POSTed to the shared inbox (Lemmy delivers to and
         serves only `/inbox` in 1.0: main apub/apub/src/http/routes.rs:66-70)."""
+        token = _MAIN_SERDE.set(self.main)
         try:
             # apf checks: the signature is the actor's, the id is on the actor's
             # domain and not local (apf 0.7.0-beta.11 src/actix_web/inbox.rs:91-102,
@@ -144,6 +148,8 @@ class LemmyServer:
         except Rejected as rejected:
             self.rejections.append(Rejection(activity.get("id"), activity.get("type"), str(rejected)))
             return False
+        finally:
+            _MAIN_SERDE.reset(token)
         return True
 
     def _shared_inbox(self, activity: dict) -> None:
@@ -495,7 +501,11 @@ class LemmyServer:
     def dereference_community(self, url: str) -> Community:
         if url in self.communities:
             return self.communities[url]
-        return self.read_group(self._fetch_object(url), fetched_from=url)
+        token = _MAIN_SERDE.set(self.main)
+        try:
+            return self.read_group(self._fetch_object(url), fetched_from=url)
+        finally:
+            _MAIN_SERDE.reset(token)
 
     def read_group(self, doc: dict, *, fetched_from: str) -> Community:
         """Group (0.19.20 protocol/objects/group.rs:37-92; main objects/src/protocol/group.rs:21-67),
@@ -838,18 +848,26 @@ def _merge(left: list[str], right: list[str]) -> list[str]:
 
 def _one_or_many(doc: dict, name: str, *, required: bool = False) -> list[str]:
     """deserialize_one_or_many (apf 0.5.11 src/protocol/helpers.rs:29-46): a URL
-    or a list of URLs; without `default` the field is required."""
+    or a list of URLs; without `default` the field is required. 1.0 (apf
+    0.7.0-beta.11 src/protocol/helpers.rs:42-70) reads "Public" and
+    "as:Public" as the public IRI; 0.19 reads "as:Public" as a URL of its
+    own, which is not the public IRI (activities/mod.rs:127-133)."""
     value = doc.get(name)
     if value is None:
         if required:
             raise Unparsable(f"missing field `{name}`")
         return []
     values = value if isinstance(value, list) else [value]
-    return [_url(v, name) for v in values]
+    if _MAIN_SERDE.get():
+        values = [PUBLIC if v in ("Public", "as:Public") else v for v in values]
+    return list(dict.fromkeys(_url(v, name) for v in values))
 
 
 def _url(value, what: str) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+    """url::Url: an absolute URL ("as:Public" is one, with scheme "as")."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*", parts.scheme or "") or (
+            parts.scheme in ("http", "https") and not parts.netloc):
         raise Unparsable(f"{what}: {value!r} is not a URL")
     return value
 
