@@ -88,3 +88,18 @@ async def test_ada_posts_titled_and_untitled(stage: Stage):
         assert post.creator == f"{stage.circles.base_url}/users/ada"
         assert lemmy.post(untitled).name == "Borrowing is hard"
     await stage.assert_no_rejections()
+
+
+async def test_lemmy_backfills_the_circle_from_its_outbox(stage: Stage):
+    """A Lemmy server that first fetches the circle reads the newest posts
+    from the outbox's inline `orderedItems` (0.19.20
+    crates/apub/src/collections/community_outbox.rs:92-128: 50 items; main: 10)."""
+    first = await stage.post("Week one", "Install the toolchain.")
+    second = await stage.post("", "Week two: ownership\n\nRead chapter four.")
+    await stage.follow_from_lemmy()
+    for lemmy in (stage.lemmy, stage.lemmy1):
+        assert [p.name for p in sorted(lemmy.posts(stage.group), key=lambda p: p.ap_id != first)] == \
+            ["Week one", "Week two: ownership"], lemmy.collection_errors
+        assert lemmy.post(second).body == "Week two: ownership\n\nRead chapter four."
+        assert f"{stage.group}/outbox" not in lemmy.collection_errors
+    await stage.assert_no_rejections()
