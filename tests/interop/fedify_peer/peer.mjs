@@ -27,11 +27,12 @@
 // Circles server under test, http://127.0.0.1:PORT), PEER_LOG_LEVEL
 // (LogTape level for Fedify's own log, default "info"), PEER_SOFTWARE
 // ("mastodon" or "lemmy": the NodeInfo the peer serves, as that server
-// does; unset, it serves none). Prints `PEER_LISTENING <origin>` once it
+// does, and for "lemmy" only the signatures and digests Lemmy takes;
+// unset, it serves no NodeInfo). Prints `PEER_LISTENING <origin>` once it
 // serves; the port is chosen by the OS.
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
 
 import { Temporal } from "@js-temporal/polyfill";
@@ -195,7 +196,8 @@ async function handle(req, res) {
       headers,
       body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
     });
-    response = await federation.fetch(request, {
+    const refusal = req.method === "POST" ? lemmyTransportRefusal(headers, body) : null;
+    response = refusal ? json({ error: refusal }, 400) : await federation.fetch(request, {
       contextData: undefined,
       onNotFound: () => new Response("Not found", { status: 404 }),
       onNotAcceptable: () => new Response("Not acceptable", { status: 406 }),
@@ -236,6 +238,24 @@ async function withFullPublicAddress(response) {
     if (Array.isArray(value)) body[field] = value.map((v) => (v === "as:Public" ? PUBLIC_COLLECTION.href : v));
   }
   return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+}
+
+// What Lemmy's federation library refuses before reading an activity: a
+// body without a matching `Digest` header (activitypub-federation 0.5.11
+// src/actix_web/inbox.rs:30) and any signature but draft-cavage's
+// (src/http_signatures.rs:180-220, http_signature_normalization); Lemmy
+// answers 400 (crates/utils/src/error.rs:234-242). Circles then signs again
+// the other way ("double knock").
+function lemmyTransportRefusal(headers, body) {
+  if (SOFTWARE !== "lemmy") return null;
+  const digest = headers.get("digest");
+  if (!digest) return "ActivityBodyDigestInvalid: no Digest header";
+  const sha256 = createHash("sha256").update(body).digest("base64");
+  if (!digest.split(",").some((part) => part.trim() === `SHA-256=${sha256}`)) return "ActivityBodyDigestInvalid";
+  if (headers.has("signature-input") || !/keyId="/.test(headers.get("signature") ?? "")) {
+    return "ActivitySignatureInvalid: not a draft-cavage signature";
+  }
+  return null;
 }
 
 // The key that signed a request: Mastodon and Lemmy take the activity only

@@ -75,6 +75,10 @@ class Side:
         return response.json()
 
 
+def _activity_id(request: dict) -> str | None:
+    return request["body"].get("id") if isinstance(request["body"], dict) else None
+
+
 class Stage:
     """Circles, Ada's browser, the two peers and the models of what their
     users see: `mastodon` (Mastodon 4.5+), `lemmy` (0.19) and `lemmy1` (1.0)."""
@@ -164,8 +168,17 @@ class Stage:
                 if model.rejections}
 
     def deliveries_refused(self) -> list[dict]:
-        return [r for side in (self.mastodon_side, self.lemmy_side) for r in side.deliveries
-                if not 200 <= r["status"] < 300]
+        """Activities a peer never took. The Lemmy peer refuses an RFC 9421
+        signature (as Lemmy does) and Circles signs again with draft-cavage:
+        only an activity refused every time counts."""
+        refused = []
+        for side in (self.mastodon_side, self.lemmy_side):
+            taken = {_activity_id(r) for r in side.deliveries if 200 <= r["status"] < 300}
+            refused += [r for r in side.deliveries if not 200 <= r["status"] < 300 and _activity_id(r) not in taken]
+        return refused
+
+    def schemes_taken(self, side: Side) -> set[str]:
+        return {r["scheme"] for r in side.deliveries if 200 <= r["status"] < 300}
 
     async def diagnostics(self) -> str:
         delivered = {side.name: [(r["status"], r["body"].get("type") if isinstance(r["body"], dict) else None,

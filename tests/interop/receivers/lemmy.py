@@ -33,7 +33,7 @@ PAGE_TYPES = ("Page", "Article", "Note", "Video", "Event")  # 0.19.20 protocol/o
 PERSON_TYPES = ("Person", "Service", "Organization")  # 0.19.20 protocol/objects/person.rs:14-19
 # Whether serde reads as 1.0's library does (set while a 1.0 server parses).
 _MAIN_SERDE: ContextVar[bool] = ContextVar("main_serde", default=False)
-MAX_TITLE_LENGTH = 200  # crates/utils/src/utils/validation.rs (MAX_TITLE_LENGTH), 0.19.20 objects/post.rs:209,219
+MAX_TITLE_LENGTH = 200  # 0.19.20 objects/post.rs:55, used at :209,219
 
 
 class Rejected(Exception):

@@ -32,7 +32,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 SUPPORTED_TYPES = ("Note", "Question")  # activity.rb:9
 CONVERTED_TYPES = ("Image", "Audio", "Video", "Article", "Page", "Event")  # activity.rb:10
 ACTOR_TYPES = ("Application", "Group", "Organization", "Person", "Service")  # app/services/activitypub/fetch_remote_actor_service.rb:9
-MEDIA_ATTACHMENTS_LIMIT = 4  # app/models/status.rb (MEDIA_ATTACHMENTS_LIMIT), used at activity/create.rb:94
+MEDIA_ATTACHMENTS_LIMIT = 4  # app/models/status.rb:48, used at activity/create.rb:94
 REBLOG_FALLOFF = 40  # app/lib/feed_manager.rb:15
 OBJECT_AGE_THRESHOLD = dt.timedelta(days=1)  # activity/update.rb:5
 
@@ -278,8 +278,10 @@ class MastodonServer:
             if mention.silent or mention.account not in self.local_users:
                 continue
             following = status.account in self.following[mention.account]
-            # Default policy: app/models/notification_policy.rb:11-15; app/services/notify_service.rb:199-205.
-            filtered = not following and (mention.account in silenced or status.visibility in ("direct", "limited"))
+            # The default policy filters a mention from someone not followed when it
+            # was not addressed to them, or is a direct message not in answer to
+            # theirs (app/models/notification_policy.rb:14-15; app/services/notify_service.rb:73-75,199-205).
+            filtered = not following and (mention.account in silenced or status.visibility == "direct")
             self.notes[mention.account].append(Notification("mention", status.uri, status.account, filtered))
         readers = [u for u in self.local_users if status.account in self.following[u]]
         readers += [m.account for m in status.mentions if m.account in readers]
@@ -289,16 +291,14 @@ class MastodonServer:
 
     def _filtered_from_home(self, status: Status, user: str) -> bool:
         """app/lib/feed_manager.rb:448-478 (blocks, mutes, languages not modelled)."""
-        if status.account == user:
+        if status.account == user or status.in_reply_to is None:  # :449; no reply (boosts pass, :470-473)
             return False
-        if status.in_reply_to is None and status.reblog_of is None and not _is_reply(status):
-            return False
-        if _is_reply(status):
-            parent = self.statuses.get(status.in_reply_to or "")
-            if parent is None:
-                return True  # the parent is unknown (feed_manager.rb:450)
-            return parent.account not in self.following[user] and parent.account != user and parent.account != status.account
-        return False
+        parent = self.statuses.get(status.in_reply_to)
+        if parent is None:
+            return True  # the parent is unknown (:450)
+        # A reply reaches a follower who follows the one it answers, whom it
+        # answers, or when it is a self-reply (:466-469).
+        return parent.account not in self.following[user] and parent.account not in (user, status.account)
 
     def _add_to_feed(self, user: str, status: Status) -> None:
         """A boost is not inserted again while the original, or a boost of it,
@@ -665,10 +665,6 @@ def _url_to_href(value) -> str | None:
     if isinstance(value, dict):
         value = value.get("href")
     return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
-
-
-def _is_reply(status: Status) -> bool:
-    return status.in_reply_to is not None
 
 
 def _too_old(obj: dict) -> bool:

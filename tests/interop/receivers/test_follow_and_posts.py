@@ -28,6 +28,11 @@ async def test_following_the_circle_from_mastodon_and_from_lemmy(stage: Stage):
     members = await stage.page("/c/circle/members")
     assert user_m in members and user_l in members
     await stage.assert_no_rejections()
+    # Lemmy takes only draft-cavage signatures with a Digest (activitypub-federation
+    # 0.5.11 src/actix_web/inbox.rs:30-39): Circles' second knock. Mastodon
+    # reads RFC 9421 (Mastodon 4.6 app/lib/signed_request.rb:237-244).
+    assert stage.schemes_taken(stage.lemmy_side) == {"cavage"}
+    assert stage.schemes_taken(stage.mastodon_side) == {"rfc9421"}
 
 
 async def test_the_group_reads_as_a_lemmy_community(stage: Stage):
