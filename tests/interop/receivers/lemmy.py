@@ -27,7 +27,8 @@ from tests.interop.receivers.fetching import Fetch
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # apf 0.5.11 src/fetch/mod.rs:57-61: the exact Content-Types it takes (lower-cased).
-FETCH_CONTENT_TYPES = ("application/activity+json", 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+FETCH_CONTENT_TYPES = ("application/activity+json",
+                       'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
                        "application/activity+json; charset=utf-8")
 PAGE_TYPES = ("Page", "Article", "Note", "Video", "Event")  # 0.19.20 protocol/objects/page.rs:36-43
 PERSON_TYPES = ("Person", "Service", "Organization")  # 0.19.20 protocol/objects/person.rs:14-19
@@ -244,8 +245,8 @@ class LemmyServer:
         announce.rs:211-226); main also counts local posts there and needs an
         accepted follow (main db_schema/src/impls/community.rs:342-363)."""
         rows = [state for (user, c), state in self.follows.items() if c == community.ap_id]
-        ok = (any(s == "accepted" for s in rows) or any(p.creator in self.local_users for p in self.posts(community.ap_id))
-              ) if self.main else bool(rows)
+        local_posts = any(p.creator in self.local_users for p in self.posts(community.ap_id))
+        ok = (any(s == "accepted" for s in rows) or local_posts) if self.main else bool(rows)
         if not ok:
             raise Rejected(f"CommunityHasNoFollowers: {community.ap_id} (0.19.20 announce.rs:211-226)")
         if community.visibility != "Public" and not self.main:
@@ -286,7 +287,8 @@ class LemmyServer:
         else:  # Delete: the object already in the DB (0.19.20 protocol/activities/deletion/delete.rs:48-73)
             target = self.posts_by_id.get(parsed["object_id"]) or self.comments_by_id.get(parsed["object_id"])
             if target is None:
-                raise Rejected(f"NotFound: {parsed['object_id']} is not known here (0.19.20 activities/deletion/mod.rs:130-152)")
+                raise Rejected(f"NotFound: {parsed['object_id']} is not known here "
+                               "(0.19.20 activities/deletion/mod.rs:130-152)")
             post = target if isinstance(target, Post) else self.posts_by_id[target.post]
             community = self.communities[post.community]
         if parsed.get("audience") and parsed["audience"] != community.ap_id:
@@ -464,7 +466,8 @@ class LemmyServer:
             return
         self._person(actor)  # verify_person_in_community, verify_mod_action (0.19.20 activities/mod.rs:104-125)
         if _host(actor) != _host(community.ap_id):
-            raise Rejected("NotAModerator: a removal from outside the community's domain (0.19.20 activities/mod.rs:104-125)")
+            raise Rejected("NotAModerator: a removal from outside the community's domain "
+                           "(0.19.20 activities/mod.rs:104-125)")
 
     def _receive_delete(self, delete: dict, community: Community) -> None:
         """0.19.20 activities/deletion/delete.rs:53-80: with `summary` a removal, else a deletion."""
@@ -526,7 +529,8 @@ class LemmyServer:
         self.communities[community.ap_id] = community
         for url, read in ((community.outbox, self.read_outbox), (community.followers, self.read_followers),
                           (community.moderators, self.read_moderators), (community.featured, self.read_featured)):
-            if url and not (self.main and read == self.read_featured):  # main: featured only in debug builds (main apub/apub/src/collections/mod.rs:44)
+            # main fetches featured only in debug builds (main apub/apub/src/collections/mod.rs:44)
+            if url and not (self.main and read == self.read_featured):
                 try:
                     read(url, community)
                 except Rejected as error:
@@ -549,7 +553,8 @@ class LemmyServer:
             raise Rejected("the outbox id is not on its URL's domain (community_outbox.rs:87)")
         for announce in announces[:10 if self.main else 50]:
             try:
-                inner = announce["object"] if isinstance(announce["object"], dict) else self._fetch_object(announce["object"])
+                inner = announce["object"]
+                inner = inner if isinstance(inner, dict) else self._fetch_object(inner)
                 kind, parsed = self._parse_announcable(inner)
                 if kind != "page":
                     continue
@@ -590,7 +595,8 @@ class LemmyServer:
         if url not in self.persons:
             doc = self._fetch_object(url)
             if doc.get("type") not in PERSON_TYPES:
-                raise Unparsable(f"{url} is a {doc.get('type')}, not a Person (0.19.20 protocol/objects/person.rs:14-19)")
+                raise Unparsable(f"{url} is a {doc.get('type')}, not a Person "
+                                 "(0.19.20 protocol/objects/person.rs:14-19)")
             for name in ("preferredUsername",):
                 _str(doc.get(name), f"Person.{name}")
             _url(doc.get("inbox"), "Person.inbox")
@@ -677,7 +683,8 @@ def _parse_page(obj) -> dict:
         raise Unparsable(f"Page.type {obj.get('type')!r} is none of {PAGE_TYPES} (page.rs:36-43)")
     if obj.get("inReplyTo") is not None:
         raise Unparsable("Post must not have inReplyTo property (page.rs:55-57,265-275)")
-    page = {"id": _url(obj.get("id"), "Page.id"), "type": obj["type"], "attributedTo": _attributed_to(obj.get("attributedTo")),
+    page = {"id": _url(obj.get("id"), "Page.id"), "type": obj["type"],
+            "attributedTo": _attributed_to(obj.get("attributedTo")),
             "to": _one_or_many(obj, "to"), "cc": _one_or_many(obj, "cc"),
             "name": _opt_str(obj, "name"), "content": _opt_str(obj, "content"),
             "mediaType": _media_type(obj, ("text/markdown", "text/html")),
@@ -698,7 +705,8 @@ def _parse_note(obj) -> dict:
         raise Unparsable(f"Note.type is {_type(obj)!r}")
     note = {"id": _url(obj.get("id"), "Note.id"), "attributedTo": _url(obj.get("attributedTo"), "Note.attributedTo"),
             "to": _one_or_many(obj, "to", required=True), "cc": _one_or_many(obj, "cc"),
-            "content": _str(obj.get("content"), "Note.content"), "inReplyTo": _url(obj.get("inReplyTo"), "Note.inReplyTo"),
+            "content": _str(obj.get("content"), "Note.content"),
+            "inReplyTo": _url(obj.get("inReplyTo"), "Note.inReplyTo"),
             "mediaType": _media_type(obj, ("text/markdown", "text/html")), "source": _source(obj.get("source")),
             "audience": _url(obj["audience"], "Note.audience") if obj.get("audience") is not None else None}
     _opt_date(obj, "published"), _opt_date(obj, "updated"), _opt_bool(obj, "distinguished")
@@ -728,7 +736,8 @@ def _parse_group(doc: dict, *, main: bool) -> dict:
     """Group: the required fields and the typed optional ones (0.19.20
     protocol/objects/group.rs:37-73; main objects/src/protocol/group.rs:21-67)."""
     _require_type(doc, "Group", "Group")
-    group = {"id": _url(doc.get("id"), "Group.id"), "preferredUsername": _str(doc.get("preferredUsername"), "Group.preferredUsername"),
+    group = {"id": _url(doc.get("id"), "Group.id"),
+             "preferredUsername": _str(doc.get("preferredUsername"), "Group.preferredUsername"),
              "inbox": _url(doc.get("inbox"), "Group.inbox"), "outbox": _url(doc.get("outbox"), "Group.outbox"),
              "followers": _opt_url(doc, "followers"), "featured": _opt_url(doc, "featured"),
              "name": _opt_str(doc, "name"), "attributedTo": doc.get("attributedTo")}
@@ -743,7 +752,8 @@ def _parse_group(doc: dict, *, main: bool) -> dict:
         _language_tag(tag, "Group.language[]")
     if main:
         _opt_str(doc, "description"), _opt_bool(doc, "manuallyApprovesFollowers"), _opt_bool(doc, "discoverable")
-        group["manuallyApprovesFollowers"], group["discoverable"] = doc.get("manuallyApprovesFollowers"), doc.get("discoverable")
+        group["manuallyApprovesFollowers"] = doc.get("manuallyApprovesFollowers")
+        group["discoverable"] = doc.get("discoverable")
         _media_type(doc, ("text/html",))  # main group.rs:40
         for name in ("icon", "image"):  # deserialize_last (apf 0.7.0-beta.11 src/protocol/helpers.rs:144-163)
             value = doc.get(name)
@@ -767,7 +777,8 @@ def _attributed_to(value):
     """AttributedTo: one Person URL, or Peertube's [{type, id}] (0.19.20 protocol/objects/mod.rs:130-135)."""
     if isinstance(value, str):
         return _url(value, "attributedTo")
-    if isinstance(value, list) and value and all(isinstance(v, dict) and v.get("type") in ("Person", "Group") for v in value):
+    if isinstance(value, list) and value and all(
+            isinstance(v, dict) and v.get("type") in ("Person", "Group") for v in value):
         return [{"type": v["type"], "id": _url(v.get("id"), "attributedTo[].id")} for v in value]
     raise Unparsable(f"attributedTo {value!r} is neither a URL nor Peertube's list (page.rs:52)")
 
@@ -801,7 +812,8 @@ def _attachments(value) -> list[dict]:
 
 def _language_tag(value, what: str) -> None:
     """LanguageTag { identifier, name }, both required (0.19.20 protocol/objects/mod.rs:33-38)."""
-    if not isinstance(value, dict) or not isinstance(value.get("identifier"), str) or not isinstance(value.get("name"), str):
+    if not (isinstance(value, dict) and isinstance(value.get("identifier"), str)
+            and isinstance(value.get("name"), str)):
         raise Unparsable(f"{what}: a LanguageTag needs `identifier` and `name`: {value!r}")
 
 

@@ -31,7 +31,8 @@ AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 SUPPORTED_TYPES = ("Note", "Question")  # activity.rb:9
 CONVERTED_TYPES = ("Image", "Audio", "Video", "Article", "Page", "Event")  # activity.rb:10
-ACTOR_TYPES = ("Application", "Group", "Organization", "Person", "Service")  # app/services/activitypub/fetch_remote_actor_service.rb:9
+# app/services/activitypub/fetch_remote_actor_service.rb:9
+ACTOR_TYPES = ("Application", "Group", "Organization", "Person", "Service")
 MEDIA_ATTACHMENTS_LIMIT = 4  # app/models/status.rb:48, used at activity/create.rb:94
 REBLOG_FALLOFF = 40  # app/lib/feed_manager.rb:15
 OBJECT_AGE_THRESHOLD = dt.timedelta(days=1)  # activity/update.rb:5
@@ -185,7 +186,8 @@ class MastodonServer:
 
     # Create ------------------------------------------------------------------------------
 
-    def _on_create(self, activity: dict, account: Account, delivered_to: str | None, *, fetched: bool = False) -> Status:
+    def _on_create(self, activity: dict, account: Account, delivered_to: str | None, *,
+                   fetched: bool = False) -> Status:
         obj = self._dereference(activity.get("object"), account)  # activity.rb:133-139
         object_uri = _id(obj)
         # activity/create.rb:15
@@ -233,7 +235,8 @@ class MastodonServer:
         status.in_reply_to = self._replied_to(obj)
         status.media = _media_count(obj)
         status.poll = parse_poll(obj)
-        status.edited_at = obj.get("updated") if obj.get("updated") != obj.get("published") else None  # activity/create.rb:104
+        edited = obj.get("updated")
+        status.edited_at = edited if edited != obj.get("published") else None  # activity/create.rb:104
         return status
 
     def _related_to_local_activity(self, activity: dict, obj: dict, account: Account, delivered_to: str | None) -> bool:
@@ -320,7 +323,8 @@ class MastodonServer:
             raise Rejected("an Undo of this Announce arrived first (activity/announce.rb:5)")
         local_target = (found := self._status_from_uri(object_uri or "")) is not None and found.local
         if not (self._followed_by_local_accounts(account.uri) or local_target):  # activity/announce.rb:77-79
-            raise Rejected(f"{account.uri} has no local follower and boosts no local status (activity/announce.rb:5,77-79)")
+            raise Rejected(f"{account.uri} has no local follower and boosts no local status "
+                           "(activity/announce.rb:5,77-79)")
         if obj is None:
             raise Rejected("no object (activity/announce.rb:6)")
         original = self._status_from_object(obj, account)  # activity.rb:100-117
@@ -458,7 +462,8 @@ class MastodonServer:
         """activity/accept.rb:4-35: the follow request named by id, else the
         embedded Follow's (follower, target)."""
         obj = activity.get("object")
-        by_id = [key for key, follow_id in self.follow_requests.items() if key[1] == account.uri and follow_id == _id(obj)]
+        by_id = [key for key, follow_id in self.follow_requests.items()
+                 if key[1] == account.uri and follow_id == _id(obj)]
         if not by_id and isinstance(obj, dict) and obj.get("type") == "Follow":
             by_id = [key for key in self.follow_requests if key == (_id(obj.get("actor")), account.uri)]
         if not by_id:

@@ -25,8 +25,9 @@ def boost_of(stage: Stage, post_id: str):
 
 
 async def everywhere(stage: Stage, post_id: str) -> None:
-    await stage.eventually(lambda: boost_of(stage, post_id) and stage.lemmy.post(post_id) and stage.lemmy1.post(post_id),
-                           "the post on Mastodon and on both Lemmys")
+    await stage.eventually(
+        lambda: boost_of(stage, post_id) and stage.lemmy.post(post_id) and stage.lemmy1.post(post_id),
+        "the post on Mastodon and on both Lemmys")
 
 
 async def test_ada_edits_her_post(stage: Stage):
@@ -41,7 +42,8 @@ async def test_ada_edits_her_post(stage: Stage):
     assert stage.mastodon.status(post_id).shown.splitlines()[:2] == ["The Rust book", "Chapters 1 to 4 first."]
 
     edit = re.search(r'href="(/resources/\d+/edit)"', await stage.page(path))[1]
-    response = await stage.form(edit, edit, title="The Rust book, 2nd edition", description="Chapters 1 to 6 first.", **fields)
+    response = await stage.form(edit, edit, title="The Rust book, 2nd edition",
+                                description="Chapters 1 to 6 first.", **fields)
     redirected_to(response, path)
 
     # Mastodon applies the author's own Update (a newer `updated`): the new text.
@@ -50,7 +52,8 @@ async def test_ada_edits_her_post(stage: Stage):
     assert stage.mastodon.status(post_id).shown.splitlines()[1] == "Chapters 1 to 6 first."
     # Lemmy: the announced Update, by the post's creator, changes title and body.
     for lemmy in (stage.lemmy, stage.lemmy1):
-        await stage.eventually(lambda: lemmy.post(post_id).name == "The Rust book, 2nd edition", f"the edit on Lemmy {lemmy.version}")
+        await stage.eventually(lambda: lemmy.post(post_id).name == "The Rust book, 2nd edition",
+                               f"the edit on Lemmy {lemmy.version}")
         assert lemmy.post(post_id).body.startswith("Chapters 1 to 6 first.")
         assert lemmy.post(post_id).url == "https://doc.rust-lang.org/book/"
     await stage.assert_no_rejections()
@@ -62,8 +65,8 @@ async def test_ada_deletes_her_post(stage: Stage):
     await everywhere(stage, post_id)
     boost = boost_of(stage, post_id)
 
-    response = await stage.form(post_id.removeprefix(stage.circles.base_url), post_id.removeprefix(stage.circles.base_url)
-                                + "/delete")
+    path = post_id.removeprefix(stage.circles.base_url)
+    response = await stage.form(path, f"{path}/delete")
     redirected_to(response, "/c/circle")
 
     # Mastodon: the circle's boost goes (its Undo), and so does the status (Ada's own Delete).

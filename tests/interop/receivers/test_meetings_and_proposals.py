@@ -19,7 +19,8 @@ async def test_a_meeting(stage: Stage):
                                 agenda="Chapter five, then questions.", timezone="UTC",
                                 starts_local=f"{day}T18:00", ends_local=f"{day}T19:30", place="Library room 2",
                                 online_url="", capacity="")
-    meeting = stage.circles.base_url + "/posts/" + redirected_to(response, re.compile(r"/meetings/\d+")).rsplit("/", 1)[1]
+    number = redirected_to(response, re.compile(r"/meetings/\d+")).rsplit("/", 1)[1]
+    meeting = f"{stage.circles.base_url}/posts/{number}"
 
     # Mastodon: the circle boosts the Event; its text says when and where.
     await stage.eventually(lambda: boost_of(stage, meeting), "the meeting boosted on Mastodon")

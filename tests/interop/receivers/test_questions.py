@@ -15,6 +15,16 @@ from tests.servers import redirected_to, sign_up
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
+async def bob_answers(stage: Stage, question_path: str, text: str) -> str:
+    """Bob signs up, joins the circle and replies to the question; returns his post's number."""
+    async with httpx.AsyncClient(base_url=stage.circles.base_url, timeout=10.0) as bob:
+        await sign_up(bob, "bob")
+        redirected_to(await stage.form("/c/circle", "/c/circle/join", client=bob), "/c/circle")
+        response = await stage.form(question_path, f"{question_path}/reply", client=bob, body=text)
+        where = redirected_to(response, re.compile(r"/posts/\d+(\?page=\d+)?#post-\d+"))
+    return where.rsplit("#post-", 1)[1]
+
+
 async def test_a_mastodon_question_answered_and_accepted(stage: Stage):
     await stage.follow_from_mastodon()
     await stage.follow_from_lemmy()
@@ -40,11 +50,7 @@ async def test_a_mastodon_question_answered_and_accepted(stage: Stage):
     await stage.eventually(listed, "the question listed among the circle's questions")
 
     # Bob, a member, answers on Circles.
-    async with httpx.AsyncClient(base_url=stage.circles.base_url, timeout=10.0) as bob:
-        await sign_up(bob, "bob")
-        redirected_to(await stage.form("/c/circle", "/c/circle/join", client=bob), "/c/circle")
-        response = await stage.form(path, f"{path}/reply", client=bob, body="That no reference outlives its data.")
-        answer_id = re.fullmatch(r".*#post-(\d+)", redirected_to(response, re.compile(r"/posts/\d+(\?page=\d+)?#post-\d+")))[1]
+    answer_id = await bob_answers(stage, path, "That no reference outlives its data.")
     answer = f"{stage.circles.base_url}/posts/{answer_id}"
     bob_uri = f"{stage.circles.base_url}/users/bob"
 
@@ -94,16 +100,13 @@ async def test_lemmy_users_see_the_circles_accepted_answer_note(stage: Stage):
     protocol/activities/create_or_update/note.rs:21, protocol/objects/person.rs:14-19)."""
     await stage.follow_from_lemmy()
     user = stage.lemmy_side.user
-    await stage.eventually(lambda: stage.lemmy.follows.get((user, stage.group)) == "accepted", "Lemmy taking the Accept")
+    await stage.eventually(lambda: stage.lemmy.follows.get((user, stage.group)) == "accepted",
+                           "Lemmy taking the Accept")
     response = await stage.form("/c/circle/questions/new", "/c/circle/questions/new",
                                 title="What is a lifetime?", body="In Rust.")
     path = redirected_to(response, re.compile(r"/posts/\d+"))
     question = stage.circles.base_url + path
-    async with httpx.AsyncClient(base_url=stage.circles.base_url, timeout=10.0) as bob:
-        await sign_up(bob, "bob")
-        redirected_to(await stage.form("/c/circle", "/c/circle/join", client=bob), "/c/circle")
-        response = await stage.form(path, f"{path}/reply", client=bob, body="How long a reference is valid.")
-        answer_id = re.fullmatch(r".*#post-(\d+)", redirected_to(response, re.compile(r"/posts/\d+(\?page=\d+)?#post-\d+")))[1]
+    answer_id = await bob_answers(stage, path, "How long a reference is valid.")
     for lemmy in (stage.lemmy, stage.lemmy1):
         await stage.eventually(lambda: lemmy.comments(question), f"Bob's answer on Lemmy {lemmy.version}")
     response = await stage.form(path, f"{path}/accept", answer_id=answer_id)
