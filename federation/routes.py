@@ -340,7 +340,13 @@ async def _local_actor_at(kind_path: str, name: str) -> Actor:
 @bp.get("/<any(users, c):kind_path>/<name>/followers")
 async def followers(kind_path: str, name: str):
     actor = await _local_actor_at(kind_path, name)
-    return activity_response(convert.ordered_collection(actor.followers_url, await actor_service.follower_count(actor)))
+    count = await actor_service.follower_count(actor)
+    if kind_path == "c":
+        # Lemmy shows a community's subscriber count only from a `Collection`
+        # with `totalItems` and `items` (0.19.20
+        # crates/apub/src/protocol/collections/group_followers.rs:5-12).
+        return activity_response({"id": actor.followers_url, "type": "Collection", "totalItems": count, "items": []})
+    return activity_response(convert.ordered_collection(actor.followers_url, count))
 
 
 @bp.get("/<any(users, c):kind_path>/<name>/following")

@@ -98,7 +98,8 @@ async def test_group_document_follows_fep_1b12(client, world):
     _, moderators = await get_json(client, group["attributedTo"])
     assert moderators["orderedItems"] == ["http://circles.test/users/alice"]
     _, followers = await get_json(client, group["followers"])
-    assert followers["totalItems"] == 0 and "orderedItems" not in followers
+    assert followers["totalItems"] == 0 and followers["items"] == []  # only the count: Lemmy's GroupFollowers
+    assert followers["type"] == "Collection"
 
 
 async def test_post_document_and_collections(client, world):

@@ -40,7 +40,7 @@ async def test_a_meeting(stage: Stage):
         await stage.eventually(lambda: lemmy.post(meeting), f"the meeting on Lemmy {lemmy.version}")
         assert (lemmy.post(meeting).kind, lemmy.post(meeting).name) == ("Event", "Reading night")
     # Neither Lemmy takes the circle's RSVP poll: a Question is neither a
-    # Page nor a Note, and a Group no Person (test_lemmy_users_see_the_circles_accepted_answer_note).
+    # Page nor a Note, and a Group no Person (test_questions.py, test_lemmy_users_do_not_see_the_circles_own_notes).
     await stage.assert_no_rejections(expected={"lemmy 0.19": ["Question"], "lemmy 1.0": ["Question"]})
 
 
@@ -78,21 +78,21 @@ async def test_a_proposal_and_a_vote_from_mastodon(stage: Stage):
         return "1 yes · 0 no · 0 abstain" in await stage.page(path)
 
     await stage.eventually(counted, "the Mastodon vote counted on the proposal's page")
-    # Lemmy takes no Question (test_lemmy_users_see_a_proposal).
+    # Lemmy takes no Question (test_lemmy_users_do_not_see_proposals).
     await stage.assert_no_rejections(expected={"lemmy 0.19": ["Create{Question}"], "lemmy 1.0": ["Create{Question}"]})
 
 
-async def test_lemmy_users_see_a_proposal(stage: Stage):
-    """A proposal is a Question (a poll, for Mastodon); Lemmy takes a post
-    only as Page, Article, Note, Video or Event, and a comment only as Note
-    (0.19.20 crates/apub/src/protocol/objects/page.rs:36-43,
+async def test_lemmy_users_do_not_see_proposals(stage: Stage):
+    """A limit, in the README: a proposal is a Question (a poll, for Mastodon);
+    Lemmy takes a post only as Page, Article, Note, Video or Event, and a
+    comment only as a Note (0.19.20 crates/apub/src/protocol/objects/page.rs:36-43,
     protocol/objects/note.rs:37; main crates/apub/objects/src/protocol/page.rs:36-43),
-    so its users never see the proposal."""
+    so its users never see the proposal: they take part in governance here."""
     await stage.follow_from_lemmy()
     await stage.eventually(lambda: stage.lemmy.follows.get((stage.lemmy_side.user, stage.group)) == "accepted",
                            "Lemmy taking the Accept")
     _, proposal = await propose(stage)
     for lemmy in (stage.lemmy, stage.lemmy1):
-        await stage.eventually(lambda: lemmy.post(proposal) or lemmy.rejections, f"the proposal on Lemmy {lemmy.version}")
-        assert lemmy.post(proposal) is not None, [vars(r) for r in lemmy.rejections]
-        assert lemmy.post(proposal).name == "Meet on Thursdays"
+        await stage.eventually(lambda: lemmy.rejections, f"the proposal reaching Lemmy {lemmy.version}")
+        assert lemmy.post(proposal) is None
+        assert all("Question" in r.reason for r in lemmy.rejections), [vars(r) for r in lemmy.rejections]
