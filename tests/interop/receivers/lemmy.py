@@ -1,7 +1,8 @@
 """A small model of how Lemmy takes in a remote community (a Circles
 `Group`) and what it sends: which shapes its serde structs accept, which
 checks its `verify` and `receive` make, and what a Lemmy user then sees
-(posts with titles, comments, deleted and removed flags).
+(posts with titles, comments, deleted and removed flags). The structs
+themselves are read in `lemmy_serde`.
 
 Two versions, `version="0.19"` (tag 0.19.20) and `version="1.0"` (main at
 439734dd6), from /work/.mirror/LemmyNet+lemmy/repo; the federation library
@@ -17,32 +18,21 @@ locks, private messages, thumbnails, the 9 s inbox timeout.
 
 from __future__ import annotations
 
-import re
-from contextvars import ContextVar
 from dataclasses import dataclass
-from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 from tests.interop.receivers.fetching import Fetch
+from tests.interop.receivers.lemmy_serde import (
+    MAIN_SERDE, PUBLIC, Rejected, Unparsable, as_i32, as_list, as_url, community_visibility,
+    creator, host, html_to_text, merge, parse_accept, parse_announce, parse_create_or_update_note,
+    parse_create_or_update_page, parse_delete, parse_group, parse_note, parse_note_wrapper,
+    parse_page, parse_person, raw_announcable, require_type, type_of,
+)
 
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # apf 0.5.11 src/fetch/mod.rs:57-61: the exact Content-Types it takes (lower-cased).
 FETCH_CONTENT_TYPES = ("application/activity+json",
                        'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
                        "application/activity+json; charset=utf-8")
-PAGE_TYPES = ("Page", "Article", "Note", "Video", "Event")  # 0.19.20 protocol/objects/page.rs:36-43
-PERSON_TYPES = ("Person", "Service", "Organization")  # 0.19.20 protocol/objects/person.rs:14-19
-# Whether serde reads as 1.0's library does (set while a 1.0 server parses).
-_MAIN_SERDE: ContextVar[bool] = ContextVar("main_serde", default=False)
 MAX_TITLE_LENGTH = 200  # 0.19.20 objects/post.rs:55, used at :209,219
-
-
-class Rejected(Exception):
-    """The activity or document is refused, with the rule's citation."""
-
-
-class Unparsable(Rejected):
-    """serde could not read it as that struct."""
 
 
 @dataclass
@@ -133,15 +123,15 @@ class LemmyServer:
     def receive(self, activity: dict, *, signer: str | None) -> bool:
         """An activity POSTed to the shared inbox (Lemmy delivers to and
         serves only `/inbox` in 1.0: main apub/apub/src/http/routes.rs:66-70)."""
-        token = _MAIN_SERDE.set(self.main)
+        token = MAIN_SERDE.set(self.main)
         try:
             # apf checks: the signature is the actor's, the id is on the actor's
             # domain and not local (apf 0.7.0-beta.11 src/actix_web/inbox.rs:91-102,
             # src/config.rs:127-140).
-            actor, activity_id = _url(activity.get("actor"), "actor"), _url(activity.get("id"), "id")
+            actor, activity_id = as_url(activity.get("actor"), "actor"), as_url(activity.get("id"), "id")
             if signer != actor:
                 raise Rejected(f"signed by {signer}, not by the actor {actor} (apf src/actix_web/inbox.rs)")
-            if _host(activity_id) != _host(actor):
+            if host(activity_id) != host(actor):
                 raise Rejected("the activity id is not on the actor's domain (apf src/config.rs:127-140)")
             if self.main:  # the id is recorded before verify (main apub/apub/src/http/mod.rs:64-85)
                 self._insert_received(activity_id)
@@ -150,15 +140,15 @@ class LemmyServer:
             self.rejections.append(Rejection(activity.get("id"), activity.get("type"), str(rejected)))
             return False
         finally:
-            _MAIN_SERDE.reset(token)
+            MAIN_SERDE.reset(token)
         return True
 
     def _shared_inbox(self, activity: dict) -> None:
         """The untagged SharedInboxActivities, tried in order (0.19.20
         activity_lists.rs:41-50; main activities/src/activity_lists.rs:42-52)."""
         attempts = []
-        for name, parse, handle in (("AcceptFollow", _parse_accept, self._accept),
-                                    ("AnnounceActivity", _parse_announce, self._announce)):
+        for name, parse, handle in (("AcceptFollow", parse_accept, self._accept),
+                                    ("AnnounceActivity", parse_announce, self._announce)):
             try:
                 parsed = parse(activity)
             except Unparsable as error:
@@ -203,14 +193,14 @@ class LemmyServer:
         inner = announce["object"]
         if isinstance(inner, str):  # fetched over HTTP (0.19.20 protocol/mod.rs:74-80)
             inner = self._fetch_object(inner)
-            _raw_announcable(inner)
+            raw_announcable(inner)
         self._announcable(inner, announced=True, announce=announce)
 
     def _announcable(self, inner: dict, *, announced: bool, announce: dict | None = None) -> None:
         """The untagged AnnouncableActivities (0.19.20 activity_lists.rs:83-99;
         main activities/src/activity_lists.rs:57-76): parse, find the community,
         check it may be received, verify, receive."""
-        _raw_announcable(inner)
+        raw_announcable(inner)
         kind, parsed = self._parse_announcable(inner)
         if kind == "Page":  # send-only (0.19.20 announce.rs:166-169; main announce.rs:160-163)
             raise Rejected("CannotReceivePage: an announced Page is not received (0.19.20 announce.rs:166-169)")
@@ -226,17 +216,17 @@ class LemmyServer:
         getattr(self, f"_receive_{kind}")(parsed, community)
 
     def _parse_announcable(self, inner: dict) -> tuple[str, dict]:
-        variants = [("note", _parse_create_or_update_note), ("page", _parse_create_or_update_page),
-                    ("delete", _parse_delete), ("Page", _parse_page)]
+        variants = [("note", parse_create_or_update_note), ("page", parse_create_or_update_page),
+                    ("delete", parse_delete), ("Page", parse_page)]
         if self.main:  # CreateOrUpdateNoteWrapper is tried first (main activity_lists.rs:57-60)
-            variants.insert(0, ("NoteWrapper", _parse_note_wrapper))
+            variants.insert(0, ("NoteWrapper", parse_note_wrapper))
         attempts = []
         for kind, parse in variants:
             try:
                 return kind, parse(inner)
             except Unparsable as error:
                 attempts.append(f"{kind}: {error}")
-        raise Unparsable(f"{inner.get('type')}{{{_type(inner.get('object'))}}} matches no AnnouncableActivities "
+        raise Unparsable(f"{inner.get('type')}{{{type_of(inner.get('object'))}}} matches no AnnouncableActivities "
                          f"variant (model: Vote, Undo, Update{{Group}}, Block, Add, Remove, Lock not modelled): "
                          + "; ".join(attempts))
 
@@ -257,7 +247,7 @@ class LemmyServer:
         comment if it verifies as one, else a post; announced, only a comment
         can name its community (:70-76, announce.rs:165)."""
         try:
-            note = _parse_create_or_update_note(wrapper)
+            note = parse_create_or_update_note(wrapper)
         except Unparsable as error:
             if announced:
                 raise Rejected(f"an announced Create{{Note}} that is no comment has no community in 1.0 "
@@ -272,7 +262,7 @@ class LemmyServer:
             self._can_accept(community)
             self._verify_note(note, community)
             return self._receive_note(note, community)
-        page = _parse_create_or_update_page(wrapper)
+        page = parse_create_or_update_page(wrapper)
         community = self._community_of("page", page)
         self._can_accept(community)
         self._verify_page(page, community)
@@ -307,7 +297,7 @@ class LemmyServer:
             if group is None:
                 raise Rejected("CouldntFindCommunity (0.19.20 page.rs:248-255)")
             return self.dereference_community(group)
-        for candidate in _merge(page["to"], page["cc"]):
+        for candidate in merge(page["to"], page["cc"]):
             if self.main and candidate == PUBLIC:
                 continue
             try:
@@ -340,10 +330,10 @@ class LemmyServer:
         page, actor = activity["object"], activity["actor"]
         self._verify_public(activity["to"], activity["cc"], community, "Create/Update (post.rs:109)")
         self._person(actor)  # verify_person_in_community
-        if _host(actor) != _host(page["id"]):
+        if host(actor) != host(page["id"]):
             raise Rejected("the actor's domain is not the Page's (post.rs:113)")
-        if actor != _creator(page):
-            raise Rejected(f"the actor {actor} is not the Page's creator {_creator(page)} (post.rs:114)")
+        if actor != creator(page):
+            raise Rejected(f"the actor {actor} is not the Page's creator {creator(page)} (post.rs:114)")
         existing = self.posts_by_id.get(page["id"])
         if activity["type"] == "Update" and existing is not None and existing.creator != actor:
             raise Rejected("only the creator updates a post (post.rs:114)")
@@ -351,12 +341,12 @@ class LemmyServer:
 
     def _verify_post_object(self, page: dict, *, expected: str, community: Community) -> None:
         """ApubPost::verify (0.19.20 objects/post.rs:162-181)."""
-        if _host(page["id"]) != _host(expected):
+        if host(page["id"]) != host(expected):
             raise Rejected("the Page id is not on the expected domain (objects/post.rs:167)")
         if page["id"].startswith(self.origin + "/"):
             raise Rejected("the Page is local (objects/post.rs:168)")
-        self._person(_creator(page))
-        if _host(_creator(page)) != _host(page["id"]):
+        self._person(creator(page))
+        if host(creator(page)) != host(page["id"]):
             raise Rejected("the creator's domain is not the Page's (objects/post.rs:178)")
         self._verify_public(page["to"], page["cc"], community, "Page (objects/post.rs:179)")
 
@@ -383,7 +373,7 @@ class LemmyServer:
         if page.get("content") is not None:  # objects/mod.rs:29-54
             body = page["source"]["content"] if page.get("source") else (
                 page["content"] if page.get("mediaType") == "text/markdown" else html_to_text(page["content"]))
-        post = Post(ap_id=page["id"], community=community.ap_id, creator=_creator(page), name=name[:MAX_TITLE_LENGTH],
+        post = Post(ap_id=page["id"], community=community.ap_id, creator=creator(page), name=name[:MAX_TITLE_LENGTH],
                     body=body, url=url, kind=page["type"])
         old = self.posts_by_id.get(post.ap_id)
         if old is not None:
@@ -399,13 +389,13 @@ class LemmyServer:
         self._verify_public(activity["to"], activity["cc"], community, "Create/Update (comment.rs:128)")
         post = self._parents(note)
         self._person(actor)  # verify_person_in_community (comment.rs:132)
-        if _host(actor) != _host(note["id"]):
+        if host(actor) != host(note["id"]):
             raise Rejected("the actor's domain is not the Note's (comment.rs:133)")
         if post.deleted or post.removed:
             raise Rejected("the post is deleted or removed (comment.rs:135)")
         if actor != note["attributedTo"]:
             raise Rejected("the actor is not the Note's attributedTo (comment.rs:136)")
-        if _host(note["attributedTo"]) != _host(note["id"]):
+        if host(note["attributedTo"]) != host(note["id"]):
             raise Rejected("attributedTo is not on the Note's domain (objects/comment.rs:149)")
         self._verify_public(note["to"], note["cc"], community, "Note (objects/comment.rs:150)")
         self._person(note["attributedTo"])  # objects/comment.rs:160-165
@@ -433,9 +423,9 @@ class LemmyServer:
             return self.posts_by_id[self.comments_by_id[parent].post]
         body = self._fetch_object(parent)
         try:
-            page = _parse_page(body)
+            page = parse_page(body)
         except Unparsable:
-            note_parent = _parse_note(body)
+            note_parent = parse_note(body)
             post = self._parents(note_parent)
             self._verify_note({"type": "Create", "actor": note_parent["attributedTo"], "to": note_parent["to"],
                                "cc": note_parent["cc"], "object": note_parent}, self.communities[post.community])
@@ -455,17 +445,17 @@ class LemmyServer:
         actor, object_id = delete["actor"], delete["object_id"]
         if delete.get("summary") is None:
             self._person(actor)  # verify_person_in_community (deletion/mod.rs:226)
-            if _host(actor) != _host(object_id):
+            if host(actor) != host(object_id):
                 raise Rejected("a Delete without summary is the author's: the actor is not on the object's "
                                "domain (deletion/mod.rs:230-231)")
             return
         if self.main:  # no fetch when on the community's or the object's domain; then the actor as a Person
-            if _host(actor) not in (_host(community.ap_id), _host(object_id)):
+            if host(actor) not in (host(community.ap_id), host(object_id)):
                 raise Rejected("NotAModerator (main utils/functions.rs:307-316)")
             self._person(actor)  # receive_remove_action dereferences it (main deletion/delete.rs:54-56)
             return
         self._person(actor)  # verify_person_in_community, verify_mod_action (0.19.20 activities/mod.rs:104-125)
-        if _host(actor) != _host(community.ap_id):
+        if host(actor) != host(community.ap_id):
             raise Rejected("NotAModerator: a removal from outside the community's domain "
                            "(0.19.20 activities/mod.rs:104-125)")
 
@@ -496,7 +486,7 @@ class LemmyServer:
         if fetched.body is None:
             raise Rejected(f"{url} is not JSON")
         if fetched.body.get("id") != url:
-            if isinstance(fetched.body.get("id"), str) and _host(fetched.body["id"]) == _host(url):
+            if isinstance(fetched.body.get("id"), str) and host(fetched.body["id"]) == host(url):
                 return self._fetch_object(fetched.body["id"])
             raise Rejected(f"FetchWrongId: {url} serves id {fetched.body.get('id')} (apf src/fetch/mod.rs:74-86)")
         return fetched.body
@@ -504,18 +494,18 @@ class LemmyServer:
     def dereference_community(self, url: str) -> Community:
         if url in self.communities:
             return self.communities[url]
-        token = _MAIN_SERDE.set(self.main)
+        token = MAIN_SERDE.set(self.main)
         try:
             return self.read_group(self._fetch_object(url), fetched_from=url)
         finally:
-            _MAIN_SERDE.reset(token)
+            MAIN_SERDE.reset(token)
 
     def read_group(self, doc: dict, *, fetched_from: str) -> Community:
         """Group (0.19.20 protocol/objects/group.rs:37-92; main objects/src/protocol/group.rs:21-67),
         then its outbox, followers, moderators and featured collections, whose
         errors Lemmy ignores (0.19.20 objects/community.rs:188-217); they are kept in `collection_errors`."""
-        group = _parse_group(doc, main=self.main)
-        if _host(group["id"]) != _host(fetched_from):  # group.rs:82
+        group = parse_group(doc, main=self.main)
+        if host(group["id"]) != host(fetched_from):  # group.rs:82
             raise Rejected("the Group id is not on the domain it was fetched from (group.rs:82)")
         shared = (group.get("endpoints") or {}).get("sharedInbox")
         community = Community(
@@ -524,7 +514,7 @@ class LemmyServer:
             outbox=group["outbox"], followers=group.get("followers"),
             moderators=group["attributedTo"] if isinstance(group.get("attributedTo"), str) else None,
             featured=group.get("featured"),
-            visibility=_community_visibility(group) if self.main else "Public",
+            visibility=community_visibility(group) if self.main else "Public",
         )
         self.communities[community.ap_id] = community
         for url, read in ((community.outbox, self.read_outbox), (community.followers, self.read_followers),
@@ -543,13 +533,13 @@ class LemmyServer:
         Create/Update{Page} is received, without the follower check
         (0.19.20 collections/community_outbox.rs:82-128; main community_outbox.rs:91-137)."""
         doc = self._fetch_object(url)
-        _require_type(doc, "OrderedCollection", "GroupOutbox")
-        _i32(doc.get("totalItems"), "GroupOutbox.totalItems")
+        require_type(doc, "OrderedCollection", "GroupOutbox")
+        as_i32(doc.get("totalItems"), "GroupOutbox.totalItems")
         items = doc.get("orderedItems")
         if not isinstance(items, list):
             raise Unparsable("GroupOutbox: missing field `orderedItems` (group_outbox.rs:12)")
-        announces = [_parse_announce(item) for item in items]
-        if _host(doc["id"]) != _host(url):
+        announces = [parse_announce(item) for item in items]
+        if host(doc["id"]) != host(url):
             raise Rejected("the outbox id is not on its URL's domain (community_outbox.rs:87)")
         for announce in announces[:10 if self.main else 50]:
             try:
@@ -567,25 +557,25 @@ class LemmyServer:
         """GroupFollowers: a `Collection` with totalItems and `items` (0.19.20
         protocol/collections/group_followers.rs:5-12); only the count is used."""
         doc = self._fetch_object(url)
-        _require_type(doc, "Collection", "GroupFollowers")
-        _i32(doc.get("totalItems"), "GroupFollowers.totalItems")
+        require_type(doc, "Collection", "GroupFollowers")
+        as_i32(doc.get("totalItems"), "GroupFollowers.totalItems")
         if not isinstance(doc.get("items"), list) or any(i is not None for i in doc["items"]):
             raise Unparsable("GroupFollowers: `items` must be a list of nulls (group_followers.rs:11 `Vec<()>`)")
 
     def read_moderators(self, url: str, community: Community) -> None:
         """GroupModerators (0.19.20 protocol/collections/group_moderators.rs:9-15)."""
         doc = self._fetch_object(url)
-        _require_type(doc, "OrderedCollection", "GroupModerators")
-        for item in _list(doc.get("orderedItems"), "GroupModerators.orderedItems"):
-            self._person(_url(item, "moderator"))
+        require_type(doc, "OrderedCollection", "GroupModerators")
+        for item in as_list(doc.get("orderedItems"), "GroupModerators.orderedItems"):
+            self._person(as_url(item, "moderator"))
 
     def read_featured(self, url: str, community: Community) -> None:
         """GroupFeatured: embedded Pages (0.19.20 protocol/collections/group_featured.rs:6-13)."""
         doc = self._fetch_object(url)
-        _require_type(doc, "OrderedCollection", "GroupFeatured")
-        _i32(doc.get("totalItems"), "GroupFeatured.totalItems")
-        for item in _list(doc.get("orderedItems"), "GroupFeatured.orderedItems"):
-            _parse_page(item)
+        require_type(doc, "OrderedCollection", "GroupFeatured")
+        as_i32(doc.get("totalItems"), "GroupFeatured.totalItems")
+        for item in as_list(doc.get("orderedItems"), "GroupFeatured.orderedItems"):
+            parse_page(item)
 
     def _person(self, url: str) -> str:
         """Dereference a Person (0.19.20 protocol/objects/person.rs:21-50): a
@@ -593,378 +583,11 @@ class LemmyServer:
         if url in self.local_users:
             return "Person"
         if url not in self.persons:
-            doc = self._fetch_object(url)
-            if doc.get("type") not in PERSON_TYPES:
-                raise Unparsable(f"{url} is a {doc.get('type')}, not a Person "
-                                 "(0.19.20 protocol/objects/person.rs:14-19)")
-            for name in ("preferredUsername",):
-                _str(doc.get(name), f"Person.{name}")
-            _url(doc.get("inbox"), "Person.inbox")
-            _url(doc.get("outbox"), "Person.outbox (person.rs:32)")
-            _public_key(doc.get("publicKey"), "Person")
-            self.persons[url] = doc["type"]
+            self.persons[url] = parse_person(self._fetch_object(url), url)
         return self.persons[url]
-
-
-# --- serde: the structs, as far as Circles' documents touch them -----------------------------
-
-
-def _parse_accept(doc: dict) -> dict:
-    """AcceptFollow (0.19.20 protocol/activities/following/accept.rs:13-24)."""
-    _require_type(doc, "Accept", "AcceptFollow")
-    follow = doc.get("object")
-    if not isinstance(follow, dict):
-        raise Unparsable("AcceptFollow.object must be an embedded Follow (accept.rs:20)")
-    _require_type(follow, "Follow", "Follow")  # 0.19.20 protocol/activities/following/follow.rs:10-21
-    parsed = {"id": _url(doc.get("id"), "id"), "actor": _url(doc.get("actor"), "actor"),
-              "object": {"id": _url(follow.get("id"), "Follow.id"), "actor": _url(follow.get("actor"), "Follow.actor"),
-                         "object": _url(follow.get("object"), "Follow.object")}}
-    to = doc.get("to")  # skip_error: a malformed `to` is dropped (accept.rs:18-19)
-    parsed["to"] = to if isinstance(to, list) and len(to) == 1 and isinstance(to[0], str) else (
-        [to] if isinstance(to, str) else None)
-    return parsed
-
-
-def _parse_announce(doc: dict) -> dict:
-    """AnnounceActivity: to and cc required (0.19.20 protocol/activities/community/announce.rs:11-23)."""
-    _require_type(doc, "Announce", "AnnounceActivity")
-    obj = doc.get("object")
-    if not isinstance(obj, str):
-        _raw_announcable(obj)
-    return {"id": _url(doc.get("id"), "id"), "actor": _url(doc.get("actor"), "actor"),
-            "to": _one_or_many(doc, "to", required=True), "cc": _one_or_many(doc, "cc", required=True),
-            "object": obj if isinstance(obj, str) else obj}
-
-
-def _raw_announcable(obj) -> None:
-    """RawAnnouncableActivities: an id and an actor (announce.rs:27-33)."""
-    if not isinstance(obj, dict):
-        raise Unparsable("the announced object is neither a URL nor an activity")
-    _url(obj.get("id"), "RawAnnouncableActivities.id")
-    _url(obj.get("actor"), "RawAnnouncableActivities.actor (a bare object has none)")
-
-
-def _parse_create_or_update(doc: dict, what: str) -> dict:
-    if doc.get("type") not in ("Create", "Update"):
-        raise Unparsable(f"{what}.type is {doc.get('type')}")
-    return {"id": _url(doc.get("id"), "id"), "actor": _url(doc.get("actor"), "actor"), "type": doc["type"],
-            "to": _one_or_many(doc, "to", required=True), "cc": _one_or_many(doc, "cc", required=True),
-            "audience": _url(doc["audience"], "audience") if doc.get("audience") is not None else None}
-
-
-def _parse_create_or_update_page(doc: dict) -> dict:
-    """CreateOrUpdatePage (0.19.20 protocol/activities/create_or_update/page.rs:16-29)."""
-    parsed = _parse_create_or_update(doc, "CreateOrUpdatePage")
-    parsed["object"] = _parse_page(doc.get("object"))
-    return parsed
-
-
-def _parse_create_or_update_note(doc: dict) -> dict:
-    """CreateOrUpdateNote (0.19.20 protocol/activities/create_or_update/note.rs:18-33)."""
-    parsed = _parse_create_or_update(doc, "CreateOrUpdateNote")
-    parsed["object"] = _parse_note(doc.get("object"))
-    return parsed
-
-
-def _parse_note_wrapper(doc: dict) -> dict:
-    """main activities/src/protocol/create_or_update/note_wrapper.rs:7-34: object.type Note or ChatMessage."""
-    obj = doc.get("object")
-    if not isinstance(obj, dict) or obj.get("type") not in ("Note", "ChatMessage"):
-        raise Unparsable("CreateOrUpdateNoteWrapper: object.type is not Note or ChatMessage")
-    _url(doc.get("id"), "id"), _url(doc.get("actor"), "actor")
-    return doc
-
-
-def _parse_page(obj) -> dict:
-    """Page (0.19.20 protocol/objects/page.rs:45-78)."""
-    if not isinstance(obj, dict):
-        raise Unparsable("Page: not an object")
-    if obj.get("type") not in PAGE_TYPES:
-        raise Unparsable(f"Page.type {obj.get('type')!r} is none of {PAGE_TYPES} (page.rs:36-43)")
-    if obj.get("inReplyTo") is not None:
-        raise Unparsable("Post must not have inReplyTo property (page.rs:55-57,265-275)")
-    page = {"id": _url(obj.get("id"), "Page.id"), "type": obj["type"],
-            "attributedTo": _attributed_to(obj.get("attributedTo")),
-            "to": _one_or_many(obj, "to"), "cc": _one_or_many(obj, "cc"),
-            "name": _opt_str(obj, "name"), "content": _opt_str(obj, "content"),
-            "mediaType": _media_type(obj, ("text/markdown", "text/html")),
-            "source": _source(obj.get("source")), "attachment": _attachments(obj.get("attachment")),
-            "audience": _url(obj["audience"], "Page.audience") if obj.get("audience") is not None else None}
-    if obj.get("image") is not None:
-        _image(obj["image"], "Page.image (page.rs:70)")
-    _opt_bool(obj, "sensitive")
-    _opt_date(obj, "published"), _opt_date(obj, "updated")
-    if obj.get("language") is not None:
-        _language_tag(obj["language"], "Page.language (page.rs:74)")
-    return page
-
-
-def _parse_note(obj) -> dict:
-    """Note (0.19.20 protocol/objects/note.rs:33-60)."""
-    if not isinstance(obj, dict) or obj.get("type") != "Note":
-        raise Unparsable(f"Note.type is {_type(obj)!r}")
-    note = {"id": _url(obj.get("id"), "Note.id"), "attributedTo": _url(obj.get("attributedTo"), "Note.attributedTo"),
-            "to": _one_or_many(obj, "to", required=True), "cc": _one_or_many(obj, "cc"),
-            "content": _str(obj.get("content"), "Note.content"),
-            "inReplyTo": _url(obj.get("inReplyTo"), "Note.inReplyTo"),
-            "mediaType": _media_type(obj, ("text/markdown", "text/html")), "source": _source(obj.get("source")),
-            "audience": _url(obj["audience"], "Note.audience") if obj.get("audience") is not None else None}
-    _opt_date(obj, "published"), _opt_date(obj, "updated"), _opt_bool(obj, "distinguished")
-    if obj.get("language") is not None:
-        _language_tag(obj["language"], "Note.language (note.rs:56)")
-    _attachments(obj.get("attachment"))
-    return note
-
-
-def _parse_delete(doc: dict) -> dict:
-    """Delete (0.19.20 protocol/activities/deletion/delete.rs:23-46): a URL or
-    a Tombstone object; `summary` makes it a removal."""
-    _require_type(doc, "Delete", "Delete")
-    obj = doc.get("object")
-    if isinstance(obj, dict):
-        _require_type(obj, "Tombstone", "Tombstone (protocol/objects/tombstone.rs:7-14)")
-    object_id = _url(obj if isinstance(obj, str) else (obj or {}).get("id"), "Delete.object")
-    summary = doc.get("summary")
-    if summary is not None and not isinstance(summary, str):
-        raise Unparsable("Delete.summary is not a string")
-    return {"id": _url(doc.get("id"), "id"), "actor": _url(doc.get("actor"), "actor"), "object_id": object_id,
-            "to": _one_or_many(doc, "to", required=True), "cc": _one_or_many(doc, "cc"), "summary": summary,
-            "audience": _url(doc["audience"], "audience") if doc.get("audience") is not None else None}
-
-
-def _parse_group(doc: dict, *, main: bool) -> dict:
-    """Group: the required fields and the typed optional ones (0.19.20
-    protocol/objects/group.rs:37-73; main objects/src/protocol/group.rs:21-67)."""
-    _require_type(doc, "Group", "Group")
-    group = {"id": _url(doc.get("id"), "Group.id"),
-             "preferredUsername": _str(doc.get("preferredUsername"), "Group.preferredUsername"),
-             "inbox": _url(doc.get("inbox"), "Group.inbox"), "outbox": _url(doc.get("outbox"), "Group.outbox"),
-             "followers": _opt_url(doc, "followers"), "featured": _opt_url(doc, "featured"),
-             "name": _opt_str(doc, "name"), "attributedTo": doc.get("attributedTo")}
-    _public_key(doc.get("publicKey"), "Group")
-    _opt_str(doc, "summary"), _opt_bool(doc, "sensitive"), _opt_bool(doc, "postingRestrictedToMods")
-    _opt_date(doc, "published"), _opt_date(doc, "updated")
-    if doc.get("endpoints") is not None:  # Endpoints { sharedInbox: Url } (0.19.20 protocol/objects/mod.rs:26-30)
-        if not isinstance(doc["endpoints"], dict):
-            raise Unparsable("Group.endpoints is not an object")
-        group["endpoints"] = {"sharedInbox": _url(doc["endpoints"].get("sharedInbox"), "Group.endpoints.sharedInbox")}
-    for tag in _list(doc.get("language", []), "Group.language"):  # no skip_error (group.rs:69-70)
-        _language_tag(tag, "Group.language[]")
-    if main:
-        _opt_str(doc, "description"), _opt_bool(doc, "manuallyApprovesFollowers"), _opt_bool(doc, "discoverable")
-        group["manuallyApprovesFollowers"] = doc.get("manuallyApprovesFollowers")
-        group["discoverable"] = doc.get("discoverable")
-        _media_type(doc, ("text/html",))  # main group.rs:40
-        for name in ("icon", "image"):  # deserialize_last (apf 0.7.0-beta.11 src/protocol/helpers.rs:144-163)
-            value = doc.get(name)
-            if isinstance(value, list):
-                value = value[-1] if value else None
-            if value is not None:
-                _image(value, f"Group.{name} (main group.rs:43-47)")
-    return group
-
-
-def _community_visibility(group: dict) -> str:
-    """main objects/src/utils/functions.rs:274-282."""
-    if group.get("manuallyApprovesFollowers"):
-        return "Private"
-    if group.get("discoverable") is False:
-        return "Unlisted"
-    return "Public"
-
-
-def _attributed_to(value):
-    """AttributedTo: one Person URL, or Peertube's [{type, id}] (0.19.20 protocol/objects/mod.rs:130-135)."""
-    if isinstance(value, str):
-        return _url(value, "attributedTo")
-    if isinstance(value, list) and value and all(
-            isinstance(v, dict) and v.get("type") in ("Person", "Group") for v in value):
-        return [{"type": v["type"], "id": _url(v.get("id"), "attributedTo[].id")} for v in value]
-    raise Unparsable(f"attributedTo {value!r} is neither a URL nor Peertube's list (page.rs:52)")
-
-
-def _creator(page: dict) -> str:
-    """0.19.20 page.rs:172-182."""
-    if isinstance(page["attributedTo"], str):
-        return page["attributedTo"]
-    person = next((a["id"] for a in page["attributedTo"] if a["type"] == "Person"), None)
-    if person is None:
-        raise Rejected("PageDoesNotSpecifyCreator (page.rs:180)")
-    return person
-
-
-def _attachments(value) -> list[dict]:
-    """`attachment`: each a Link{href}, an Image{url} or a Document{url}, no
-    skip_error: one other item fails the whole object (0.19.20 page.rs:66-115)."""
-    items = _list(value if value is not None else [], "attachment")
-    for item in items:
-        if not isinstance(item, dict):
-            raise Unparsable(f"attachment item {item!r} is not an object")
-        kind = item.get("type")
-        if kind == "Link":
-            _url(item.get("href"), "attachment Link.href")
-        elif kind in ("Image", "Document"):
-            _url(item.get("url"), f"attachment {kind}.url")
-        else:
-            raise Unparsable(f"attachment of type {kind!r} is not Link, Image or Document (page.rs:109-115)")
-    return items
-
-
-def _language_tag(value, what: str) -> None:
-    """LanguageTag { identifier, name }, both required (0.19.20 protocol/objects/mod.rs:33-38)."""
-    if not (isinstance(value, dict) and isinstance(value.get("identifier"), str)
-            and isinstance(value.get("name"), str)):
-        raise Unparsable(f"{what}: a LanguageTag needs `identifier` and `name`: {value!r}")
-
-
-def _image(value, what: str) -> None:
-    """ImageObject { type: Image, url } (0.19.20 protocol/mod.rs:35-41)."""
-    if not isinstance(value, dict) or value.get("type") != "Image":
-        raise Unparsable(f"{what}: not an Image object: {value!r}")
-    _url(value.get("url"), f"{what}.url")
-
-
-def _source(value):
-    """Source { content, mediaType: text/markdown }, skip_error (0.19.20 protocol/mod.rs:18-24)."""
-    if isinstance(value, dict) and isinstance(value.get("content"), str) and value.get("mediaType") == "text/markdown":
-        return value
-    return None
-
-
-def _public_key(value, what: str) -> None:
-    """apf src/protocol/public_key.rs:9-18: id, owner, publicKeyPem all required."""
-    if not isinstance(value, dict):
-        raise Unparsable(f"{what}.publicKey is missing")
-    _str(value.get("id"), f"{what}.publicKey.id"), _url(value.get("owner"), f"{what}.publicKey.owner")
-    _str(value.get("publicKeyPem"), f"{what}.publicKey.publicKeyPem")
 
 
 def _verify_is_public(to, cc, what: str) -> None:
     """0.19.20 activities/mod.rs:127-133."""
     if PUBLIC not in to and PUBLIC not in cc:
         raise Rejected(f"ObjectIsNotPublic: {what}")
-
-
-def _merge(left: list[str], right: list[str]) -> list[str]:
-    """itertools' merge: the smaller head first, the left one on ties (page.rs:236)."""
-    out, i, j = [], 0, 0
-    while i < len(left) or j < len(right):
-        if j >= len(right) or (i < len(left) and left[i] <= right[j]):
-            out.append(left[i])
-            i += 1
-        else:
-            out.append(right[j])
-            j += 1
-    return out
-
-
-def _one_or_many(doc: dict, name: str, *, required: bool = False) -> list[str]:
-    """deserialize_one_or_many (apf 0.5.11 src/protocol/helpers.rs:29-46): a URL
-    or a list of URLs; without `default` the field is required. 1.0 (apf
-    0.7.0-beta.11 src/protocol/helpers.rs:42-70) reads "Public" and
-    "as:Public" as the public IRI; 0.19 reads "as:Public" as a URL of its
-    own, which is not the public IRI (activities/mod.rs:127-133)."""
-    value = doc.get(name)
-    if value is None:
-        if required:
-            raise Unparsable(f"missing field `{name}`")
-        return []
-    values = value if isinstance(value, list) else [value]
-    if _MAIN_SERDE.get():
-        values = [PUBLIC if v in ("Public", "as:Public") else v for v in values]
-    return list(dict.fromkeys(_url(v, name) for v in values))
-
-
-def _url(value, what: str) -> str:
-    """url::Url: an absolute URL ("as:Public" is one, with scheme "as")."""
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*", parts.scheme or "") or (
-            parts.scheme in ("http", "https") and not parts.netloc):
-        raise Unparsable(f"{what}: {value!r} is not a URL")
-    return value
-
-
-def _opt_url(doc: dict, name: str) -> str | None:
-    return None if doc.get(name) is None else _url(doc[name], name)
-
-
-def _str(value, what: str) -> str:
-    if not isinstance(value, str):
-        raise Unparsable(f"{what}: {value!r} is not a string")
-    return value
-
-
-def _opt_str(doc: dict, name: str) -> str | None:
-    return None if doc.get(name) is None else _str(doc[name], name)
-
-
-def _opt_bool(doc: dict, name: str) -> None:
-    if doc.get(name) is not None and not isinstance(doc[name], bool):
-        raise Unparsable(f"{name}: {doc[name]!r} is not a boolean")
-
-
-def _opt_date(doc: dict, name: str) -> None:
-    value = doc.get(name)
-    if value is not None and not (isinstance(value, str) and re.fullmatch(
-            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value)):
-        raise Unparsable(f"{name}: {value!r} is not an RFC 3339 date-time")
-
-
-def _media_type(doc: dict, allowed: tuple[str, ...]):
-    """MediaTypeMarkdownOrHtml / MediaTypeHtml (apf src/protocol/values.rs)."""
-    value = doc.get("mediaType")
-    if value is not None and value not in allowed:
-        raise Unparsable(f"mediaType {value!r} is none of {allowed}")
-    return value
-
-
-def _i32(value, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Unparsable(f"missing or non-integer `{what}`")
-    return value
-
-
-def _list(value, what: str) -> list:
-    if not isinstance(value, list):
-        raise Unparsable(f"{what} is not a list")
-    return value
-
-
-def _require_type(doc, kind: str, what: str) -> None:
-    if not isinstance(doc, dict) or doc.get("type") != kind:
-        raise Unparsable(f"{what}: type is {_type(doc)!r}, not {kind!r}")
-
-
-def _type(value):
-    return value.get("type") if isinstance(value, dict) else None
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc.lower()
-
-
-class _Text(HTMLParser):
-    """html → plain lines, roughly as html2text/html2md give a title (0.19.20 objects/post.rs:205-216)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("p", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "div"):
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "div"):
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
-def html_to_text(text: str) -> str:
-    parser = _Text()
-    parser.feed(text)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return "\n".join(line for line in lines if line)

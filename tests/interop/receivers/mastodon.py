@@ -14,26 +14,28 @@ Strict on purpose: whatever the model does not know how to take is a
 Circles sends. Not modelled: relays, blocks and mutes, quotes, media
 downloads, Redis timing (a Delete "arriving first" is remembered for ever),
 notification policies other than the defaults.
+
+How Mastodon reads and renders an object (its text, poll, visibility) is in
+`mastodon_parser`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from tests.interop.receivers.fetching import Fetch
+from tests.interop.receivers.mastodon_parser import (
+    CONVERTED_TYPES, Poll, SUPPORTED_TYPES, as_list, audience_cc, audience_to,
+    converted_object_type, first, host, id_of, includes, includes_any, is_public, media_count,
+    parse_poll, processed_text, summary, type_of, unsupported_object_type, url_to_href,
+    visibility_of, visible_text,
+)
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-SUPPORTED_TYPES = ("Note", "Question")  # activity.rb:9
-CONVERTED_TYPES = ("Image", "Audio", "Video", "Article", "Page", "Event")  # activity.rb:10
 # app/services/activitypub/fetch_remote_actor_service.rb:9
 ACTOR_TYPES = ("Application", "Group", "Organization", "Person", "Service")
-MEDIA_ATTACHMENTS_LIMIT = 4  # app/models/status.rb:48, used at activity/create.rb:94
 REBLOG_FALLOFF = 40  # app/lib/feed_manager.rb:15
 OBJECT_AGE_THRESHOLD = dt.timedelta(days=1)  # activity/update.rb:5
 
@@ -47,15 +49,6 @@ class Rejection:
     activity_id: str | None
     activity_type: str | None
     reason: str
-
-
-@dataclass
-class Poll:
-    options: list[str]
-    multiple: bool
-    tallies: list[int]
-    voters_count: int | None
-    expires_at: str | None
 
 
 @dataclass
@@ -169,9 +162,9 @@ class MastodonServer:
             # Only the actor's own signature counts; the AS context is required
             # (app/services/activitypub/process_collection_service.rb:21,47-49;
             # app/helpers/json_ld_helper.rb:69-71).
-            if not _includes(activity.get("@context"), AS_CONTEXT):
+            if not includes(activity.get("@context"), AS_CONTEXT):
                 raise Rejected("no ActivityStreams @context (process_collection_service.rb:21)")
-            actor = _id(activity.get("actor"))
+            actor = id_of(activity.get("actor"))
             if actor != signer:
                 raise Rejected(f"actor {actor} is not the signer {signer} (process_collection_service.rb:21,47-49)")
             handler = getattr(self, f"_on_{activity.get('type', '').lower()}", None)
@@ -189,11 +182,11 @@ class MastodonServer:
     def _on_create(self, activity: dict, account: Account, delivered_to: str | None, *,
                    fetched: bool = False) -> Status:
         obj = self._dereference(activity.get("object"), account)  # activity.rb:133-139
-        object_uri = _id(obj)
+        object_uri = id_of(obj)
         # activity/create.rb:15
-        if _unsupported_object_type(obj):
-            raise Rejected(f"unsupported object type {_type(obj)} (activity/create.rb:15, activity.rb:80-82)")
-        if _host(object_uri) != _host(account.uri):
+        if unsupported_object_type(obj):
+            raise Rejected(f"unsupported object type {type_of(obj)} (activity/create.rb:15, activity.rb:80-82)")
+        if host(object_uri) != host(account.uri):
             raise Rejected(f"object {object_uri} is not on the actor's host (activity/create.rb:15)")
         if object_uri in self.tombstones:
             raise Rejected(f"a Tombstone exists for {object_uri} (activity/create.rb:15,436-438)")
@@ -226,14 +219,14 @@ class MastodonServer:
     def _new_status(self, obj: dict, account: str, *, activity: dict | None = None,
                     visibility: str | None = None) -> Status:
         """activity/create.rb:85-116, through status_parser.rb."""
-        converted = _converted_object_type(obj)
+        converted = converted_object_type(obj)
         status = Status(uri=obj["id"], account=account)
-        status.url = _url_to_href(obj.get("url")) or obj["id"]  # activity/create.rb:98, status_parser.rb:33-38
+        status.url = url_to_href(obj.get("url")) or obj["id"]  # activity/create.rb:98, status_parser.rb:33-38
         status.text = processed_text(obj)  # activity/create.rb:100
-        status.spoiler_text = "" if converted else (_summary(obj) or "")  # status_parser.rb:66-70
-        status.visibility = visibility or _visibility(obj, activity or {}, self._followers_url(account))
+        status.spoiler_text = "" if converted else (summary(obj) or "")  # status_parser.rb:66-70
+        status.visibility = visibility or visibility_of(obj, activity or {}, self._followers_url(account))
         status.in_reply_to = self._replied_to(obj)
-        status.media = _media_count(obj)
+        status.media = media_count(obj)
         status.poll = parse_poll(obj)
         edited = obj.get("updated")
         status.edited_at = edited if edited != obj.get("published") else None  # activity/create.rb:104
@@ -243,18 +236,18 @@ class MastodonServer:
         """activity/create.rb:421-434 (fetch? is handled by the caller)."""
         if self._followed_by_local_accounts(account.uri):  # activity.rb:182-184
             return True
-        parent = self._status_from_uri(_id(obj.get("inReplyTo")) or "")
+        parent = self._status_from_uri(id_of(obj.get("inReplyTo")) or "")
         if parent is not None and (parent.local or self._followed_by_local_accounts(parent.account)):
             return True  # responds_to_followed_account? (activity/create.rb:426-428)
         if delivered_to:  # addresses_local_accounts? (activity/create.rb:430-434)
             return True
-        return any(uri in self.local_users for uri in _audience_to(obj, activity) + _audience_cc(obj, activity))
+        return any(uri in self.local_users for uri in audience_to(obj, activity) + audience_cc(obj, activity))
 
     def _audience_accounts(self, activity: dict, obj: dict, delivered_to: str | None) -> list[str]:
         """Known accounts in to/cc (never fetched), and the inbox owner (activity/create.rb:118-130)."""
         found = []
-        for uri in dict.fromkeys(_audience_to(obj, activity) + _audience_cc(obj, activity)):
-            if not _public(uri) and (uri in self.local_users or uri in self.accounts):
+        for uri in dict.fromkeys(audience_to(obj, activity) + audience_cc(obj, activity)):
+            if not is_public(uri) and (uri in self.local_users or uri in self.accounts):
                 found.append(uri)
         if delivered_to and delivered_to not in found:
             found.append(delivered_to)
@@ -264,8 +257,8 @@ class MastodonServer:
         """Mention tags: only `href` counts; an unknown account is fetched
         (activity/create.rb:203-215, 236-247)."""
         mentions = []
-        for tag in _as_list(obj.get("tag")):
-            if not isinstance(tag, dict) or not _includes(tag.get("type"), "Mention") or not tag.get("href"):
+        for tag in as_list(obj.get("tag")):
+            if not isinstance(tag, dict) or not includes(tag.get("type"), "Mention") or not tag.get("href"):
                 continue
             href = tag["href"]
             if href in self.local_users or self._account(href, required=False) is not None:
@@ -318,7 +311,7 @@ class MastodonServer:
     def _on_announce(self, activity: dict, account: Account, delivered_to: str | None) -> None:
         """activity/announce.rb:4-33."""
         obj = activity.get("object")
-        object_uri = _id(obj)
+        object_uri = id_of(obj)
         if (account.uri, activity.get("id")) in self.deleted_first:
             raise Rejected("an Undo of this Announce arrived first (activity/announce.rb:5)")
         local_target = (found := self._status_from_uri(object_uri or "")) is not None and found.local
@@ -335,8 +328,8 @@ class MastodonServer:
         if any(s.reblog_of == original.uri and s.account == account.uri and not s.deleted
                for s in self.statuses.values()):
             return  # one boost per (account, status): activity/announce.rb:14-16
-        boost = Status(uri=activity["id"], account=account.uri, reblog_of=original.uri,
-                       visibility=_visibility({}, activity, account.followers_url, own=True))  # announce.rb:18-25,53-71
+        boost = Status(uri=activity["id"], account=account.uri, reblog_of=original.uri,  # announce.rb:18-25,53-71
+                       visibility=visibility_of({}, activity, account.followers_url, own=True))
         self.statuses[boost.uri] = boost
         for user in self.local_users:  # distribute: fan_out_on_write_service.rb:114-120
             if account.uri in self.following[user]:
@@ -345,30 +338,30 @@ class MastodonServer:
     def _status_from_object(self, obj, account: Account) -> Status | None:
         """activity.rb:100-117: a known status; else an embedded self-boost;
         else fetched by its id (the embedded body of someone else's post is never used)."""
-        known = self._status_from_uri(_id(obj) or "")
+        known = self._status_from_uri(id_of(obj) or "")
         if known is not None:
             return known
-        if isinstance(obj, dict) and not _unsupported_object_type(obj):
-            if _id(_first(obj.get("attributedTo"))) == account.uri:
+        if isinstance(obj, dict) and not unsupported_object_type(obj):
+            if id_of(first(obj.get("attributedTo"))) == account.uri:
                 return self._on_create({"type": "Create", "actor": account.uri, "object": obj}, account, None)
-        return self._fetch_remote_status(_id(obj))
+        return self._fetch_remote_status(id_of(obj))
 
     def _fetch_remote_status(self, uri: str | None) -> Status | None:
         """app/services/activitypub/fetch_remote_status_service.rb:11-57."""
         if not uri or not uri.startswith("http") or uri.startswith(self.origin + "/"):
             return None  # activity.rb:169-170
         json = self._fetch_resource(uri)
-        if json is None or not _includes(json.get("@context"), AS_CONTEXT):  # :22
+        if json is None or not includes(json.get("@context"), AS_CONTEXT):  # :22
             return None
-        if _includes_any(json.get("type"), SUPPORTED_TYPES + CONVERTED_TYPES):  # :28-31
-            actor_uri = _id(_first(json.get("attributedTo")))
+        if includes_any(json.get("type"), SUPPORTED_TYPES + CONVERTED_TYPES):  # :28-31
+            actor_uri = id_of(first(json.get("attributedTo")))
             activity = {"type": "Create", "actor": actor_uri, "object": json}
-        elif _includes_any(json.get("type"), ("Create", "Announce")):  # :32-35, 78-80
-            actor_uri = _id(_first(json.get("actor")))
+        elif includes_any(json.get("type"), ("Create", "Announce")):  # :32-35, 78-80
+            actor_uri = id_of(first(json.get("actor")))
             activity = json
         else:
             return None
-        if actor_uri is None or _host(json["id"]) != _host(actor_uri):  # trustworthy_attribution? :38,61-66
+        if actor_uri is None or host(json["id"]) != host(actor_uri):  # trustworthy_attribution? :38,61-66
             return None
         actor = self._account(actor_uri, required=False)  # :42-44
         if actor is None:
@@ -376,7 +369,7 @@ class MastodonServer:
         try:
             if activity["type"] == "Announce":
                 self._on_announce(activity, actor, None)
-                return self._status_from_uri(_id(activity.get("object")) or "")
+                return self._status_from_uri(id_of(activity.get("object")) or "")
             return self._on_create(activity, actor, None, fetched=True)  # fetch? is true: no delivery
         except Rejected:
             return None
@@ -398,14 +391,14 @@ class MastodonServer:
     def _on_update(self, activity: dict, account: Account, delivered_to: str | None) -> None:
         """activity/update.rb:7-42 and app/services/activitypub/process_status_update_service.rb."""
         obj = self._dereference(activity.get("object"), account)
-        if _includes_any(_type(obj), ACTOR_TYPES):  # activity/update.rb:12-13,21-25
-            if _id(obj) != account.uri:
+        if includes_any(type_of(obj), ACTOR_TYPES):  # activity/update.rb:12-13,21-25
+            if id_of(obj) != account.uri:
                 raise Rejected("an actor Update of another actor (activity/update.rb:22)")
             self.accounts[account.uri] = _account_of(obj)
             return
-        if _unsupported_object_type(obj):  # activity/update.rb:14: nothing else is updated
-            raise Rejected(f"Update of a {_type(obj)}: not processed (activity/update.rb:12-16)")
-        if _host(_id(obj)) != _host(account.uri):
+        if unsupported_object_type(obj):  # activity/update.rb:14: nothing else is updated
+            raise Rejected(f"Update of a {type_of(obj)}: not processed (activity/update.rb:12-16)")
+        if host(id_of(obj)) != host(account.uri):
             raise Rejected("object not on the actor's host (activity/update.rb:28)")
         status = self.statuses.get(obj["id"])
         status = status if status is not None and status.account == account.uri and not status.deleted else None
@@ -419,7 +412,7 @@ class MastodonServer:
             return
         if edited and (status.edited_at is None or edited > status.edited_at):  # :25-26 explicit update
             status.text = processed_text(obj)  # :171-175
-            status.spoiler_text = "" if _converted_object_type(obj) else (_summary(obj) or "")
+            status.spoiler_text = "" if converted_object_type(obj) else (summary(obj) or "")
             status.poll = parse_poll(obj) or status.poll
             status.edited_at = edited
         elif status.edited_at and (not edited or edited < status.edited_at):  # :27-29 older
@@ -431,12 +424,12 @@ class MastodonServer:
 
     def _on_delete(self, activity: dict, account: Account, delivered_to: str | None) -> None:
         """activity/delete.rb:4-56."""
-        object_uri = _id(activity.get("object"))
+        object_uri = id_of(activity.get("object"))
         if object_uri is None:
             raise Rejected("no object (activity/delete.rb:21)")
         if object_uri == account.uri:
             raise Rejected("model: deleting an actor is not modelled (activity/delete.rb:5-6)")
-        if _host(object_uri) == _host(account.uri):  # activity/delete.rb:24-33
+        if host(object_uri) == host(account.uri):  # activity/delete.rb:24-33
             self.deleted_first.add((account.uri, object_uri))
             self.tombstones.add(object_uri)
         status = self.statuses.get(object_uri)
@@ -446,7 +439,7 @@ class MastodonServer:
     def _on_undo(self, activity: dict, account: Account, delivered_to: str | None) -> None:
         """activity/undo.rb:4-39, 72-83."""
         obj = activity.get("object")
-        object_uri = _id(obj)
+        object_uri = id_of(obj)
         kind = obj.get("type") if isinstance(obj, dict) else None
         if kind == "Announce" or kind is None:
             status = self.statuses.get(object_uri or "")
@@ -463,9 +456,9 @@ class MastodonServer:
         embedded Follow's (follower, target)."""
         obj = activity.get("object")
         by_id = [key for key, follow_id in self.follow_requests.items()
-                 if key[1] == account.uri and follow_id == _id(obj)]
+                 if key[1] == account.uri and follow_id == id_of(obj)]
         if not by_id and isinstance(obj, dict) and obj.get("type") == "Follow":
-            by_id = [key for key in self.follow_requests if key == (_id(obj.get("actor")), account.uri)]
+            by_id = [key for key in self.follow_requests if key == (id_of(obj.get("actor")), account.uri)]
         if not by_id:
             raise Rejected("no follow request matches the Accept (activity/accept.rb:6,19-26)")
         for user, target in by_id:
@@ -491,8 +484,8 @@ class MastodonServer:
         return self.statuses.get(uri.split("#")[0])
 
     def _replied_to(self, obj: dict) -> str | None:
-        parent = self._status_from_uri(_id(obj.get("inReplyTo")) or "")  # activity/create.rb:391-405
-        return parent.uri if parent is not None else (_id(obj.get("inReplyTo")) or None)
+        parent = self._status_from_uri(id_of(obj.get("inReplyTo")) or "")  # activity/create.rb:391-405
+        return parent.uri if parent is not None else (id_of(obj.get("inReplyTo")) or None)
 
     def _followed_by_local_accounts(self, account: str) -> bool:
         return any(account in follows for follows in self.following.values())
@@ -505,7 +498,7 @@ class MastodonServer:
         """A bare object id is fetched from the actor's origin (activity.rb:133-139)."""
         if not isinstance(obj, str):
             return obj
-        if _host(obj) != _host(account.uri):
+        if host(obj) != host(account.uri):
             return obj
         return self._fetch_resource(obj) or obj
 
@@ -514,162 +507,12 @@ class MastodonServer:
         if uri in self.accounts:
             return self.accounts[uri]
         body = self._fetch_resource(uri) if uri and uri.startswith("http") else None
-        if body is None or not _includes_any(body.get("type"), ACTOR_TYPES):
+        if body is None or not includes_any(body.get("type"), ACTOR_TYPES):
             if required:
                 raise Rejected(f"cannot fetch the actor {uri} (fetch_remote_actor_service.rb:9)")
             return None
         self.accounts[uri] = _account_of(body)
         return self.accounts[uri]
-
-
-# --- parsing and rendering, as status_parser.rb and poll_parser.rb do ---------------------
-
-
-def processed_text(obj: dict) -> str:
-    """status_parser.rb:40-56: `content` (or the first contentMap value) for
-    Note and Question; for converted types (Page, Event, Article, ...) the
-    name as <h2>, the summary and a link to `url` (else `id`), and the
-    content is dropped."""
-    if not _converted_object_type(obj):
-        return _content(obj) or ""
-    title = obj.get("name") or _first_value(obj.get("nameMap"))  # status_parser.rb:72-78
-    parts = [f"<h2>{title}</h2>" if title else None, _summary(obj) or None,
-             linkify(_url_to_href(obj.get("url")) or obj["id"])]
-    return "\n\n".join(part for part in parts if part)
-
-
-def parse_poll(obj: dict) -> Poll | None:
-    """app/lib/activitypub/parser/poll_parser.rb:14-56; options must not be
-    empty (app/models/poll.rb:40)."""
-    if not _includes(obj.get("type"), "Question"):
-        return None
-    items = obj.get("anyOf") if obj.get("anyOf") is not None else obj.get("oneOf")
-    if not isinstance(items, list):
-        return None
-    items = [i for i in items[:500] if isinstance(i, dict)]
-    options = [i.get("name") or i.get("content") for i in items if i.get("name") or i.get("content")]
-    if not options:
-        return None
-    closed = obj.get("closed")
-    expires = closed if isinstance(closed, str) else (obj.get("endTime") if closed in (None, False) else "now")
-    return Poll(options=options, multiple=isinstance(obj.get("anyOf"), list),
-                tallies=[(i.get("replies") or {}).get("totalItems") or 0 for i in items],
-                voters_count=obj.get("votersCount"), expires_at=expires)
-
-
-def linkify(url: str) -> str:
-    """The link Mastodon puts after a converted object's text
-    (app/lib/text_formatter.rb:46,56-75; simple_format wraps it in <p>)."""
-    prefix = m[0] if (m := re.match(r"(https?://(www\.)?|xmpp:)", url)) else ""
-    display, suffix = url[len(prefix):len(prefix) + 30], url[len(prefix) + 30:]
-    cutoff = len(url) - len(prefix) > 30
-    if len(suffix) == 1:
-        display, suffix, cutoff = display + suffix, "", False
-    href = html.escape(url)
-    return (f'<p><a href="{href}" target="_blank" rel="nofollow noopener" translate="no">'
-            f'<span class="invisible">{html.escape(prefix)}</span>'
-            f'<span class="{"ellipsis" if cutoff else ""}">{html.escape(display)}</span>'
-            f'<span class="invisible">{html.escape(suffix)}</span></a></p>')
-
-
-# Elements kept by MASTODON_STRICT (lib/sanitize_ext/sanitize_config.rb:107); h1-h6
-# become <p><strong> (sanitize_config.rb:59-66); others are unwrapped.
-ALLOWED = {"p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul",
-           "ol", "li", "ruby", "rt", "rp"}
-BLOCKS = {"p", "br", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
-
-
-class _Visible(HTMLParser):
-    """The text a reader sees: tags gone, paragraphs on lines of their own,
-    `invisible` spans hidden, `ellipsis` spans ending in "…" (the web UI's CSS)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines, self.current, self.stack = [], "", []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in BLOCKS:
-            self._break()
-        if tag == "span":
-            self.stack.append(dict(attrs).get("class") or "")
-
-    def handle_endtag(self, tag):
-        if tag == "span" and self.stack:
-            if self.stack.pop() == "ellipsis":
-                self.current += "…"
-        if tag in BLOCKS:
-            self._break()
-
-    def handle_data(self, data):
-        if "invisible" not in self.stack:
-            self.current += data
-
-    def _break(self):
-        text = " ".join(self.current.split())
-        if text:
-            self.lines.append(text)
-        self.current = ""
-
-
-def visible_text(text_html: str) -> str:
-    parser = _Visible()
-    parser.feed(text_html)
-    parser.close()
-    parser._break()
-    return "\n".join(parser.lines)
-
-
-def _visibility(obj: dict, activity: dict, followers_url: str | None, *, own: bool = False) -> str:
-    """status_parser.rb:101-111 (object's addressing, else the activity's);
-    a boost's from its own to/cc (activity/announce.rb:53-71)."""
-    to = _as_ids(activity.get("to")) if own else _audience_to(obj, activity)
-    cc = _as_ids(activity.get("cc")) if own else _audience_cc(obj, activity)
-    if any(_public(a) for a in to):
-        return "public"
-    if any(_public(a) for a in cc):
-        return "unlisted"
-    if followers_url and followers_url in to:
-        return "private"
-    return "direct"
-
-
-def _audience_to(obj: dict, activity: dict) -> list[str]:
-    return _as_ids(obj.get("to") if obj.get("to") is not None else activity.get("to"))  # activity/create.rb:34-36
-
-
-def _audience_cc(obj: dict, activity: dict) -> list[str]:
-    return _as_ids(obj.get("cc") if obj.get("cc") is not None else activity.get("cc"))  # activity/create.rb:38-40
-
-
-def _public(uri: str) -> bool:
-    return uri in (PUBLIC, "as:Public", "Public")  # app/lib/activitypub/tag_manager.rb:16-18
-
-
-def _content(obj: dict) -> str | None:
-    return obj.get("content") or _first_value(obj.get("contentMap"))  # status_parser.rb:40-46
-
-
-def _summary(obj: dict) -> str | None:
-    return obj.get("summary") or _first_value(obj.get("summaryMap"))  # status_parser.rb:58-64
-
-
-def _media_count(obj: dict) -> int:
-    """Attachments need `url` (app/lib/activitypub/parser/media_attachment_parser.rb:17-19); at most 4."""
-    media = [a for a in _as_list(obj.get("attachment")) if isinstance(a, dict) and a.get("url")]
-    return min(len(media), MEDIA_ATTACHMENTS_LIMIT)
-
-
-def _url_to_href(value) -> str | None:
-    """app/helpers/json_ld_helper.rb:28-45: the first text/html link; http(s) only (status_parser.rb:33-38)."""
-    if isinstance(value, dict):
-        value = [value]
-    if isinstance(value, list):
-        value = value[0] if value and isinstance(value[0], str) else next(
-            (link for link in value if isinstance(link, dict) and (link.get("mimeType") or "text/html") == "text/html"),
-            None)
-    if isinstance(value, dict):
-        value = value.get("href")
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
 
 
 def _too_old(obj: dict) -> bool:
@@ -683,48 +526,3 @@ def _too_old(obj: dict) -> bool:
 def _account_of(doc: dict) -> Account:
     inbox = doc.get("inbox")
     return Account(uri=doc["id"], type=str(doc.get("type")), followers_url=doc.get("followers"), inbox=inbox)
-
-
-def _unsupported_object_type(obj) -> bool:
-    return isinstance(obj, str) or not isinstance(obj, dict) or not (
-        _includes_any(obj.get("type"), SUPPORTED_TYPES) or _converted_object_type(obj))  # activity.rb:80-90
-
-
-def _converted_object_type(obj: dict) -> bool:
-    return _includes_any(obj.get("type"), CONVERTED_TYPES)
-
-
-def _includes(haystack, needle) -> bool:
-    return needle in haystack if isinstance(haystack, list) else haystack == needle  # app/helpers/json_ld_helper.rb:6-8
-
-
-def _includes_any(haystack, needles) -> bool:
-    return any(_includes(haystack, n) for n in needles)
-
-
-def _id(value) -> str | None:
-    return value if isinstance(value, str) or value is None else value.get("id")  # json_ld_helper.rb:65-67
-
-
-def _type(value) -> str | None:
-    return value.get("type") if isinstance(value, dict) else None
-
-
-def _first(value):
-    return value[0] if isinstance(value, list) and value else value
-
-
-def _first_value(mapping) -> str | None:
-    return next(iter(mapping.values()), None) if isinstance(mapping, dict) else None
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def _as_ids(value) -> list[str]:
-    return [i for i in (_id(v) for v in _as_list(value)) if i]
-
-
-def _host(uri: str | None) -> str:
-    return urlsplit(uri or "").netloc.lower()
