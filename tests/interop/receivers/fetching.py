@@ -45,3 +45,11 @@ class HttpFetch:
                               body if isinstance(body, dict) else None)
         self.log.append(fetched)
         return fetched
+
+
+@dataclass
+class Rejection:
+    """What a model refused, and why (the rule's citation is in the reason)."""
+    activity_id: str | None
+    activity_type: str | None
+    reason: str

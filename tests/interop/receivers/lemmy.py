@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.interop.receivers.fetching import Fetch
+from tests.interop.receivers.fetching import Fetch, Rejection
 from tests.interop.receivers.lemmy_serde import (
     MAIN_SERDE, PUBLIC, Rejected, Unparsable, as_i32, as_list, as_url, community_visibility,
     creator, host, html_to_text, merge, parse_accept, parse_announce, parse_create_or_update_note,
@@ -33,13 +33,6 @@ FETCH_CONTENT_TYPES = ("application/activity+json",
                        'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
                        "application/activity+json; charset=utf-8")
 MAX_TITLE_LENGTH = 200  # 0.19.20 objects/post.rs:55, used at :209,219
-
-
-@dataclass
-class Rejection:
-    activity_id: str | None
-    activity_type: str | None
-    reason: str
 
 
 @dataclass

@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tests.interop.receivers.fetching import Fetch
+from tests.interop.receivers.fetching import Fetch, Rejection
 from tests.interop.receivers.mastodon_parser import (
     CONVERTED_TYPES, Poll, SUPPORTED_TYPES, as_list, audience_cc, audience_to,
     converted_object_type, first, host, id_of, includes, includes_any, is_public, media_count,
@@ -42,13 +42,6 @@ OBJECT_AGE_THRESHOLD = dt.timedelta(days=1)  # activity/update.rb:5
 
 class Rejected(Exception):
     """The activity is dropped: the reason, with the rule's citation."""
-
-
-@dataclass
-class Rejection:
-    activity_id: str | None
-    activity_type: str | None
-    reason: str
 
 
 @dataclass
