@@ -23,9 +23,13 @@ def now() -> dt.datetime:
 
 
 def freeze(at: dt.datetime | None) -> None:
-    """Pin now() to `at` (None unfreezes). For tests."""
-    global _frozen
+    """Pin now() to `at` (None unfreezes). For tests. Unfreezing forgets the
+    ids made in a frozen future, so later tests' ids carry the real time."""
+    global _frozen, _last_ms
     _frozen = at
+    if at is None:
+        with _lock:
+            _last_ms = min(_last_ms, int(now().timestamp() * 1000))
 
 
 def new_id() -> int:

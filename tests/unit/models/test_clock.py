@@ -31,3 +31,13 @@ def test_tokens_are_unique_and_url_safe():
     tokens = {clock.token() for _ in range(100)}
     assert len(tokens) == 100
     assert all(t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+
+
+def test_unfreezing_forgets_ids_made_in_a_frozen_future():
+    clock.freeze(clock.now() + dt.timedelta(hours=2))
+    try:
+        clock.new_id()
+    finally:
+        clock.freeze(None)
+    before = int(clock.now().timestamp() * 1000)
+    assert clock.new_id() >> 16 <= before + 1000
