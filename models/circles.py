@@ -16,12 +16,22 @@ class JoinMode(StrEnum):
     INVITE = "invite"  # only people a facilitator invites
 
 
+class Visibility(StrEnum):
+    # Who can read what the circle says (its posts, questions, resources,
+    # meetings, shared reflections, members and dashboard). Its profile
+    # (name, purpose, rules) is public either way.
+    PUBLIC = "public"  # anyone on the web and the fediverse
+    MEMBERS = "members"  # signed-in active members only; federated to followers, never Public
+
+
 class Circle(Entity):
     actor = fields.OneToOneField("circles.Actor", related_name="circle", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=100)
     purpose = fields.TextField(default="")  # Markdown source
     rules = fields.TextField(default="")  # Markdown source
     join_mode = fields.CharEnumField(JoinMode, max_length=16, default=JoinMode.OPEN)
+    # Chosen at creation; afterwards changed only by a passed proposal.
+    visibility = fields.CharEnumField(Visibility, max_length=16, default=Visibility.PUBLIC)
     language = fields.CharField(max_length=16, default="en")
     location = fields.CharField(max_length=120, default="")
     timezone = fields.CharField(max_length=64, default="UTC")
@@ -51,6 +61,10 @@ class Circle(Entity):
             return zoneinfo.ZoneInfo(self.timezone or "UTC")
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+    @property
+    def members_only(self) -> bool:
+        return self.visibility is Visibility.MEMBERS
 
     @property
     def is_full(self) -> bool:

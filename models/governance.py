@@ -13,6 +13,7 @@ class ProposalKind(StrEnum):
     RULES = "rules"  # replace the circle's rules with the proposed text
     PURPOSE = "purpose"  # replace the circle's purpose
     JOIN_MODE = "join_mode"  # open / approval / invite
+    VISIBILITY = "visibility"  # public / members-only
     ADD_FACILITATOR = "add_facilitator"  # a member becomes a facilitator
     REMOVE_FACILITATOR = "remove_facilitator"  # a facilitator becomes a member
     ROTATE_FACILITATION = "rotate_facilitation"  # the named member replaces every facilitator

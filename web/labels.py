@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import Enum
 
 from models.accounts import AccountState
-from models.circles import MembershipState, Role
+from models.circles import MembershipState, Role, Visibility
 from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
 from models.resources import Level
 from web.i18n import N_, gettext
@@ -33,10 +33,16 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         ProposalKind.RULES: N_("rules"),
         ProposalKind.PURPOSE: N_("purpose"),
         ProposalKind.JOIN_MODE: N_("join mode"),
+        ProposalKind.VISIBILITY: N_("who can see the circle"),
         ProposalKind.ADD_FACILITATOR: N_("add facilitator"),
         ProposalKind.REMOVE_FACILITATOR: N_("remove facilitator"),
         ProposalKind.ROTATE_FACILITATION: N_("rotate facilitation"),
         ProposalKind.FREE_TEXT: N_("free text"),
+    },
+    # Who can read something, in the words every form and item uses.
+    Visibility: {
+        Visibility.PUBLIC: N_("Anyone on the web and the fediverse"),
+        Visibility.MEMBERS: N_("Members of this circle"),
     },
     DecisionRule: {
         DecisionRule.MAJORITY: N_("majority"),

@@ -20,6 +20,7 @@ from models.circles import (
     Membership,
     MembershipState,
     Role,
+    Visibility,
 )
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
@@ -84,10 +85,15 @@ def validate_profile(
     )
 
 
-async def create_circle(instance: Instance, owner: Account, *, handle: str, **profile_fields) -> Circle:
+async def create_circle(
+    instance: Instance, owner: Account, *, handle: str, visibility: str = Visibility.PUBLIC.value,
+    **profile_fields,
+) -> Circle:
     """A new circle whose creator is its first facilitator. `profile_fields`
-    are those of validate_profile."""
+    are those of validate_profile. `visibility` is chosen here once; after
+    that only a passed proposal changes it (models/services/governance.py)."""
     handle = validation.handle(handle, "handle")
+    chosen = validation.choice(visibility, Visibility, "visibility", label="Who can see the circle")
     profile = validate_profile(**profile_fields)
     if await actors.handle_taken(instance, handle):
         raise Conflict("The handle “%(handle)s” is already taken.", field="handle", handle=handle)
@@ -102,7 +108,7 @@ async def create_circle(instance: Instance, owner: Account, *, handle: str, **pr
             actor.manually_approves_followers = profile.join_mode is not JoinMode.OPEN
             await actor.save(update_fields=["manually_approves_followers"])
             circle = await Circle.create(
-                actor=actor, created_by=owner, member_count=1, **_profile_columns(profile)
+                actor=actor, created_by=owner, member_count=1, visibility=chosen, **_profile_columns(profile)
             )
             await _replace_topics(circle, profile.topics)
             await Membership.create(

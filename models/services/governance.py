@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor
-from models.circles import Circle, JoinMode, Membership, MembershipState, Role
+from models.circles import Circle, JoinMode, Membership, MembershipState, Role, Visibility
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.governance import (
@@ -182,6 +182,11 @@ async def _value(circle: Circle, kind: ProposalKind, value: str) -> tuple[str, A
                                required=True), None
     if kind is ProposalKind.JOIN_MODE:
         return validation.choice(value, JoinMode, "value", label="The join mode").value, None
+    if kind is ProposalKind.VISIBILITY:
+        chosen = validation.choice(value, Visibility, "value", label="Who can see the circle")
+        if chosen is circle.visibility:
+            raise InvalidInput("The circle is already seen that way.", field="value")
+        return chosen.value, None
     if kind in ACTOR_KINDS:
         member = await _member_by_handle(circle, value)
         if kind is ProposalKind.ADD_FACILITATOR and member.role is Role.FACILITATOR:
@@ -386,6 +391,8 @@ async def _apply(proposal: Proposal) -> str | None:
         return await _apply_purpose(circle, proposal.value_text)
     if kind is ProposalKind.JOIN_MODE:
         return await _apply_join_mode(circle, JoinMode(proposal.value_text))
+    if kind is ProposalKind.VISIBILITY:
+        return await _apply_visibility(circle, Visibility(proposal.value_text))
     if kind in ACTOR_KINDS and proposal.value_actor is None:
         return "the member it named no longer exists."
     if kind is ProposalKind.ADD_FACILITATOR:
@@ -412,6 +419,14 @@ async def _apply_join_mode(circle: Circle, mode: JoinMode) -> str | None:
     await Circle.filter(id=circle.id).update(join_mode=mode)
     # Follow requests are held for approval unless the circle is open (as create_circle sets it).
     await Actor.filter(id=circle.actor_id).update(manually_approves_followers=mode is not JoinMode.OPEN)
+    await _group_changed(circle)
+    return None
+
+
+async def _apply_visibility(circle: Circle, visibility: Visibility) -> str | None:
+    # What was federated publicly before stays where it went; from now on the
+    # circle's content is addressed and served as `visibility` says.
+    await Circle.filter(id=circle.id).update(visibility=visibility)
     await _group_changed(circle)
     return None
 
