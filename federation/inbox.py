@@ -18,11 +18,11 @@ from federation.fetch import FetchError
 from federation.runtime import Federation
 from models import clock
 from models.actors import ActorKind
-from models.errors import DomainError
+from models.errors import DomainError, RateLimited
 from models.federation import INBOX_TRANSITIONS, InboxItem, InboxState
 from models.services import actors as actor_service
 from models.services import circles as circle_service
-from models.services import moderation
+from models.services import moderation, ratelimits
 from models.services import remote
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ MAX_ATTEMPTS = 5
 
 
 class Refused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.headers = status, reason, headers or {}
 
 
 def federation() -> Federation:
@@ -131,12 +131,14 @@ async def receive() -> Response:
     body = await request.get_data(cache=False)
     fingerprint = _signature_fingerprint()
     try:
+        await _spend(ratelimits.INBOX_ADDRESS, f"address:{request.remote_addr or 'unknown'}")
         activity = parse_activity(request.headers.get("Content-Type", ""), body)
         if await moderation.is_blocked(parse.host_of(parse.id_of(activity["actor"]))):
             raise Refused(403, "This server does not accept activities from your domain.")
         if _is_self_delete(activity) and await remote.remote_actor(activity["actor"]) is None:
             return _accepted("Nothing to delete here.")
         key_id = await verify_sender(fed, activity, body)
+        await _spend(ratelimits.INBOX_HOST, f"host:{parse.host_of(key_id)}")  # counted once the signature holds
         try:
             await InboxItem.create(
                 activity_id=activity["id"], actor_uri=parse.id_of(activity["actor"]),
@@ -148,9 +150,22 @@ async def receive() -> Response:
             return _accepted("Already received.")
     except Refused as refused:
         log.info("inbox refused: %s", refused.reason, extra={"remote_addr": request.remote_addr})
-        return Response(json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json")
+        return Response(
+            json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json",
+            headers=refused.headers,
+        )
     wake_worker()
     return _accepted("Accepted.")
+
+
+async def _spend(limit: ratelimits.Limit, subject: str) -> None:
+    if not current_app.extensions.get("circles.rate_limits", True):
+        return
+    try:
+        await ratelimits.spend(limit, subject)
+    except RateLimited as error:
+        raise Refused(429, "Too many activities from you; try again later.",
+                      {"Retry-After": str(error.retry_after)}) from None
 
 
 async def _refuse_replay(activity_id: str, fingerprint: str) -> None:

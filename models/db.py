@@ -33,6 +33,7 @@ MODEL_MODULES = [
     "models.tutoring",
     "models.polls",
     "models.media",
+    "models.ratelimits",
 ]
 
 

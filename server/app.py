@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     )
     app.extensions["circles.settings"] = settings
     app.extensions["circles.media"] = MediaStore(Path(settings.media_dir))
+    app.extensions["circles.rate_limits"] = settings.rate_limits
     instance = Instance(domain=settings.domain, scheme=settings.scheme)
     app.extensions["circles.site"] = Site(instance=instance, registration=settings.registration_mode)
     web.errors.register(app)

@@ -52,6 +52,9 @@ class Settings:
     # (1 behind nginx): the client's address then drives per-address login limits.
     trusted_proxies: int = 0
     log_level: str = "INFO"
+    # Per-account, per-address and per-host rate limits (models/services/ratelimits.py).
+    # Off only for benchmarks, or behind a proxy that limits on its own.
+    rate_limits: bool = True
 
     @property
     def base_url(self) -> str:

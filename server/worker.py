@@ -10,7 +10,7 @@ import logging
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
 from models import clock
-from models.services import governance
+from models.services import governance, ratelimits
 from models.services import meetings as meeting_service
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,18 @@ async def send_meeting_reminders(fed: Federation) -> int:
     return await meeting_service.due_reminders(clock.now())
 
 
+async def forget_rate_windows(fed: Federation) -> int:
+    """Rate-limit windows of subjects that have not come back for a day; hourly."""
+    if clock.now().minute != 0:
+        return 0
+    await ratelimits.forget_old()
+    return 0  # not work that should make the loop run again at once
+
+
 # Proposals close before the fan-out, so their outcome goes out in the same pass.
 STAGES = (
     inbox.process_pending, close_due_proposals, send_meeting_reminders, fanout.fan_out_pending, delivery.deliver_due,
+    forget_rate_windows,
 )
 
 

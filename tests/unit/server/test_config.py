@@ -347,7 +347,7 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     view = s.public_view()
     assert set(view) == {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
-        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level",
+        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level", "rate_limits",
     }
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"

@@ -1,0 +1,97 @@
+"""Rate limits on what people and servers may do how often.
+
+A limit allows `hits` uses per fixed window of `seconds` for one subject: an
+account, a client address or a remote host. Past the limit, `spend` raises
+`RateLimited` with the seconds until the window ends, which the web layer and
+the inbox answer as `429` with `Retry-After`. Counting happens in the
+database (models/ratelimits.py), so several processes share one count.
+
+Login *failures* have their own, stricter count (models/services/accounts.py);
+the `LOGIN` limit here caps attempts of any outcome from one address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from models import clock
+from models.errors import RateLimited
+from models.ratelimits import RateWindow
+from models.translation import N_
+
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+KEEP = dt.timedelta(days=1)  # the longest window; older rows are deleted by `forget_old`
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    hits: int
+    seconds: int
+    message: str  # English, with %(minutes)s; translated where it is shown
+
+    def key(self, subject: str) -> str:
+        return f"{self.name}:{subject}"[:300]
+
+
+SLOW_DOWN = N_("That was a lot in a short time. Please wait %(minutes)s minutes and try again.")
+
+# Writing in circles: posts, replies, questions, answers, resources, meetings,
+# reviews, feedback, reflections, proposals, tutoring messages, reports.
+POSTING = Limit("posting", 30, 600, N_(
+    "You have written a lot in the last few minutes. Please wait %(minutes)s minutes and send it again: "
+    "go back, and your text is still in the form."
+))
+SIGN_UP = Limit("signup", 10, 3600, N_(
+    "Many accounts were made from your network in the last hour. Please try again in %(minutes)s minutes."
+))
+LOGIN = Limit("login", 30, 600, SLOW_DOWN)
+# Finding people and circles elsewhere asks other servers, so it is capped per
+# account (or address, when signed out).
+LOOKUP = Limit("lookup", 30, 300, N_(
+    "You have looked up many people and circles in the last few minutes. Please wait %(minutes)s minutes."
+))
+# The inbox, per client address before any signature work, and per remote
+# host once the signature is verified. Mastodon retries a delivery answered
+# 429 (app/workers/activitypub/delivery_worker.rb, `response_error_unsalvageable?`
+# leaves out 401, 408 and 429).
+INBOX_ADDRESS = Limit("inbox-address", 3000, 60, SLOW_DOWN)
+INBOX_HOST = Limit("inbox-host", 1200, 60, SLOW_DOWN)
+
+
+def window_start(limit: Limit, now: dt.datetime) -> dt.datetime:
+    elapsed = int((now - EPOCH).total_seconds())
+    return EPOCH + dt.timedelta(seconds=elapsed - elapsed % limit.seconds)
+
+
+async def spend(limit: Limit, subject: str) -> None:
+    """Count one use of `limit` by `subject`; RateLimited when it is past the limit."""
+    now = clock.now()
+    key, started = limit.key(subject), window_start(limit, now)
+    hits = await _count(key, started)
+    if hits > limit.hits:
+        retry_after = max(1, int((started + dt.timedelta(seconds=limit.seconds) - now).total_seconds()) + 1)
+        raise RateLimited(limit.message, retry_after=retry_after, minutes=max(1, -(-retry_after // 60)))
+
+
+async def _count(key: str, started: dt.datetime) -> int:
+    """One more hit in the window; the hits so far. Concurrent first hits meet
+    at the unique (key, started_at) and the loser adds to the winner's row."""
+    window = RateWindow.filter(key=key, started_at=started)
+    if not await window.update(hits=F("hits") + 1):
+        try:
+            await RateWindow.create(key=key, started_at=started, hits=1)
+            await RateWindow.filter(key=key, started_at__lt=started).delete()
+            return 1
+        except IntegrityError:
+            await window.update(hits=F("hits") + 1)
+    return await window.first().values_list("hits", flat=True) or 0
+
+
+async def forget_old() -> int:
+    """Delete windows of subjects that have not come back (run now and then)."""
+    return await RateWindow.filter(started_at__lt=clock.now() - KEEP).delete()

@@ -1,0 +1,50 @@
+"""Which web pages spend which rate limit (models/services/ratelimits.py).
+
+Checked once per request, before the page runs (web/html/__init__.py), so
+the pages themselves stay free of it. A request past its limit gets the
+`429` page with `Retry-After` (web/errors.py)."""
+
+from __future__ import annotations
+
+from quart import current_app, request
+
+from models.services import ratelimits
+from models.services.ratelimits import Limit
+from web import security
+from web.html import forms
+
+# Each endpoint that writes into a circle, with POSTING; a test checks that
+# every name here is a real endpoint, so a renamed page cannot slip out.
+POSTING_ENDPOINTS = frozenset({
+    "circles.create", "circles.create_post", "posts.reply", "questions.create", "resources.create",
+    "resources.reshare", "meetings.create", "reviews.create", "reviews.feedback", "reflections.create",
+    "governance.create", "tutoring.open_pairing", "tutoring.send", "moderation.report_post",
+    "moderation.report_person",
+})
+# Each endpoint that looks a handle up on another server, with LOOKUP.
+LOOKUP_ENDPOINTS = frozenset({"people.search_post", "circles.follow_remote", "sisters.follow", "people.follow"})
+BY_ENDPOINT: dict[str, Limit] = {
+    "auth.signup_post": ratelimits.SIGN_UP,
+    "auth.login_post": ratelimits.LOGIN,
+    **dict.fromkeys(POSTING_ENDPOINTS, ratelimits.POSTING),
+    **dict.fromkeys(LOOKUP_ENDPOINTS, ratelimits.LOOKUP),
+}
+BY_ADDRESS = {ratelimits.SIGN_UP, ratelimits.LOGIN}  # counted per client address, signed in or not
+
+
+def enabled() -> bool:
+    return current_app.extensions.get("circles.rate_limits", True)
+
+
+async def check_request() -> None:
+    """Spend the limit this request's page takes, if any (state-changing requests only)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not enabled():
+        return
+    limit = BY_ENDPOINT.get(request.endpoint or "")
+    if limit is None or forms.wants_preview(await request.form):  # a preview saves nothing
+        return
+    account = security.current_account()
+    if account is not None and limit not in BY_ADDRESS:
+        await ratelimits.spend(limit, f"account:{account.id}")
+    else:
+        await ratelimits.spend(limit, f"address:{request.remote_addr or 'unknown'}")
