@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='RateWindow',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, default=new_id, unique=True, db_index=True)),
+                ('id', fields.BigIntField(primary_key=True, generated=False, default=new_id, unique=True, db_index=True)),
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('key', fields.CharField(max_length=300)),
                 ('started_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
