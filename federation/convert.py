@@ -86,8 +86,15 @@ def _actor_common(actor: Actor, keys: list[ActorKey]) -> dict:
     }
 
 
-def person_to_as(actor: Actor, keys: list[ActorKey]) -> dict:
-    return {**_actor_common(actor, keys), "featured": f"{actor.uri}/featured"}
+def person_to_as(actor: Actor, keys: list[ActorKey], *, discoverable: bool, indexable: bool) -> dict:
+    """A person, with their consent to be suggested (`discoverable`) and to
+    have their public posts in full-text search (`indexable`). Mastodon reads
+    both and treats a missing one as no (app/services/activitypub/
+    process_account_service.rb, set_immediate_attributes!: `@json['indexable'] || false`)."""
+    return {
+        **_actor_common(actor, keys), "featured": f"{actor.uri}/featured",
+        "discoverable": discoverable, "indexable": indexable,
+    }
 
 
 def application_to_as(actor: Actor, keys: list[ActorKey]) -> dict:

@@ -159,7 +159,10 @@ async def nodeinfo(schema: str):
 
 async def person_document(username: str) -> dict:
     actor = await actor_service.local_actor(ActorKind.PERSON, username)
-    return convert.person_to_as(actor, await actor_service.keys_of(actor))
+    account = await actor.account
+    return convert.person_to_as(
+        actor, await actor_service.keys_of(actor), discoverable=account.discoverable, indexable=account.indexable
+    )
 
 
 async def group_document(handle: str) -> dict:

@@ -26,6 +26,7 @@ EXTENSIONS = {
     "featured": {"@id": "toot:featured", "@type": "@id"},
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
+    "indexable": "toot:indexable",
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",

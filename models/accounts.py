@@ -40,6 +40,14 @@ class Account(Entity):
     bio = fields.TextField(default="")
     # The language the web UI speaks to them in ("" = as the browser asks).
     language = fields.CharField(max_length=16, default="")
+    # Consent, so off until the person turns them on (settings, "Privacy"):
+    # `discoverable` lets servers suggest and list them, `indexable` lets
+    # search engines and full-text search index their profile and public posts.
+    discoverable = fields.BooleanField(default=False)
+    indexable = fields.BooleanField(default=False)
+    # What their profile page shows besides their name and bio.
+    profile_shows_circles = fields.BooleanField(default=True)
+    profile_shows_posts = fields.BooleanField(default=True)
 
     class Meta:
         table = "accounts"
@@ -56,6 +64,21 @@ class Invite(Entity):
 
     class Meta:
         table = "invites"
+
+
+class PasswordReset(Entity):
+    # A single-use link to set a new password. Only the SHA-256 of its token is
+    # kept, so a copy of the database opens no account.
+    account = fields.ForeignKeyField("circles.Account", related_name="password_resets", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_by = fields.ForeignKeyField(
+        "circles.Account", related_name="password_resets_made", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "password_resets"
 
 
 class LoginFailure(Entity):

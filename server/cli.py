@@ -404,6 +404,22 @@ def user_list() -> None:
     run()
 
 
+@user.command("password-link")
+@click.argument("username")
+def user_password_link(username: str) -> None:
+    """Print a single-use link that sets a new password (for someone locked out, admins included)."""
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        account = await account_service.get_by_username(username)
+        token = await account_service.create_password_reset(account, by=None)
+        hours = int(account_service.RESET_VALID.total_seconds() // 3600)
+        click.echo(f"{settings.base_url}/password-reset/{token}")
+        click.echo(f"Give it to @{username} only. It works once, for {hours} hours; earlier links stop working.", err=True)
+
+    run()
+
+
 def _state_command(name: str, state: AccountState, verb: str) -> None:
     @user.command(name, help=f"{verb.capitalize()} an account.")
     @click.argument("username")

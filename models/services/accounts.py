@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import hashlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,6 +21,7 @@ from models.accounts import (
     AccountState,
     Invite,
     LoginFailure,
+    PasswordReset,
     RegistrationMode,
 )
 from models.actors import ActorKind
@@ -33,6 +35,7 @@ from models.errors import (
 )
 from models.instance import Instance
 from models.services import actors, validation
+from models.translation import N_
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
@@ -268,3 +271,75 @@ async def list_accounts(*, state: AccountState | None = None, offset: int = 0, l
     """Accounts, oldest first (only those in `state`, when given)."""
     rows = Account.filter(state=state) if state is not None else Account.all()
     return await rows.select_related("actor").order_by("id").offset(offset).limit(limit)
+
+
+# --- what admins do to accounts -------------------------------------------------------------
+
+RESET_VALID = dt.timedelta(hours=24)
+RESET_GONE = N_("This password link is not valid: it was used already, has expired, or was mistyped. Ask for a new one.")
+
+
+async def decline_sign_up(account: Account) -> None:
+    """An admin declines a sign-up waiting for approval: the account and its
+    handle are deleted (nothing was ever published from it), so the handle
+    and email are free again."""
+    if account.state is not AccountState.PENDING:
+        raise Conflict("Only a sign-up waiting for approval can be declined.")
+    await account.fetch_related("actor")
+    await account.actor.delete()  # the account goes with it (on_delete CASCADE)
+
+
+async def set_admin(account: Account, *, by: Account, is_admin: bool) -> Account:
+    """Make `account` an admin or no longer one. An admin cannot change
+    themselves here, so the instance always keeps the admin doing it."""
+    if account.id == by.id:
+        raise Conflict("You cannot change your own account here.")
+    if is_admin and account.state is not AccountState.ACTIVE:
+        raise Conflict("Only an active account can be made an admin.")
+    account.is_admin = is_admin
+    await account.save(update_fields=["is_admin"])
+    return account
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_password_reset(account: Account, *, by: Account | None) -> str:
+    """A single-use link token to set a new password, valid RESET_VALID.
+    Returns the token; only its hash is kept. Earlier unused links of the
+    account stop working."""
+    token = clock.token(32)
+    async with in_transaction():
+        await PasswordReset.filter(account=account, used_at=None).delete()
+        await PasswordReset.create(
+            account=account, token_hash=_token_hash(token), expires_at=clock.now() + RESET_VALID, created_by=by,
+        )
+    return token
+
+
+async def account_for_reset(token: str) -> Account:
+    """The account a reset token opens; NotFound when it is unknown, used or expired."""
+    reset = await PasswordReset.filter(
+        token_hash=_token_hash(token or ""), used_at=None, expires_at__gt=clock.now()
+    ).select_related("account__actor").first()
+    if reset is None:
+        raise NotFound(RESET_GONE)
+    return reset.account
+
+
+async def reset_password(token: str, new: str) -> Account:
+    """Set a new password through a reset link: the link is spent and every
+    session of the account ends."""
+    account = await account_for_reset(token)
+    _check_password(new, username=account.actor.username, field="new_password")
+    password_hash = await hash_password(new)
+    async with in_transaction():
+        spent = await PasswordReset.filter(
+            token_hash=_token_hash(token), used_at=None
+        ).update(used_at=clock.now())
+        if not spent:  # the same link used twice at once: the other request won
+            raise NotFound(RESET_GONE)
+        account.password_hash, account.session_epoch = password_hash, account.session_epoch + 1
+        await account.save(update_fields=["password_hash", "session_epoch"])
+    return account

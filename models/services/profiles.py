@@ -96,3 +96,21 @@ async def update_profile(
             await actor.save(update_fields=["display_name", "summary"])
             await OutboxEvent.create(kind="actor.updated", subject_id=actor.id)
     return account
+
+
+async def update_privacy(
+    account: Account, *, discoverable: bool, indexable: bool, shows_circles: bool, shows_posts: bool
+) -> Account:
+    """A local person chooses who may find and index them, and what their
+    profile page shows. `discoverable` and `indexable` travel in their actor
+    document, so servers that follow them hear of a change (Update of the Person)."""
+    federated = (discoverable, indexable) != (account.discoverable, account.indexable)
+    async with in_transaction():
+        account.discoverable, account.indexable = discoverable, indexable
+        account.profile_shows_circles, account.profile_shows_posts = shows_circles, shows_posts
+        await account.save(update_fields=[
+            "discoverable", "indexable", "profile_shows_circles", "profile_shows_posts",
+        ])
+        if federated:
+            await OutboxEvent.create(kind="actor.updated", subject_id=account.actor_id)
+    return account

@@ -260,13 +260,14 @@ async def test_the_main_pages_are_translated(pseudo_app, world):
     carol_client = await logged_in(pseudo_app, world["carol"])
     anonymous = pseudo_app.test_client()
     question, work, meeting = world["question"], world["work"], world["meeting"]
+    reset_token = await account_service.create_password_reset(world["bob"], by=None)
     tabs = ["", "/questions", "/questions?show=answered", "/questions?show=mine", "/resources", "/meetings",
             "/reviews", "/reflections", "/record", "/tutoring", "/dashboard", "/decisions", "/sisters", "/members",
             "/about"]
     pages = [
         (anonymous, "/", 200), (anonymous, "/login", 200), (anonymous, "/signup", 200), (anonymous, "/circles", 200),
         (anonymous, "/c/readers", 200), (anonymous, f"/posts/{question.id}", 200), (anonymous, "/c/readers/tutoring", 200),
-        (anonymous, "/nowhere", 404),
+        (anonymous, "/nowhere", 404), (anonymous, f"/password-reset/{reset_token}", 200),
         (alice_client, "/", 200), (alice_client, "/circles", 200), (alice_client, "/circles/new", 200),
         *[(alice_client, f"/c/readers{tab}", 200) for tab in tabs],
         (alice_client, "/c/approvers", 200), (alice_client, "/c/approvers/sisters", 200),

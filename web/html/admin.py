@@ -49,6 +49,38 @@ async def account_action(username: str, action: str):
     return redirect(url_for("admin.index"))
 
 
+@bp.post("/accounts/<username>/decline")
+@security.admin_required
+async def decline(username: str):
+    await account_service.decline_sign_up(await account_service.get_by_username(username))
+    await flash(_("The sign-up of @%(username)s is declined and deleted; the handle is free again.", username=username))
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/accounts/<username>/<any('make-admin', 'unmake-admin'):action>")
+@security.admin_required
+async def admin_role(username: str, action: str):
+    account = await account_service.get_by_username(username)
+    await account_service.set_admin(account, by=security.current_account(), is_admin=action == "make-admin")
+    if account.is_admin:
+        await flash(_("@%(username)s is now an admin.", username=username))
+    else:
+        await flash(_("@%(username)s is no longer an admin.", username=username))
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/accounts/<username>/password-reset")
+@security.admin_required
+async def password_reset(username: str):
+    """A reset link for someone who cannot log in, shown once to the admin to
+    pass on (never through a redirect, so it stays out of logs and history)."""
+    account = await account_service.get_by_username(username)
+    token = await account_service.create_password_reset(account, by=security.current_account())
+    link = site().instance.base_url + url_for("auth.password_reset", token=token)
+    return await render_template("admin/reset_link.html", account=account, link=link,
+                                 hours=int(account_service.RESET_VALID.total_seconds() // 3600))
+
+
 @bp.post("/invites")
 @security.admin_required
 async def create_invite():

@@ -98,3 +98,26 @@ async def password_post():
     security.log_in(account)  # stay signed in here with the new epoch; other sessions end
     await flash(_("Your password has been changed. Other sessions have been logged out."))
     return redirect(url_for("home.index"))
+
+
+# A password reset link (made by an admin today; by email once email exists).
+@bp.get("/password-reset/<token>")
+async def password_reset(token: str):
+    account = await account_service.account_for_reset(token)
+    return await render_template("auth/reset.html", token=token, account=account, values={}, errors={})
+
+
+@bp.post("/password-reset/<token>")
+async def password_reset_post(token: str):
+    form = await request.form
+    account = await account_service.account_for_reset(token)
+    try:
+        if form.get("new_password", "") != form.get("confirm_password", ""):
+            raise InvalidInput("The two new passwords are not the same.", field="confirm_password")
+        account = await account_service.reset_password(token, form.get("new_password", ""))
+    except DomainError as error:
+        return await form_error("auth/reset.html", error, form, token=token, account=account)
+    security.log_out()  # whoever was signed in on this browser, the link's owner now logs in anew
+    await flash(_("Your new password is set, and every session of @%(username)s has ended. Log in with it.",
+                  username=account.actor.username))
+    return redirect(url_for("auth.login"))

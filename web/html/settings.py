@@ -9,15 +9,34 @@ from models.errors import DomainError
 from models.services import profiles
 from web import i18n, security
 from web.html.forms import form_error
-from web.i18n import _
+from web.i18n import N_, _
 
 bp = Blueprint("settings", __name__)
 
 
+# The privacy checkboxes: (form name, label, hint), English marked for translation.
+PRIVACY_CHOICES = (
+    ("discoverable", N_("Suggest my profile to others"),
+     N_("Servers that list or suggest people (Mastodon's “Explore”, directories) may show you.")),
+    ("indexable", N_("Let search find my profile and public posts"),
+     N_("Search engines and fediverse full-text search may index your profile page and your posts in public circles.")),
+    ("shows_circles", N_("Show my circles on my profile page"),
+     N_("Which circles you are in. Members-only circles are never shown to people outside them.")),
+    ("shows_posts", N_("Show my recent posts on my profile page"),
+     N_("Your posts stay where you wrote them, seen by whoever can see that circle.")),
+)
+
+
 def _context() -> dict:
+    account = security.current_account()
     return {
         "languages": [(code, i18n.locale_name(code)) for code in i18n.available_locales()],
         "limits": {"display_name": profiles.DISPLAY_NAME_MAX, "bio": profiles.BIO_MAX},
+        "privacy_choices": PRIVACY_CHOICES,
+        "privacy": {
+            "discoverable": account.discoverable, "indexable": account.indexable,
+            "shows_circles": account.profile_shows_circles, "shows_posts": account.profile_shows_posts,
+        },
     }
 
 
@@ -43,3 +62,16 @@ async def save():
         return await form_error("settings/index.html", error, form, **_context())
     await flash(_("Your profile is saved."))
     return redirect(url_for("settings.index"))
+
+
+@bp.post("/settings/privacy")
+@security.login_required
+async def save_privacy():
+    form = await request.form
+    chosen = {name: form.get(name) == "1" for name, _label, _hint in PRIVACY_CHOICES}
+    await profiles.update_privacy(
+        security.current_account(), discoverable=chosen["discoverable"], indexable=chosen["indexable"],
+        shows_circles=chosen["shows_circles"], shows_posts=chosen["shows_posts"],
+    )
+    await flash(_("Your privacy choices are saved."))
+    return redirect(url_for("settings.index") + "#privacy-heading")

@@ -429,3 +429,19 @@ async def test_serve_on_an_address_this_machine_does_not_have(circles):
 @pytest.mark.parametrize("bind", ["nonsense", "127.0.0.1:99999", "127.0.0.1:"])
 async def test_serve_with_a_malformed_bind(circles, bind):
     assert_one_line_error(circles("serve", "--bind", bind), 2, "--bind", bind, "127.0.0.1:8000")
+
+
+async def test_user_password_link_prints_a_link_that_opens_the_account(circles, database_url):
+    assert circles.create_user("alice").code == 0
+    result = circles("user", "password-link", "alice")
+    assert result.code == 0, str(result)
+    link = result.out.strip()
+    assert link.startswith("https://localhost:8000/password-reset/")
+    assert "works once" in result.err
+    async with OpenDatabase(database_url):
+        account = await account_service.account_for_reset(link.rsplit("/", 1)[1])
+        assert account.actor.username == "alice"
+
+
+async def test_user_password_link_names_an_unknown_account(circles):
+    assert_one_line_error(circles("user", "password-link", "nobody"), 1, "nobody")
