@@ -72,6 +72,23 @@ async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor
     return [(actor, activity, await follows.remote_followers(actor))]
 
 
+async def _actor_deleted(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A local person's account was deleted: one Delete of the actor to every
+    server we know (as Mastodon does: app/services/delete_account_service.rb,
+    delete_actor!, to all known inboxes), since
+    their posts reached circles' followers, not only their own. Mastodon
+    removes all of an actor's statuses on it (app/lib/activitypub/activity/
+    delete.rb, delete_person); Lemmy removes their content only when
+    `removeData` is true (crates/apub/src/protocol/activities/deletion/delete_user.rs)."""
+    actor = await Actor.get_or_none(id=event.subject_id, local=True, deleted_at__not_isnull=True)
+    if actor is None:
+        return []
+    activity = {"id": f"{actor.uri}#delete", "type": "Delete", "actor": actor.uri, "object": actor.uri,
+                "to": [vocab.PUBLIC], "removeData": True}
+    known = await Actor.filter(local=False, inbox_url__not_isnull=True).only("id", "inbox_url", "shared_inbox_url")
+    return [(actor, activity, known)]
+
+
 async def _like_recipients(post: Post) -> list[Actor]:
     """Who keeps count of a post's likes elsewhere: its circle's Group when
     the circle lives elsewhere, and its author when they do."""
@@ -302,6 +319,7 @@ PLANNERS = {
     "like.created": _like_created,
     "like.undone": _like_undone,
     "actor.updated": _actor_update,
+    "actor.deleted": _actor_deleted,
     "follow.requested": _follow_request,
     "follow.undone": _follow_undone,
     "follow.accepted": lambda fed, e: _follow_answer(fed, e, "Accept"),

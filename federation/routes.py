@@ -12,7 +12,7 @@ from quart import Blueprint, Quart, Response, current_app, request
 
 from federation import convert, documents, vocab
 from models.actors import Actor, ActorKind
-from models.errors import InvalidInput, NotFound
+from models.errors import Gone, InvalidInput, NotFound
 from models.instance import Instance
 from models.services import actors as actor_service
 from models.services import circles as circle_service
@@ -84,6 +84,8 @@ async def webfinger():
     actor = await actor_service.local_by_username(username, inst.domain) if username else None
     if actor is None:
         raise NotFound("No such account or circle here.")
+    if actor.deleted_at is not None:
+        raise Gone(actor_service.ACCOUNT_DELETED, username=actor.username)
     body = {
         "subject": f"acct:{actor.username}@{inst.domain}",
         "aliases": sorted({actor.uri, actor.profile_url or actor.uri}),

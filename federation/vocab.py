@@ -26,6 +26,8 @@ EXTENSIONS = {
     "featured": {"@id": "toot:featured", "@type": "@id"},
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
+    # Lemmy's: a deleted person's content goes with them.
+    "removeData": "https://join-lemmy.org/ns#removeData",
     "indexable": "toot:indexable",
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",

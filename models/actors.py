@@ -38,6 +38,10 @@ class Actor(Entity):
     avatar_url = url_field(null=True)
     fetched_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(null=True)
+    # A local person who deleted their account (or whose account an admin
+    # deleted): the row stays as a tombstone, so their handle is not taken
+    # again and their Delete can still be signed; their content is gone.
+    deleted_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "actors"

@@ -30,6 +30,12 @@ class NotFound(DomainError):
     pass
 
 
+class Gone(NotFound):
+    # It was here and was deleted for good (a deleted account): 410, which
+    # tells other servers to stop asking and sending.
+    pass
+
+
 class PermissionDenied(DomainError):
     pass
 

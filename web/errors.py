@@ -14,6 +14,7 @@ from models.errors import (
     AuthenticationFailed,
     Conflict,
     DomainError,
+    Gone,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (InvalidInput, 400),
     (AuthenticationFailed, 401),
     (PermissionDenied, 403),
+    (Gone, 410),  # before NotFound, of which it is a kind
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
@@ -39,6 +41,7 @@ TITLES = {
     404: N_("Not found"),
     405: N_("Not allowed"),
     409: N_("That clashes with something"),
+    410: N_("Gone"),
     413: N_("Too large"),
     429: N_("Slow down"),
     500: N_("Something went wrong"),

@@ -24,10 +24,11 @@ from models.accounts import (
     PasswordReset,
     RegistrationMode,
 )
-from models.actors import ActorKind
+from models.actors import Actor, ActorKind
 from models.errors import (
     AuthenticationFailed,
     Conflict,
+    Gone,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -228,9 +229,14 @@ async def authenticate(login: str, password: str, *, client_address: str) -> Acc
     return account
 
 
+async def confirm_password(account: Account, password: str, *, field: str) -> None:
+    """The signed-in person proves it is them before something that cannot be undone."""
+    if not await _password_matches(account.password_hash, password or ""):
+        raise AuthenticationFailed("Your current password is not right.", field=field)
+
+
 async def change_password(account: Account, *, current: str, new: str) -> None:
-    if not await _password_matches(account.password_hash, current or ""):
-        raise AuthenticationFailed("Your current password is not right.", field="current_password")
+    await confirm_password(account, current, field="current_password")
     await account.fetch_related("actor")
     _check_password(new, username=account.actor.username, field="new_password")
     account.password_hash = await hash_password(new)
@@ -253,6 +259,8 @@ async def get_by_username(username: str) -> Account:
         .first()
     )
     if account is None:
+        if await Actor.filter(username=username, local=True, deleted_at__not_isnull=True).exists():
+            raise Gone(actors.ACCOUNT_DELETED, username=username[:40])
         raise NotFound("No local account named “%(username)s”.", username=username[:40])
     return account
 

@@ -11,11 +11,14 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
-from models.errors import Conflict, NotFound
+from models.errors import Conflict, Gone, NotFound
 from models.federation import OutboxEvent
 from models.instance import Instance
+from models.translation import N_
 
 KEY_FRAGMENTS = {KeyAlgorithm.RSA: "main-key", KeyAlgorithm.ED25519: "ed25519-key"}
+
+ACCOUNT_DELETED = N_("@%(username)s deleted their account.")
 
 
 def _pem_pair(private_key) -> tuple[str, str]:
@@ -104,6 +107,8 @@ async def local_actor(kind: ActorKind, username: str) -> Actor:
     actor = await Actor.get_or_none(kind=kind, username=username, local=True)
     if actor is None:
         raise NotFound("No local %(kind)s named “%(username)s”.", kind=kind.value.lower(), username=username[:40])
+    if actor.deleted_at is not None:
+        raise Gone(ACCOUNT_DELETED, username=username[:40])
     return actor
 
 

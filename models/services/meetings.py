@@ -224,6 +224,14 @@ async def rsvp(actor: Actor, meeting: Meeting, answer: str | RsvpAnswer, *, uri:
     return row
 
 
+async def forget_answers(actor: Actor) -> None:
+    """Delete every answer `actor` gave, and its place in the counts (their
+    account is being deleted). Call in a transaction."""
+    for row in await Rsvp.filter(actor=actor).select_related("meeting"):
+        if await Rsvp.filter(id=row.id).delete():
+            await _count(row.meeting, row.answer, -1)
+
+
 async def _count(meeting: Meeting, answer: RsvpAnswer, delta: int) -> None:
     if answer is RsvpAnswer.NOT_GOING:
         return

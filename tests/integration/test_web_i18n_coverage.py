@@ -289,7 +289,7 @@ async def test_the_main_pages_are_translated(pseudo_app, world):
         (alice_client, "/users/alice", 200), (bob_client, "/users/bob", 200),
         (bob_client, "/c/readers", 200), (carol_client, "/c/readers", 200), (carol_client, f"/posts/{question.id}", 200),
         (bob_client, "/c/readers/settings", 403), (bob_client, "/admin/", 403),
-        (alice_client, "/settings", 200), (alice_client, "/search", 200), (alice_client, "/people/ana@elsewhere.example", 200),
+        (alice_client, "/settings", 200), (alice_client, "/settings/delete", 200), (alice_client, "/search", 200), (alice_client, "/people/ana@elsewhere.example", 200),
         (anonymous, "/people/ana@elsewhere.example", 200),
         (alice_client, "/c/readers/moderation", 200), (bob_client, "/c/readers/moderation/log", 200),
         (bob_client, f"/posts/{world['discussion'].id}/report", 200),

@@ -6,9 +6,11 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.accounts import AccountState
 from models.errors import Conflict, DomainError
+from models.services import account_deletion
 from models.services import accounts as account_service
 from models.services import moderation
 from web import security
+from web.html import media
 from web.html.forms import form_error, page_param
 from web.html.moderation import category_labels
 from web.i18n import _
@@ -79,6 +81,25 @@ async def password_reset(username: str):
     link = site().instance.base_url + url_for("auth.password_reset", token=token)
     return await render_template("admin/reset_link.html", account=account, link=link,
                                  hours=int(account_service.RESET_VALID.total_seconds() // 3600))
+
+
+@bp.get("/accounts/<username>/delete")
+@security.admin_required
+async def delete_account(username: str):
+    account = await account_service.get_by_username(username)
+    return await render_template("settings/delete.html", subject=account, values={}, errors={})
+
+
+@bp.post("/accounts/<username>/delete")
+@security.admin_required
+async def delete_account_post(username: str):
+    account = await account_service.get_by_username(username)
+    try:
+        await account_deletion.delete_account(account, by=security.current_account(), media_store=media.media_store())
+    except DomainError as error:
+        return await form_error("settings/delete.html", error, await request.form, subject=account)
+    await flash(_("The account of @%(username)s is deleted.", username=username))
+    return redirect(url_for("admin.index"))
 
 
 @bp.post("/invites")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.errors import DomainError
-from models.services import profiles
+from models.services import account_deletion, profiles
+from models.services import accounts as account_service
 from web import i18n, security
+from web.html import media
 from web.html.forms import form_error
 from web.i18n import N_, _
 
@@ -75,3 +77,24 @@ async def save_privacy():
     )
     await flash(_("Your privacy choices are saved."))
     return redirect(url_for("settings.index") + "#privacy-heading")
+
+
+@bp.get("/settings/delete")
+@security.login_required
+async def delete_account():
+    return await render_template("settings/delete.html", subject=security.current_account(), values={}, errors={})
+
+
+@bp.post("/settings/delete")
+@security.login_required
+async def delete_account_post():
+    form = await request.form
+    account = security.current_account()
+    try:
+        await account_service.confirm_password(account, form.get("password", ""), field="password")
+        await account_deletion.delete_account(account, by=account, media_store=media.media_store())
+    except DomainError as error:
+        return await form_error("settings/delete.html", error, form, subject=account)
+    security.log_out()
+    await flash(_("Your account is deleted. Thank you for learning with us."))
+    return redirect(url_for("home.index"))
