@@ -66,6 +66,8 @@ def parse_activity(content_type: str, body: bytes) -> dict:
         activity = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise Refused(400, "The body is not JSON.") from None
+    except RecursionError:  # thousands of nested brackets: json gives up before _depth can look
+        raise Refused(400, "The activity is nested too deeply.") from None
     if not isinstance(activity, dict):
         raise Refused(400, "An activity is a JSON object.")
     if _depth(activity, MAX_DEPTH) > MAX_DEPTH:

@@ -40,7 +40,8 @@ def _url(value, what: str, *, required: bool = True) -> str | None:
     if isinstance(value, dict):
         value = value.get("id") or value.get("href")
     if isinstance(value, list) and value:
-        value = value[0] if isinstance(value[0], str) else (value[0] or {}).get("href")
+        first = value[0]
+        value = first if isinstance(first, str) else first.get("href") if isinstance(first, dict) else None
     if value is None and not required:
         return None
     if not isinstance(value, str) or len(value) > 2048 or not value.startswith(("https://", "http://")):
