@@ -109,9 +109,14 @@ async def verify_sender(fed: Federation, activity: dict, body: bytes) -> str:
         return await lookup(key_id, refresh=True)
 
     url = fed.instance.base_url + request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    # The signed host must be ours, whatever Host the request arrived with: a
+    # request signed for another server and replayed here fails (and a proxy
+    # that rewrites Host does not break signatures made for us).
+    headers = {name: value for name, value in request.headers.items() if name.lower() != "host"}
+    headers["Host"] = fed.instance.domain
     try:
         verified = await signatures.verify_request(
-            request.method, url, request.headers, body, lookup, now=clock.now(), refetch=refetch
+            request.method, url, headers, body, lookup, now=clock.now(), refetch=refetch
         )
     except signatures.KeyNotFound as error:
         raise Refused(401, f"Signature key not found: {error}") from None

@@ -10,9 +10,10 @@ from urllib.parse import urldefrag
 
 import httpx
 
-from federation import fetch, parse, signatures
+from federation import fetch, parse, signatures, webfinger
 from federation.runtime import Federation
 from models.actors import Actor, KeyAlgorithm
+from models.errors import DomainError
 from models.services import actors as actor_service
 from models.services import remote
 
@@ -55,14 +56,33 @@ async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> 
     actor = await remote.remote_actor(uri)
     if actor is not None and not refresh and not remote.is_stale(actor):
         return actor
-    return await _store_actor(await fetch_signed(fed, uri), uri)
+    return await _store_actor(fed, await fetch_signed(fed, uri), uri)
 
 
-async def _store_actor(result: fetch.FetchResult, uri: str) -> Actor:
+async def _store_actor(fed: Federation, result: fetch.FetchResult, uri: str) -> Actor:
     data = parse.as_to_actor_input(result.json, fetched_from=result.url_final)
     if data.uri != uri:
         raise parse.InvalidDocument("the fetched actor has another id than the one asked for")
+    await _check_handle_claim(fed, data)
     return await remote.upsert_actor(data)
+
+
+async def _check_handle_claim(fed: Federation, data: remote.RemoteActorInput) -> None:
+    """An actor may take a handle another actor holds here only when its server's
+    WebFinger says the handle is now theirs (a rename or a move), as Mastodon
+    checks that WebFinger loops back to the actor (app/services/activitypub/
+    fetch_remote_actor_service.rb, check_webfinger!). Otherwise anyone on a
+    server could publish a document naming itself `alice` and pass for her."""
+    holder = await Actor.filter(username=data.username, domain=data.domain, local=False).exclude(uri=data.uri).first()
+    if holder is None:
+        return
+    try:
+        confirmed = await webfinger.lookup(fed, f"@{data.username}@{data.domain}")
+    except DomainError as error:
+        raise parse.InvalidDocument(f"@{data.username}@{data.domain} belongs to another actor here, "
+                                    f"and WebFinger does not confirm the change ({error})") from None
+    if confirmed != data.uri:
+        raise parse.InvalidDocument(f"@{data.username}@{data.domain} belongs to another actor; WebFinger agrees")
 
 
 # keyId -> (public key, owner, until): saves a database query per inbox POST.
@@ -112,7 +132,7 @@ async def key_for(fed: Federation, key_id: str, *, refresh: bool = False):
     if not isinstance(owner_uri, str):
         raise signatures.KeyNotFound(f"{key_id[:200]} names no owner")
     if owner_uri == doc.get("id"):
-        owner = await _store_actor(result, owner_uri)  # the key lives in the actor: no second fetch
+        owner = await _store_actor(fed, result, owner_uri)  # the key lives in the actor: no second fetch
     else:
         owner = await resolve_actor(fed, owner_uri, refresh=True)
     stored = await remote.key_by_id(key_id)

@@ -17,7 +17,7 @@ from models.actors import Actor, ActorKind, KeyAlgorithm
 from models.errors import InvalidInput
 from models.posts import PostKind
 from models.services import remote_polls, validation
-from models.text import plain_lines
+from models.text import plain_lines, plain_name
 from models.services.media import REMOTE_IMAGES_MAX, RemoteImageInput
 from models.services.meetings import RemoteMeetingInput
 from models.services.remote import RemoteActorInput, RemoteKey, RemotePostInput
@@ -84,6 +84,18 @@ def _text(value, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _name(value, limit: int) -> str:
+    """A remote name or title, without invisible and control characters."""
+    return plain_name(_text(value, limit * 2))[:limit]
+
+
+# Mastodon stores a remote account only if its preferredUsername matches this
+# (app/models/account.rb: USERNAME_RE, and `validates :username, format:` for
+# remote accounts); Lemmy's names are narrower still. Anything else (homoglyphs,
+# zero-width or bidi characters, spaces) could pass for another person's handle.
+REMOTE_USERNAME_RE = re.compile(r"[a-z0-9_]+([a-z0-9_.-]+[a-z0-9_]+)?", re.IGNORECASE | re.ASCII)
+
+
 def _keys_in(doc: dict, owner: str) -> tuple[RemoteKey, ...]:
     keys: list[RemoteKey] = []
     public_keys = doc.get("publicKey")
@@ -118,14 +130,16 @@ def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
     if kind is None:
         raise InvalidDocument(f"unsupported actor type {str(doc.get('type'))[:40]!r}")
     username = _text(doc.get("preferredUsername"), 255) or urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1][:255]
+    if not REMOTE_USERNAME_RE.fullmatch(username):
+        raise InvalidDocument("the actor's preferredUsername is not a handle (letters a-z, digits, _ . -)")
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
     return RemoteActorInput(
         uri=uri,
         kind=kind,
-        username=username or "unknown",
+        username=username,
         domain=host_of(uri),
         inbox_url=_url(doc.get("inbox"), "the inbox"),
-        display_name=_text(doc.get("name"), 255),
+        display_name=_name(doc.get("name"), 255),
         summary_html=_text(doc.get("summary"), 20_000),
         profile_url=_url(doc.get("url"), "url", required=False) if not isinstance(doc.get("url"), list) else None,
         shared_inbox_url=_url(endpoints.get("sharedInbox"), "the shared inbox", required=False),
@@ -228,7 +242,7 @@ def _title_and_content(obj: dict, content: str) -> tuple[str, str]:
     a Question's bold first line (Mastodon shows no `name`), and a name that
     is only the start of the text (Lemmy 1.0 needs every post named, so
     untitled posts are named from their first line; federation/convert.py)."""
-    title = _text(obj.get("name"), 200) if type_of(obj) != "Note" else ""
+    title = _name(obj.get("name"), 200) if type_of(obj) != "Note" else ""
     if not title:
         return "", content
     if type_of(obj) == "Question":
@@ -291,7 +305,7 @@ def as_to_meeting_input(obj: dict) -> RemoteMeetingInput | None:
     except InvalidInput:
         zone = "UTC"
     location = obj.get("location")
-    place = _text(location.get("name"), 200) if isinstance(location, dict) else _text(location, 200)
+    place = _name(location.get("name"), 200) if isinstance(location, dict) else _name(location, 200)
     online_url = None
     for item in as_list(obj.get("attachment"))[:10]:
         if isinstance(item, dict) and type_of(item) == "Link":
@@ -456,7 +470,7 @@ def _link_post(obj: dict, uri: str, local_circle_uris: set[str]) -> RemotePostIn
     author = _author_of(obj)
     _require_same_host(author, uri)
     target = _url(obj.get("url"), "url", required=False) if not isinstance(obj.get("url"), list) else None
-    title = _text(obj.get("name"), 200)
+    title = _name(obj.get("name"), 200)
     label = html.escape(title or target or uri)
     summary = _text(obj.get("summary") or obj.get("content"), 20_000)
     circles = sorted(circle_candidates(obj) & local_circle_uris)
@@ -485,7 +499,7 @@ def _pairing_term(value) -> RemotePairingInput | None:
         return None
     try:
         return RemotePairingInput(
-            circle_uri=_url(value.get("circle"), "tutoring.circle"), skill=_text(value.get("skill"), 100),
+            circle_uri=_url(value.get("circle"), "tutoring.circle"), skill=_name(value.get("skill"), 100),
             helper_uri=_url(value.get("helper"), "tutoring.helper"),
             learner_uri=_url(value.get("learner"), "tutoring.learner"),
             closed=value.get("closed") is True,

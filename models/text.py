@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import bleach
 from bleach.linkifier import Linker
@@ -99,3 +100,19 @@ def cut_at_word(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+ZERO_WIDTH_JOINER = "\u200d"  # joins emoji sequences; kept
+
+
+def plain_name(text: str) -> str:
+    """A name or title as one plain line: control and invisible format
+    characters removed (bidi overrides and isolates, zero-width spaces, soft
+    hyphens...), which can make one name look like another or reorder the text
+    around it; runs of whitespace made one space."""
+    kept = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cf" or ch == ZERO_WIDTH_JOINER
+    )
+    return " ".join(kept.split())

@@ -7,6 +7,7 @@ import zoneinfo
 from urllib.parse import urlsplit
 
 from models.errors import InvalidInput
+from models.text import plain_name
 from models.translation import N_
 
 HANDLE_RE = re.compile(r"[a-z0-9_]+")
@@ -69,9 +70,14 @@ def text(value: str | None, field: str, *, label: str, max_length: int, required
 
 
 def single_line(value: str | None, field: str, *, label: str, max_length: int, required: bool = False) -> str:
+    """One line of plain text (a name, a title, a place), without the
+    invisible characters that make one name pass for another (models/text.py)."""
     value = text(value, field, label=label, max_length=max_length, required=required)
     if "\n" in value or "\r" in value:
         raise InvalidInput("%(label)s must fit on one line.", field=field, label=label)
+    value = plain_name(value)
+    if required and not value:
+        raise InvalidInput("%(label)s is required.", field=field, label=label)
     return value
 
 
