@@ -130,7 +130,8 @@ def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
     if kind is None:
         raise InvalidDocument(f"unsupported actor type {str(doc.get('type'))[:40]!r}")
     username = _text(doc.get("preferredUsername"), 255) or urlsplit(uri).path.rstrip("/").rsplit("/", 1)[-1][:255]
-    if not REMOTE_USERNAME_RE.fullmatch(username):
+    # An instance actor's name is its domain, port and all (ours is, in development).
+    if kind is not ActorKind.APPLICATION and not REMOTE_USERNAME_RE.fullmatch(username):
         raise InvalidDocument("the actor's preferredUsername is not a handle (letters a-z, digits, _ . -)")
     endpoints = doc.get("endpoints") if isinstance(doc.get("endpoints"), dict) else {}
     return RemoteActorInput(

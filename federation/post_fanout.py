@@ -44,11 +44,43 @@ async def post_event(fed: Federation, event: OutboxEvent) -> list[Plan]:
     microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(f) or "" for f in followers])
     on_microblogging = {f.id for f in followers if parse.host_of(inbox_of(f) or "") in microblogging}
     group_aware = [f for f in followers if f.id not in on_microblogging]
+    if post.circle.members_only:
+        return _members_only(post, _circle_plans(post, event, refs, group_aware, []))
     microblog = [f for f in followers if f.id in on_microblogging] if _shown_to_microblogging(post) else []
     return [
         *_circle_plans(post, event, refs, group_aware, microblog),
         *await _author_plans(post, event, refs, microblog),
     ]
+
+
+def _members_only(post: Post, plans: list[Plan]) -> list[Plan]:
+    """A members-only circle's activities go only to its followers, who are its
+    members (following a circle is asking to join it), addressed to its
+    followers collection, never Public. Microblogging servers get nothing:
+    Mastodon refuses to accept a boost of a post that is not public
+    (app/lib/activitypub/activity/announce.rb, `announceable?`), and Lemmy
+    0.19 refuses any activity that is not public (crates/apub/src/activities/
+    mod.rs, `verify_is_public`); README says so."""
+    followers = post.circle.actor.followers_url
+    for _signer, activity, _recipients in plans:
+        _address_to_followers(activity, followers)
+    return plans
+
+
+def _address_to_followers(value, followers: str) -> None:
+    """Replace Public by `followers` in every to/cc of an activity and of
+    the activities and objects it carries."""
+    if isinstance(value, list):
+        for item in value:
+            _address_to_followers(item, followers)
+        return
+    if not isinstance(value, dict):
+        return
+    for field in ("to", "cc"):
+        if isinstance(value.get(field), list):
+            addressed = [followers if a in vocab.PUBLIC_ALIASES else a for a in value[field]]
+            value[field] = list(dict.fromkeys(addressed))
+    _address_to_followers(value.get("object"), followers)
 
 
 def _shown_to_microblogging(post: Post) -> bool:

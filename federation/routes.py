@@ -10,14 +10,16 @@ from urllib.parse import quote, unquote, urlsplit
 
 from quart import Blueprint, Quart, Response, current_app, request
 
-from federation import convert, documents, vocab
+from federation import convert, documents, fetch, keys, parse, signatures, vocab
+from models import clock
 from models.actors import Actor, ActorKind
-from models.errors import Gone, InvalidInput, NotFound
+from models.circles import Circle
+from models.errors import AuthenticationFailed, DomainError, Gone, InvalidInput, NotFound
 from models.instance import Instance
 from models.services import actors as actor_service
 from models.services import circles as circle_service
 from models.services import posts as post_service
-from models.services import stats, validation
+from models.services import stats, validation, visibility
 from models.text import render_markdown
 
 bp = Blueprint("federation", __name__)
@@ -178,10 +180,43 @@ async def group_document(handle: str) -> dict:
     )
 
 
+async def require_fetcher_for(circle: Circle | None) -> None:
+    """Authorized fetch for a members-only circle's objects: the request must
+    be signed (401 otherwise), by an actor on a server where the circle has an
+    active member (404 otherwise: the object is not there for anyone else)."""
+    if circle is None or not circle.members_only:
+        return
+    fed = current_app.extensions["circles.federation"]
+
+    async def lookup(key_id: str, **_):
+        try:
+            public_key, owner = await keys.key_for(fed, key_id)
+        except (fetch.FetchError, parse.InvalidDocument, DomainError, ValueError, TypeError) as error:
+            raise signatures.KeyNotFound(f"cannot get the key {key_id[:200]}: {error}") from None
+        owners[key_id] = owner
+        return public_key
+
+    owners: dict[str, Actor] = {}
+    headers = {name: value for name, value in request.headers.items() if name.lower() != "host"}
+    headers["Host"] = instance().domain
+    url = instance().base_url + request.full_path.rstrip("?")
+    try:
+        verified = await signatures.verify_request(request.method, url, headers, b"", lookup, now=clock.now())
+    except signatures.SignatureError as error:
+        raise AuthenticationFailed(
+            "This circle is members-only: sign the request as a member or a member's server (%(reason)s).",
+            reason=error.reason,
+        ) from None
+    signer = owners[verified.key_id]
+    if not await visibility.has_member_on(circle, signer.domain):
+        raise NotFound("There is nothing here for you.")
+
+
 async def post_document(post_id: int) -> dict:
     post = await post_service.get_post(post_id)
     if not post.local:
         raise NotFound("That post lives on another server.")
+    await require_fetcher_for(post.circle)
     await post.fetch_related("in_reply_to", "accepted_answer")
     return convert.post_to_as(
         post, author=post.author, circle_actor=post.circle.actor if post.circle else None,
@@ -271,6 +306,7 @@ async def post_activity(post_id: int):
     post = await post_service.get_post(post_id)
     if not post.local:
         raise NotFound("That post lives on another server.")
+    await require_fetcher_for(post.circle)
     await post.fetch_related("in_reply_to", "accepted_answer")
     return activity_response(await _create_of(post, post.author, post.circle.actor if post.circle else None))
 
@@ -293,6 +329,7 @@ async def group_outbox(handle: str):
     `orderedItems` on the outbox itself and never follows `first`
     (0.19.20 crates/apub/src/protocol/collections/group_outbox.rs:6-13)."""
     circle = await circle_service.get_circle(handle)
+    await require_fetcher_for(circle)
     group = circle.actor
     total = await post_service.count_in(circle)
 
@@ -316,6 +353,7 @@ async def _announced_post(handle: str, post_id: int):
     post = await post_service.get_post(post_id)
     if post.circle_id != circle.id or not circle.actor.local:
         raise NotFound("That post is not in this circle.")
+    await require_fetcher_for(circle)
     await post.fetch_related("in_reply_to", "accepted_answer")
     return circle.actor, post
 
@@ -367,6 +405,7 @@ async def featured(kind_path: str, name: str):
     items = []
     if kind_path == "c":
         circle = await circle_service.get_circle_by_actor(actor)
+        await require_fetcher_for(circle)
         posts = await post_service.featured_in(circle)
         refs = await documents.post_refs_many(posts)
         items = [convert.post_to_as(p, author=p.author, circle_actor=actor, **refs[p.id]) for p in posts]
@@ -376,6 +415,7 @@ async def featured(kind_path: str, name: str):
 @bp.get("/c/<handle>/moderators")
 async def moderators(handle: str):
     circle = await circle_service.get_circle(handle)
+    await require_fetcher_for(circle)
     uris = [a.uri for a in await circle_service.stewards(circle)]
     return activity_response(convert.ordered_collection(f"{circle.actor.uri}/moderators", len(uris), items=uris))
 
@@ -383,6 +423,7 @@ async def moderators(handle: str):
 @bp.get("/posts/<int:post_id>/replies")
 async def replies(post_id: int):
     post = await post_service.get_post(post_id)
+    await require_fetcher_for(post.circle)
 
     return await _paged(
         f"{post.uri}/replies", await post_service.count_direct_replies(post),

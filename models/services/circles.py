@@ -25,7 +25,7 @@ from models.circles import (
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.services import actors, follows, validation
+from models.services import actors, follows, validation, visibility
 from models.services.memberships import count_new_member, end_membership, withdraw_open_votes
 from models.translation import N_
 
@@ -267,9 +267,15 @@ async def membership(circle: Circle, actor: Actor) -> Membership | None:
     return await Membership.get_or_none(circle=circle, actor=actor)
 
 
-async def memberships_of(actor: Actor) -> list[Membership]:
+async def memberships_of(actor: Actor, *, seen_by: Actor | None | bool = True) -> list[Membership]:
+    """The circles `actor` is an active member of; with `seen_by` (a viewer, or
+    None for someone signed out) only those whose membership that viewer may
+    see: members-only circles are shown only to their own members."""
+    rows = Membership.filter(actor=actor, state=MembershipState.ACTIVE)
+    if seen_by is not True:
+        rows = rows.filter(visibility.readable_circles(seen_by))
     return (
-        await Membership.filter(actor=actor, state=MembershipState.ACTIVE)
+        await rows
         .select_related("circle__actor")
         .order_by("-id")
     )

@@ -13,7 +13,7 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
 from models.posts import Post
-from models.services import validation
+from models.services import validation, visibility
 from models.text import render_markdown
 
 DISPLAY_NAME_MAX = 100
@@ -43,10 +43,13 @@ async def remote_person(username: str, domain: str) -> Actor:
     return actor
 
 
-async def posts_of(author: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
-    """An author's posts and replies that are here (all posts here are public),
-    newest first, with their circles; pass the last id seen as before_id."""
-    posts = Post.filter(author=author, deleted_at=None)
+async def posts_of(
+    author: Actor, *, seen_by: Actor | None, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Post]:
+    """An author's posts and replies that are here and that `seen_by` may read
+    (members-only circles' only for their members), newest first, with their
+    circles; pass the last id seen as before_id."""
+    posts = Post.filter(visibility.readable_circles(seen_by), author=author, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
     return await posts.select_related("author", "circle__actor").order_by("-id").limit(limit)
@@ -63,7 +66,7 @@ async def posts_from_followed(actor: Actor, *, before_id: int | None = None, lim
     authors = await followed_ids(actor)
     if not authors:
         return []
-    posts = Post.filter(author_id__in=authors, root_id=None, deleted_at=None)
+    posts = Post.filter(visibility.readable_circles(actor), author_id__in=authors, root_id=None, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
     return await posts.select_related("author", "circle__actor").order_by("-id").limit(limit)

@@ -12,7 +12,7 @@ from web.html import (
     admin, auth, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
-from web.html import media, moderation, people, ratelimits, settings
+from web.html import media, moderation, people, ratelimits, settings, visibility
 from web.i18n import N_
 from web.site import site
 
@@ -56,6 +56,7 @@ def register(app: Quart) -> None:
         await security.load_current_account()
         await security.check_csrf()
         await ratelimits.check_request()
+        await visibility.check_request()  # members-only circles
 
     # A global, not a context value: macros imported without context (macros.html) need it.
     app.add_template_global(security.csrf_token, "csrf_token")

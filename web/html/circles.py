@@ -110,6 +110,7 @@ async def create():
             site().instance,
             security.current_account(),
             handle=form.get("handle", ""),
+            visibility=form.get("visibility", "public"),
             **_profile_args(form),
         )
     except DomainError as error:

@@ -62,12 +62,13 @@ async def person_context(person) -> dict:
     """What a person's page shows, for people here and elsewhere alike."""
     account = security.current_account()
     before = page_number(request.args.get("before"))
-    posts = await profiles.posts_of(person, before_id=before, limit=profiles.PAGE_SIZE + 1)
+    viewer = account.actor if account else None
+    posts = await profiles.posts_of(person, seen_by=viewer, before_id=before, limit=profiles.PAGE_SIZE + 1)
     follow = await profiles.follow_of(account.actor, person) if account and not person.local else None
     return {
         "person": person,
         "counts": await profiles.counts(person),
-        "memberships": await circle_service.memberships_of(person),
+        "memberships": await circle_service.memberships_of(person, seen_by=viewer),
         "posts": posts[: profiles.PAGE_SIZE],
         "next_before": posts[profiles.PAGE_SIZE - 1].id if len(posts) > profiles.PAGE_SIZE else None,
         "follow": follow,
