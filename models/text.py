@@ -44,6 +44,11 @@ _DROPPED_WITH_CONTENT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+# C0 control characters other than tab and line breaks, and DEL: invisible,
+# and bleach would turn them into "?" only in some positions, so a second
+# cleaning changed text the first had kept (found by tests/fuzz).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 # html=False: raw HTML typed into Markdown is shown as text, not interpreted.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable(
     "strikethrough"
@@ -70,6 +75,7 @@ _linker = Linker(callbacks=[_nofollow], skip_tags={"pre", "code"})
 
 def clean_html(source: str) -> str:
     """Reduce arbitrary (possibly hostile) HTML to the safe subset above."""
+    source = _CONTROL_CHARACTERS.sub("", source)
     return _linker.linkify(_cleaner.clean(_DROPPED_WITH_CONTENT.sub("", source)))
 
 

@@ -31,6 +31,13 @@ def test_script_and_style_content_is_dropped_not_shown_as_text():
     assert clean_html("<p>a<script>steal()</script><style>x{}</style>b</p>") == "<p>ab</p>"
 
 
+@pytest.mark.parametrize("source", ["0\x0c<!--><", "a\x01b<p>x\x0by</p>", "tab\tand\nline"])
+def test_control_characters_go_and_cleaning_twice_changes_nothing(source):
+    cleaned = clean_html(source)
+    assert not any(ch in cleaned for ch in "\x00\x01\x0b\x0c?")
+    assert clean_html(cleaned) == cleaned
+
+
 def test_safe_markup_survives():
     html = '<p>Hi <strong>there</strong> <a href="https://example.org/x">link</a></p><ul><li>one</li></ul>'
     cleaned = clean_html(html)
