@@ -85,7 +85,7 @@ def test_a_question_gets_an_accepted_answer(alice, bob):
 def test_a_safe_question_hides_who_asked(alice, bob):
     question = ui.ask(bob, HANDLE, "Is it fine if I have not finished the book?", "I am slow.", safe=True)
     ui.flash(bob, "Your question is asked through the circle")
-    expect(bob.get_by_text("(by you: only the circle's facilitators can find out)")).to_be_visible()
+    expect(bob.get_by_text("(by you: only the circle's facilitators and moderators can find out)")).to_be_visible()
 
     alice.goto(question)
     meta = alice.locator("article.post header .meta")
