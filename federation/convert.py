@@ -137,11 +137,12 @@ def group_to_as(
         "tag": [{"type": "Hashtag", "name": f"#{tag}", "href": href} for tag, href in topic_links.items()],
         "language": [language_tag(circle.language)] if circle.language else [],
         # Lemmy 1.0 reads manuallyApprovesFollowers as "a private community"
-        # and then refuses its public posts (main
-        # crates/apub/objects/src/utils/functions.rs:247-255 and 274-282).
-        # Every circle's posts are public, whatever its join mode (shown in
-        # `attachment`); Follows are answered by Accept either way.
-        "manuallyApprovesFollowers": False,
+        # (crates/apub/objects/src/utils/functions.rs, `community_visibility`)
+        # and then takes only non-public posts from it, public ones only from
+        # other communities (`verify_visibility`, same file). So it says
+        # whether the circle is members-only, whose activities are addressed
+        # to its followers, not its join mode (shown in `attachment`).
+        "manuallyApprovesFollowers": circle.members_only,
     }
 
 

@@ -39,7 +39,8 @@ async def post_event(fed: Federation, event: OutboxEvent) -> list[Plan]:
     refs = await documents.post_refs(post)
     if not post.circle.actor.local:
         # Our member writes in a circle elsewhere: the circle re-shares it.
-        return await _author_plans(post, event, refs, [post.circle.actor])
+        plans = await _author_plans(post, event, refs, [post.circle.actor])
+        return _members_only(post, plans) if post.circle.members_only else plans
     followers = await follows.remote_followers(post.circle.actor)
     microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(f) or "" for f in followers])
     on_microblogging = {f.id for f in followers if parse.host_of(inbox_of(f) or "") in microblogging}
@@ -61,7 +62,8 @@ def _members_only(post: Post, plans: list[Plan]) -> list[Plan]:
     (app/lib/activitypub/activity/announce.rb, `announceable?`), and Lemmy
     0.19 refuses any activity that is not public (crates/apub/src/activities/
     mod.rs, `verify_is_public`); README says so."""
-    followers = post.circle.actor.followers_url
+    # A circle elsewhere that published no followers collection: addressed to the circle alone.
+    followers = post.circle.actor.followers_url or post.circle.actor.uri
     for _signer, activity, _recipients in plans:
         _address_to_followers(activity, followers)
     return plans

@@ -13,6 +13,7 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
+from models.services import visibility
 from models.services.memberships import count_new_member, end_membership
 
 
@@ -142,7 +143,10 @@ async def _mirror_circle(group: Actor) -> Circle:
     """The local record of a remote circle, so its posts have a home here."""
     circle = await Circle.get_or_none(actor=group)
     if circle is None:
-        circle = await Circle.create(actor=group, name=(group.display_name or group.username)[:100])
+        circle = await Circle.create(
+            actor=group, name=(group.display_name or group.username)[:100],
+            visibility=visibility.remote_circle_visibility(group),
+        )
     return circle
 
 

@@ -27,6 +27,7 @@ from models.services import moderation
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
+from models.services import visibility
 from models.services.memberships import end_membership
 from models.text import clean_html, plain_excerpt
 
@@ -90,6 +91,8 @@ async def upsert_actor(data: RemoteActorInput) -> Actor:
         else:
             await Actor.filter(id=actor.id).update(updated_at=clock.now(), **values)
             await actor.refresh_from_db()
+            if actor.kind is ActorKind.GROUP:  # a circle elsewhere may have changed who reads it
+                await Circle.filter(actor_id=actor.id).update(visibility=visibility.remote_circle_visibility(actor))
         await _replace_keys(actor, data.keys)
     return actor
 
@@ -172,8 +175,8 @@ async def store_announced_post(data: RemotePostInput, author: Actor, group: Acto
         return None  # not a circle we follow, or its author's domain is blocked here
     if not await Follow.filter(target=group, state=FollowState.ACCEPTED, follower__local=True).exists():
         return None  # nobody here follows this circle (any more): nothing to take from it
-    if not data.public:
-        return None  # a private group's followers-only post: our circle pages are public
+    if not data.public and not circle.members_only:
+        return None  # a followers-only post of a circle that says it is public: not ours to show
     existing = await post_by_uri(data.uri)
     if existing is not None:
         # A post we keep from someone people here follow joins the circle only if
@@ -245,7 +248,7 @@ async def store_post(data: RemotePostInput, author: Actor, *, activity: dict | N
     if member is None or member.state is not MembershipState.ACTIVE:
         await _refuse_non_member(data, author, circle, member)
         raise PermissionDenied("Join this circle to take part in it.")
-    if not data.public:
+    if not data.public and not circle.members_only:
         await _refuse_private(data, author, circle)
         return None
     # The circle re-shares the author's own activity (FEP-1b12), so keep it.
@@ -349,7 +352,7 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         raise NotFound("No such remote post here.")
     if post.author_id != author.id:
         raise PermissionDenied("Only the author can update a post.")
-    if not data.public:
+    if not data.public and not (post.circle is not None and post.circle.members_only):
         # The author narrowed who may see it: it leaves our pages, and a circle here
         # tells its followers (it had re-shared the public version).
         group = post.circle.actor if post.circle is not None and post.circle.actor.local else None

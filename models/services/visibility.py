@@ -28,6 +28,14 @@ async def can_read(circle: Circle, actor: Actor | None) -> bool:
     return await Membership.filter(circle_id=circle.id, actor_id=actor.id, state=MembershipState.ACTIVE).exists()
 
 
+def remote_circle_visibility(group: Actor) -> Visibility:
+    """What a circle on another server says about who reads it: a Group that
+    approves its followers by hand keeps its content to them, as Lemmy reads
+    it (a private community, crates/apub/objects/src/utils/functions.rs,
+    `community_visibility`) and as a members-only circle here says it."""
+    return Visibility.MEMBERS if group.manually_approves_followers else Visibility.PUBLIC
+
+
 async def require_reader(circle: Circle, actor: Actor | None) -> None:
     if not await can_read(circle, actor):
         raise PermissionDenied(MEMBERS_ONLY, circle=circle.name)
