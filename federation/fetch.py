@@ -35,6 +35,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from federation.addresses import AddressPolicy
+
 AP_ACCEPT = (
     "application/activity+json, "
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -50,7 +52,6 @@ JRD_CONTENT_TYPES = AP_CONTENT_TYPES | {"application/jrd+json"}
 MAX_ADDRESSES_TRIED = 4
 
 Signer = Callable[[httpx.Request], Awaitable[None]]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 # --- errors ---------------------------------------------------------------
@@ -110,77 +111,10 @@ class Gone(HTTPStatusError):
     """HTTP 410: the remote object was deleted (unlike a 404, that is final)."""
 
 
-# --- which addresses may be reached ---------------------------------------
-
-# Spelled out rather than relying only on `ipaddress.is_global`, whose
-# answers changed between Python patch releases, and which calls multicast
-# "global".
-_BLOCKED_V4 = tuple(
-    ipaddress.IPv4Network(net)
-    for net in (
-        "0.0.0.0/8",  # "this network", 0.0.0.0 reaches localhost on Linux
-        "10.0.0.0/8",  # RFC 1918
-        "100.64.0.0/10",  # carrier-grade NAT
-        "127.0.0.0/8",  # loopback
-        "169.254.0.0/16",  # link-local, cloud metadata services
-        "172.16.0.0/12",  # RFC 1918
-        "192.0.0.0/24",  # IETF protocol assignments
-        "192.168.0.0/16",  # RFC 1918
-        "198.18.0.0/15",  # benchmarking
-        "224.0.0.0/4",  # multicast
-        "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
-    )
-)
-_BLOCKED_V6 = tuple(
-    ipaddress.IPv6Network(net)
-    for net in (
-        "::/96",  # unspecified, loopback, deprecated IPv4-compatible
-        "100::/64",  # discard
-        "fc00::/7",  # unique-local
-        "fe80::/10",  # link-local
-        "fec0::/10",  # deprecated site-local
-        "ff00::/8",  # multicast
-    )
-)
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for, if any: the kernel or a
-    gateway would deliver ::ffff:127.0.0.1 to 127.0.0.1."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def is_public_address(ip: str | IPAddress) -> bool:
-    """True if `ip` is a globally routable unicast address we may connect to.
-    Unparseable input is not public."""
-    try:
-        addr = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(addr)
-        if embedded is not None:
-            return is_public_address(embedded)
-        blocked = _BLOCKED_V6
-    else:
-        blocked = _BLOCKED_V4
-    if any(addr in net for net in blocked):
-        return False
-    # Belt and braces: also refuses documentation and other special ranges.
-    return addr.is_global
-
-
 # --- the per-URL check ----------------------------------------------------
 
 
-def check_url(url: str | httpx.URL, *, allow_private_addresses: bool = False) -> httpx.URL:
+def check_url(url: str | httpx.URL, *, allow_private_addresses: AddressPolicy | bool = False) -> httpx.URL:
     """Parse and vet a URL before anything is sent to it. Hostnames are
     vetted later, at connect time, by the transport."""
     try:
@@ -194,16 +128,18 @@ def check_url(url: str | httpx.URL, *, allow_private_addresses: bool = False) ->
     if parsed.userinfo:
         # Credentials in a remote-supplied URL would be sent as Basic auth.
         raise UnsafeURL(f"URL for {parsed.host} contains credentials")
-    if not allow_private_addresses and _is_blocked_literal(parsed.host):
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    if _is_ip_literal(parsed.host) and not AddressPolicy.of(allow_private_addresses).allows(parsed.host, port):
         raise BlockedAddress(f"{parsed.host} is not a public address")
     return parsed
 
 
-def _is_blocked_literal(host: str) -> bool:
+def _is_ip_literal(host: str) -> bool:
     try:
-        return not is_public_address(ipaddress.ip_address(host))
+        ipaddress.ip_address(host)
     except ValueError:
         return False  # a hostname: resolved and checked by the transport
+    return True
 
 
 # --- the per-connection check ---------------------------------------------
@@ -226,9 +162,9 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     the connect). httpcore passes only (host, port) here; TLS is started on
     the returned stream afterwards with the original hostname as SNI."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, *, allow_private_addresses: bool):
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, *, allow_private_addresses: AddressPolicy | bool):
         self._inner = inner
-        self._allow_private = allow_private_addresses
+        self._policy = AddressPolicy.of(allow_private_addresses)
 
     async def connect_tcp(
         self,
@@ -239,10 +175,9 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
         addresses = await self._resolve(host, port, timeout)
-        if not self._allow_private:
-            for address in addresses:
-                if not is_public_address(address):
-                    raise BlockedAddress(f"{host} resolves to a non-public address")
+        for address in addresses:
+            if not self._policy.allows(address, port):
+                raise BlockedAddress(f"{host} resolves to a non-public address")
         last_error: Exception | None = None
         for address in addresses[:MAX_ADDRESSES_TRIED]:
             try:
@@ -311,14 +246,14 @@ class GuardedClient(httpx.AsyncClient):
     per-hop URL check in fetch_json/post_json applies the same one. Any
     other client (say, one on a MockTransport) gets the strict policy."""
 
-    def __init__(self, *, allow_private_addresses: bool, **kwargs: Any) -> None:
+    def __init__(self, *, allow_private_addresses: AddressPolicy | bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.allow_private_addresses = allow_private_addresses
+        self.allow_private_addresses = AddressPolicy.of(allow_private_addresses)
 
 
 def make_client(
     *,
-    allow_private_addresses: bool,
+    allow_private_addresses: AddressPolicy | bool,
     user_agent: str,
     timeout: float = 10.0,
     verify: ssl.SSLContext | bool = True,
@@ -366,8 +301,9 @@ class PostResult:
     text: str  # at most max_response_bytes, for logs
 
 
-def _allows_private(client: httpx.AsyncClient) -> bool:
-    return getattr(client, "allow_private_addresses", False) is True
+def _allows_private(client: httpx.AsyncClient) -> AddressPolicy:
+    policy = getattr(client, "allow_private_addresses", None)
+    return policy if isinstance(policy, AddressPolicy) else AddressPolicy()
 
 
 async def fetch_json(

@@ -35,7 +35,7 @@ async def lookup(fed: Federation, handle: str) -> str:
     """The ActivityPub id a handle names. Tries https; plain http only where
     private addresses are allowed (local development and tests)."""
     name, domain = parse_handle(handle)
-    schemes = ["https", "http"] if fed.allow_private_addresses else ["https"]
+    schemes = ["https", "http"] if fed.allow_private_addresses.any_private else ["https"]
     last_error: Exception | None = None
     for scheme in schemes:
         url = f"{scheme}://{domain}/.well-known/webfinger?resource={quote(f'acct:{name}@{domain}')}"

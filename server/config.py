@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from federation.addresses import AddressPolicy
 from models.accounts import RegistrationMode
 
 ENV_PREFIX = "CIRCLES_"
@@ -46,7 +47,9 @@ class Settings:
     secret_key: str = field(default="", repr=False)  # empty means read or create data_dir/secret_key
     registration: str = RegistrationMode.OPEN.value
     media_dir: str = ""  # empty means data_dir/media
-    allow_private_addresses: bool = False
+    # Loopback, private and link-local addresses the server may fetch from and
+    # deliver to: none, a list of address:port, or all (development only).
+    allow_private_addresses: AddressPolicy = AddressPolicy()
     run_worker: bool = True  # run the federation worker inside `circles serve`
     # Reverse proxies in front of `circles serve` whose X-Forwarded-For to trust
     # (1 behind nginx): the client's address then drives per-address login limits.
@@ -83,6 +86,7 @@ class Settings:
             f"(not set: generated into {self.secret_key_file} on first run)"
         )
         view["database_url"] = _hide_password(self.database_url)
+        view["allow_private_addresses"] = str(self.allow_private_addresses)
         return view
 
 
@@ -113,6 +117,15 @@ def read_config_file(path: Path) -> dict[str, object]:
 
 
 def _coerce(name: str, value: object, kind: type) -> object:
+    if kind is AddressPolicy:
+        if isinstance(value, bool):
+            return AddressPolicy.of(value)
+        try:
+            return AddressPolicy.parse(str(value))
+        except ValueError as exc:
+            raise ConfigError(
+                name, f"{exc}.", "use false, true (development only), or a list such as 127.0.0.1:8001,[::1]:8002."
+            ) from None
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -190,7 +203,7 @@ def load_settings(environ: dict[str, str] | None = None, *, create_secret: bool 
     raw: dict[str, object] = {}
     if config_path is not None:
         raw.update(read_config_file(config_path))
-    kinds = {"bool": bool, "int": int}
+    kinds = {"bool": bool, "int": int, "AddressPolicy": AddressPolicy}
     types = {f.name: kinds.get(f.type if isinstance(f.type, str) else f.type.__name__, str) for f in fields(Settings)}
     for name in types:
         env_value = env.get(ENV_PREFIX + name.upper())

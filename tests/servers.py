@@ -41,6 +41,13 @@ def stop_process(process: subprocess.Popen) -> int | None:
     return process.returncode
 
 
+def two_peer_addresses() -> tuple[int, int, str]:
+    """Ports for two instances on 127.0.0.1 and 127.0.0.2, and the setting
+    that lets each reach exactly those two (and no other private address)."""
+    port_a, port_b = free_port("127.0.0.1"), free_port("127.0.0.2")
+    return port_a, port_b, f"127.0.0.1:{port_a},127.0.0.2:{port_b}"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -109,9 +116,10 @@ async def sign_up(client: httpx.AsyncClient, username: str) -> None:
     assert f"Welcome, @{username}!" in page.text
 
 
-def start_server(database_url: str, folder: Path, *, host: str = "127.0.0.1", **env_overrides: str) -> Server:
-    """`circles serve` on a free port of `host`, whose domain is host:port."""
-    port = free_port(host)
+def start_server(database_url: str, folder: Path, *, host: str = "127.0.0.1", port: int | None = None,
+                 **env_overrides: str) -> Server:
+    """`circles serve` on `port` (default: a free one) of `host`, whose domain is host:port."""
+    port = port or free_port(host)
     folder.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
     env.update(

@@ -37,26 +37,27 @@ class Received:
         return json.loads(self.body)
 
 
-Answer = int | tuple[int, dict] | Awaitable[int]
+Answer = int | tuple[int, dict] | tuple[int, dict, dict[str, str]] | Awaitable[int]
 
 
 @dataclass
 class StubInbox:
     """Records requests, deliveries (POST) in `received` and the rest (a
     NodeInfo lookup, say) in `fetched`; `respond(request)` returns (or
-    awaits) the status, or (status, JSON document) to answer with a body."""
+    awaits) the status, or (status, JSON document) to answer with a body, or
+    (status, JSON document, headers)."""
 
     respond: Callable[[Received], Answer] = lambda request: 202
     received: list[Received] = field(default_factory=list)
     fetched: list[Received] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
-    port: int = 0
+    port: int = 0  # set before start() to listen on that port (0: any free one)
     _server: asyncio.AbstractServer | None = None
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def start(self) -> StubInbox:
-        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -102,10 +103,11 @@ class StubInbox:
                         status = await status
                 finally:
                     self.in_flight -= 1
-                status, document = status if isinstance(status, tuple) else (status, {"status": status})
+                status, document, *extra = status if isinstance(status, tuple) else (status, {"status": status})
                 reply = json.dumps(document).encode()
+                more = "".join(f"{name}: {value}\r\n" for name, value in (extra[0] if extra else {}).items())
                 writer.write(
-                    f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
+                    f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n{more}"
                     f"Content-Type: application/json\r\nContent-Length: {len(reply)}\r\n\r\n".encode() + reply
                 )
                 await writer.drain()

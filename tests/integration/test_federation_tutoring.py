@@ -15,7 +15,7 @@ import pytest
 
 from federation import vocab
 from tests.integration.federated import eventually, page_has, post_form
-from tests.servers import redirected_to, sign_up, start_server
+from tests.servers import redirected_to, sign_up, start_server, two_peer_addresses
 
 OPENING = "I can help you with “python”"
 
@@ -39,8 +39,9 @@ def _json(value) -> dict:
 async def two_with_databases(make_database, tmp_path):
     """Like `two_instances`, with each one's database URL (to read what was sent)."""
     urls = (await make_database("a"), await make_database("b"))
-    a = start_server(urls[0], tmp_path / "a", host="127.0.0.1", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
-    b = start_server(urls[1], tmp_path / "b", host="127.0.0.2", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true")
+    port_a, port_b, peers = two_peer_addresses()
+    a = start_server(urls[0], tmp_path / "a", host="127.0.0.1", port=port_a, CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
+    b = start_server(urls[1], tmp_path / "b", host="127.0.0.2", port=port_b, CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
     try:
         await a.wait_until_healthy()
         await b.wait_until_healthy()

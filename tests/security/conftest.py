@@ -1,5 +1,97 @@
 """The integration fixtures (the real app, stub servers, a signing peer), and
-their guard that no request ends in a 500, for the hostile-peer suite."""
+their guard that no request ends in a 500, for the hostile-peer suite.
 
-from tests.integration.conftest import alice, bob, fed, no_server_errors, stub  # noqa: F401 (fixtures)
+Here the private-address guard is not switched off: the app and `fed` may
+reach only the loopback ports of this suite's own stub peers (PEER_PORTS),
+as an admin's `CIRCLES_ALLOW_PRIVATE_ADDRESSES=127.0.0.1:PORT,...` would
+allow. A canary listens on another loopback port; hostile documents point
+there, and after every test it must have seen no connection at all."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from federation.addresses import AddressPolicy
+from federation.runtime import Federation
+from tests.integration.conftest import alice, bob, no_server_errors  # noqa: F401 (fixtures)
+from tests.integration.stubs import Answer, Received, StubInbox
 from tests.integration.test_inbox import peer  # noqa: F401 (a fixture)
+from tests.servers import free_port
+
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
+PEER_PORTS = tuple(free_port() for _ in range(4))
+GUARD = AddressPolicy(exceptions=frozenset((LOOPBACK, port) for port in PEER_PORTS))
+
+
+class Canary:
+    """A loopback listener that records every connection made to it."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.connections: list[tuple[str, int]] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, address = self._socket.accept()
+            except OSError:
+                return  # closed
+            self.connections.append(address)
+            connection.close()
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture(scope="session")
+def canary():
+    listener = Canary()
+    assert listener.port not in PEER_PORTS
+    yield listener
+    listener.close()
+
+
+@pytest.fixture(autouse=True)
+def canary_sees_nothing(canary):
+    """Every test of the suite, whatever it sends, leaves the canary untouched."""
+    before = len(canary.connections)
+    yield
+    assert canary.connections[before:] == [], "a request reached an address the guard does not allow"
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, allow_private_addresses=GUARD)
+
+
+@pytest.fixture
+async def fed(database, instance):
+    federation = Federation.start(instance, allow_private_addresses=GUARD, version="test")
+    yield federation
+    await federation.close()
+
+
+@pytest.fixture
+async def stub():
+    """Started stub servers, each on the next of the allowed PEER_PORTS."""
+    made: list[StubInbox] = []
+
+    async def make(respond: Callable[[Received], Answer] = lambda request: 202) -> StubInbox:
+        inbox = await StubInbox(respond=respond, port=PEER_PORTS[len(made)]).start()
+        made.append(inbox)
+        return inbox
+
+    yield make
+    for inbox in made:
+        await inbox.close()

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from federation import fetch
+from federation.addresses import is_public_address
 from federation.fetch import (
     AP_ACCEPT,
     JRD_CONTENT_TYPES,
@@ -36,7 +37,6 @@ from federation.fetch import (
     TooManyRedirects,
     UnsafeURL,
     fetch_json,
-    is_public_address,
     make_client,
     post_json,
 )

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from federation.addresses import AddressPolicy
+
 from models.accounts import RegistrationMode
 from server.config import (
     LOCAL_ADDRESS,
@@ -63,7 +65,7 @@ def test_defaults(empty_cwd):
     assert s.media_dir == str(Path("data") / "media")
     assert s.registration == "open"
     assert s.registration_mode is RegistrationMode.OPEN
-    assert s.allow_private_addresses is False
+    assert s.allow_private_addresses == AddressPolicy()
     assert s.log_level == "INFO"
     assert s.secret_key == ""
     assert s.base_url == "https://localhost:8000"
@@ -91,7 +93,7 @@ def test_environment_overrides_every_setting(tmp_path):
     assert s.secret_key == GOOD_KEY
     assert s.registration_mode is RegistrationMode.INVITE
     assert s.media_dir == str(tmp_path / "uploads")
-    assert s.allow_private_addresses is True
+    assert s.allow_private_addresses == AddressPolicy(all_private=True)
     assert s.log_level == "DEBUG"
     assert s.base_url == "http://circles.example.org"
     assert not (tmp_path / "state").exists()
@@ -113,14 +115,15 @@ def test_values_are_trimmed_and_unrelated_variables_ignored():
 
 @pytest.mark.parametrize("word", ["1", "true", "True", "YES", "on", " on "])
 def test_yes_words(word):
-    assert load(allow_private_addresses=word).allow_private_addresses is True
+    assert load(allow_private_addresses=word).allow_private_addresses == AddressPolicy(all_private=True)
+    assert _coerce("run_worker", word, bool) is True
 
 
 @pytest.mark.parametrize("word", ["0", "false", "FALSE", "no", "off", ""])
 def test_no_words(word):
-    # allow_private_addresses is false by default, so check the coercion itself too.
-    assert load(allow_private_addresses=word).allow_private_addresses is False
-    assert _coerce("allow_private_addresses", word, bool) is False
+    # run_worker is true by default: a "no" word must turn it off.
+    assert load(run_worker=word).run_worker is False
+    assert load(allow_private_addresses=word).allow_private_addresses == AddressPolicy()
 
 
 @pytest.mark.parametrize("mode", ["open", "approval", "invite", "closed"])
@@ -148,7 +151,7 @@ def test_toml_file_named_by_circles_config(tmp_path):
     assert s.domain == "learn.example.net"
     assert s.scheme == "http"
     assert s.registration_mode is RegistrationMode.APPROVAL
-    assert s.allow_private_addresses is True
+    assert s.allow_private_addresses == AddressPolicy(all_private=True)
     assert s.data_dir == str(tmp_path / "d")
     assert s.secret_key == GOOD_KEY
     assert s.bind == "127.0.0.1:8000", "settings missing from the file keep their defaults"
@@ -239,8 +242,11 @@ INVALID = [
     ("registration", "invite-only", "use one of open, approval, invite, closed"),
     ("secret_key", "too-short", "unset it to have one generated"),
     ("secret_key", "s" * (SECRET_MIN - 1), "unset it to have one generated"),
-    ("allow_private_addresses", "maybe", "use true or false"),
-    ("allow_private_addresses", "2", "use true or false"),
+    ("allow_private_addresses", "maybe", "use false, true (development only), or a list"),
+    ("allow_private_addresses", "2", "use false, true (development only), or a list"),
+    ("allow_private_addresses", "localhost:8001", "use false, true (development only), or a list"),
+    ("allow_private_addresses", "127.0.0.1:0", "use false, true (development only), or a list"),
+    ("allow_private_addresses", "8.8.8.8:53", "use false, true (development only), or a list"),
     ("log_level", "verbose", "use DEBUG, INFO, WARNING or ERROR"),
     ("log_level", "", "use DEBUG, INFO, WARNING or ERROR"),
 ]
@@ -352,7 +358,7 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
     assert view["domain"] == "localhost:8000"
-    assert view["allow_private_addresses"] is False
+    assert view["allow_private_addresses"] == "false"
 
 
 PASSWORD = "Tr0ub4dor"
@@ -486,3 +492,14 @@ def test_the_readme_and_the_makefile_give_the_same_local_address():
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert f"http://{LOCAL_ADDRESS}" in makefile
     assert "CIRCLES_DOMAIN" not in makefile, "make run must not set settings that a second shell would not see"
+
+
+def test_private_address_exceptions_are_exact_addresses_and_ports():
+    policy = load(allow_private_addresses="127.0.0.1:18301, [::1]:9000,10.0.0.5:443").allow_private_addresses
+    assert policy.allows("127.0.0.1", 18301) and policy.allows("::ffff:127.0.0.1", 18301)
+    assert policy.allows("::1", 9000) and policy.allows("10.0.0.5", 443)
+    assert not policy.allows("127.0.0.1", 18302) and not policy.allows("127.0.0.2", 18301)
+    assert not policy.allows("169.254.169.254", 80) and not policy.allows("::1", 9001)
+    assert policy.allows("93.184.215.14", 443), "public addresses need no exception"
+    assert str(policy) == "10.0.0.5:443,127.0.0.1:18301,[::1]:9000"
+    assert not AddressPolicy().allows("127.0.0.1", 18301) and AddressPolicy(all_private=True).allows("10.1.1.1", 1)
