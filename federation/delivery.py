@@ -149,4 +149,10 @@ async def _record(row: Delivery, host: RemoteHost, status: int | None, error: st
     log.info("delivery %s to %s: %s", row.activity_id, row.inbox_url, row.state.value,
              extra={"activity_id": row.activity_id, "remote_host": row.host})
     await row.save(update_fields=["state", "attempts", "next_attempt_at", "last_error", "delivered_at"])
+    if row.state is DeliveryState.GONE:
+        # The actor behind this inbox is gone for good (Mastodon answers 410 for a
+        # deleted account): nothing else waiting for it will arrive either.
+        await Delivery.filter(inbox_url=row.inbox_url, state=DeliveryState.PENDING).update(
+            state=DeliveryState.GONE, last_error=f"An earlier delivery to this inbox got {error[:200]}"
+        )
     await host.save(update_fields=["signature_scheme", "consecutive_failures", "paused_until", "last_success_at"])

@@ -13,7 +13,7 @@ from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
 from models.circles import Circle
-from models.federation import Delivery, OutboxEvent
+from models.federation import Delivery, DeliveryState, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.moderation import ModerationAction, Report
 from models.polls import PollAnswer
@@ -355,7 +355,9 @@ async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: 
     where = (lambda actor: actor.inbox_url) if personal else post_fanout.inbox_of
     inboxes = {inbox for inbox in map(where, recipients) if inbox}
     blocked = await moderation.blocked_among({parse.host_of(inbox) for inbox in inboxes})
-    inboxes = sorted(inbox for inbox in inboxes if parse.host_of(inbox) not in blocked)
+    # An inbox that answered 410 Gone gets nothing more (federation/delivery.py).
+    gone = set(await Delivery.filter(state=DeliveryState.GONE, inbox_url__in=inboxes).values_list("inbox_url", flat=True))
+    inboxes = sorted(inbox for inbox in inboxes if parse.host_of(inbox) not in blocked and inbox not in gone)
     document = vocab.document(activity)
     now = clock.now()
     await Delivery.bulk_create(

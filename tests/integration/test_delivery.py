@@ -28,7 +28,7 @@ from federation import delivery, fanout, parse, signatures, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor, ActorKey, ActorKind
-from models.federation import Delivery, DeliveryState, InboxItem, InboxState, RemoteHost
+from models.federation import Delivery, DeliveryState, InboxItem, InboxState, OutboxEvent, RemoteHost
 from models.services import follows, remote
 from server import worker
 from tests import factories
@@ -196,6 +196,28 @@ async def test_final_answers_are_not_retried(fed, signer, stub, status, state):
     clock.freeze(now + dt.timedelta(days=1))
     assert await delivery.deliver_due(fed) == 0
     assert len(inbox.received) == 1
+
+
+async def test_a_410_stops_every_delivery_to_that_inbox_now_and_later(fed, signer, stub):
+    now = freeze_now()
+    inbox = await stub(lambda request: 410)
+    first, *waiting = await queue(signer, inbox.url(), 3)
+    await Delivery.filter(id__in=[w.id for w in waiting]).update(next_attempt_at=now + dt.timedelta(minutes=1))
+    await delivery.deliver_due(fed)
+    assert [(await reload(row)).state for row in (first, *waiting)] == [DeliveryState.GONE] * 3
+    assert len(inbox.received) == 1, "the others were not even tried"
+    # A later fan-out queues nothing for it; another inbox of the same host still gets its copy.
+    departed = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=f"http://{inbox.host}/users/gone", kind=ActorKind.PERSON, username="gone", domain=inbox.host,
+        inbox_url=inbox.url(), keys=()))
+    other = await remote.upsert_actor(remote.RemoteActorInput(
+        uri=f"http://{inbox.host}/users/here", kind=ActorKind.PERSON, username="here", domain=inbox.host,
+        inbox_url=inbox.url("/users/here/inbox"), keys=()))
+    event = await OutboxEvent.create(kind="test", subject_id=0)
+    activity = {"id": f"{signer.uri}/activities/later", "type": "Announce", "actor": signer.uri}
+    await fanout._queue(event, signer, activity, [departed, other], personal=True)
+    queued = await Delivery.filter(activity_id=activity["id"]).values_list("inbox_url", flat=True)
+    assert queued == [inbox.url("/users/here/inbox")]
 
 
 def _hang(request: Received) -> Awaitable[int]:
