@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg.exceptions as pg
 from tortoise import Tortoise, connections
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
@@ -69,6 +71,21 @@ async def migrate(
     called before and after each one."""
     await tortoise_migrate(config=tortoise_config(database_url), progress=progress)
     await Tortoise.close_connections()
+
+
+def connection_lost(error: BaseException) -> bool:
+    """The error (or one it came from) says the database connection broke or
+    the server is shutting down: try again soon, rather than a bug. The
+    transaction it was in is rolled back by the database, so nothing of it stays."""
+    lost = (DBConnectionError, ConnectionError, pg.PostgresConnectionError, pg.AdminShutdownError,
+            pg.CannotConnectNowError, pg.ConnectionDoesNotExistError, pg.InterfaceError)
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, lost):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 async def ping() -> bool:

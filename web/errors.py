@@ -10,6 +10,7 @@ from quart import Quart, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from federation import vocab
+from models import db
 from models.errors import (
     AuthenticationFailed,
     Conflict,
@@ -45,7 +46,9 @@ TITLES = {
     413: N_("Too large"),
     429: N_("Slow down"),
     500: N_("Something went wrong"),
+    503: N_("Back in a moment"),
 }
+RETRY_AFTER_LOST_DATABASE = 5  # seconds: the connection pool reconnects on the next request
 
 
 def status_for(error: DomainError) -> int:
@@ -122,6 +125,12 @@ def register(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception):
+        if db.connection_lost(error):
+            log.warning("database connection lost on %s %s: %s", request.method, request.path, error)
+            return await error_page(
+                503, _("The database stopped answering for a moment. Nothing you sent was saved: please try again."),
+                {"Retry-After": str(RETRY_AFTER_LOST_DATABASE)},
+            )
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await error_page(
             500, _("The server hit a problem it did not expect. It has been logged; please try again later.")
