@@ -164,6 +164,20 @@ async def test_calendar_feeds(app, instance, alice, circle):
     assert (await client.get(path + "x")).status_code == 404
 
 
+async def test_a_members_only_circles_meetings_reach_members_by_their_own_link(app, instance, alice, bob):
+    quiet = await factories.circle(instance, alice, "quiet", visibility="members")
+    await factories.member(quiet, bob)
+    await meeting_service.schedule(instance, alice.actor, quiet, **_form(title="Quiet reading"))
+    assert (await app.test_client().get("/c/quiet/meetings.ics")).status_code == 403
+    bob_client = await logged_in(app, bob)
+    page = await text(await bob_client.get("/c/quiet/meetings"))
+    assert "/c/quiet/meetings.ics" not in page and 'href="/meetings">your personal calendar link' in page
+    page = await text(await submit(bob_client, "/meetings/calendar-link"))
+    link = page.split('id="calendar-url" type="text" readonly value="', 1)[1].split('"', 1)[0]
+    feed = await app.test_client().get(link.removeprefix("http://circles.test").replace("&amp;", "&"))
+    assert feed.status_code == 200 and "Quiet reading" in await text(feed)
+
+
 async def test_notifications_page_lists_and_marks_read(app, instance, alice, circle):
     meeting = await meeting_service.schedule(instance, alice.actor, circle, **_form())
     await meeting_service.rsvp(alice.actor, meeting, "going")
