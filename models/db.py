@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "models.actors",
     "models.accounts",
     "models.circles",
+    "models.circle_invites",
     "models.posts",
     "models.federation",
     "models.moderation",

@@ -13,7 +13,7 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
-from models.services import visibility
+from models.services import notifications, visibility
 from models.services.memberships import count_new_member, end_membership
 
 
@@ -72,6 +72,8 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
         if state is MembershipState.ACTIVE and not await count_new_member(circle.id):
             return FollowState.REJECTED  # filled up meanwhile
         await Membership.create(circle=circle, actor=follower, role=Role.MEMBER, state=state, updated_at=clock.now())
+        if state is MembershipState.PENDING:
+            await notifications.tell_join_request(circle, follower)
     return FollowState.ACCEPTED if state is MembershipState.ACTIVE else FollowState.PENDING
 
 

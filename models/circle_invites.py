@@ -1,0 +1,25 @@
+"""Invitations into one circle: links a facilitator makes (with an expiry
+and a number of uses), which let the people holding them join even an
+invite-only circle. Not the instance's sign-up invites (models/accounts.py)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+
+from models.base import Entity
+
+
+class CircleInvite(Entity):
+    circle = fields.ForeignKeyField("circles.Circle", related_name="invites", on_delete=fields.CASCADE)
+    created_by = fields.ForeignKeyField(
+        "circles.Actor", related_name="circle_invites_made", null=True, on_delete=fields.SET_NULL
+    )
+    # Only the SHA-256 of the link's secret: a database leak opens no circle.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    max_uses = fields.IntField(null=True)  # None: any number of people
+    uses = fields.IntField(default=0)
+    expires_at = fields.DatetimeField(null=True)  # None: until revoked
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "circle_invites"

@@ -1,0 +1,113 @@
+"""Circle invite links: a facilitator makes one (how long it works, how many
+people may use it), shares it, and anyone signed in here who opens it joins
+the circle at once, whatever its join mode. Only a hash of each link's
+secret is stored; a link can be revoked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.actors import Actor
+from models.circle_invites import CircleInvite
+from models.circles import Circle, Membership, MembershipState, Role
+from models.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
+from models.services import circles as circle_service
+
+# The choices the form offers, by value: how long a link works, and for how many people.
+EXPIRY_DAYS = {"1": 1, "7": 7, "30": 30, "never": None}
+MAX_USES = {"1": 1, "5": 5, "25": 25, "unlimited": None}
+LIST_LIMIT = 100
+NOT_VALID = "This invitation link is not valid: check that you copied all of it, or ask the circle's facilitators for a new one."
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _require_facilitator(circle: Circle, actor: Actor) -> None:
+    member = await circle_service.membership(circle, actor)
+    if member is None or member.state is not MembershipState.ACTIVE or member.role is not Role.FACILITATOR:
+        raise PermissionDenied("Only the circle's facilitators can invite people with a link.")
+
+
+async def create(circle: Circle, by: Actor, *, expires: str, uses: str) -> tuple[CircleInvite, str]:
+    """A new link; returns it and its secret, which is shown once and never stored."""
+    if not circle.actor.local:
+        raise PermissionDenied("Invitations are made by the server that hosts the circle.")
+    await _require_facilitator(circle, by)
+    if expires not in EXPIRY_DAYS:
+        raise InvalidInput("Choose how long the link works.", field="expires")
+    if uses not in MAX_USES:
+        raise InvalidInput("Choose how many people may use the link.", field="uses")
+    days = EXPIRY_DAYS[expires]
+    token = clock.token()
+    invite = await CircleInvite.create(
+        circle=circle, created_by=by, token_hash=_digest(token), max_uses=MAX_USES[uses],
+        expires_at=clock.now() + dt.timedelta(days=days) if days else None,
+    )
+    return invite, token
+
+
+async def list_for(circle: Circle, by: Actor) -> list[CircleInvite]:
+    """The circle's links still usable, newest first."""
+    await _require_facilitator(circle, by)
+    return await _usable(CircleInvite.filter(circle=circle)).order_by("-id").limit(LIST_LIMIT)
+
+
+async def revoke(circle: Circle, by: Actor, invite_id: int) -> None:
+    await _require_facilitator(circle, by)
+    if not await CircleInvite.filter(id=invite_id, circle=circle, revoked_at=None).update(revoked_at=clock.now()):
+        raise NotFound("That invitation link does not exist or was revoked already.")
+
+
+def _usable(rows):
+    now = clock.now()
+    return rows.filter(
+        Q(revoked_at=None), Q(expires_at=None) | Q(expires_at__gt=now), Q(max_uses=None) | Q(uses__lt=F("max_uses"))
+    )
+
+
+async def find(token: str) -> CircleInvite:
+    """The invitation a link names, with its circle, if it still works."""
+    if not token or len(token) > 100:
+        raise NotFound(NOT_VALID)
+    invite = await CircleInvite.get_or_none(token_hash=_digest(token)).select_related("circle__actor")
+    if invite is None:
+        raise NotFound(NOT_VALID)
+    if invite.revoked_at is not None:
+        raise Gone("The circle's facilitators withdrew this invitation. Ask them for a new one.")
+    if invite.expires_at is not None and invite.expires_at <= clock.now():
+        raise Gone("This invitation has expired. Ask the circle's facilitators for a new one.")
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        raise Gone("This invitation has been used as many times as it allows. Ask the circle's facilitators for a new one.")
+    return invite
+
+
+async def accept(token: str, actor: Actor) -> Membership:
+    """Join the circle through the link (a request waiting for approval is
+    approved by it). Takes one use, counted so that two people at once
+    cannot pass the limit."""
+    invite = await find(token)
+    circle = invite.circle
+    member = await circle_service.membership(circle, actor)
+    if member is not None and member.state is MembershipState.BANNED:
+        raise PermissionDenied("You cannot join this circle.")
+    if member is not None and member.state is MembershipState.ACTIVE:
+        raise Conflict("You are a member already.")
+    async with in_transaction():
+        if not await _usable(CircleInvite.filter(id=invite.id)).update(uses=F("uses") + 1):
+            raise Gone("This invitation was used up or withdrawn a moment ago. Ask the circle's facilitators for a new one.")
+        if member is None:
+            try:
+                member = await Membership.create(circle=circle, actor=actor, role=Role.MEMBER, updated_at=clock.now())
+            except IntegrityError:
+                raise Conflict("You have joined or asked to join already.") from None
+        await circle_service.change_membership_state(member, MembershipState.ACTIVE)
+    member.circle = circle
+    return member
