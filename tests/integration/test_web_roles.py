@@ -8,6 +8,7 @@ import pytest
 from models.circles import Membership, Role
 from models.federation import OutboxEvent
 from models.moderation import ModerationAction, ModerationKind
+from models.services import governance
 from tests import factories
 from tests.integration.webforms import logged_in, submit, text
 
@@ -71,3 +72,27 @@ async def test_unknown_members_and_repeats_get_a_reason(app, alice, setting):
     assert (await submit(client, f"/c/readers/members/{bob_member.id}/moderator")).status_code == 302
     again = await submit(client, f"/c/readers/members/{bob_member.id}/moderator")
     assert again.status_code == 409 and "moderator already" in await text(again)
+
+
+async def test_facilitators_set_the_decision_defaults(app, alice, bob, setting):
+    circle, _ = setting
+    client = await logged_in(app, alice)
+    assert "/c/readers/decisions/settings" in await text(await client.get("/c/readers/decisions"))
+    page = await text(await client.get("/c/readers/decisions/settings"))
+    assert "Consent: a proposal passes unless" in page and 'name="quorum"' in page
+    bad = await submit(client, "/c/readers/decisions/settings", decision_rule="consent", quorum="99")
+    page = await text(bad)
+    assert bad.status_code == 400 and 'value="99"' in page and "whole number" in page
+    assert 'value="consent" selected' in page
+    ok = await submit(client, "/c/readers/decisions/settings", decision_rule="consent", quorum="2")
+    assert ok.status_code == 302
+
+    stored = await governance.settings_for(circle)
+    assert (stored.decision_rule.value, stored.quorum) == ("consent", 2)
+    assert 'value="2"' in await text(await client.get("/c/readers/decisions/settings"))
+
+    member = await logged_in(app, bob)
+    assert "/decisions/settings" not in await text(await member.get("/c/readers/decisions"))
+    assert (await member.get("/c/readers/decisions/settings")).status_code == 403
+    refused = await submit(member, "/c/readers/decisions/settings", decision_rule="majority", quorum="0")
+    assert refused.status_code == 403 and (await governance.settings_for(circle)).quorum == 2
