@@ -96,3 +96,26 @@ async def test_facilitators_set_the_decision_defaults(app, alice, bob, setting):
     assert (await member.get("/c/readers/decisions/settings")).status_code == 403
     refused = await submit(member, "/c/readers/decisions/settings", decision_rule="majority", quorum="0")
     assert refused.status_code == 403 and (await governance.settings_for(circle)).quorum == 2
+
+
+async def test_a_moderator_proposal_from_the_form_is_applied_when_passed(app, instance, alice, setting):
+    import datetime as dt
+
+    from models import clock
+    from models.governance import Proposal, ProposalState
+
+    circle, bob_member = setting
+    client = await logged_in(app, alice)
+    form = await text(await client.get("/c/readers/proposals/new"))
+    assert 'value="add_moderator"' in form and "add moderator" in form
+    closes = (clock.now() + dt.timedelta(days=2)).astimezone(circle.zone).strftime("%Y-%m-%dT%H:%M")
+    response = await submit(client, "/c/readers/proposals/new", kind="add_moderator", title="Bob moderates",
+                            body="Bob is fair.", value="@bob", closes_at=closes, decision_rule="majority", quorum="0")
+    assert response.status_code == 302, await text(response)
+    proposal = await Proposal.get(circle=circle)
+    assert (await submit(client, f"/proposals/{proposal.post_id}/vote", choice="yes")).status_code == 302
+    await Proposal.filter(id=proposal.id).update(closes_at=clock.now() - dt.timedelta(seconds=1))
+    await governance.close_due(instance, clock.now())
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.PASSED
+    assert (await Membership.get(id=bob_member.id)).role is Role.MODERATOR
+    assert "moderator" in await text(await client.get("/c/readers/members"))
