@@ -17,12 +17,17 @@ class ProposalKind(StrEnum):
     ADD_FACILITATOR = "add_facilitator"  # a member becomes a facilitator
     REMOVE_FACILITATOR = "remove_facilitator"  # a facilitator becomes a member
     ROTATE_FACILITATION = "rotate_facilitation"  # the named member replaces every facilitator
+    ADD_MODERATOR = "add_moderator"  # a member becomes a moderator
+    REMOVE_MODERATOR = "remove_moderator"  # a moderator becomes a member
     FREE_TEXT = "free_text"  # a decision with nothing to apply
 
 
 # Kinds whose value is a member of the circle rather than text.
 ACTOR_KINDS = frozenset(
-    {ProposalKind.ADD_FACILITATOR, ProposalKind.REMOVE_FACILITATOR, ProposalKind.ROTATE_FACILITATION}
+    {
+        ProposalKind.ADD_FACILITATOR, ProposalKind.REMOVE_FACILITATOR, ProposalKind.ROTATE_FACILITATION,
+        ProposalKind.ADD_MODERATOR, ProposalKind.REMOVE_MODERATOR,
+    }
 )
 
 

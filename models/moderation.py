@@ -64,6 +64,8 @@ class ModerationKind(StrEnum):
     UNBAN = "unban"
     RESOLVE_REPORT = "resolve_report"
     DISMISS_REPORT = "dismiss_report"
+    GIVE_MODERATOR = "give_moderator"
+    TAKE_MODERATOR = "take_moderator"
 
 
 class ModerationAction(Entity):

@@ -37,6 +37,8 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         ProposalKind.ADD_FACILITATOR: N_("add facilitator"),
         ProposalKind.REMOVE_FACILITATOR: N_("remove facilitator"),
         ProposalKind.ROTATE_FACILITATION: N_("rotate facilitation"),
+        ProposalKind.ADD_MODERATOR: N_("add moderator"),
+        ProposalKind.REMOVE_MODERATOR: N_("remove moderator"),
         ProposalKind.FREE_TEXT: N_("free text"),
     },
     # Who can read something, in the words every form and item uses.

@@ -193,6 +193,11 @@ async def _value(circle: Circle, kind: ProposalKind, value: str) -> tuple[str, A
             raise InvalidInput("@%(handle)s is a facilitator already.", field="value", handle=value.strip().lstrip('@'))
         if kind is ProposalKind.REMOVE_FACILITATOR and member.role is not Role.FACILITATOR:
             raise InvalidInput("@%(handle)s is not a facilitator.", field="value", handle=value.strip().lstrip('@'))
+        if kind is ProposalKind.ADD_MODERATOR and member.role is not Role.MEMBER:
+            raise InvalidInput("@%(handle)s is a %(role)s already.", field="value",
+                               handle=value.strip().lstrip('@'), role=member.role.value)
+        if kind is ProposalKind.REMOVE_MODERATOR and member.role is not Role.MODERATOR:
+            raise InvalidInput("@%(handle)s is not a moderator.", field="value", handle=value.strip().lstrip('@'))
         return "", member.actor
     return "", None  # free text: the explanation says it all
 
@@ -401,6 +406,10 @@ async def _apply(proposal: Proposal) -> str | None:
         return await _apply_remove_facilitator(circle, proposal.value_actor)
     if kind is ProposalKind.ROTATE_FACILITATION:
         return await _apply_rotate_facilitation(circle, proposal.value_actor)
+    if kind is ProposalKind.ADD_MODERATOR:
+        return await _apply_moderator(circle, proposal.value_actor, give=True)
+    if kind is ProposalKind.REMOVE_MODERATOR:
+        return await _apply_moderator(circle, proposal.value_actor, give=False)
     return None  # free text: nothing to change
 
 
@@ -455,6 +464,19 @@ async def _apply_rotate_facilitation(circle: Circle, actor: Actor) -> str | None
         role=Role.MEMBER, updated_at=clock.now()
     )
     await _set_role(circle, actor, Role.FACILITATOR)
+    return None
+
+
+async def _apply_moderator(circle: Circle, actor: Actor, *, give: bool) -> str | None:
+    # Only a plain member becomes a moderator, and only a moderator stops being one:
+    # a facilitator named meanwhile keeps their role.
+    was, now = (Role.MEMBER, Role.MODERATOR) if give else (Role.MODERATOR, Role.MEMBER)
+    changed = await Membership.filter(circle=circle, actor=actor, state=MembershipState.ACTIVE, role=was).update(
+        role=now, updated_at=clock.now()
+    )
+    if not changed:
+        return f"@{actor.username} is no longer an active {was.value} of the circle."
+    await _group_changed(circle)  # the Group's moderators collection changed
     return None
 
 

@@ -7,7 +7,7 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import ActorKind
-from models.circles import JoinMode, MembershipState
+from models.circles import JoinMode, MembershipState, Role
 from models.errors import DomainError, InvalidInput
 from models.services import circles as circle_service
 from models.services import follows
@@ -204,8 +204,12 @@ async def members(handle: str):
     circle = await circle_service.get_circle(handle)
     page = page_param(request.args.get("page"))
     rows = await circle_service.list_members(circle, offset=(page - 1) * 100, limit=101)
+    account = security.current_account()
+    mine = await circle_service.membership(circle, account.actor) if account else None
     return await render_template(
         "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100,
+        can_give_roles=bool(circle.actor.local and mine and mine.state is MembershipState.ACTIVE
+                            and mine.role is Role.FACILITATOR),
         credits=await question_service.answer_credits(circle, [m.actor_id for m in rows[:100]]),
     )
 

@@ -11,7 +11,7 @@ from models.circles import Circle
 from models.errors import DomainError, InvalidInput
 from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
 from models.services import circles as circle_service
-from models.services import governance
+from models.services import governance, roles
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.i18n import _, date_format
@@ -55,6 +55,7 @@ async def decisions(handle: str):
         "governance/decisions.html",
         circle=circle,
         is_member=is_member,
+        is_facilitator=bool(account) and circle.actor.local and await _is_facilitator(circle, account.actor),
         proposals=proposals,
         tallies=await governance.tallies(ids),
         my_votes=await governance.votes_of(account.actor, ids) if account else {},
@@ -64,6 +65,14 @@ async def decisions(handle: str):
         local_time=_local_time(circle),
         empty_tally=governance.Tally(),
     )
+
+
+async def _is_facilitator(circle: Circle, actor) -> bool:
+    try:
+        await roles.require_facilitator(circle, actor)
+    except DomainError:
+        return False
+    return True
 
 
 async def _new_form_context(circle: Circle) -> dict:
@@ -168,3 +177,36 @@ async def withdraw(post_id: int):
     await governance.withdraw(proposal, security.current_account().actor)
     await flash(_("You have withdrawn your proposal."))
     return redirect(url_for("governance.decisions", handle=proposal.circle.handle))
+
+
+# --- the circle's defaults (facilitators only) ------------------------------------------
+
+
+async def _require_facilitator(circle: Circle):
+    await roles.require_facilitator(circle, security.current_account().actor)
+
+
+@bp.get("/c/<handle>/decisions/settings")
+@security.login_required
+async def settings_form(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await _require_facilitator(circle)
+    current = await governance.settings_for(circle)
+    values = {"decision_rule": current.decision_rule.value, "quorum": str(current.quorum)}
+    return await render_template("governance/settings.html", circle=circle, rules=list(DecisionRule),
+                                 values=values, errors={})
+
+
+@bp.post("/c/<handle>/decisions/settings")
+@security.login_required
+async def save_settings(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await _require_facilitator(circle)
+    form = await request.form
+    try:
+        await governance.set_defaults(circle, security.current_account().actor,
+                                      decision_rule=form.get("decision_rule", ""), quorum=form.get("quorum", ""))
+    except DomainError as error:
+        return await form_error("governance/settings.html", error, form, circle=circle, rules=list(DecisionRule))
+    await flash(_("New proposals now start from these defaults."))
+    return redirect(url_for("governance.decisions", handle=handle))
