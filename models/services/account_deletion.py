@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.accounts import Account, AccountState
 from models.actors import Actor, Follow
-from models.circles import Membership
+from models.circles import Membership, MembershipState, Role
 from models.errors import Conflict, PermissionDenied
 from models.federation import OutboxEvent
 from models.media import Media
@@ -36,6 +36,7 @@ from models.reflections import Reflection
 from models.services import media as media_service
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
+from models.services import roles
 from models.services.memberships import end_membership
 from models.tutoring import Pairing, Skill, TutoringMessage
 
@@ -81,8 +82,12 @@ async def _erase_posts(actor: Actor) -> list[str]:
 
 
 async def _erase_the_rest(actor: Actor) -> None:
+    facilitated = []
     for member in await Membership.filter(actor=actor):
+        if member.role is Role.FACILITATOR and member.state is MembershipState.ACTIVE:
+            facilitated.append(member.circle_id)
         await end_membership(member)
+    await roles.after_facilitators_left(facilitated)
     await Follow.filter(Q(follower=actor) | Q(target=actor)).delete()
     await Like.filter(actor=actor).delete()
     await PollAnswer.filter(actor=actor).delete()

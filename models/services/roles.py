@@ -8,12 +8,14 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from models import clock
+from models.accounts import Account
 from models.actors import Actor
 from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.moderation import ModerationAction, ModerationKind
 from models.services import circles as circle_service
+from models.services import notifications
 
 
 async def require_facilitator(circle: Circle, actor: Actor) -> Membership:
@@ -73,3 +75,51 @@ async def _change(circle: Circle, by: Actor, member_id: int | str, *, give: bool
         await OutboxEvent.create(kind="actor.updated", subject_id=circle.actor_id)
     member.role = now
     return member
+
+
+# --- a circle left without a facilitator -----------------------------------------------
+
+
+async def after_facilitators_left(circle_ids: list[int]) -> None:
+    """Each local circle among `circle_ids` that has no active facilitator any
+    more: its longest-standing active member here is asked to take the role on
+    (`take_on`), and the instance's admins are told. Call in the transaction
+    that removed the facilitator."""
+    for circle in await Circle.filter(id__in=circle_ids, actor__local=True).select_related("actor"):
+        if await _has_facilitator(circle):
+            continue
+        first = await Membership.filter(circle_id=circle.id, state=MembershipState.ACTIVE, actor__local=True).order_by(
+            "created_at", "id"
+        ).first()
+        if first is not None:
+            await notifications.notify(
+                [first.actor_id], "circle.needs_facilitator",
+                f"{circle.name} has no facilitator any more. As its longest-standing member, would you take it on?",
+                f"/c/{circle.handle}/facilitate",
+            )
+        asked = "its longest-standing member was asked to take it on" if first else "no member here can take it on"
+        admins = await Account.filter(is_admin=True).values_list("actor_id", flat=True)
+        await notifications.notify(list(admins), "circle.needs_facilitator",
+                                   f"{circle.name} has no facilitator any more; {asked}.", f"/c/{circle.handle}/members")
+
+
+async def _has_facilitator(circle: Circle) -> bool:
+    return await Membership.filter(circle_id=circle.id, role=Role.FACILITATOR, state=MembershipState.ACTIVE).exists()
+
+
+async def take_on(circle: Circle, actor: Actor) -> Membership:
+    """An active member becomes the facilitator of a circle that has none."""
+    if not circle.actor.local:
+        raise PermissionDenied("Roles are given in circles hosted on this server.")
+    member = await circle_service.require_member(circle, actor)
+    async with in_transaction():
+        if await _has_facilitator(circle):
+            raise Conflict("This circle has a facilitator again: nothing to take on.")
+        await Membership.filter(id=member.id).update(role=Role.FACILITATOR, updated_at=clock.now())
+        await OutboxEvent.create(kind="actor.updated", subject_id=circle.actor_id)  # its moderators collection
+    member.role = Role.FACILITATOR
+    return member
+
+
+async def needs_facilitator(circle: Circle) -> bool:
+    return circle.actor.local and not await _has_facilitator(circle)

@@ -119,3 +119,35 @@ async def test_a_moderator_proposal_from_the_form_is_applied_when_passed(app, in
     assert (await Proposal.get(id=proposal.id)).state is ProposalState.PASSED
     assert (await Membership.get(id=bob_member.id)).role is Role.MODERATOR
     assert "moderator" in await text(await client.get("/c/readers/members"))
+
+
+async def test_a_circle_whose_last_facilitator_goes_asks_its_longest_standing_member(app, instance, alice, bob):
+    from models.accounts import Account
+    from models.circles import Membership, Role
+    from models.notifications import Notification
+    from models.services import account_deletion
+    from tests import factories
+    from tests.integration.webforms import logged_in, submit, text
+
+    circle = await factories.circle(instance, alice, "orphan", name="Orphan Circle")
+    await factories.member(circle, bob)
+    carol = await factories.account(instance, "carol")
+    await factories.member(circle, carol)
+    boss = await factories.account(instance, "boss", is_admin=True)
+    await account_deletion.delete_account(await Account.get(id=alice.id), by=boss)
+
+    # Bob joined first: he is asked; the admins are told; Carol is not bothered.
+    [asked] = await Notification.filter(recipient_id=bob.id)
+    assert asked.kind == "circle.needs_facilitator" and asked.url == "/c/orphan/facilitate"
+    [told] = await Notification.filter(recipient_id=boss.id)
+    assert "Orphan Circle has no facilitator" in told.text and "longest-standing member was asked" in told.text
+    assert not await Notification.filter(recipient_id=carol.id).exists()
+
+    client = await logged_in(app, bob)
+    assert "Take on the facilitator role" in await text(await client.get("/c/orphan/facilitate"))
+    assert (await submit(client, "/c/orphan/facilitate")).status_code == 302
+    assert (await Membership.get(circle_id=circle.id, actor_id=bob.actor.id)).role is Role.FACILITATOR
+    # Once there is one, nobody else can take it on this way.
+    late = await submit(await logged_in(app, carol), "/c/orphan/facilitate")
+    assert late.status_code == 409
+    assert (await Membership.get(circle_id=circle.id, actor_id=carol.actor.id)).role is Role.MEMBER

@@ -43,3 +43,21 @@ async def take(handle: str, member_id: int):
     member = await roles.take_moderator(circle, security.current_account().actor, member_id)
     await flash(_("%(name)s is no longer a moderator.", name=member.actor.name))
     return redirect(url_for("circles.members", handle=handle))
+
+
+@bp.get("/c/<handle>/facilitate")
+@security.login_required
+async def confirm_take_on(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await circle_service.require_member(circle, security.current_account().actor)
+    return await render_template("circles/take_on.html", circle=circle,
+                                 needed=await roles.needs_facilitator(circle))
+
+
+@bp.post("/c/<handle>/facilitate")
+@security.login_required
+async def take_on(handle: str):
+    circle = await circle_service.get_circle(handle)
+    await roles.take_on(circle, security.current_account().actor)
+    await flash(_("Thank you: you are now the facilitator of %(circle)s.", circle=circle.name))
+    return redirect(url_for("circles.members", handle=handle))
