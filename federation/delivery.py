@@ -27,6 +27,7 @@ FIRST_RETRY = dt.timedelta(seconds=30)
 MAX_RETRY = dt.timedelta(hours=12)
 PAUSE_AFTER_FAILURES = 5
 PER_HOST_CONCURRENCY = 2
+WAIT_BEHIND_SENDING = dt.timedelta(seconds=3)  # a row behind an older one of its sender's looks again this soon
 SIGNATURE_REJECTED = {400, 401}
 # 401 is retried: a host that cannot fetch our key right now may well later.
 RETRYABLE_STATUSES = {401, 408, 425, 429}
@@ -89,13 +90,41 @@ async def _deliver_host(fed: Federation, host: str, batch: list[Delivery]) -> No
         await Delivery.filter(id__in=[d.id for d in batch]).update(next_attempt_at=remote_host.paused_until)
         return
     limit = asyncio.Semaphore(PER_HOST_CONCURRENCY)
+    # One sender's activities reach one inbox in the order they were made (a
+    # Create before its Update): each (signer, inbox) is sent one at a time, in
+    # id order, and waits behind an older row of its own that is not yet due.
+    in_order: dict[tuple[int, str], list[Delivery]] = {}
+    for row in sorted(batch, key=lambda r: r.id):
+        in_order.setdefault((row.signer_id, row.inbox_url), []).append(row)
 
-    async def one(row: Delivery) -> None:
+    async def in_turn(rows: list[Delivery]) -> None:
         async with limit:
-            if await _renew_lease(row):
+            first = rows[0]
+            older = await Delivery.filter(
+                signer_id=first.signer_id, inbox_url=first.inbox_url, state=DeliveryState.PENDING, id__lt=first.id
+            ).order_by("id").first()
+            if older is not None:
+                # Its time may be another worker's lease (it is being sent now):
+                # look again soon rather than a whole lease later.
+                await _wait_behind(rows, min(older.next_attempt_at, clock.now() + WAIT_BEHIND_SENDING))
+                return
+            for index, row in enumerate(rows):
+                if not await _renew_lease(row):
+                    return
                 await deliver_one(fed, row, remote_host)
+                if row.state is DeliveryState.PENDING:  # to try again later: the rest waits behind it
+                    await _wait_behind(rows[index + 1:], row.next_attempt_at)
+                    return
 
-    await asyncio.gather(*(one(row) for row in batch))
+    await asyncio.gather(*(in_turn(rows) for rows in in_order.values()))
+
+
+async def _wait_behind(rows: list[Delivery], when: dt.datetime) -> None:
+    """Put rows back to be tried just after `when`, when the row ahead of them is due."""
+    if rows:
+        await Delivery.filter(id__in=[r.id for r in rows], state=DeliveryState.PENDING).update(
+            next_attempt_at=when + dt.timedelta(seconds=1)
+        )
 
 
 async def _post(fed: Federation, row: Delivery, body: bytes, scheme: str):

@@ -80,6 +80,12 @@ async def queue(signer: Actor, inbox_url: str, n: int = 1, *, attempts: int = 0)
     return rows
 
 
+async def queue_apart(signer: Actor, inbox: StubInbox, n: int) -> list[Delivery]:
+    """n deliveries, each to its own inbox on the stub's host: one sender's
+    rows to one inbox go one at a time, in order, and these are sent side by side."""
+    return [row for i in range(n) for row in await queue(signer, inbox.url(f"/users/p{i}/inbox"))]
+
+
 async def reload(row: Delivery) -> Delivery:
     return await Delivery.get(id=row.id)
 
@@ -302,12 +308,15 @@ async def test_a_failing_host_is_paused_then_resumed_by_a_success(fed, signer, s
     status = {"now": 500}
     inbox = await stub(lambda request: status["now"])
     now = freeze_now()
-    await queue(signer, inbox.url(), 4)
+    # Each to its own inbox on the host: one sender's rows to one inbox go one
+    # at a time, in order (test_nothing_lost.py), and this is about the host.
+    for n in range(4):
+        await queue(signer, inbox.url(f"/users/p{n}/inbox"))
     await delivery.deliver_due(fed)
     host = await RemoteHost.get(host=inbox.host)
     assert host.consecutive_failures == 4 and host.paused_until is None
 
-    [fifth] = await queue(signer, inbox.url())
+    [fifth] = await queue(signer, inbox.url("/users/p4/inbox"))
     await delivery.deliver_due(fed)
     host = await RemoteHost.get(host=inbox.host)
     assert host.consecutive_failures == 5
@@ -317,7 +326,7 @@ async def test_a_failing_host_is_paused_then_resumed_by_a_success(fed, signer, s
     assert (await reload(fifth)).next_attempt_at >= host.paused_until
 
     # While paused, a due delivery is not sent but kept for when the pause ends.
-    [waiting] = await queue(signer, inbox.url())
+    [waiting] = await queue(signer, inbox.url("/users/p5/inbox"))
     assert await delivery.deliver_due(fed) == 1
     assert len(inbox.received) == 5, "nothing may be sent to a paused host"
     waiting = await reload(waiting)
@@ -387,8 +396,8 @@ async def test_no_more_than_the_per_host_limit_is_in_flight(fed, signer, stub):
         return 202
 
     first, second = await stub(slowly), await stub(slowly)
-    await queue(signer, first.url(), 6)
-    await queue(signer, second.url(), 6)
+    await queue_apart(signer, first, 6)
+    await queue_apart(signer, second, 6)
     assert await delivery.deliver_due(fed) == 12
     for inbox in (first, second):
         assert len(inbox.received) == 6
@@ -409,7 +418,7 @@ async def test_rows_whose_lease_ran_out_are_not_sent_twice(fed, signer, stub):
     inbox = await stub(when_allowed)
     at_once = delivery.PER_HOST_CONCURRENCY
     now = freeze_now()
-    rows = await queue(signer, inbox.url(), 3 * at_once)
+    rows = await queue_apart(signer, inbox, 3 * at_once)
 
     async def until(check, what: str) -> None:
         for _ in range(500):
@@ -575,3 +584,48 @@ async def test_an_inbox_on_a_private_address_fails_at_once_and_gets_no_request(i
     row = await reload(row)
     assert row.state is DeliveryState.FAILED and "127.0.0.1" in row.last_error
     assert inbox.received == []
+
+
+# --- 3. a peer down for a long (simulated) time -------------------------------------------
+
+
+async def test_a_peer_down_for_two_days_gets_everything_once_in_order_per_sender(fed, instance, stub):
+    """The peer refuses connections' worth of failures (503s and timeouts) for
+    two simulated days (within the three-day retry window); once it is back it
+    receives every activity exactly once, and each sender's in the order they
+    were made."""
+    up = False
+
+    async def respond(request: Received):
+        if up:
+            return 202
+        return 503
+
+    inbox = await stub(respond)
+    start = freeze_now()
+    alice = (await factories.account(instance, "alice")).actor
+    bob = (await factories.account(instance, "bob")).actor
+    made: dict[str, list[str]] = {alice.uri: [], bob.uri: []}
+    for step in range(12):  # they keep posting while the peer is down
+        sender = alice if step % 2 else bob
+        [row] = await queue(sender, inbox.url())
+        made[sender.uri].append(row.activity_id)
+        await delivery.deliver_due(fed)
+        clock.freeze(clock.now() + dt.timedelta(minutes=7))
+    while clock.now() < start + dt.timedelta(days=2):
+        await delivery.deliver_due(fed)
+        clock.freeze(clock.now() + dt.timedelta(minutes=20))
+    assert await Delivery.filter(state=DeliveryState.PENDING).count() == 12  # none given up or lost
+    refused = len(inbox.received)
+    assert refused > 12  # it was tried, and paused
+    up = True
+    deadline = clock.now() + dt.timedelta(hours=13)  # the longest pause is 12 h (and jitter)
+    while await Delivery.filter(state=DeliveryState.PENDING).count() and clock.now() < deadline:
+        await delivery.deliver_due(fed)
+        clock.freeze(clock.now() + dt.timedelta(minutes=5))
+    assert await Delivery.filter(state=DeliveryState.DELIVERED).count() == 12
+    accepted = [r.activity for r in inbox.received[refused:]]
+    ids = [a["id"] for a in accepted]
+    assert sorted(ids) == sorted(made[alice.uri] + made[bob.uri])  # each exactly once
+    for sender, expected in made.items():
+        assert [a["id"] for a in accepted if a["actor"] == sender] == expected, f"out of order for {sender}"
