@@ -82,3 +82,15 @@ async def test_admin_pages_refuse_non_admins(app, instance, circles, alice, bob)
         for rule in sorted(ADMIN):
             got = (await client.get(rule.replace("<username>", "bob"))).status_code
             assert got in (302, 403, 404), (who, rule, got)
+
+
+# (the moderation log is not here: README says every member can read it)
+FACILITATOR_PAGES = ["/c/<handle>/settings", "/c/<handle>/moderation"]
+
+
+async def test_facilitator_pages_refuse_a_plain_member(app, instance, circles, alice, bob):
+    member, facilitator = await logged_in(app, bob), await logged_in(app, alice)
+    for rule in FACILITATOR_PAGES:
+        path = rule.replace("<handle>", "quiet")
+        assert (await member.get(path)).status_code in (403, 404), path
+        assert (await facilitator.get(path)).status_code == 200, path
