@@ -25,6 +25,8 @@ UNCHECKED = {
     "/nodeinfo/<any('2.0', '2.1'):schema>", "/actor", "/healthz", "/static/<path:filename>", "/circles",
     "/login", "/signup", "/password-reset/<token>", "/c/<handle>/about", "/people/<handle>", "/users/<username>",
     "/search", "/media/<name>",
+    # an invitation link: its unguessable token is the permission (tests/integration/test_circle_invites.py)
+    "/invite/<token>",
     # ActivityPub collections/objects: members-only ones covered by test_members_only (401/404/200)
     "/<any(users, c):kind_path>/<name>/featured", "/<any(users, c):kind_path>/<name>/followers",
     "/<any(users, c):kind_path>/<name>/following", "/c/<handle>/outbox", "/users/<username>/outbox",
@@ -37,10 +39,12 @@ UNCHECKED = {
     "/c/<handle>/moderation/posts/<int:post_id>/remove",
     # circle pages still to classify per role (forms, facilitator tools, exports)
     "/c/<handle>/dashboard.csv", "/c/<handle>/dashboard.json", "/c/<handle>/meetings.ics",
-    "/c/<handle>/meetings/new", "/c/<handle>/moderation", "/c/<handle>/moderation/log", "/c/<handle>/moderators",
+    "/c/<handle>/meetings/new", "/c/<handle>/moderation/log", "/c/<handle>/moderators",
     "/c/<handle>/posts/new", "/c/<handle>/proposals/new", "/c/<handle>/questions/new", "/c/<handle>/record",
     "/c/<handle>/reflections/new", "/c/<handle>/resources/new", "/c/<handle>/reveals", "/c/<handle>/reviews/new",
-    "/c/<handle>/settings", "/c/<handle>/sisters", "/c/<handle>/tutoring",
+    "/c/<handle>/sisters", "/c/<handle>/tutoring",
+    "/c/<handle>/members/<int:member_id>/moderator/remove",  # facilitators (tests/integration/test_web_roles.py)
+    "/c/<handle>/facilitate",  # members, when the circle has no facilitator (test_web_roles.py)
     # personal pages: signed-in only
     "/circles/new", "/meetings", "/notifications", "/settings", "/settings/delete",
     "/settings/export.<any(json, md):fmt>", "/settings/password", "/users/<username>/meetings.ics",
@@ -49,7 +53,7 @@ UNCHECKED = {
 
 def test_every_get_route_has_an_authorization_decision(app):
     rules = {r.rule for r in app.url_map.iter_rules() if "GET" in r.methods}
-    decided = CIRCLE_CONTENT | ADMIN | UNCHECKED
+    decided = CIRCLE_CONTENT | ADMIN | set(FACILITATOR_PAGES) | UNCHECKED
     assert rules - decided == set(), "new GET route(s) without an authorization decision"
     assert decided - rules == set(), "stale entries"
 
@@ -85,7 +89,8 @@ async def test_admin_pages_refuse_non_admins(app, instance, circles, alice, bob)
 
 
 # (the moderation log is not here: README says every member can read it)
-FACILITATOR_PAGES = ["/c/<handle>/settings", "/c/<handle>/moderation"]
+FACILITATOR_PAGES = ["/c/<handle>/settings", "/c/<handle>/moderation", "/c/<handle>/invites",
+                     "/c/<handle>/decisions/settings"]
 
 
 async def test_facilitator_pages_refuse_a_plain_member(app, instance, circles, alice, bob):
