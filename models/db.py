@@ -34,6 +34,7 @@ MODEL_MODULES = [
     "models.polls",
     "models.media",
     "models.ratelimits",
+    "models.person_blocks",
 ]
 
 
