@@ -53,3 +53,22 @@ async def test_mute_hides_but_keeps_follows_and_unblock_undoes(pair):
     assert await svc.remove(alice, bob) is not None
     assert await svc.hidden_ids(alice) == set()
     assert await svc.remove(alice, bob) is None
+
+
+async def test_a_blocked_person_cannot_like_the_blockers_posts(database, instance):
+    from models.errors import PermissionDenied
+    from models.posts import Like
+    from models.services import likes
+
+    alice = await factories.account(instance, "alice")
+    bob = await factories.account(instance, "bob")
+    circle = await factories.circle(instance, alice, "gardeners")
+    await factories.member(circle, bob)
+    post = await factories.post(instance, alice, circle)
+    await svc.set_block(alice.actor, bob.actor, BlockKind.BLOCK)
+    with pytest.raises(PermissionDenied, match="blocked you"):
+        await likes.like(bob.actor, post)
+    assert await Like.all().count() == 0
+    await svc.set_block(alice.actor, bob.actor, BlockKind.MUTE)  # a mute refuses nothing
+    await likes.like(bob.actor, post)
+    assert await Like.all().count() == 1
