@@ -37,6 +37,7 @@ MODEL_MODULES = [
     "models.polls",
     "models.media",
     "models.ratelimits",
+    "models.person_blocks",
 ]
 
 

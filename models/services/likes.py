@@ -8,10 +8,11 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor
-from models.errors import NotFound
+from models.errors import NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Like, Post
 from models.services import circles as circle_service
+from models.services import person_blocks
 
 
 async def _require_member_of(post: Post, actor: Actor) -> None:
@@ -26,6 +27,8 @@ async def like(actor: Actor, post: Post) -> Like:
     existing = await Like.get_or_none(actor=actor, post=post)
     if existing is not None:
         return existing
+    if post.author_id is not None and await person_blocks.is_blocked_by(actor, await post.author):
+        raise PermissionDenied("The author of this post has blocked you, so you cannot like it.")
     like_id = clock.new_id()
     try:
         async with in_transaction():
