@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from models.person_blocks import BlockKind
 
 class Migration(migrations.Migration):
-    dependencies = [('circles', '0023_actor_deleted')]
+    dependencies = [('circles', '0025_moderator_roles')]
 
     initial = False
 
