@@ -74,6 +74,11 @@ def models_in_dependency_order() -> list[Any]:
 def _columns(model: Any, conn: Any) -> tuple[Any, list[str]]:
     """The insert executor of `model` and the field names it writes (the
     primary key included), each a column of the table."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    # Its statements are cached by connection name and table, not dialect:
+    # prepare them afresh for this connection.
+    EXECUTOR_CACHE.pop((conn.connection_name, model._meta.schema, model._meta.db_table), None)
     executor = conn.executor_class(model=model, db=conn)
     return executor, list(executor.regular_columns_all)
 
@@ -503,8 +508,14 @@ async def restore_instance(settings: Any, source: Path, *, replace: bool, progre
         files = restore_media(archive, media_dir)
         progress(f"media folder: {files} files")
         if archive.secret_key:
-            write_secret_key(settings.secret_key_file, archive.secret_key)
-            progress(f"keys: secret key written to {settings.secret_key_file}")
+            key_file = Path(settings.secret_key_file)
+            in_file = key_file.read_text().strip() if key_file.is_file() else ""
+            write_secret_key(key_file, archive.secret_key)
+            progress(f"keys: secret key written to {key_file}")
+            if settings.secret_key and settings.secret_key != in_file and settings.secret_key != archive.secret_key:
+                progress("warning: your settings set secret_key (or CIRCLES_SECRET_KEY) to another value, which "
+                         f"wins over {key_file}: unset it, or set it to the old server's, or sign-ins and links "
+                         "made by the old server stop working")
         return archive.manifest
     finally:
         archive.close()

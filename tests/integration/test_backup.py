@@ -28,6 +28,7 @@ from federation.signatures import load_private_key, load_public_key
 from models import db
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState
 from models.federation import Delivery, OutboxEvent
+from models.instance import Instance
 from models.media import Media
 from models.services import media as media_service
 from models.services import posts as post_service
@@ -47,6 +48,16 @@ async def new_database(kind: str, make_database, tmp_path: Path, name: str) -> s
     return await make_database(name)
 
 
+async def connect(url: str) -> None:
+    """Connect the ORM to `url`. Tortoise caches insert statements per
+    connection name and table, whatever the dialect: this test switches
+    between SQLite and PostgreSQL in one process, so the cache is emptied."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
+    await db.connect(url)
+
+
 def settings_for(settings, url: str, folder: Path, secret: str = ""):
     return replace(settings, database_url=url, data_dir=str(folder / "data"),
                    media_dir=str(folder / "data" / "media"), secret_key=secret)
@@ -54,8 +65,6 @@ def settings_for(settings, url: str, folder: Path, secret: str = ""):
 
 async def build_instance(settings) -> dict:
     """A small but realistic instance, through the real services where there are some."""
-    from models.instance import Instance
-
     instance = Instance(domain=settings.domain, scheme=settings.scheme)
     alice = await factories.account(instance, "alice", is_admin=True)
     bob = await factories.account(instance, "bob")
@@ -108,7 +117,7 @@ async def test_a_restored_instance_has_every_row_file_and_key(
                           tmp_path / "source", secret="old-server-secret-" + "k" * 40)
     if source_kind == "sqlite":
         await db.migrate(source.database_url)
-    await db.connect(source.database_url)
+    await connect(source.database_url)
     try:
         built = await build_instance(source)
         before = await snapshot()
@@ -128,15 +137,14 @@ async def test_a_restored_instance_has_every_row_file_and_key(
     await backup.restore_instance(target, archive, replace=False, progress=lines.append)
     assert "memberships: 2 rows" in lines or "memberships: 3 rows" in lines, lines
 
-    await db.connect(target.database_url)
+    await connect(target.database_url)
     try:
         assert await snapshot() == before
         for key in await ActorKey.all():
             sign_and_verify(key.private_pem, keys_before[key.key_id]) if key.private_pem else None
         assert {k.key_id for k in await ActorKey.all() if k.private_pem}, "no local keys were restored"
         # New rows get new ids after the explicit ones (PostgreSQL sequences were reset).
-        extra = await factories.account(__import__("models.instance", fromlist=["Instance"]).Instance(
-            domain=TEST_DOMAIN, scheme="http"), "carol")
+        extra = await factories.account(Instance(domain=TEST_DOMAIN, scheme="http"), "carol")
         assert extra.id > max(row["id"] for row in before["accounts"])
         stored = Path(target.media_dir) / built["file_name"]
         assert stored.read_bytes() == (Path(source.media_dir) / built["file_name"]).read_bytes()
@@ -162,7 +170,7 @@ async def archive_and_source(settings, tmp_path):
     source = settings_for(settings, f"sqlite://{tmp_path / 'source.sqlite3'}", tmp_path / "source",
                           secret="old-server-secret-" + "k" * 40)
     await db.migrate(source.database_url)
-    await db.connect(source.database_url)
+    await connect(source.database_url)
     try:
         await build_instance(source)
         path = tmp_path / "good.tar.gz"
@@ -245,7 +253,7 @@ async def test_a_target_with_data_is_refused_unless_replace(archive_and_source, 
     url = await new_database(KINDS[-1], make_database, tmp_path, "busy")
     target = settings_for(settings, url, tmp_path / "busy")
     await backup.restore_instance(target, good, replace=False, progress=lambda _line: None)
-    await db.connect(url)
+    await connect(url)
     try:
         await Actor.filter(username="alice").update(display_name="Changed after the restore")
         before = await snapshot()
@@ -262,14 +270,14 @@ async def test_a_target_with_data_is_refused_unless_replace(archive_and_source, 
     with pytest.raises(backup.BackupError) as refused:
         await backup.restore_instance(target, good, replace=False, progress=lambda _line: None)
     assert "the database already holds data" in str(refused.value) and "new one" in str(refused.value)
-    await db.connect(url)
+    await connect(url)
     try:
         assert await snapshot() == before
     finally:
         await db.disconnect()
 
     await backup.restore_instance(target, good, replace=True, progress=lambda _line: None)
-    await db.connect(url)
+    await connect(url)
     try:
         assert (await Actor.get(username="alice")).display_name != "Changed after the restore"
         assert await Media.all().count() == 1
