@@ -518,3 +518,47 @@ def circle_list() -> None:
             click.echo("No circles yet.")
 
     run()
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def backup_command(file: Path, force: bool) -> None:
+    """Write the whole instance (rows, media, keys) to FILE, a .tar.gz archive."""
+    from server import backup
+
+    @with_database
+    async def run(settings: Settings) -> None:
+        try:
+            manifest = await backup.backup_instance(settings, file, force=force,
+                                                    progress=lambda line: click.echo(f"  {line}", err=True))
+        except backup.BackupError as error:
+            fail(str(error))
+        click.echo(f"Backed up {sum(manifest['counts'].values())} rows and {manifest['media_files']} media files "
+                   f"to {file}. It holds the instance's keys: keep it private.")
+
+    run()
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Delete the rows and media already there first.")
+def restore_command(file: Path, replace: bool) -> None:
+    """Restore a `circles backup` archive into this (empty) instance."""
+    from server import backup
+
+    settings = settings_or_exit(create_secret=False)
+    prepare_storage(settings)
+
+    async def run() -> dict[str, Any]:
+        return await backup.restore_instance(settings, file, replace=replace,
+                                             progress=lambda line: click.echo(f"  {line}", err=True))
+
+    try:
+        manifest = asyncio.run(run())
+    except backup.BackupError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
+    click.echo(f"Restored {sum(manifest['counts'].values())} rows and {manifest['media_files']} media files "
+               f"from {file} into {settings.public_view()['database_url']}.")
