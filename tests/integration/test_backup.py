@@ -48,6 +48,16 @@ async def new_database(kind: str, make_database, tmp_path: Path, name: str) -> s
     return await make_database(name)
 
 
+@pytest.fixture(autouse=True)
+def fresh_statement_cache():
+    """Later tests in this process run on the suite's own database: leave
+    them no statement cached for the other dialect (see `connect`)."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    yield
+    EXECUTOR_CACHE.clear()
+
+
 async def connect(url: str) -> None:
     """Connect the ORM to `url`. Tortoise caches insert statements per
     connection name and table, whatever the dialect: this test switches
