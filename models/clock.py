@@ -8,6 +8,7 @@ newer rows have larger ids, which later drives client-API pagination.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import threading
 
@@ -52,3 +53,9 @@ def new_id() -> int:
 def token(nbytes: int = 24) -> str:
     """An unguessable URL-safe token (invites, CSRF)."""
     return secrets.token_urlsafe(nbytes)
+
+
+def token_digest(secret: str) -> str:
+    """What is stored of a secret link's token (calendar links, invitations,
+    password resets): its SHA-256, so a database leak opens nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest()

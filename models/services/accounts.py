@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import hashlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -309,10 +308,6 @@ async def set_admin(account: Account, *, by: Account, is_admin: bool) -> Account
     return account
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def create_password_reset(account: Account, *, by: Account | None) -> str:
     """A single-use link token to set a new password, valid RESET_VALID.
     Returns the token; only its hash is kept. Earlier unused links of the
@@ -321,7 +316,7 @@ async def create_password_reset(account: Account, *, by: Account | None) -> str:
     async with in_transaction():
         await PasswordReset.filter(account=account, used_at=None).delete()
         await PasswordReset.create(
-            account=account, token_hash=_token_hash(token), expires_at=clock.now() + RESET_VALID, created_by=by,
+            account=account, token_hash=clock.token_digest(token), expires_at=clock.now() + RESET_VALID, created_by=by,
         )
     return token
 
@@ -329,7 +324,7 @@ async def create_password_reset(account: Account, *, by: Account | None) -> str:
 async def account_for_reset(token: str) -> Account:
     """The account a reset token opens; NotFound when it is unknown, used or expired."""
     reset = await PasswordReset.filter(
-        token_hash=_token_hash(token or ""), used_at=None, expires_at__gt=clock.now()
+        token_hash=clock.token_digest(token or ""), used_at=None, expires_at__gt=clock.now()
     ).select_related("account__actor").first()
     if reset is None:
         raise NotFound(RESET_GONE)
@@ -344,7 +339,7 @@ async def reset_password(token: str, new: str) -> Account:
     password_hash = await hash_password(new)
     async with in_transaction():
         spent = await PasswordReset.filter(
-            token_hash=_token_hash(token), used_at=None
+            token_hash=clock.token_digest(token), used_at=None
         ).update(used_at=clock.now())
         if not spent:  # the same link used twice at once: the other request won
             raise NotFound(RESET_GONE)

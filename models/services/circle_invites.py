@@ -6,7 +6,6 @@ secret is stored; a link can be revoked."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -18,6 +17,7 @@ from models.circle_invites import CircleInvite
 from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
 from models.services import circles as circle_service
+from models.translation import N_
 
 # The choices the form offers, by value: how long a link works, and for how many people.
 EXPIRY_DAYS = {"1": 1, "7": 7, "30": 30, "never": None}
@@ -26,14 +26,8 @@ LIST_LIMIT = 100
 NOT_VALID = "This invitation link is not valid: check that you copied all of it, or ask the circle's facilitators for a new one."
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def _require_facilitator(circle: Circle, actor: Actor) -> None:
-    member = await circle_service.membership(circle, actor)
-    if member is None or member.state is not MembershipState.ACTIVE or member.role is not Role.FACILITATOR:
-        raise PermissionDenied("Only the circle's facilitators can invite people with a link.")
+    await circle_service.require_facilitator(circle, actor, N_("Only the circle's facilitators can invite people with a link."))
 
 
 async def create(circle: Circle, by: Actor, *, expires: str, uses: str) -> tuple[CircleInvite, str]:
@@ -48,7 +42,7 @@ async def create(circle: Circle, by: Actor, *, expires: str, uses: str) -> tuple
     days = EXPIRY_DAYS[expires]
     token = clock.token()
     invite = await CircleInvite.create(
-        circle=circle, created_by=by, token_hash=_digest(token), max_uses=MAX_USES[uses],
+        circle=circle, created_by=by, token_hash=clock.token_digest(token), max_uses=MAX_USES[uses],
         expires_at=clock.now() + dt.timedelta(days=days) if days else None,
     )
     return invite, token
@@ -77,7 +71,7 @@ async def find(token: str) -> CircleInvite:
     """The invitation a link names, with its circle, if it still works."""
     if not token or len(token) > 100:
         raise NotFound(NOT_VALID)
-    invite = await CircleInvite.get_or_none(token_hash=_digest(token)).select_related("circle__actor")
+    invite = await CircleInvite.get_or_none(token_hash=clock.token_digest(token)).select_related("circle__actor")
     if invite is None:
         raise NotFound(NOT_VALID)
     if invite.revoked_at is not None:

@@ -360,6 +360,15 @@ async def require_steward(circle: Circle, actor: Actor) -> Membership:
     return member
 
 
+async def require_facilitator(circle: Circle, actor: Actor, refusal: str) -> Membership:
+    """The actor's membership if they facilitate the circle; else `refusal`
+    (each caller says what only facilitators may do)."""
+    member = await membership(circle, actor)
+    if member is None or member.state is not MembershipState.ACTIVE or member.role is not Role.FACILITATOR:
+        raise PermissionDenied(refusal)
+    return member
+
+
 async def is_member(circle: Circle, actor: Actor) -> bool:
     member = await membership(circle, actor)
     return bool(member and member.state is MembershipState.ACTIVE)

@@ -5,7 +5,6 @@ plus a Meeting row (when and where), so it threads and federates like a post."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -387,16 +386,12 @@ async def calendar_of_member(actor: Actor) -> list[Meeting]:
 # --- secret calendar links ---------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def new_calendar_token(account: Account) -> str:
     """A fresh secret for the person's calendar link; the old link stops working."""
     token = clock.token()
     async with in_transaction():
-        if not await CalendarFeed.filter(account=account).update(token_hash=_digest(token)):
-            await CalendarFeed.create(account=account, token_hash=_digest(token))
+        if not await CalendarFeed.filter(account=account).update(token_hash=clock.token_digest(token)):
+            await CalendarFeed.create(account=account, token_hash=clock.token_digest(token))
     return token
 
 
@@ -407,7 +402,7 @@ async def account_for_calendar(username: str, token: str | None) -> Account:
     feed = await CalendarFeed.filter(account__actor__username=username, account__actor__local=True).select_related(
         "account__actor"
     ).first()
-    if feed is None or not secrets.compare_digest(feed.token_hash, _digest(token)):
+    if feed is None or not secrets.compare_digest(feed.token_hash, clock.token_digest(token)):
         raise invalid
     return feed.account
 

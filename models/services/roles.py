@@ -16,13 +16,13 @@ from models.federation import OutboxEvent
 from models.moderation import ModerationAction, ModerationKind
 from models.services import circles as circle_service
 from models.services import notifications
+from models.translation import N_
 
 
 async def require_facilitator(circle: Circle, actor: Actor) -> Membership:
-    member = await circle_service.membership(circle, actor)
-    if member is None or member.state is not MembershipState.ACTIVE or member.role is not Role.FACILITATOR:
-        raise PermissionDenied("Only the circle's facilitators can give or take the moderator role.")
-    return member
+    return await circle_service.require_facilitator(
+        circle, actor, N_("Only the circle's facilitators can give or take the moderator role.")
+    )
 
 
 async def _member(circle: Circle, member_id: int | str) -> Membership:
