@@ -42,19 +42,26 @@ async def two_instances(make_database, tmp_path):
 
 
 @pytest.fixture
-async def fed(database, instance):
-    federation = Federation.start(instance, allow_private_addresses=True, version="test")
+async def fed(database, instance, settings):
+    federation = Federation.start(instance, allow_private_addresses=settings.allow_private_addresses, version="test")
     yield federation
     await federation.close()
 
 
 @pytest.fixture
-async def stub():
+def stub_port():
+    """The port of a test's n-th stub server: any free one (tests/security
+    overrides it with the only ports its guard allows)."""
+    return lambda n: 0
+
+
+@pytest.fixture
+async def stub(stub_port):
     """A factory of started stub inboxes, all closed at the end of the test."""
     made: list[StubInbox] = []
 
     async def make(respond: Callable[[Received], Answer] = lambda request: 202) -> StubInbox:
-        inbox = await StubInbox(respond=respond).start()
+        inbox = await StubInbox(respond=respond, port=stub_port(len(made))).start()
         made.append(inbox)
         return inbox
 

@@ -12,15 +12,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
 from federation.addresses import AddressPolicy
-from federation.runtime import Federation
-from tests.integration.conftest import alice, bob, no_server_errors  # noqa: F401 (fixtures)
-from tests.integration.stubs import Answer, Received, StubInbox
+from tests.integration.conftest import alice, bob, fed, no_server_errors, stub  # noqa: F401 (fixtures)
 from tests.integration.test_inbox import peer  # noqa: F401 (a fixture)
 from tests.servers import free_port
 
@@ -76,22 +73,6 @@ def settings(settings):
 
 
 @pytest.fixture
-async def fed(database, instance):
-    federation = Federation.start(instance, allow_private_addresses=GUARD, version="test")
-    yield federation
-    await federation.close()
-
-
-@pytest.fixture
-async def stub():
-    """Started stub servers, each on the next of the allowed PEER_PORTS."""
-    made: list[StubInbox] = []
-
-    async def make(respond: Callable[[Received], Answer] = lambda request: 202) -> StubInbox:
-        inbox = await StubInbox(respond=respond, port=PEER_PORTS[len(made)]).start()
-        made.append(inbox)
-        return inbox
-
-    yield make
-    for inbox in made:
-        await inbox.close()
+def stub_port():
+    """Each stub server on the next of the allowed PEER_PORTS."""
+    return lambda n: PEER_PORTS[n]
