@@ -619,7 +619,9 @@ async def test_a_peer_down_for_two_days_gets_everything_once_in_order_per_sender
     refused = len(inbox.received)
     assert refused > 12  # it was tried, and paused
     up = True
-    deadline = clock.now() + dt.timedelta(hours=13)  # the longest pause is 12 h (and jitter)
+    # The host may be paused for the longest wait, MAX_RETRY with +50% jitter
+    # (delivery.backoff): 18 h. A 13 h bound failed about one run in twenty.
+    deadline = clock.now() + delivery.MAX_RETRY * 1.5 + dt.timedelta(minutes=30)
     while await Delivery.filter(state=DeliveryState.PENDING).count() and clock.now() < deadline:
         await delivery.deliver_due(fed)
         clock.freeze(clock.now() + dt.timedelta(minutes=5))
