@@ -59,6 +59,22 @@ async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(follower, activity, [target])]
 
 
+async def _person_block(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A local person blocks (or stops blocking) someone elsewhere: a `Block`
+    to that person's own inbox, as Mastodon's BlockService sends it. Mastodon
+    takes an Undo only with the Block embedded, type and all
+    (app/lib/activitypub/activity/undo.rb, `undo_block`), and then unblocks."""
+    owner = await Actor.get_or_none(uri=event.data.get("owner", ""), local=True)
+    target = await Actor.get_or_none(uri=event.data.get("target", ""), local=False)
+    if owner is None or target is None or not event.data.get("block_uri"):
+        return []
+    block = {"id": event.data["block_uri"], "type": "Block", "actor": owner.uri, "object": target.uri}
+    if not undo:
+        return [(owner, block, [target])]
+    activity = {"id": f"{owner.uri}#blocks/undo-{event.id}", "type": "Undo", "actor": owner.uri, "object": block}
+    return [(owner, activity, [target])]
+
+
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
     """A local actor changed (new keys, new profile): tell its followers' servers."""
     from federation.routes import local_actor_document  # routes imports Quart; keep it out of import time
@@ -303,7 +319,7 @@ def _ban_activity(action: ModerationAction, actor: Actor, block_id: str, *, undo
 
 
 # Direct messages go to the person's own inbox, not their server's shared one.
-PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "circle.direct_answer"}
+PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "circle.direct_answer", "person.blocked", "person.unblocked"}
 
 PLANNERS = {
     "tutoring.message": _tutoring_message,
@@ -320,6 +336,8 @@ PLANNERS = {
     "like.undone": _like_undone,
     "actor.updated": _actor_update,
     "actor.deleted": _actor_deleted,
+    "person.blocked": lambda fed, e: _person_block(fed, e, undo=False),
+    "person.unblocked": lambda fed, e: _person_block(fed, e, undo=True),
     "follow.requested": _follow_request,
     "follow.undone": _follow_undone,
     "follow.accepted": lambda fed, e: _follow_answer(fed, e, "Accept"),

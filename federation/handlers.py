@@ -12,8 +12,9 @@ from federation.runtime import Federation
 from models.actors import Actor, ActorKind
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.meetings import RsvpAnswer
+from models.person_blocks import BlockKind
 from models.services import actors as actor_service
-from models.services import follows, remote
+from models.services import follows, person_blocks, remote
 from models.services import meetings as meeting_service
 from models.services import tutoring
 
@@ -75,10 +76,12 @@ async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
     if inner_type is None and isinstance(inner, str):
         return await remote.undo_like(actor, inner, None)  # some servers send only the id
     group = await _banning_circle(actor, inner) if inner_type == "Block" else None
+    person = await actor_service.local_by_uri(parse.id_of(inner.get("object")) or "") if inner_type == "Block" else None
     if group is not None:
-        person = await actor_service.local_by_uri(parse.id_of(inner.get("object")) or "")
         return person is not None and await remote.unbanned_from_circle(group, person)
-    return False  # Undo of Announce or of a personal Block: nothing here to undo
+    if person is not None:  # a person elsewhere stops blocking one of ours
+        return await person_blocks.remove(actor, person) is not None
+    return False  # Undo of Announce: nothing here to undo
 
 
 def _embedded_object(fed: Federation, actor: Actor, activity: dict) -> dict:
@@ -279,7 +282,13 @@ async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
     group = await _banning_circle(actor, activity)
     if group is not None:
         return await remote.banned_from_circle(group, blocked)
-    await remote.block(actor, blocked)
+    if actor.kind is ActorKind.PERSON and blocked.kind is ActorKind.PERSON:
+        # As Mastodon records it (app/lib/activitypub/activity/block.rb): the
+        # follows both ways end, and our person's likes, replies and follows
+        # to them are refused from now on.
+        await person_blocks.set_block(actor, blocked, BlockKind.BLOCK, uri=activity["id"])
+    else:
+        await remote.block(actor, blocked)
     return True
 
 

@@ -13,8 +13,9 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
-from models.services import notifications, visibility
+from models.services import notifications, person_blocks, visibility
 from models.services.memberships import count_new_member, end_membership
+from models.translation import N_
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ async def receive_follow(follower: Actor, target: Actor, follow_uri: str) -> Fol
     elif target.kind is ActorKind.GROUP:
         state = await _join_by_follow(follower, target)
     elif target.kind is ActorKind.PERSON:
-        state = FollowState.ACCEPTED
+        blocked = await person_blocks.is_blocked_by(follower, target)
+        state = FollowState.REJECTED if blocked else FollowState.ACCEPTED
     else:
         state = FollowState.REJECTED
     async with in_transaction():
@@ -123,6 +125,9 @@ async def follow_remote(follower: Actor, target: Actor, *, instance_base_url: st
     (models/services/sisters.py). Idempotent. Queues the Follow activity."""
     if not follower.local or target.local:
         raise InvalidInput("Follow someone on another server from a local account.")
+    await person_blocks.refuse_if_blocked(follower, target, N_("%(name)s has blocked you, so you cannot follow them."))
+    if await person_blocks.is_blocked_by(target, follower):
+        raise InvalidInput("You blocked %(name)s: unblock them first to follow them.", name=target.name)
     async with in_transaction():
         follow = await Follow.get_or_none(follower=follower, target=target)
         if follow is not None and follow.state is not FollowState.REJECTED:

@@ -8,11 +8,14 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor
-from models.errors import NotFound, PermissionDenied
+from models.errors import NotFound
 from models.federation import OutboxEvent
 from models.posts import Like, Post
 from models.services import circles as circle_service
 from models.services import person_blocks
+from models.translation import N_
+
+LIKE_BLOCKED = N_("The author of this post has blocked you, so you cannot like it.")
 
 
 async def _require_member_of(post: Post, actor: Actor) -> None:
@@ -27,8 +30,8 @@ async def like(actor: Actor, post: Post) -> Like:
     existing = await Like.get_or_none(actor=actor, post=post)
     if existing is not None:
         return existing
-    if post.author_id is not None and await person_blocks.is_blocked_by(actor, await post.author):
-        raise PermissionDenied("The author of this post has blocked you, so you cannot like it.")
+    if post.author_id is not None:
+        await person_blocks.refuse_if_blocked(actor, await post.author, LIKE_BLOCKED)
     like_id = clock.new_id()
     try:
         async with in_transaction():

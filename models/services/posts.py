@@ -17,8 +17,9 @@ from models.instance import Instance
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
-from models.services import validation
+from models.services import person_blocks, validation
 from models.text import render_markdown
+from models.translation import N_
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -27,6 +28,7 @@ PAGE_SIZE = 20
 # double click, or a form sent again with the back button or a reload.
 REPEAT_WINDOW = dt.timedelta(minutes=2)
 REPLY_PAGE_SIZE = 100  # replies on one page of a thread
+REPLY_BLOCKED = N_("The author of this post has blocked you, so you cannot reply to it.")
 
 
 async def create_post(
@@ -109,6 +111,7 @@ async def reply(
         raise NotFound("That post has been deleted.")
     circle = await parent.circle
     await circle_service.require_member(circle, author)
+    await person_blocks.refuse_if_blocked(author, await parent.author, REPLY_BLOCKED)
     root_id = parent.root_id or parent.id
     async with _with_image(instance, media_store, image, owner=author) as attach:
         repeat = await _repeat(author, circle=circle, in_reply_to=parent, title="", body=body)
@@ -230,9 +233,12 @@ async def get_post(post_id: int) -> Post:
     return post
 
 
-async def list_circle_posts(circle: Circle, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:
-    """Top-level posts, newest first; pass the last id seen as before_id for the next page."""
-    posts = Post.filter(circle=circle, root_id=None, deleted_at=None)
+async def list_circle_posts(
+    circle: Circle, *, seen_by: Actor | None = None, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Post]:
+    """Top-level posts, newest first, but those of people `seen_by` muted or
+    blocked; pass the last id seen as before_id for the next page."""
+    posts = Post.filter(person_blocks.not_hidden_from(seen_by), circle=circle, root_id=None, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
     return await posts.select_related("author").order_by("-id").limit(limit)
@@ -260,13 +266,14 @@ async def thread_page_of(reply: Post, *, per_page: int | None = None) -> int:
 
 async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE, circle_ids: list[int] | None = None) -> list[Post]:
     """Newest top-level posts in the circles the actor belongs to (their home
-    feed); pass `circle_ids` when their memberships are loaded already."""
+    feed), but those of people they muted or blocked; pass `circle_ids` when
+    their memberships are loaded already."""
     if circle_ids is None:
         circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
     return (
-        await Post.filter(circle_id__in=circle_ids, root_id=None, deleted_at=None)
+        await Post.filter(person_blocks.not_hidden_from(actor), circle_id__in=circle_ids, root_id=None, deleted_at=None)
         .select_related("author", "circle__actor")
         .order_by("-id")
         .limit(limit)

@@ -13,7 +13,7 @@ from models.actors import Actor, ActorKind, Follow, FollowState
 from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
 from models.posts import Post
-from models.services import validation, visibility
+from models.services import person_blocks, validation, visibility
 from models.text import render_markdown
 
 DISPLAY_NAME_MAX = 100
@@ -56,8 +56,10 @@ async def posts_of(
 
 
 async def followed_ids(actor: Actor) -> list[int]:
+    """The people `actor` follows, but those they muted (blocking ends a follow)."""
     return await Follow.filter(
-        follower=actor, state=FollowState.ACCEPTED, target__kind=ActorKind.PERSON
+        person_blocks.not_hidden_from(actor, "target_id"), follower=actor, state=FollowState.ACCEPTED,
+        target__kind=ActorKind.PERSON,
     ).values_list("target_id", flat=True)
 
 

@@ -20,7 +20,7 @@ from models.posts import Post, PostKind
 from models.questions import SafeQuestionReveal
 from models.services import circles as circle_service
 from models.services import posts as post_service
-from models.services import validation
+from models.services import person_blocks, validation
 
 PAGE_SIZE = 20
 REASON_MAX = 300
@@ -144,7 +144,9 @@ async def list_questions(
     circle: Circle, which: QuestionList, *, viewer: Actor | None = None, page: int = 1, limit: int = PAGE_SIZE
 ) -> list[Post]:
     """One page of the circle's questions (ask for limit + 1 to learn whether more follow)."""
-    questions = Post.filter(circle=circle, kind=PostKind.QUESTION, root_id=None, deleted_at=None)
+    questions = Post.filter(
+        person_blocks.not_hidden_from(viewer), circle=circle, kind=PostKind.QUESTION, root_id=None, deleted_at=None
+    )
     if which is QuestionList.OPEN:
         # Strings, not ints: asyncpg refuses an int where tortoise binds a str.
         questions = questions.filter(accepted_answer_id=None).annotate(
@@ -172,6 +174,7 @@ async def could_answer(actor: Actor, *, limit: int = 5, circle_ids: list[int] | 
                     accepted_answer_id=None)
         .exclude(author_id=actor.id)
         .filter(Q(asked_by_id=None) | ~Q(asked_by_id=actor.id))
+        .filter(person_blocks.not_hidden_from(actor))
         .annotate(has_replies=Case(When(reply_count=0, then="0"), default="1"))
         .order_by("has_replies", "published_at", "id")
         .select_related("author", "circle__actor")

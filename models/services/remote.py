@@ -23,7 +23,7 @@ from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import meetings as meeting_service
-from models.services import moderation
+from models.services import moderation, person_blocks
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
@@ -312,6 +312,8 @@ async def _insert_remote(
     """A remote post stored once, in `circle` (with what a circle post carries:
     meeting, poll, library resource) or, with None, outside any circle."""
     root_id = (parent.root_id or parent.id) if parent else None
+    if parent is not None:
+        await person_blocks.refuse_if_blocked(author, await parent.author, post_service.REPLY_BLOCKED)
     async with in_transaction():
         try:
             post = await Post.create(

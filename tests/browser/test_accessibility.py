@@ -94,6 +94,8 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
         "new-post": (member, go(f"/c/{HANDLE}/posts/new")),
         "profile": (member, go("/users/alice")),
         "settings": (member, go("/settings")),
+        "someone-elses-profile": (member, go("/users/bob")),  # with the mute and block controls
+        "muted-and-blocked": (member, go("/settings/blocks")),
         "search": (member, go("/search")),
         "notifications": (member, go("/notifications")),
         "start-a-circle": (member, go("/circles/new")),
@@ -106,7 +108,7 @@ def main_pages(member, visitor, new_context) -> dict[str, tuple[Page, Callable[[
 PAGE_NAMES = (
     "home", "circle-directory", "circle", "thread", "question", "questions", "resources", "meetings",
     "meeting", "reflections", "decisions", "proposal", "about", "members", "tutoring", "moderation", "moderation-log",
-    "new-post", "profile", "settings", "search", "notifications", "start-a-circle", "signup", "login",
+    "new-post", "profile", "settings", "someone-elses-profile", "muted-and-blocked", "search", "notifications", "start-a-circle", "signup", "login",
     "signup-with-errors",
 )
 

@@ -48,6 +48,7 @@ UNCHECKED = {
     # personal pages: signed-in only
     "/circles/new", "/meetings", "/notifications", "/settings", "/settings/delete",
     "/settings/export.<any(json, md):fmt>", "/settings/password", "/users/<username>/meetings.ics",
+    "/settings/blocks",  # the signed-in person's own list (tests/integration/test_web_person_blocks.py)
 }
 
 

@@ -128,7 +128,9 @@ async def show(handle: str):
         membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
     )
     before = page_number(request.args.get("before"))
-    posts = await post_service.list_circle_posts(circle, before_id=before, limit=post_service.PAGE_SIZE + 1)
+    posts = await post_service.list_circle_posts(
+        circle, seen_by=account.actor if account else None, before_id=before, limit=post_service.PAGE_SIZE + 1
+    )
     pending = await circle_service.list_members(circle, state=MembershipState.PENDING) if is_steward else []
     return await render_template(
         "circles/show.html",

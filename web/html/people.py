@@ -16,7 +16,7 @@ from models.actors import ActorKind, FollowState
 from models.errors import DomainError, InvalidInput, NotFound
 from models.services import actors as actor_service
 from models.services import circles as circle_service
-from models.services import follows, moderation
+from models.services import follows, moderation, person_blocks
 from models.services import profiles
 from web import security
 from web.html.forms import form_error, page_number
@@ -73,6 +73,8 @@ async def person_context(person) -> dict:
         "next_before": posts[profiles.PAGE_SIZE - 1].id if len(posts) > profiles.PAGE_SIZE else None,
         "follow": follow,
         "follow_states": FollowState,
+        # None when the viewer neither mutes nor blocks them (or it is their own page)
+        "hiding": await person_blocks.kind_between(viewer, person) if viewer and viewer.id != person.id else None,
     }
 
 

@@ -11,7 +11,7 @@ from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import posts as post_service
 from models.services import questions as question_service
-from models.services import remote_polls
+from models.services import person_blocks, remote_polls
 from models.services import reviews as review_service
 from web import security
 from web.html import resources
@@ -50,6 +50,7 @@ async def thread_context(post_id: int) -> dict:
         "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
         "media": media,
+        "hidden_authors": await person_blocks.hidden_ids(actor) if actor else set(),
         "feedback": await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {},
         **await resources.resource_context(root, account),
         **await _poll_context([root, *replies], actor),
