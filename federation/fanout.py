@@ -12,6 +12,7 @@ from federation import convert, nodeinfo, parse, post_fanout, vocab
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
+from models.circle_invites import CircleInvite
 from models.circles import Circle
 from models.federation import Delivery, DeliveryState, OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
@@ -19,7 +20,7 @@ from models.moderation import ModerationAction, Report
 from models.polls import PollAnswer
 from models.posts import Like, Post
 from models.services import actors as actor_service
-from models.services import follows, moderation, tutoring
+from models.services import circle_invites, follows, moderation, tutoring
 from models.tutoring import TutoringMessage
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,36 @@ async def _person_block(fed: Federation, event: OutboxEvent, *, undo: bool) -> l
         return [(owner, block, [target])]
     activity = {"id": f"{owner.uri}#blocks/undo-{event.id}", "type": "Undo", "actor": owner.uri, "object": block}
     return [(owner, activity, [target])]
+
+
+async def _circle_invited(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+    """A facilitator invites someone elsewhere into the circle: an `Invite`
+    shaped as Mobilizon sends one (lib/federation/activity_pub/actions/invite.ex:
+    actor the inviter, object the group, target the invitee), which a Circles
+    server shows its person as a notification. Mastodon and its kin have no
+    use for an Invite, so their people also get a direct message saying how
+    to join: following the circle, which the circle then accepts."""
+    invite = await CircleInvite.get_or_none(id=event.subject_id).select_related(
+        "circle__actor", "created_by", "invitee"
+    )
+    if invite is None or invite.invitee is None or invite.created_by is None or invite.revoked_at is not None:
+        return []
+    by, person, group = invite.created_by, invite.invitee, invite.circle.actor
+    activity = {
+        "id": f"{group.uri}#invites/{invite.id}", "type": "Invite", "actor": by.uri, "attributedTo": group.uri,
+        "object": group.uri, "target": person.uri, "to": [person.uri], "cc": [group.uri],
+    }
+    plans = [(by, activity, [person])]
+    if await nodeinfo.is_microblogging(fed, person.inbox_url or ""):
+        handle = f"@{group.username}@{group.domain}"
+        text = (f"{by.name} invites you to join {invite.circle.name}, a learning circle on {group.domain}. "
+                f"To join, follow {handle} within {circle_invites.PERSONAL_DAYS} days.")
+        plans.append((by, convert.direct_note(
+            f"{group.uri}/invites/{invite.id}/note", author=by, to=person,
+            content_html=f'<p>{html.escape(text)} <a href="{html.escape(group.uri)}">{html.escape(group.uri)}</a></p>',
+            published=event.created_at,
+        ), [person]))
+    return plans
 
 
 async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
@@ -319,7 +350,8 @@ def _ban_activity(action: ModerationAction, actor: Actor, block_id: str, *, undo
 
 
 # Direct messages go to the person's own inbox, not their server's shared one.
-PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "circle.direct_answer", "person.blocked", "person.unblocked"}
+PERSONAL_INBOX = {"tutoring.message", "tutoring.skills", "circle.direct_answer", "person.blocked", "person.unblocked",
+                  "circle.invited"}
 
 PLANNERS = {
     "tutoring.message": _tutoring_message,
@@ -336,6 +368,7 @@ PLANNERS = {
     "like.undone": _like_undone,
     "actor.updated": _actor_update,
     "actor.deleted": _actor_deleted,
+    "circle.invited": _circle_invited,
     "person.blocked": lambda fed, e: _person_block(fed, e, undo=False),
     "person.unblocked": lambda fed, e: _person_block(fed, e, undo=True),
     "follow.requested": _follow_request,

@@ -292,6 +292,21 @@ async def on_block(fed: Federation, actor: Actor, activity: dict) -> bool:
     return True
 
 
+async def on_invite(fed: Federation, actor: Actor, activity: dict) -> bool:
+    """An invitation of one of our people into a circle elsewhere. Shaped as
+    Mobilizon's (lib/federation/activity_pub/actions/invite.ex: actor the
+    inviter, object the group, target the invitee); trusted, as Mobilizon
+    trusts it (`is_able_to_invite?`), only from the circle's own server."""
+    person = await _local_target(parse.id_of(activity.get("target")))
+    group_uri = parse.id_of(activity.get("object"))
+    if not group_uri or parse.host_of(group_uri) != parse.host_of(actor.uri):
+        raise PermissionDenied("An invitation must come from the circle's own server.")
+    group = await keys.resolve_actor(fed, group_uri)
+    if group.kind is not ActorKind.GROUP:
+        return False
+    return await remote.invited_elsewhere(actor, group, person)
+
+
 async def on_flag(fed: Federation, actor: Actor, activity: dict) -> bool:
     """A report (Mastodon, Lemmy): objects may be actors and posts, ours or not."""
     objects = [parse.id_of(o) for o in parse.as_list(activity.get("object"))[:MAX_ADDRESSEES]]
@@ -361,6 +376,7 @@ HANDLERS = {
     "EmojiReact": on_like,
     "Block": on_block,
     "Flag": on_flag,
+    "Invite": on_invite,
     "Accept": on_accept,
     "Reject": on_reject,
     "Announce": on_announce,

@@ -1,10 +1,12 @@
 """Invitations into one circle: links a facilitator makes (with an expiry
 and a number of uses), which let the people holding them join even an
-invite-only circle. Not the instance's sign-up invites (models/accounts.py)."""
+invite-only circle, and personal invitations of one person by handle. Not
+the instance's sign-up invites (models/accounts.py)."""
 
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.expressions import F, Q
 
 from models.base import Entity
 
@@ -20,6 +22,18 @@ class CircleInvite(Entity):
     uses = fields.IntField(default=0)
     expires_at = fields.DatetimeField(null=True)  # None: until revoked
     revoked_at = fields.DatetimeField(null=True)
+    # A personal invitation (one use): only this person may use it, and for
+    # someone elsewhere their Follow of the circle is how they take it up.
+    invitee = fields.ForeignKeyField(
+        "circles.Actor", related_name="circle_invites_received", null=True, on_delete=fields.CASCADE
+    )
 
     class Meta:
         table = "circle_invites"
+
+
+def usable(rows, now):
+    """`rows` (a CircleInvite query) narrowed to the invitations that still work at `now`."""
+    return rows.filter(
+        Q(revoked_at=None), Q(expires_at=None) | Q(expires_at__gt=now), Q(max_uses=None) | Q(uses__lt=F("max_uses"))
+    )

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor, ActorKind, Follow, FollowState
+from models.circle_invites import CircleInvite, usable
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
@@ -58,6 +59,10 @@ async def _sister_follow(group: Actor) -> FollowState:
     return FollowState.REJECTED if circle.join_mode is JoinMode.INVITE else FollowState.ACCEPTED
 
 
+class _NoRoom(Exception):
+    """Rolls back a join that lost a race (see _join_by_follow)."""
+
+
 async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
     circle = await Circle.get(actor=group)
     member = await Membership.get_or_none(circle=circle, actor=follower)
@@ -67,15 +72,26 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
             MembershipState.PENDING: FollowState.PENDING,
             MembershipState.BANNED: FollowState.REJECTED,
         }[member.state]
-    if circle.join_mode is JoinMode.INVITE or (circle.is_full and circle.join_mode is JoinMode.OPEN):
+    invitations = usable(CircleInvite.filter(circle=circle, invitee=follower), clock.now())
+    invited = await invitations.exists()  # a personal invitation (circle_invites.invite_person)
+    if not invited and (circle.join_mode is JoinMode.INVITE or (circle.is_full and circle.join_mode is JoinMode.OPEN)):
         return FollowState.REJECTED
-    state = MembershipState.ACTIVE if circle.join_mode is JoinMode.OPEN else MembershipState.PENDING
-    async with in_transaction():
-        if state is MembershipState.ACTIVE and not await count_new_member(circle.id):
-            return FollowState.REJECTED  # filled up meanwhile
-        await Membership.create(circle=circle, actor=follower, role=Role.MEMBER, state=state, updated_at=clock.now())
-        if state is MembershipState.PENDING:
-            await notifications.tell_join_request(circle, follower)
+    state = MembershipState.ACTIVE if invited or circle.join_mode is JoinMode.OPEN else MembershipState.PENDING
+    try:
+        async with in_transaction():
+            # The Follow that takes up an invitation uses it up; both checks are
+            # conditional updates, so a withdrawn invitation or a circle that
+            # filled up meanwhile refuses the Follow and changes nothing.
+            if invited and not await invitations.update(uses=F("uses") + 1):
+                raise _NoRoom
+            if state is MembershipState.ACTIVE and not await count_new_member(circle.id):
+                raise _NoRoom
+            await Membership.create(circle=circle, actor=follower, role=Role.MEMBER, state=state,
+                                    updated_at=clock.now())
+            if state is MembershipState.PENDING:
+                await notifications.tell_join_request(circle, follower)
+    except _NoRoom:
+        return FollowState.REJECTED
     return FollowState.ACCEPTED if state is MembershipState.ACTIVE else FollowState.PENDING
 
 

@@ -23,7 +23,7 @@ from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import meetings as meeting_service
-from models.services import moderation, person_blocks
+from models.services import moderation, notifications, person_blocks
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
@@ -453,6 +453,20 @@ async def report(reporter: Actor, *, target: Actor | None, object_uris: list[str
         reporter=reporter, target_actor=target or (post.author if post else None), object_uris=object_uris,
         comment=plain_excerpt(comment, 5000), uri=uri, post=post, circle_id=post.circle_id if post else None,
     )
+
+
+async def invited_elsewhere(inviter: Actor, group: Actor, person: Actor) -> bool:
+    """A circle elsewhere invites one of our people (an Invite, as Mobilizon
+    and Circles send it): they hear of it, with a link to the circle's page
+    here, where joining sends the Follow that takes up the invitation. An
+    invitation from someone they blocked is dropped."""
+    if person.kind is not ActorKind.PERSON or await person_blocks.is_blocked_by(inviter, person):
+        return False
+    handle = f"{group.username}@{group.domain}"
+    await notifications.notify(
+        [person.id], "circle.invited", f"{inviter.name} invites you to join {group.name} ({handle}).", f"/c/{handle}"
+    )
+    return True
 
 
 async def banned_from_circle(group: Actor, person: Actor) -> bool:

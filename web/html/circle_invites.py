@@ -10,6 +10,7 @@ from models.services import circle_invites
 from models.services import circles as circle_service
 from web import security
 from web.html.forms import form_error
+from web.html.people import find_actor
 from web.i18n import N_, _
 from web.site import site
 
@@ -55,6 +56,34 @@ async def create(handle: str):
         return await form_error("circles/invites.html", error, form, circle=circle, invites=invites, link=None,
                                 **CHOICES)
     return await _page(handle, link=_link(token))
+
+
+@bp.post("/c/<handle>/invites/person")
+@security.login_required
+async def invite_person(handle: str):
+    """Invite one person by handle: here, through their notifications;
+    elsewhere, with an Invite (and a direct message on Mastodon and its kin)."""
+    circle = await circle_service.get_circle(handle)
+    form = await request.form
+    actor = security.current_account().actor
+    await circle_invites.require_facilitator(circle, actor)  # before any lookup on another server
+    try:
+        handle_typed = form.get("handle", "").strip()
+        if handle_typed and "@" not in handle_typed.lstrip("@"):  # a bare name: someone here
+            handle_typed = f"{handle_typed.lstrip('@')}@{site().instance.domain}"
+        person = await find_actor(handle_typed)
+        invite = await circle_invites.invite_person(circle, actor, person)
+    except DomainError as error:
+        invites = await circle_invites.list_for(circle, actor)
+        return await form_error("circles/invites.html", error, form, circle=circle, invites=invites, link=None,
+                                **CHOICES)
+    person = invite.invitee
+    if person.local:
+        await flash(_("%(name)s is invited: they will find it in their notifications.", name=person.name))
+    else:
+        await flash(_("%(name)s is invited: their server, %(domain)s, is sent the invitation. They join by "
+                      "following the circle from there.", name=person.name, domain=person.domain))
+    return redirect(url_for("circle_invites.index", handle=handle))
 
 
 @bp.post("/c/<handle>/invites/<int:invite_id>/revoke")

@@ -12,11 +12,11 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 
 from federation import keys, parse, webfinger
 from federation.fetch import FetchError
-from models.actors import ActorKind, FollowState
+from models.actors import Actor, ActorKind, FollowState
 from models.errors import DomainError, InvalidInput, NotFound
 from models.services import actors as actor_service
 from models.services import circles as circle_service
-from models.services import follows, moderation, person_blocks
+from models.services import follows, moderation, person_blocks, remote
 from models.services import profiles
 from web import security
 from web.html.forms import form_error, page_number
@@ -126,8 +126,20 @@ async def search_post():
 
 
 async def _find(handle: str) -> str:
-    """Where the person or circle a handle names has its page here, looking
-    it up through WebFinger (the one explicit remote lookup of a request)."""
+    """Where the person or circle a handle names has its page here."""
+    actor = await find_actor(handle)
+    if actor.kind is ActorKind.GROUP:
+        if actor.local:
+            return url_for("circles.show", handle=actor.username)
+        circle = await follows.mirror_circle(actor)
+        return url_for("circles.show", handle=circle.handle)
+    return person_url(actor)
+
+
+async def find_actor(handle: str):
+    """The person or circle a handle names, looked up through WebFinger when
+    it lives elsewhere and was not fetched lately (the one explicit remote
+    lookup of a request). Errors name the `handle` field."""
     if len(handle) > 300:
         raise InvalidInput(_("That is too long for a handle."), field="handle")
     try:
@@ -135,15 +147,18 @@ async def _find(handle: str) -> str:
     except InvalidInput:
         raise InvalidInput(_("Write a handle as @name@example.org."), field="handle") from None
     if domain == site().instance.domain.lower():
-        return await _local_page(name, handle)
+        return await _local_actor(name, handle)
     await _refuse_blocked(domain)
+    known = await Actor.get_or_none(username=name, domain=domain, local=False)
+    if known is not None and known.deleted_at is None and not remote.is_stale(known):
+        return known  # fetched lately: no need to ask its server again
     fed = current_app.extensions["circles.federation"]
     try:
         uri = await webfinger.lookup(fed, handle)
         local = await actor_service.local_by_uri(uri)
         if local is not None:
-            return await _local_page(local.username, handle)
-        actor = await keys.resolve_actor(fed, uri)
+            return await _local_actor(local.username, handle)
+        return await keys.resolve_actor(fed, uri)
     except webfinger.UnknownHandle:
         raise InvalidInput(
             _("%(domain)s knows nobody called @%(name)s. Check the spelling of the handle.", domain=domain, name=name),
@@ -159,16 +174,10 @@ async def _find(handle: str) -> str:
             _("@%(name)s@%(domain)s is not an ActivityPub account we can follow.", name=name, domain=domain),
             field="handle",
         ) from None
-    if actor.kind is ActorKind.GROUP:
-        circle = await follows.mirror_circle(actor)
-        return url_for("circles.show", handle=circle.handle)
-    return url_for("people.show", handle=actor.handle)
 
 
-async def _local_page(name: str, handle: str) -> str:
+async def _local_actor(name: str, handle: str):
     actor = await actor_service.local_by_username(name, site().instance.domain)
     if actor is None or actor.kind not in (ActorKind.PERSON, ActorKind.GROUP):
         raise InvalidInput(_("Nobody here is called %(handle)s.", handle=handle.strip()[:300]), field="handle")
-    if actor.kind is ActorKind.GROUP:
-        return url_for("circles.show", handle=actor.username)
-    return url_for("users.show", username=actor.username)
+    return actor

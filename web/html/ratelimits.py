@@ -22,7 +22,9 @@ POSTING_ENDPOINTS = frozenset({
     "moderation.report_person",
 })
 # Each endpoint that looks a handle up on another server, with LOOKUP.
-LOOKUP_ENDPOINTS = frozenset({"people.search_post", "circles.follow_remote", "sisters.follow", "people.follow"})
+LOOKUP_ENDPOINTS = frozenset({
+    "people.search_post", "circles.follow_remote", "sisters.follow", "people.follow", "circle_invites.invite_person",
+})
 BY_ENDPOINT: dict[str, Limit] = {
     "auth.signup_post": ratelimits.SIGN_UP,
     "auth.login_post": ratelimits.LOGIN,
