@@ -21,7 +21,6 @@ from models.services import moderation
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)  # a claimed row is invisible to other workers this long
 GIVE_UP_AFTER = dt.timedelta(days=3)
 FIRST_RETRY = dt.timedelta(seconds=30)
 MAX_RETRY = dt.timedelta(hours=12)
@@ -41,9 +40,10 @@ def backoff(attempts: int) -> dt.timedelta:
     return base * random.uniform(0.5, 1.5)
 
 
-async def claim_due(limit: int) -> list[Delivery]:
-    """Rows due now, leased to this worker. On PostgreSQL concurrent workers
-    skip each other's locked rows, so no row is delivered twice."""
+async def claim_due(limit: int, lease: dt.timedelta) -> list[Delivery]:
+    """Rows due now, leased to this worker (invisible to the others for
+    `lease`). On PostgreSQL concurrent workers skip each other's locked rows,
+    so no row is delivered twice."""
     now = clock.now()
     async with in_transaction():
         rows = await (
@@ -53,16 +53,16 @@ async def claim_due(limit: int) -> list[Delivery]:
             .select_for_update(skip_locked=True)
         )
         if rows:
-            await Delivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + LEASE)
+            await Delivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + lease)
             for row in rows:
-                row.next_attempt_at = now + LEASE
+                row.next_attempt_at = now + lease
     return rows
 
 
-async def _renew_lease(row: Delivery) -> bool:
+async def _renew_lease(row: Delivery, lease: dt.timedelta) -> bool:
     """Just before sending: extend this worker's lease on the row, unless it ran
     out while the row waited its turn (a slow host) and another worker claimed it."""
-    leased_until = clock.now() + LEASE
+    leased_until = clock.now() + lease
     renewed = await Delivery.filter(
         id=row.id, state=DeliveryState.PENDING, next_attempt_at=row.next_attempt_at
     ).update(next_attempt_at=leased_until)
@@ -71,7 +71,7 @@ async def _renew_lease(row: Delivery) -> bool:
 
 
 async def deliver_due(fed: Federation, *, limit: int = 50) -> int:
-    rows = await claim_due(limit)
+    rows = await claim_due(limit, fed.lease)
     by_host: dict[str, list[Delivery]] = {}
     for row in rows:
         by_host.setdefault(row.host, []).append(row)
@@ -109,7 +109,7 @@ async def _deliver_host(fed: Federation, host: str, batch: list[Delivery]) -> No
                 await _wait_behind(rows, min(older.next_attempt_at, clock.now() + WAIT_BEHIND_SENDING))
                 return
             for index, row in enumerate(rows):
-                if not await _renew_lease(row):
+                if not await _renew_lease(row, fed.lease):
                     return
                 await deliver_one(fed, row, remote_host)
                 if row.state is DeliveryState.PENDING:  # to try again later: the rest waits behind it

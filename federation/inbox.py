@@ -218,11 +218,8 @@ async def group_inbox(handle: str):
 # --- processing (in the worker) -----------------------------------------------------
 
 
-CLAIM = dt.timedelta(minutes=5)
-
-
-async def _claim(limit: int) -> list[InboxItem]:
-    """Queued items no other worker holds, claimed for this one."""
+async def _claim(limit: int, lease: dt.timedelta) -> list[InboxItem]:
+    """Queued items no other worker holds, claimed for this one for `lease`."""
     now = clock.now()
     async with in_transaction():
         rows = await (
@@ -230,13 +227,13 @@ async def _claim(limit: int) -> list[InboxItem]:
             .order_by("id").limit(limit).select_for_update(skip_locked=True)
         )
         if rows:
-            await InboxItem.filter(id__in=[r.id for r in rows]).update(claimed_until=now + CLAIM)
+            await InboxItem.filter(id__in=[r.id for r in rows]).update(claimed_until=now + lease)
     return rows
 
 
 async def process_pending(fed: Federation, *, limit: int = 20) -> int:
     """Process queued activities; returns how many were handled."""
-    items = await _claim(limit)
+    items = await _claim(limit, fed.lease)
     for item in items:
         await process_item(fed, item)
     return len(items)

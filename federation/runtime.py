@@ -3,6 +3,7 @@ server/app.py (or server/worker.py) and passed along explicitly."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import httpx
@@ -11,21 +12,27 @@ from federation import fetch
 from federation.addresses import AddressPolicy
 from models.instance import Instance
 
+# How long a worker holds the rows it claimed (deliveries, received
+# activities): another worker takes over a dead worker's rows after this.
+DEFAULT_LEASE = dt.timedelta(minutes=5)
+
 
 @dataclass
 class Federation:
     instance: Instance
     client: httpx.AsyncClient
     allow_private_addresses: AddressPolicy
+    lease: dt.timedelta = DEFAULT_LEASE
 
     @classmethod
-    def start(cls, instance: Instance, *, allow_private_addresses: AddressPolicy | bool, version: str) -> Federation:
+    def start(cls, instance: Instance, *, allow_private_addresses: AddressPolicy | bool, version: str,
+              lease: dt.timedelta = DEFAULT_LEASE) -> Federation:
         policy = AddressPolicy.of(allow_private_addresses)
         client = fetch.make_client(
             allow_private_addresses=policy,
             user_agent=f"Circles/{version} (+{instance.base_url})",
         )
-        return cls(instance=instance, client=client, allow_private_addresses=policy)
+        return cls(instance=instance, client=client, allow_private_addresses=policy, lease=lease)
 
     async def close(self) -> None:
         await self.client.aclose()

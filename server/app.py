@@ -60,7 +60,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     app.register_blueprint(federation.inbox.bp)
 
     fed = Federation.start(
-        instance, allow_private_addresses=settings.allow_private_addresses, version=software_version()
+        instance, allow_private_addresses=settings.allow_private_addresses, version=software_version(),
+        lease=settings.worker_lease,
     )
     app.extensions["circles.federation"] = fed
     wake = app.extensions["circles.wake_worker"] = asyncio.Event()

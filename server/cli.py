@@ -342,7 +342,7 @@ def worker_command() -> None:
         await db.connect(settings.database_url)
         fed = Federation.start(
             instance_of(settings), allow_private_addresses=settings.allow_private_addresses,
-            version=software_version(),
+            version=software_version(), lease=settings.worker_lease,
         )
         click.echo(f"Circles worker for {settings.base_url} started.")
         try:

@@ -11,6 +11,7 @@ domain, scheme and data directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -58,10 +59,17 @@ class Settings:
     # Per-account, per-address and per-host rate limits (models/services/ratelimits.py).
     # Off only for benchmarks, or behind a proxy that limits on its own.
     rate_limits: bool = True
+    # How long a worker holds the deliveries and received activities it
+    # claimed; a worker that dies leaves them to the others for this long.
+    worker_lease_seconds: int = 300
 
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
+
+    @property
+    def worker_lease(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.worker_lease_seconds)
 
     @property
     def registration_mode(self) -> RegistrationMode:
@@ -254,6 +262,9 @@ def _validated(s: Settings) -> Settings:
         )
     if not 0 <= s.trusted_proxies <= 5:
         raise ConfigError("trusted_proxies", f"{s.trusted_proxies} proxies is out of range.", "use 0 (none) to 5; 1 behind one nginx.")
+    if not 1 <= s.worker_lease_seconds <= 3600:
+        raise ConfigError("worker_lease_seconds", f"{s.worker_lease_seconds} seconds is out of range.",
+                          "use 1 to 3600; longer than the slowest delivery takes (300 by default).")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
     return replace(

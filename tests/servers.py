@@ -116,6 +116,23 @@ async def sign_up(client: httpx.AsyncClient, username: str) -> None:
     assert f"Welcome, @{username}!" in page.text
 
 
+def start_worker(database_url: str, folder: Path, **env_overrides: str) -> tuple[subprocess.Popen, Path]:
+    """`circles worker` for the instance circles.test (the domain of the
+    in-process tests' `instance`), logging to the returned file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
+    env.update(
+        CIRCLES_DATABASE_URL=database_url, CIRCLES_DOMAIN="circles.test", CIRCLES_SCHEME="http",
+        CIRCLES_ALLOW_PRIVATE_ADDRESSES="true", CIRCLES_DATA_DIR=str(folder / "data"),
+        CIRCLES_LOG_LEVEL="INFO", **env_overrides,
+    )
+    log = folder / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(CIRCLES), "worker"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    return process, log
+
+
 def start_server(database_url: str, folder: Path, *, host: str = "127.0.0.1", port: int | None = None,
                  **env_overrides: str) -> Server:
     """`circles serve` on `port` (default: a free one) of `host`, whose domain is host:port."""

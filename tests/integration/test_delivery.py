@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
-import signal
 import socket
-import subprocess
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -34,7 +30,7 @@ from server import worker
 from tests import factories
 from tests.conftest import POSTGRES_URL
 from tests.integration.stubs import Received, StubInbox
-from tests.servers import CIRCLES
+from tests.servers import start_worker, stop_process
 
 
 def unused_port() -> int:
@@ -431,7 +427,7 @@ async def test_rows_whose_lease_ran_out_are_not_sent_twice(fed, signer, stub):
     other_worker = None
     try:
         await until(lambda: inbox.in_flight == at_once, "the first requests")
-        clock.freeze(now + delivery.LEASE + dt.timedelta(minutes=1))  # they took long
+        clock.freeze(now + fed.lease + dt.timedelta(minutes=1))  # they took long
         for _ in range(at_once):
             permits.release()
         await until(lambda: len(inbox.received) == 2 * at_once and inbox.in_flight == at_once,
@@ -486,31 +482,6 @@ ROWS = 150  # three times a worker's claim limit: no worker can take them all in
 DELIVERED_LINE = re.compile(r"federation\.delivery: delivery (\S+) to \S+: delivered$", re.MULTILINE)
 
 
-def _start_worker(database_url: str, folder: Path) -> tuple[subprocess.Popen, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
-    env.update(
-        CIRCLES_DATABASE_URL=database_url, CIRCLES_DOMAIN="circles.test", CIRCLES_SCHEME="http",
-        CIRCLES_ALLOW_PRIVATE_ADDRESSES="true", CIRCLES_DATA_DIR=str(folder / "data"),
-        CIRCLES_LOG_LEVEL="INFO",
-    )
-    log = folder / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([str(CIRCLES), "worker"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    return process, log
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 async def test_several_worker_processes_deliver_each_row_exactly_once(database, signer, stub, tmp_path):
     """Three `circles worker` processes on one PostgreSQL database. The rows
     appear once all three are polling; the inboxes are slow, so a worker's
@@ -524,7 +495,7 @@ async def test_several_worker_processes_deliver_each_row_exactly_once(database, 
         return 202
 
     inboxes = [await stub(slowly) for _ in range(3)]
-    workers = [_start_worker(database, tmp_path / f"worker{i}") for i in range(WORKERS)]
+    workers = [start_worker(database, tmp_path / f"worker{i}") for i in range(WORKERS)]
     try:
         deadline = time.monotonic() + 30
         while not all("worker for" in log.read_text(errors="replace") for _, log in workers):
@@ -557,7 +528,7 @@ async def test_several_worker_processes_deliver_each_row_exactly_once(database, 
         await asyncio.sleep(1.0)
     finally:
         for process, _ in workers:
-            _stop(process)
+            stop_process(process)
 
     received = Counter(activity for inbox in inboxes for activity in inbox.activity_ids())
     duplicates = {activity: n for activity, n in received.items() if n > 1}

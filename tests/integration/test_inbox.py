@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation import fanout, inbox, signatures
+from federation.runtime import DEFAULT_LEASE
 from models import clock
 from models.actors import ActorKind, Follow, FollowState, KeyAlgorithm
 from models.federation import Delivery, InboxItem, InboxState
@@ -314,13 +315,13 @@ async def test_rotating_keys_publishes_new_ones_and_updates_followers(app, clien
 async def test_claimed_items_are_not_claimed_again_until_the_claim_passes(database):
     for n in range(3):
         await InboxItem.create(activity_id=f"{REMOTE}/a/{n}", actor_uri=f"{REMOTE}/u", activity_type="Like", payload={})
-    first = await inbox._claim(2)
-    second = await inbox._claim(5)
+    first = await inbox._claim(2, DEFAULT_LEASE)
+    second = await inbox._claim(5, DEFAULT_LEASE)
     assert len(first) == 2 and len(second) == 1
     assert not {i.id for i in first} & {i.id for i in second}
-    clock.freeze(clock.now() + inbox.CLAIM + dt.timedelta(seconds=1))
+    clock.freeze(clock.now() + DEFAULT_LEASE + dt.timedelta(seconds=1))
     try:
-        assert len(await inbox._claim(5)) == 3  # a crashed worker's items come back
+        assert len(await inbox._claim(5, DEFAULT_LEASE)) == 3  # a crashed worker's items come back
     finally:
         clock.freeze(None)
 

@@ -7,6 +7,7 @@ read) and passes the environment explicitly, so the real one does not leak in.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
@@ -354,6 +355,7 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     assert set(view) == {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
         "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level", "rate_limits",
+        "worker_lease_seconds",
     }
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
@@ -410,6 +412,17 @@ def test_trusted_proxies_is_a_small_whole_number(value, expected):
 def test_bad_trusted_proxies_name_the_setting(value):
     with pytest.raises(ConfigError, match="CIRCLES_TRUSTED_PROXIES"):
         load(trusted_proxies=value)
+
+
+def test_the_worker_lease_is_five_minutes_unless_set():
+    assert load().worker_lease == dt.timedelta(minutes=5)
+    assert load(worker_lease_seconds="2").worker_lease == dt.timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("value", ["0", "3601", "soon"])
+def test_a_bad_worker_lease_names_the_setting(value):
+    with pytest.raises(ConfigError, match="CIRCLES_WORKER_LEASE_SECONDS"):
+        load(worker_lease_seconds=value)
 
 
 # --- the file `make run` writes (circles init-config) ------------------------------
