@@ -5,9 +5,11 @@ another worker starts, and an activity being processed is processed once.
 The workers run with CIRCLES_WORKER_LEASE_SECONDS=2, so the second one takes
 over the dead one's claimed rows in seconds rather than five minutes. What
 was being sent at the moment of the kill may be sent again: at most one
-request per host and per concurrent slot, and with the same activity id,
-which receivers drop (Mastodon: app/lib/activitypub/activity.rb dedups by
-id under a lock; Circles: InboxItem.activity_id is unique)."""
+request per host and per concurrent slot, and the same activity, which
+receivers take once: Mastodon keeps one boost per account and original
+(app/lib/activitypub/activity/announce.rb, `Status.find_by(account:
+@account, reblog: original_status)`) and one status per object id
+(activity/create.rb:79-83); Circles' InboxItem.activity_id is unique."""
 
 from __future__ import annotations
 
