@@ -131,7 +131,8 @@ async def schedule(instance: Instance, organiser: Actor, circle: Circle, **typed
     return meeting
 
 
-async def _require_organiser(actor: Actor, meeting: Meeting) -> None:
+async def require_organiser(actor: Actor, meeting: Meeting) -> None:
+    """The meeting's organiser, or a steward of its circle; else PermissionDenied."""
     if meeting.post.author_id != actor.id:
         await circle_service.require_steward(meeting.circle, actor)
 
@@ -140,7 +141,7 @@ async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
     """The organiser, or a steward, changes a meeting that has not ended."""
     if not meeting.post.local:
         raise PermissionDenied("This meeting was planned on another server; only its organiser changes it there.")
-    await _require_organiser(actor, meeting)
+    await require_organiser(actor, meeting)
     if meeting.ends_at <= clock.now() or meeting.cancelled_at:
         raise Conflict("This meeting is over or cancelled; schedule a new one instead.")
     data = check_input(meeting.circle, **typed)
@@ -170,7 +171,7 @@ async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
 
 
 async def cancel(actor: Actor, meeting: Meeting) -> Meeting:
-    await _require_organiser(actor, meeting)
+    await require_organiser(actor, meeting)
     if meeting.cancelled_at is not None:
         return meeting
     if meeting.ends_at <= clock.now():

@@ -1,13 +1,21 @@
-"""Authorization matrix (issue 11), first slice: every GET route of the app
-must carry an explicit decision here, so a new route without one fails; the
-members-only circle's pages are checked per viewer; admin pages refuse
-everyone but admins.  Not yet covered: POST routes, ActivityPub per remote
-viewer beyond tests/integration/test_members_only.py, per-object pages."""
+"""Authorization matrix (issue 11): every GET route of the app must carry an
+explicit decision here, so a new route without one fails; the members-only
+circle's pages, its forms, tools and objects are checked per viewer
+(anonymous, a signed-in outsider, an admin who is no member, a member, a
+moderator, a facilitator); admin pages refuse everyone but admins.  Not yet
+covered: POST routes, ActivityPub per remote viewer beyond
+tests/integration/test_members_only.py."""
 
 from __future__ import annotations
 
 import pytest
 
+import datetime as dt
+
+from models import clock
+from models.circles import Membership, Role
+from models.services import governance, reflections, resources
+from models.services import meetings as meeting_service
 from tests import factories
 from tests.integration.webforms import logged_in
 
@@ -32,19 +40,12 @@ UNCHECKED = {
     "/<any(users, c):kind_path>/<name>/following", "/c/<handle>/outbox", "/users/<username>/outbox",
     "/posts/<int:post_id>/activity", "/posts/<int:post_id>/replies", "/c/<handle>/announces/<int:post_id>",
     "/c/<handle>/boosts/<int:post_id>",
-    # per-object pages (visibility check by the object's circle) -- matrix rows still to write
-    "/posts/<int:post_id>", "/proposals/<int:post_id>", "/meetings/<int:post_id>", "/tutoring/<int:pairing_id>",
-    "/posts/<int:post_id>/report", "/people/<int:actor_id>/report", "/meetings/<int:post_id>/edit",
-    "/resources/<int:resource_id>/edit", "/c/<handle>/reflections/<int:reflection_id>/edit",
-    "/c/<handle>/moderation/posts/<int:post_id>/remove",
-    # circle pages still to classify per role (forms, facilitator tools, exports)
-    "/c/<handle>/dashboard.csv", "/c/<handle>/dashboard.json", "/c/<handle>/meetings.ics",
-    "/c/<handle>/meetings/new", "/c/<handle>/moderation/log", "/c/<handle>/moderators",
-    "/c/<handle>/posts/new", "/c/<handle>/proposals/new", "/c/<handle>/questions/new", "/c/<handle>/record",
-    "/c/<handle>/reflections/new", "/c/<handle>/resources/new", "/c/<handle>/reveals", "/c/<handle>/reviews/new",
-    "/c/<handle>/sisters", "/c/<handle>/tutoring",
-    "/c/<handle>/members/<int:member_id>/moderator/remove",  # facilitators (tests/integration/test_web_roles.py)
-    "/c/<handle>/facilitate",  # members, when the circle has no facilitator (test_web_roles.py)
+    # a tutoring thread: its two people only (tests/integration/test_web_tutoring.py)
+    "/tutoring/<int:pairing_id>",
+    # reporting a person: anyone signed in (tests/integration/test_web_moderation.py)
+    "/people/<int:actor_id>/report",
+    # the moderators collection (ActivityPub): signed fetches only on a members-only circle
+    "/c/<handle>/moderators",
     # personal pages: signed-in only
     "/circles/new", "/meetings", "/notifications", "/settings", "/settings/delete",
     "/settings/export.<any(json, md):fmt>", "/settings/password", "/users/<username>/meetings.ics",
@@ -54,7 +55,7 @@ UNCHECKED = {
 
 def test_every_get_route_has_an_authorization_decision(app):
     rules = {r.rule for r in app.url_map.iter_rules() if "GET" in r.methods}
-    decided = CIRCLE_CONTENT | ADMIN | set(FACILITATOR_PAGES) | UNCHECKED
+    decided = CIRCLE_CONTENT | ADMIN | set(FACILITATOR_PAGES) | set(BY_ROLE) | UNCHECKED
     assert rules - decided == set(), "new GET route(s) without an authorization decision"
     assert decided - rules == set(), "stale entries"
 
@@ -100,3 +101,80 @@ async def test_facilitator_pages_refuse_a_plain_member(app, instance, circles, a
         path = rule.replace("<handle>", "quiet")
         assert (await member.get(path)).status_code in (403, 404), path
         assert (await facilitator.get(path)).status_code == 200, path
+
+
+# What each viewer of the members-only circle gets from its forms, tools and
+# objects. OUT: anonymous, a signed-in outsider and an admin who is no member
+# (members-only content is for members, README "What is public"). 403 or a
+# 302 to the login page both mean "not for you".
+OUT = {"anonymous": 403, "outsider": 403, "admin": 403}
+MEMBERS = {**OUT, "member": 200, "moderator": 200, "facilitator": 200}
+STEWARDS = {**OUT, "member": 403, "moderator": 200, "facilitator": 200}
+FACILITATORS = {**OUT, "member": 403, "moderator": 403, "facilitator": 200}
+BY_ROLE = {
+    **dict.fromkeys([
+        "/posts/<int:post_id>", "/proposals/<int:post_id>", "/meetings/<int:post_id>", "/posts/<int:post_id>/report",
+        "/c/<handle>/dashboard.csv", "/c/<handle>/dashboard.json", "/c/<handle>/meetings.ics",
+        "/c/<handle>/posts/new", "/c/<handle>/questions/new", "/c/<handle>/resources/new",
+        "/c/<handle>/meetings/new", "/c/<handle>/proposals/new", "/c/<handle>/reviews/new",
+        "/c/<handle>/reflections/new", "/c/<handle>/record", "/c/<handle>/sisters", "/c/<handle>/tutoring",
+        # every member reads who looked up a safe question's asker, and the moderation log (README)
+        "/c/<handle>/reveals", "/c/<handle>/moderation/log",
+        # says whether the circle needs someone to take it on (tests/integration/test_web_roles.py)
+        "/c/<handle>/facilitate",
+    ], MEMBERS),
+    # the organiser's or a steward's (Bob, a plain member, wrote neither)
+    "/meetings/<int:post_id>/edit": STEWARDS,
+    "/c/<handle>/moderation/posts/<int:post_id>/remove": STEWARDS,
+    # the author's or a steward's: Bob added this resource
+    "/resources/<int:resource_id>/edit": {**STEWARDS, "member": 200},
+    # a reflection is its author's alone (Bob's): others do not learn it exists
+    "/c/<handle>/reflections/<int:reflection_id>/edit": {**OUT, "member": 200, "moderator": 404, "facilitator": 404},
+    "/c/<handle>/members/<int:member_id>/moderator/remove": FACILITATORS,
+}
+
+
+async def test_a_members_only_circles_forms_tools_and_objects_by_role(app, instance, circles, alice, bob):
+    moderator = await factories.account(instance, "mo")
+    await factories.member(circles, moderator)
+    await Membership.filter(circle=circles, actor=moderator.actor).update(role=Role.MODERATOR)
+    post = await factories.post(instance, bob, circles, title="Bob asks", body="What is a monad?")
+    meeting = await meeting_service.schedule(
+        instance, alice.actor, circles, title="Reading group", agenda="Chapter 3", timezone="UTC", place="Library",
+        starts_local=(clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"), online_url="", capacity="",
+        ends_local=(clock.now() + dt.timedelta(days=3, hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    proposal = await governance.propose(instance, alice.actor, circles, kind="free_text", title="Weekly?",
+                                        body="Every Tuesday.", closes_at=clock.now() + dt.timedelta(days=3))
+    resource = await resources.add_resource(instance, bob.actor, circles, title="A guide", description="Short",
+                                            link="https://example.org/guide")
+    reflection = await reflections.write(instance, bob.actor, circles, body="I learnt to ask", share=True)
+    values = {
+        "<handle>": "quiet", "<int:post_id>": str(post.id), "<int:resource_id>": str(resource.id),
+        "<int:reflection_id>": str(reflection.id),
+        "<int:member_id>": str((await Membership.get(circle=circles, actor=moderator.actor)).id),
+    }
+    objects = {"/proposals/": proposal.post_id, "/meetings/": meeting.post_id}
+    viewers = {
+        "anonymous": app.test_client(),
+        "outsider": await logged_in(app, await factories.account(instance, "carol")),
+        "admin": await logged_in(app, await factories.account(instance, "ada", is_admin=True)),
+        "member": await logged_in(app, bob), "moderator": await logged_in(app, moderator),
+        "facilitator": await logged_in(app, alice),
+    }
+    wrong = []
+    for rule, expected in sorted(BY_ROLE.items()):
+        path = rule
+        for placeholder, value in values.items():
+            path = path.replace(placeholder, value)
+        for prefix, post_id in objects.items():
+            if rule.startswith(prefix):
+                path = path.replace(f"{prefix}{post.id}", f"{prefix}{post_id}")
+        for who, client in viewers.items():
+            response = await client.get(path)
+            got = response.status_code
+            if got == 302 and "/login" in response.headers["Location"]:
+                got = 403
+            if got != expected[who]:
+                wrong.append((rule, who, got, expected[who]))
+    assert not wrong, "\n".join(f"{rule} as {who}: {got}, expected {want}" for rule, who, got, want in wrong)

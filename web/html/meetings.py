@@ -115,6 +115,7 @@ async def answer(post_id: int):
 @security.login_required
 async def edit_form(post_id: int):
     meeting = await meeting_service.meeting_for_post(post_id)
+    await meeting_service.require_organiser(security.current_account().actor, meeting)  # no form one cannot send
     zone = zoneinfo.ZoneInfo(meeting.timezone)
     values = {
         "title": meeting.post.title, "agenda": meeting.post.source, "timezone": meeting.timezone,
