@@ -8,6 +8,7 @@ from enum import StrEnum
 from tortoise import fields
 
 from models.base import Entity, url_field
+from models.text import isolated
 
 
 class ActorKind(StrEnum):
@@ -53,7 +54,8 @@ class Actor(Entity):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.username
+        """How to show the actor among other text (isolated when right-to-left)."""
+        return isolated(self.display_name or self.username)
 
 
 class KeyAlgorithm(StrEnum):

@@ -111,6 +111,23 @@ def cut_at_word(text: str, limit: int) -> str:
 ZERO_WIDTH_JOINER = "\u200d"  # joins emoji sequences; kept
 
 
+# Bidi classes of right-to-left letters and Arabic numbers (UAX #9): around
+# them, neutral characters (spaces, "@", "·", digits) change places.
+_RIGHT_TO_LEFT = frozenset({"R", "AL", "AN"})
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def isolated(name: str) -> str:
+    """A name to show inside other text: a plain name (plain_name: no bidi
+    controls of its own) holding right-to-left letters comes wrapped in
+    Unicode isolates (FSI...PDI), so it keeps its own direction and leaves the
+    text around it alone, in pages, titles, attributes and notifications
+    alike. Other names are unchanged."""
+    if any(unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT for ch in name):
+        return f"{FIRST_STRONG_ISOLATE}{plain_name(name)}{POP_DIRECTIONAL_ISOLATE}"
+    return name
+
+
 def plain_name(text: str) -> str:
     """A name or title as one plain line: control and invisible format
     characters removed (bidi overrides and isolates, zero-width spaces, soft

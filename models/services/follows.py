@@ -16,6 +16,7 @@ from models.errors import InvalidInput
 from models.federation import OutboxEvent
 from models.services import notifications, person_blocks, visibility
 from models.services.memberships import count_new_member, end_membership
+from models.text import isolated
 from models.translation import N_
 
 
@@ -167,10 +168,14 @@ async def _mirror_circle(group: Actor) -> Circle:
     circle = await Circle.get_or_none(actor=group)
     if circle is None:
         circle = await Circle.create(
-            actor=group, name=(group.display_name or group.username)[:100],
-            visibility=visibility.remote_circle_visibility(group),
+            actor=group, name=remote_circle_name(group), visibility=visibility.remote_circle_visibility(group)
         )
     return circle
+
+
+def remote_circle_name(group: Actor) -> str:
+    """The name of a circle elsewhere, as its Group says, isolated for display (models/text.py)."""
+    return isolated((group.display_name or group.username)[:98])
 
 
 async def mirror_circle(group: Actor) -> Circle:

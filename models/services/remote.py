@@ -23,7 +23,7 @@ from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import meetings as meeting_service
-from models.services import moderation, notifications, person_blocks
+from models.services import follows, moderation, notifications, person_blocks
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
@@ -91,8 +91,10 @@ async def upsert_actor(data: RemoteActorInput) -> Actor:
         else:
             await Actor.filter(id=actor.id).update(updated_at=clock.now(), **values)
             await actor.refresh_from_db()
-            if actor.kind is ActorKind.GROUP:  # a circle elsewhere may have changed who reads it
-                await Circle.filter(actor_id=actor.id).update(visibility=visibility.remote_circle_visibility(actor))
+            if actor.kind is ActorKind.GROUP:  # a circle elsewhere may have been renamed or changed who reads it
+                await Circle.filter(actor_id=actor.id).update(
+                    name=follows.remote_circle_name(actor), visibility=visibility.remote_circle_visibility(actor)
+                )
         await _replace_keys(actor, data.keys)
     return actor
 

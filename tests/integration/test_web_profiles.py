@@ -402,3 +402,11 @@ async def test_a_circle_elsewhere_opens_its_circle_page_and_a_look_writes_nothin
     response = await app.test_client().get("/people/rust@elsewhere.example")
     assert response.status_code == 302 and response.headers["Location"].endswith("/c/rust@elsewhere.example")
     assert not await Circle.filter(actor=group).exists()
+
+
+async def test_a_right_to_left_name_is_isolated_wherever_it_is_shown(app, instance, alice):
+    sara = await remote_person("sara")
+    await Actor.filter(id=sara.id).update(display_name="שרה")
+    page = await text(await app.test_client().get("/people/sara@elsewhere.example"))
+    assert "<h1>\u2068שרה\u2069</h1>" in page
+    assert "<title>\u2068שרה\u2069" in page  # a title cannot hold <bdi>: the isolates are characters

@@ -144,6 +144,19 @@ async def test_names_lose_their_invisible_and_bidi_characters(fed, actors_server
     assert actor.display_name == "Ana admin"
 
 
+async def test_right_to_left_names_are_kept_and_shown_isolated(fed, actors_server):
+    """A Hebrew name is kept as sent, and shown wrapped in Unicode isolates
+    (FSI...PDI), so the "@", dots and numbers beside it stay in place."""
+    _, pem = remote_key()
+    uri = actors_server.url("/users/sara")
+    actors_server.documents["/users/sara"] = _actor_document(uri, "sara", pem, name="שרה 2")
+    actor = await keys.resolve_actor(fed, uri)
+    assert actor.display_name == "שרה 2"
+    assert actor.name == "\u2068שרה 2\u2069"
+    actors_server.documents["/users/ana"] = _actor_document(actors_server.url("/users/ana"), "ana", pem, name="Ana")
+    assert (await keys.resolve_actor(fed, actors_server.url("/users/ana"))).name == "Ana"  # nothing to isolate
+
+
 async def test_a_second_actor_claiming_a_known_handle_needs_webfinger_to_agree(fed, actors_server):
     _, pem = remote_key()
     alice_uri, mallory_uri = actors_server.url("/users/alice"), actors_server.url("/users/mallory")
