@@ -4,8 +4,9 @@ their guard that no request ends in a 500, for the hostile-peer suite.
 Here the private-address guard is not switched off: the app and `fed` may
 reach only the loopback ports of this suite's own stub peers (PEER_PORTS),
 as an admin's `CIRCLES_ALLOW_PRIVATE_ADDRESSES=127.0.0.1:PORT,...` would
-allow. A canary listens on another loopback port; hostile documents point
-there, and after every test it must have seen no connection at all."""
+allow. Canaries listen on another loopback port, one on 127.0.0.1 and one
+on [::1]; hostile documents point there, and after every test they must
+have seen no connection at all."""
 
 from __future__ import annotations
 
@@ -27,16 +28,18 @@ GUARD = AddressPolicy(exceptions=frozenset((LOOPBACK, port) for port in PEER_POR
 
 
 class Canary:
-    """A loopback listener that records every connection made to it."""
+    """A loopback listener (IPv4 or IPv6) that records every connection made to it."""
 
-    def __init__(self) -> None:
-        self._socket = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, 0), family=family)
         self.port = self._socket.getsockname()[1]
+        self.host = f"[{host}]" if family == socket.AF_INET6 else host
         self.connections: list[tuple[str, int]] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def _accept(self) -> None:
         while True:
@@ -59,12 +62,20 @@ def canary():
     listener.close()
 
 
+@pytest.fixture(scope="session")
+def canary6():
+    listener = Canary("::1")
+    yield listener
+    listener.close()
+
+
 @pytest.fixture(autouse=True)
-def canary_sees_nothing(canary):
-    """Every test of the suite, whatever it sends, leaves the canary untouched."""
-    before = len(canary.connections)
+def canary_sees_nothing(canary, canary6):
+    """Every test of the suite, whatever it sends, leaves the canaries untouched."""
+    before, before6 = len(canary.connections), len(canary6.connections)
     yield
     assert canary.connections[before:] == [], "a request reached an address the guard does not allow"
+    assert canary6.connections[before6:] == [], "a request reached an IPv6 address the guard does not allow"
 
 
 @pytest.fixture
