@@ -233,6 +233,17 @@ async def get_post(post_id: int) -> Post:
     return post
 
 
+async def get_thread_post(post_id: int) -> Post:
+    """A post to show with its thread: a deleted one only when it began a
+    thread that still has replies (the replies stay readable under it)."""
+    if not validation.is_row_id(post_id):
+        raise NotFound("That post does not exist or was deleted.")
+    post = await Post.filter(id=post_id).select_related("author", "circle__actor").first()
+    if post is None or (post.deleted_at is not None and (post.root_id is not None or not post.reply_count)):
+        raise NotFound("That post does not exist or was deleted.")
+    return post
+
+
 async def list_circle_posts(
     circle: Circle, *, seen_by: Actor | None = None, before_id: int | None = None, limit: int = PAGE_SIZE
 ) -> list[Post]:

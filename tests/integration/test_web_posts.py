@@ -178,6 +178,22 @@ async def test_unknown_post_is_404(client):
     assert (await client.get("/posts/not-a-number")).status_code == 404
 
 
+async def test_a_deleted_post_with_replies_keeps_its_thread_readable(app, instance, alice, circle):
+    bob = await factories.account(instance, "bob")
+    await factories.member(circle, bob)
+    root = await factories.post(instance, alice, circle, "Soon gone", title="A question")
+    lonely = await factories.post(instance, alice, circle, "No one answered", title="Alone")
+    owner, member = await logged_in(app, alice), await logged_in(app, bob)
+    assert (await submit(member, f"/posts/{root.id}/reply", body="Bob's answer stays")).status_code == 302
+    for post in (root, lonely):
+        assert (await submit(owner, f"/posts/{post.id}/delete")).status_code == 302
+    page = await text(await member.get(f"/posts/{root.id}"))
+    assert "This post was deleted. The replies stay." in page and "Bob's answer stays" in page
+    assert "Soon gone" not in page and "This post was deleted, so it takes no new replies." in page
+    assert (await submit(member, f"/posts/{root.id}/reply", body="Too late")).status_code == 404
+    assert (await member.get(f"/posts/{lonely.id}")).status_code == 404  # nothing left to read
+
+
 async def test_home_shows_posts_from_my_circles_only(app, instance, alice, circle):
     await factories.post(instance, alice, circle, "In my circle", title="Mine")
     bob = await factories.account(instance, "bob")

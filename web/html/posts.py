@@ -24,7 +24,7 @@ bp = Blueprint("posts", __name__)
 
 
 async def thread_context(post_id: int) -> dict:
-    post = _in_a_circle(await post_service.get_post(post_id))
+    post = _in_a_circle(await post_service.get_thread_post(post_id))
     root = await post_service.get_thread_root(post.root_id) if post.root_id else post
     account = security.current_account()
     actor = account.actor if account else None
