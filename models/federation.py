@@ -91,7 +91,8 @@ class Delivery(Entity):
     class Meta:
         table = "deliveries"
         unique_together = (("activity_id", "inbox_url"),)
-        indexes = (("state", "next_attempt_at"),)
+        # the second: a sender's older rows to the same inbox (delivery.py), inboxes gone (410)
+        indexes = (("state", "next_attempt_at"), ("inbox_url", "state"))
 
 
 class RemoteHost(Entity):
