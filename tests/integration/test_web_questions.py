@@ -106,7 +106,11 @@ async def test_a_safe_question_hides_its_asker_except_from_logged_looks(app, peo
     cleo_page = await text(await (await logged_in(app, cleo)).get(f"/posts/{question.id}"))
     assert "asked through" in cleo_page and "Bob" not in cleo_page and "bob" not in cleo_page
     assert "Find out who asked" not in cleo_page
-    assert "by you" in await text(await bob_client.get(f"/posts/{question.id}"))
+    own_page = await text(await bob_client.get(f"/posts/{question.id}"))
+    assert "by you" in own_page
+    # Replying in one's own safe question shows one's name: the form says so first.
+    assert "Your reply shows your name, as every reply does" in own_page
+    assert "Your reply shows your name" not in cleo_page
     anonymous_page = await text(await app.test_client().get(f"/posts/{question.id}"))
     assert "bob" not in anonymous_page
 
