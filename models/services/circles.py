@@ -352,6 +352,14 @@ async def leave(circle: Circle, actor: Actor) -> None:
         await end_membership(member)
 
 
+# "@name is a ... already", per role, so that each is translated whole.
+ALREADY_IN_ROLE = {
+    Role.FACILITATOR: N_("@%(handle)s is a facilitator already."),
+    Role.MODERATOR: N_("@%(handle)s is a moderator already."),
+    Role.MEMBER: N_("@%(handle)s is a member already."),
+}
+
+
 async def require_steward(circle: Circle, actor: Actor) -> Membership:
     """The actor's membership if they facilitate or moderate the circle."""
     member = await membership(circle, actor)

@@ -194,8 +194,8 @@ async def _value(circle: Circle, kind: ProposalKind, value: str) -> tuple[str, A
         if kind is ProposalKind.REMOVE_FACILITATOR and member.role is not Role.FACILITATOR:
             raise InvalidInput("@%(handle)s is not a facilitator.", field="value", handle=value.strip().lstrip('@'))
         if kind is ProposalKind.ADD_MODERATOR and member.role is not Role.MEMBER:
-            raise InvalidInput("@%(handle)s is a %(role)s already.", field="value",
-                               handle=value.strip().lstrip('@'), role=member.role.value)
+            raise InvalidInput(circle_service.ALREADY_IN_ROLE[member.role], field="value",
+                               handle=value.strip().lstrip('@'))
         if kind is ProposalKind.REMOVE_MODERATOR and member.role is not Role.MODERATOR:
             raise InvalidInput("@%(handle)s is not a moderator.", field="value", handle=value.strip().lstrip('@'))
         return "", member.actor

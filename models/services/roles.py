@@ -59,7 +59,7 @@ async def _change(circle: Circle, by: Actor, member_id: int | str, *, give: bool
     was, now = (Role.MEMBER, Role.MODERATOR) if give else (Role.MODERATOR, Role.MEMBER)
     if member.role is not was:
         if give:
-            raise Conflict("@%(handle)s is a %(role)s already.", handle=member.actor.username, role=member.role.value)
+            raise Conflict(circle_service.ALREADY_IN_ROLE[member.role], handle=member.actor.username)
         raise Conflict("@%(handle)s is not a moderator.", handle=member.actor.username)
     async with in_transaction():
         changed = await Membership.filter(id=member.id, state=MembershipState.ACTIVE, role=was).update(
