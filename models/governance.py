@@ -99,6 +99,9 @@ class GovernanceSettings(Entity):
     circle = fields.OneToOneField("circles.Circle", related_name="governance_settings", on_delete=fields.CASCADE)
     decision_rule = fields.CharEnumField(DecisionRule, max_length=16, default=DecisionRule.MAJORITY)
     quorum = fields.IntField(default=0)
+    # Moderators come and go only by a passed proposal, not by a facilitator's
+    # hand. Once the circle has adopted its charter, this stays as it is.
+    moderators_by_proposal = fields.BooleanField(default=False)
 
     class Meta:
         table = "governance_settings"

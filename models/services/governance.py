@@ -38,6 +38,7 @@ from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from models.services import validation
+from models.translation import N_
 from models.text import render_markdown
 
 TITLE_MAX = 200
@@ -74,15 +75,29 @@ async def settings_for(circle: Circle) -> GovernanceSettings:
     return stored or GovernanceSettings(circle_id=circle.id)
 
 
-async def set_defaults(circle: Circle, by: Actor, *, decision_rule: str, quorum: int | str) -> GovernanceSettings:
-    """A steward sets the defaults new proposals start from."""
+async def set_defaults(
+    circle: Circle, by: Actor, *, decision_rule: str, quorum: int | str, moderators_by_proposal: bool | None = None
+) -> GovernanceSettings:
+    """A steward sets the defaults new proposals start from and, with
+    `moderators_by_proposal`, whether moderators change only by proposal:
+    that may be switched on at any time, but off only before the circle
+    adopts its charter (the charter binds the facilitators too)."""
     await circle_service.require_steward(circle, by)
     rule = validation.choice(decision_rule, DecisionRule, "decision_rule", label="Decision rule")
     count = await _quorum(circle, quorum)
-    settings, _ = await GovernanceSettings.update_or_create(
-        circle_id=circle.id, defaults={"decision_rule": rule, "quorum": count}
-    )
+    current = await settings_for(circle)
+    values = {"decision_rule": rule, "quorum": count}
+    if moderators_by_proposal is not None and moderators_by_proposal != current.moderators_by_proposal:
+        if not moderators_by_proposal and circle.charter_adopted_at is not None:
+            raise PermissionDenied(CHARTER_NAMES_MODERATORS, field="moderators_by_proposal")
+        values["moderators_by_proposal"] = moderators_by_proposal
+    settings, _ = await GovernanceSettings.update_or_create(circle_id=circle.id, defaults=values)
     return settings
+
+
+CHARTER_NAMES_MODERATORS = N_(
+    "The circle's charter says moderators are chosen by proposal: that stays, and so does the way to change them."
+)
 
 
 async def _quorum(circle: Circle, raw: int | str | None) -> int:

@@ -98,6 +98,40 @@ async def test_facilitators_set_the_decision_defaults(app, alice, bob, setting):
     assert refused.status_code == 403 and (await governance.settings_for(circle)).quorum == 2
 
 
+async def test_when_the_circle_chooses_moderators_by_proposal_facilitators_cannot_hand_out_the_role(
+    app, alice, bob, setting
+):
+    circle, bob_member = setting
+    client = await logged_in(app, alice)
+    on = dict(decision_rule="majority", quorum="0", moderators_by_proposal_shown="1", moderators_by_proposal="1")
+    assert (await submit(client, "/c/readers/decisions/settings", **on)).status_code == 302
+    members = await text(await client.get("/c/readers/members"))
+    assert "moderators are chosen by proposal" in members and "Make bob a moderator" not in members
+    refused = await submit(client, f"/c/readers/members/{bob_member.id}/moderator")
+    assert refused.status_code == 403 and "propose it on the Decisions page" in await text(refused)
+    assert (await Membership.get(id=bob_member.id)).role is Role.MEMBER
+
+    # Before the charter, the facilitators may go back; once it is adopted, the choice stays.
+    off = {**on, "moderators_by_proposal": ""}
+    assert (await submit(client, "/c/readers/decisions/settings", **off)).status_code == 302
+    assert not (await governance.settings_for(circle)).moderators_by_proposal
+    assert (await submit(client, "/c/readers/decisions/settings", **on)).status_code == 302
+    circle.rules = "Be kind."
+    await circle.save(update_fields=["rules"])
+    assert (await submit(client, "/c/readers/charter/adopt")).status_code == 302
+    page = await text(await client.get("/c/readers/decisions/settings"))
+    assert "Moderators are chosen by proposal only, as the circle's charter says." in page
+    assert 'name="moderators_by_proposal"' not in page
+    forced = await submit(client, "/c/readers/decisions/settings", **off)  # a hand-made form
+    assert forced.status_code == 403 and "charter says moderators are chosen by proposal" in await text(forced)
+    assert (await governance.settings_for(circle)).moderators_by_proposal
+    # The page's own form (no checkbox) keeps it and saves the rest.
+    kept = await submit(client, "/c/readers/decisions/settings", decision_rule="consent", quorum="1")
+    assert kept.status_code == 302
+    stored = await governance.settings_for(circle)
+    assert stored.moderators_by_proposal and stored.decision_rule.value == "consent"
+
+
 async def test_a_moderator_proposal_from_the_form_is_applied_when_passed(app, instance, alice, setting):
     import datetime as dt
 

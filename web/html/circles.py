@@ -10,7 +10,7 @@ from models.actors import ActorKind
 from models.circles import JoinMode, MembershipState, Role
 from models.errors import DomainError, InvalidInput
 from models.services import circles as circle_service
-from models.services import follows
+from models.services import follows, governance
 from models.services import posts as post_service
 from models.services import questions as question_service
 from web import security
@@ -208,10 +208,12 @@ async def members(handle: str):
     rows = await circle_service.list_members(circle, offset=(page - 1) * 100, limit=101)
     account = security.current_account()
     mine = await circle_service.membership(circle, account.actor) if account else None
+    facilitates = bool(circle.actor.local and mine and mine.state is MembershipState.ACTIVE
+                       and mine.role is Role.FACILITATOR)
+    by_proposal = facilitates and (await governance.settings_for(circle)).moderators_by_proposal
     return await render_template(
         "circles/members.html", circle=circle, members=rows[:100], page=page, has_more=len(rows) > 100,
-        can_give_roles=bool(circle.actor.local and mine and mine.state is MembershipState.ACTIVE
-                            and mine.role is Role.FACILITATOR),
+        can_give_roles=facilitates and not by_proposal, moderators_by_proposal=by_proposal,
         credits=await question_service.answer_credits(circle, [m.actor_id for m in rows[:100]]),
     )
 

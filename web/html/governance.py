@@ -192,7 +192,8 @@ async def settings_form(handle: str):
     circle = await circle_service.get_circle(handle)
     await _require_facilitator(circle)
     current = await governance.settings_for(circle)
-    values = {"decision_rule": current.decision_rule.value, "quorum": str(current.quorum)}
+    values = {"decision_rule": current.decision_rule.value, "quorum": str(current.quorum),
+              "moderators_by_proposal": "1" if current.moderators_by_proposal else ""}
     return await render_template("governance/settings.html", circle=circle, rules=list(DecisionRule),
                                  values=values, errors={})
 
@@ -204,8 +205,12 @@ async def save_settings(handle: str):
     await _require_facilitator(circle)
     form = await request.form
     try:
-        await governance.set_defaults(circle, security.current_account().actor,
-                                      decision_rule=form.get("decision_rule", ""), quorum=form.get("quorum", ""))
+        # The checkbox is on the form only while it may change (models/services/governance.py).
+        shown = form.get("moderators_by_proposal_shown") == "1"
+        await governance.set_defaults(
+            circle, security.current_account().actor, decision_rule=form.get("decision_rule", ""),
+            quorum=form.get("quorum", ""), moderators_by_proposal=form.get("moderators_by_proposal") == "1" if shown else None,
+        )
     except DomainError as error:
         return await form_error("governance/settings.html", error, form, circle=circle, rules=list(DecisionRule))
     await flash(_("New proposals now start from these defaults."))
