@@ -116,14 +116,22 @@ async def test_a_members_only_post_is_served_only_on_a_signed_fetch_from_a_membe
         uri=eve, kind=ActorKind.PERSON, username="eve", domain="elsewhere.example", inbox_url=f"{eve}/inbox",
         keys=(remote.RemoteKey(f"{eve}#main-key", KeyAlgorithm.RSA, eve_pem),),
     ))
-    for path in (f"/posts/{post.id}", f"/posts/{post.id}/activity", "/c/quiet/outbox", f"/posts/{post.id}/replies"):
+    # Every ActivityPub collection and object of the circle (the Group itself aside).
+    paths = (f"/posts/{post.id}", f"/posts/{post.id}/activity", f"/posts/{post.id}/replies", "/c/quiet/outbox",
+             "/c/quiet/featured", "/c/quiet/moderators", f"/c/quiet/announces/{post.id}", f"/c/quiet/boosts/{post.id}")
+    wrong = []
+    for path in paths:
         unsigned = await client.get(path, headers=AP)
-        assert unsigned.status_code == 401, path
-        assert SECRET not in await text(unsigned)
         stranger = await _signed_get(client, path, eve_key, f"{eve}#main-key")
-        assert stranger.status_code == 404, path
         member_server = await _signed_get(client, path, rita_key, f"{rita}#main-key")
-        assert member_server.status_code == 200, (path, await text(member_server))
+        got = (unsigned.status_code, stranger.status_code, member_server.status_code)
+        if got != (401, 404, 200) or SECRET in await text(unsigned) + await text(stranger):
+            wrong.append(f"{path}: unsigned, stranger, member's server = {got}")
+    assert not wrong, "\n".join(wrong)
+    # The follower and following lists give only their size, to anyone (routes.py): no member is named.
+    for path in ("/c/quiet/followers", "/c/quiet/following"):
+        listing = json.loads(await text(await client.get(path, headers=AP)))
+        assert listing.get("items", []) == [] and "orderedItems" not in listing and rita not in json.dumps(listing)
     assert SECRET in await text(await _signed_get(client, f"/posts/{post.id}", rita_key, f"{rita}#main-key"))
     # The profile stays public.
     assert (await client.get("/c/quiet", headers=AP)).status_code == 200

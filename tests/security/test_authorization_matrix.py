@@ -3,8 +3,9 @@ explicit decision here, so a new route without one fails; the members-only
 circle's pages, its forms, tools and objects are checked per viewer
 (anonymous, a signed-in outsider, an admin who is no member, a member, a
 moderator, a facilitator); admin pages refuse everyone but admins. The
-forms (POST routes) are in test_authorization_posts.py. Not yet covered:
-ActivityPub per remote viewer beyond tests/integration/test_members_only.py."""
+forms (POST routes) are in test_authorization_posts.py; every ActivityPub
+collection and object of a members-only circle, per remote viewer (unsigned,
+a stranger's server, a member's server), in tests/integration/test_members_only.py."""
 
 from __future__ import annotations
 
