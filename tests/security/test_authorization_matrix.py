@@ -43,8 +43,6 @@ UNCHECKED = {
     "/c/<handle>/boosts/<int:post_id>",
     # a tutoring thread: its two people only (tests/integration/test_web_tutoring.py)
     "/tutoring/<int:pairing_id>",
-    # reporting a person: anyone signed in (tests/integration/test_web_moderation.py)
-    "/people/<int:actor_id>/report",
     # the moderators collection (ActivityPub): signed fetches only on a members-only circle
     "/c/<handle>/moderators",
     # personal pages: signed-in only
@@ -132,6 +130,8 @@ BY_ROLE = {
     # a reflection is its author's alone (Bob's): others do not learn it exists
     "/c/<handle>/reflections/<int:reflection_id>/edit": {**OUT, "member": 200, "moderator": 404, "facilitator": 404},
     "/c/<handle>/members/<int:member_id>/moderator/remove": FACILITATORS,
+    # reporting a person (Dave, in no circle): anyone signed in
+    "/people/<int:actor_id>/report": {**dict.fromkeys(MEMBERS, 200), "anonymous": 403},
 }
 
 
@@ -154,6 +154,7 @@ async def test_a_members_only_circles_forms_tools_and_objects_by_role(app, insta
         "<handle>": "quiet", "<int:post_id>": str(post.id), "<int:resource_id>": str(resource.id),
         "<int:reflection_id>": str(reflection.id),
         "<int:member_id>": str((await Membership.get(circle=circles, actor=moderator.actor)).id),
+        "<int:actor_id>": str((await factories.account(instance, "dave")).actor.id),
     }
     objects = {"/proposals/": proposal.post_id, "/meetings/": meeting.post_id}
     viewers = {
