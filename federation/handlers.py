@@ -175,9 +175,24 @@ async def _answer(fed: Federation, actor: Actor, activity: dict, *, accepted: bo
 
 
 async def on_accept(fed: Federation, actor: Actor, activity: dict) -> bool:
-    if parse.type_of(activity.get("object")) == "Join":
+    inner_type = parse.type_of(activity.get("object"))
+    if inner_type == "Join":
         return False  # a circle accepting our member's Join of a meeting: nothing to change here
+    if inner_type in ("Member", "Invite"):
+        return await _invitation_accepted(actor, parse.id_of(activity.get("object")) or "", activity["id"])
     return await _answer(fed, actor, activity, accepted=True)
+
+
+async def _invitation_accepted(actor: Actor, invite_uri: str, accept_uri: str) -> bool:
+    """Someone elsewhere accepts one of our circles' Invites. Mobilizon sends
+    an Accept of the membership its Invite made, whose id is our Invite's
+    (lib/federation/activity_pub/actions/accept.ex, `accept_invite`:
+    `"object" => Convertible.model_to_as(member)`); only the invitee counts."""
+    group_uri, marker, _number = invite_uri.partition("#invites/")
+    group = await actor_service.local_by_uri(group_uri) if marker else None
+    if group is None or group.kind is not ActorKind.GROUP:
+        return False
+    return await follows.take_up_invitation(actor, group, accept_uri)
 
 
 async def on_reject(fed: Federation, actor: Actor, activity: dict) -> bool:

@@ -96,6 +96,20 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
     return FollowState.ACCEPTED if state is MembershipState.ACTIVE else FollowState.PENDING
 
 
+async def take_up_invitation(person: Actor, group: Actor, accept_uri: str) -> bool:
+    """A person elsewhere accepts their invitation into one of our circles
+    with an Accept rather than a Follow (Mobilizon): it counts as the Follow
+    would, so they join and hear the circle's posts as its followers do."""
+    circle = await Circle.get(actor=group)
+    if not await CircleInvite.filter(circle=circle, invitee=person).exists():
+        return False  # not invited: an Accept is no way to join
+    if await _join_by_follow(person, group) is not FollowState.ACCEPTED:
+        return False
+    await Follow.update_or_create(follower=person, target=group,
+                                  defaults={"state": FollowState.ACCEPTED, "uri": accept_uri})
+    return True
+
+
 async def undo_follow(follower: Actor, target: Actor) -> bool:
     """Stop following (and, for a circle, leave it unless banned). False if there was no follow."""
     follow = await Follow.get_or_none(follower=follower, target=target)

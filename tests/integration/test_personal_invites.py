@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from federation import fanout, handlers
-from models.actors import Actor, ActorKind, FollowState
+from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circle_invites import CircleInvite
 from models.circles import Circle, JoinMode, Membership, MembershipState
 from models.federation import Delivery, OutboxEvent
@@ -102,6 +102,31 @@ async def test_someone_elsewhere_gets_an_invite_and_their_follow_is_their_yes(ap
     await follows.undo_follow(ana, closed.actor)
     again = await follows.receive_follow(ana, closed.actor, "https://elsewhere.example/follows/3")
     assert again.state is FollowState.REJECTED
+
+
+async def test_a_mobilizon_accept_of_the_invite_is_a_yes_too(app, fed, alice, closed):
+    """Mobilizon answers an Invite with an Accept of the membership it made,
+    whose id is our Invite's (lib/federation/activity_pub/actions/accept.ex,
+    `accept_invite`). The invitee joins, and follows the circle, so its posts
+    reach them; an Accept from anyone else, or of no invitation, does nothing."""
+    mo = await remote_person("mo", "mobilizon.example")
+    uma = await remote_person("uma", "mobilizon.example")
+    assert (await submit(await logged_in(app, alice), "/c/closed/invites/person",
+                         handle="@mo@mobilizon.example")).status_code == 302
+    await fanout.fan_out_pending(fed)
+    invite_id = (await Delivery.get()).payload["id"]
+
+    def accept(actor: Actor, n: int) -> dict:
+        return {"id": f"https://mobilizon.example/accept/invite/member/{n}", "type": "Accept", "actor": actor.uri,
+                "object": {"type": "Member", "id": invite_id, "actor": actor.uri, "object": closed.actor.uri,
+                           "role": "member"}}
+
+    assert not await handlers.on_accept(fed, uma, accept(uma, 1))  # the invitation is Mo's
+    assert await handlers.on_accept(fed, mo, accept(mo, 2))
+    assert await Membership.filter(circle=closed, actor=mo, state=MembershipState.ACTIVE).exists()
+    assert await Follow.filter(follower=mo, target=closed.actor, state=FollowState.ACCEPTED).exists()
+    assert not await Membership.filter(circle=closed, actor=uma).exists()
+    assert (await CircleInvite.get(invitee=mo)).uses == 1
 
 
 async def test_an_invite_from_elsewhere_reaches_our_person_only_from_the_circles_own_server(fed, instance, bob):
