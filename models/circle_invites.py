@@ -8,6 +8,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.expressions import F, Q
 
+from models import clock
 from models.base import Entity
 
 
@@ -32,8 +33,9 @@ class CircleInvite(Entity):
         table = "circle_invites"
 
 
-def usable(rows, now):
-    """`rows` (a CircleInvite query) narrowed to the invitations that still work at `now`."""
+def usable(rows):
+    """`rows` (a CircleInvite query) narrowed to the invitations that still work now."""
+    now = clock.now()
     return rows.filter(
         Q(revoked_at=None), Q(expires_at=None) | Q(expires_at__gt=now), Q(max_uses=None) | Q(uses__lt=F("max_uses"))
     )

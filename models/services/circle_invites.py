@@ -58,17 +58,13 @@ async def create(circle: Circle, by: Actor, *, expires: str, uses: str) -> tuple
 async def list_for(circle: Circle, by: Actor) -> list[CircleInvite]:
     """The circle's links and personal invitations still usable, newest first."""
     await require_facilitator(circle, by)
-    return await _usable(CircleInvite.filter(circle=circle)).select_related("invitee").order_by("-id").limit(LIST_LIMIT)
+    return await usable(CircleInvite.filter(circle=circle)).select_related("invitee").order_by("-id").limit(LIST_LIMIT)
 
 
 async def revoke(circle: Circle, by: Actor, invite_id: int) -> None:
     await require_facilitator(circle, by)
     if not await CircleInvite.filter(id=invite_id, circle=circle, revoked_at=None).update(revoked_at=clock.now()):
         raise NotFound("That invitation link does not exist or was revoked already.")
-
-
-def _usable(rows):
-    return usable(rows, clock.now())
 
 
 async def find(token: str) -> CircleInvite:
@@ -101,7 +97,7 @@ async def accept(token: str, actor: Actor) -> Membership:
     if member is not None and member.state is MembershipState.ACTIVE:
         raise Conflict("You are a member already.")
     async with in_transaction():
-        if not await _usable(CircleInvite.filter(id=invite.id)).update(uses=F("uses") + 1):
+        if not await usable(CircleInvite.filter(id=invite.id)).update(uses=F("uses") + 1):
             raise Gone("This invitation was used up or withdrawn a moment ago. Ask the circle's facilitators for a new one.")
         if member is None:
             try:
@@ -130,7 +126,7 @@ async def invite_person(circle: Circle, by: Actor, person: Actor | None) -> Circ
     if member is not None and member.state is MembershipState.BANNED:
         raise PermissionDenied("%(name)s is banned from this circle: lift the ban first.", field="handle",
                                name=person.name)
-    if await _usable(CircleInvite.filter(circle=circle, invitee=person)).exists():
+    if await usable(CircleInvite.filter(circle=circle, invitee=person)).exists():
         raise Conflict("%(name)s has an invitation already.", field="handle", name=person.name)
     token = clock.token()
     async with in_transaction():

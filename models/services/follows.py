@@ -73,7 +73,7 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
             MembershipState.PENDING: FollowState.PENDING,
             MembershipState.BANNED: FollowState.REJECTED,
         }[member.state]
-    invitations = usable(CircleInvite.filter(circle=circle, invitee=follower), clock.now())
+    invitations = usable(CircleInvite.filter(circle=circle, invitee=follower))
     invited = await invitations.exists()  # a personal invitation (circle_invites.invite_person)
     if not invited and (circle.join_mode is JoinMode.INVITE or (circle.is_full and circle.join_mode is JoinMode.OPEN)):
         return FollowState.REJECTED
