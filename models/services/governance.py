@@ -85,9 +85,11 @@ async def set_defaults(
     await circle_service.require_steward(circle, by)
     rule = validation.choice(decision_rule, DecisionRule, "decision_rule", label="Decision rule")
     count = await _quorum(circle, quorum)
-    current = await settings_for(circle)
     values = {"decision_rule": rule, "quorum": count}
-    if moderators_by_proposal is not None and moderators_by_proposal != current.moderators_by_proposal:
+    changing = moderators_by_proposal is not None and (
+        moderators_by_proposal != (await settings_for(circle)).moderators_by_proposal
+    )
+    if changing:
         if not moderators_by_proposal and circle.charter_adopted_at is not None:
             raise PermissionDenied(CHARTER_NAMES_MODERATORS, field="moderators_by_proposal")
         values["moderators_by_proposal"] = moderators_by_proposal

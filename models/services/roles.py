@@ -13,10 +13,9 @@ from models.actors import Actor
 from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
-from models.governance import GovernanceSettings
 from models.moderation import ModerationAction, ModerationKind
 from models.services import circles as circle_service
-from models.services import notifications
+from models.services import governance, notifications
 from models.translation import N_
 
 
@@ -53,8 +52,7 @@ async def _change(circle: Circle, by: Actor, member_id: int | str, *, give: bool
     if not circle.actor.local:
         raise PermissionDenied("Roles are given in circles hosted on this server.")
     await require_facilitator(circle, by)
-    settings = await GovernanceSettings.get_or_none(circle_id=circle.id)
-    if settings is not None and settings.moderators_by_proposal:
+    if (await governance.settings_for(circle)).moderators_by_proposal:
         raise PermissionDenied("In this circle, moderators are chosen by proposal: propose it on the Decisions page.")
     member = await _member(circle, member_id)
     if give and not member.actor.local:
