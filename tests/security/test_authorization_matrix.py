@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-import datetime as dt
-
-from models import clock
 from models.circles import Membership, Role
-from models.services import governance, reflections, resources
-from models.services import meetings as meeting_service
 from tests import factories
 from tests.integration.webforms import logged_in
+from tests.security.circle_contents import add_contents, filled
 
 # Circle pages that show members-only content: outsiders get 403.
 CIRCLE_CONTENT = {
@@ -139,24 +135,11 @@ async def test_a_members_only_circles_forms_tools_and_objects_by_role(app, insta
     moderator = await factories.account(instance, "mo")
     await factories.member(circles, moderator)
     await Membership.filter(circle=circles, actor=moderator.actor).update(role=Role.MODERATOR)
-    post = await factories.post(instance, bob, circles, title="Bob asks", body="What is a monad?")
-    meeting = await meeting_service.schedule(
-        instance, alice.actor, circles, title="Reading group", agenda="Chapter 3", timezone="UTC", place="Library",
-        starts_local=(clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"), online_url="", capacity="",
-        ends_local=(clock.now() + dt.timedelta(days=3, hours=1)).strftime("%Y-%m-%dT%H:%M"),
-    )
-    proposal = await governance.propose(instance, alice.actor, circles, kind="free_text", title="Weekly?",
-                                        body="Every Tuesday.", closes_at=clock.now() + dt.timedelta(days=3))
-    resource = await resources.add_resource(instance, bob.actor, circles, title="A guide", description="Short",
-                                            link="https://example.org/guide")
-    reflection = await reflections.write(instance, bob.actor, circles, body="I learnt to ask", share=True)
-    values = {
-        "<handle>": "quiet", "<int:post_id>": str(post.id), "<int:resource_id>": str(resource.id),
-        "<int:reflection_id>": str(reflection.id),
+    ids, _post = await add_contents(instance, alice, bob, circles)
+    ids |= {
         "<int:member_id>": str((await Membership.get(circle=circles, actor=moderator.actor)).id),
         "<int:actor_id>": str((await factories.account(instance, "dave")).actor.id),
     }
-    objects = {"/proposals/": proposal.post_id, "/meetings/": meeting.post_id}
     viewers = {
         "anonymous": app.test_client(),
         "outsider": await logged_in(app, await factories.account(instance, "carol")),
@@ -166,12 +149,7 @@ async def test_a_members_only_circles_forms_tools_and_objects_by_role(app, insta
     }
     wrong = []
     for rule, expected in sorted(BY_ROLE.items()):
-        path = rule
-        for placeholder, value in values.items():
-            path = path.replace(placeholder, value)
-        for prefix, post_id in objects.items():
-            if rule.startswith(prefix):
-                path = path.replace(f"{prefix}{post.id}", f"{prefix}{post_id}")
+        path = filled(rule, ids)
         for who, client in viewers.items():
             response = await client.get(path)
             got = response.status_code

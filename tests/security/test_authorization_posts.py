@@ -6,11 +6,8 @@ visitor, a signed-in outsider, and a plain member on the stewards' forms."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from models import clock
 from models.circle_invites import CircleInvite
 from models.circles import Circle, Membership, MembershipState
 from models.governance import Vote
@@ -18,10 +15,10 @@ from models.meetings import Rsvp
 from models.moderation import ModerationAction, Report
 from models.posts import Like, Post
 from models.reflections import Reflection
-from models.services import circle_invites, governance, moderation, reflections, resources
-from models.services import meetings as meeting_service
+from models.services import circle_invites, moderation
 from tests import factories
 from tests.integration.webforms import logged_in, submit
+from tests.security.circle_contents import add_contents, filled
 
 # Open to anyone (signing in, signing up), to anyone signed in whatever the
 # circle (their own settings, people, searching, starting a circle), or the
@@ -57,12 +54,6 @@ FIELDS = {
 }
 
 
-def _filled(rule: str, ids: dict[str, str]) -> str:
-    for placeholder, value in ids.items():
-        rule = rule.replace(placeholder, value)
-    return rule
-
-
 async def _state() -> dict:
     """Everything a form here could change."""
     return {
@@ -84,30 +75,16 @@ async def quiet(instance, alice, bob):
     await Membership.create(circle=circle, actor=bob.actor, state=MembershipState.ACTIVE)
     dave = await factories.account(instance, "dave")
     request = await Membership.create(circle=circle, actor=dave.actor, state=MembershipState.PENDING)
-    post = await factories.post(instance, bob, circle, title="Bob asks", body="What is a monad?")
-    meeting = await meeting_service.schedule(
-        instance, alice.actor, circle, title="Reading group", agenda="Chapter 3", timezone="UTC", place="Library",
-        starts_local=(clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"), online_url="", capacity="",
-        ends_local=(clock.now() + dt.timedelta(days=3, hours=1)).strftime("%Y-%m-%dT%H:%M"),
-    )
-    proposal = await governance.propose(instance, alice.actor, circle, kind="free_text", title="Weekly?",
-                                        body="Every Tuesday.", closes_at=clock.now() + dt.timedelta(days=3))
-    resource = await resources.add_resource(instance, bob.actor, circle, title="A guide", description="Short",
-                                            link="https://example.org/guide")
-    reflection = await reflections.write(instance, bob.actor, circle, body="I learnt to ask", share=True)
+    contents, post = await add_contents(instance, alice, bob, circle)
     report = await moderation.report_post(alice.actor, post, category="spam")
     invite, _ = await circle_invites.create(circle, alice.actor, expires="7", uses="1")
     bob_member = await Membership.get(circle=circle, actor=bob.actor)
     return {
-        "<handle>": "quiet", "<int:resource_id>": str(resource.id), "<int:reflection_id>": str(reflection.id),
         "<int:member_id>": str(bob_member.id), "<int:membership_id>": str(request.id),
         "<any(approve, reject):decision>": "approve", "<int:invite_id>": str(invite.id),
         "<int:report_id>": str(report.id), "<int:link_id>": "999999", "<int:pairing_id>": "999999",
         "<any(share, unshare, delete):action>": "delete",
-        # a post id: the meeting's for /meetings/, the proposal's for /proposals/, Bob's post elsewhere
-        "/meetings/<int:post_id>": f"/meetings/{meeting.post_id}",
-        "/proposals/<int:post_id>": f"/proposals/{proposal.post_id}",
-        "<int:post_id>": str(post.id),
+        **contents,
     }
 
 
@@ -119,7 +96,7 @@ def _circle_forms(app) -> list[str]:
 async def _refused(client, app, rules, ids, *, anonymous: bool = False) -> list[str]:
     wrong = []
     for rule in rules:
-        response = await submit(client, _filled(rule, ids), **FIELDS)
+        response = await submit(client, filled(rule, ids), **FIELDS)
         status = response.status_code
         to_login = status == 302 and "/login" in response.headers.get("Location", "")
         if not (400 <= status < 500 or (anonymous and to_login)):
