@@ -116,41 +116,32 @@ async def sign_up(client: httpx.AsyncClient, username: str) -> None:
     assert f"Welcome, @{username}!" in page.text
 
 
+def _start(command: list[str], database_url: str, folder: Path, domain: str,
+           **settings: str) -> tuple[subprocess.Popen, Path]:
+    """`circles <command>` in `folder` over plain http for `domain`, with only
+    the CIRCLES_* settings given here; its output goes to <command>.log there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
+    env.update(CIRCLES_DATABASE_URL=database_url, CIRCLES_DOMAIN=domain, CIRCLES_SCHEME="http",
+               CIRCLES_DATA_DIR=str(folder / "data"), **settings)
+    log = folder / f"{command[0]}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(CIRCLES), *command], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    return process, log
+
+
 def start_worker(database_url: str, folder: Path, **env_overrides: str) -> tuple[subprocess.Popen, Path]:
     """`circles worker` for the instance circles.test (the domain of the
     in-process tests' `instance`), logging to the returned file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
-    env.update(
-        CIRCLES_DATABASE_URL=database_url, CIRCLES_DOMAIN="circles.test", CIRCLES_SCHEME="http",
-        CIRCLES_ALLOW_PRIVATE_ADDRESSES="true", CIRCLES_DATA_DIR=str(folder / "data"),
-        CIRCLES_LOG_LEVEL="INFO", **env_overrides,
-    )
-    log = folder / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen([str(CIRCLES), "worker"], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    return process, log
+    return _start(["worker"], database_url, folder, "circles.test", CIRCLES_ALLOW_PRIVATE_ADDRESSES="true",
+                  CIRCLES_LOG_LEVEL="INFO", **env_overrides)
 
 
 def start_server(database_url: str, folder: Path, *, host: str = "127.0.0.1", port: int | None = None,
                  **env_overrides: str) -> Server:
     """`circles serve` on `port` (default: a free one) of `host`, whose domain is host:port."""
     port = port or free_port(host)
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
-    env.update(
-        CIRCLES_DATABASE_URL=database_url,
-        CIRCLES_DOMAIN=f"{host}:{port}",
-        CIRCLES_SCHEME="http",
-        CIRCLES_DATA_DIR=str(folder / "data"),
-        CIRCLES_REGISTRATION="open",
-        **env_overrides,
-    )
-    log = folder / "serve.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [str(CIRCLES), "serve", "--bind", f"{host}:{port}"],
-            cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-        )
+    process, log = _start(["serve", "--bind", f"{host}:{port}"], database_url, folder, f"{host}:{port}",
+                          CIRCLES_REGISTRATION="open", **env_overrides)
     return Server(process, log, f"http://{host}:{port}")
