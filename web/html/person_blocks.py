@@ -54,8 +54,8 @@ FLASHES = {
 }
 
 
-def _back(target: Actor | None) -> str:
+def _back(target: Actor) -> str:
     """The settings list when the form was sent from there, else the person's page."""
-    if request.args.get("from") == "settings" or target is None:
+    if request.args.get("from") == "settings":
         return url_for("person_blocks.index")
     return person_url(target)
