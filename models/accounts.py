@@ -23,6 +23,12 @@ ACCOUNT_TRANSITIONS: dict[AccountState, set[AccountState]] = {
 }
 
 
+class EmailDigest(StrEnum):
+    IMMEDIATELY = "immediately"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
 class Account(Entity):
     actor = fields.OneToOneField("circles.Actor", related_name="account", on_delete=fields.CASCADE)
     email = fields.CharField(max_length=254, unique=True)
@@ -48,6 +54,11 @@ class Account(Entity):
     # What their profile page shows besides their name and bio.
     profile_shows_circles = fields.BooleanField(default=True)
     profile_shows_posts = fields.BooleanField(default=True)
+    # Email: when the address was confirmed (null: never), and how notification
+    # emails go out: one by one, or gathered in a daily or weekly digest.
+    email_verified_at = fields.DatetimeField(null=True)
+    email_digest = fields.CharEnumField(EmailDigest, max_length=16, default=EmailDigest.IMMEDIATELY)
+    digest_sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "accounts"
@@ -79,6 +90,25 @@ class PasswordReset(Entity):
 
     class Meta:
         table = "password_resets"
+
+
+class EmailTokenPurpose(StrEnum):
+    VERIFY = "verify"  # confirm the address given at sign-up
+    CHANGE = "change"  # confirm a new address before it replaces the old one
+
+
+class EmailToken(Entity):
+    # A single-use link sent to an address to prove the person reads it. Only
+    # the SHA-256 of its token is kept, like PasswordReset.
+    account = fields.ForeignKeyField("circles.Account", related_name="email_tokens", on_delete=fields.CASCADE)
+    purpose = fields.CharEnumField(EmailTokenPurpose, max_length=16)
+    address = fields.CharField(max_length=254)  # the address the link was sent to
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "email_tokens"
 
 
 class LoginFailure(Entity):

@@ -38,6 +38,7 @@ MODEL_MODULES = [
     "models.media",
     "models.ratelimits",
     "models.person_blocks",
+    "models.emails",
 ]
 
 

@@ -52,6 +52,18 @@ class Rsvp(Entity):
         unique_together = (("meeting", "actor"),)
 
 
+class MeetingReminder(Entity):
+    # One reminder sent to one person, `lead_minutes` before the start; the
+    # unique key keeps it from going out twice. Moving the meeting deletes them.
+    meeting = fields.ForeignKeyField("circles.Meeting", related_name="reminders", on_delete=fields.CASCADE)
+    actor = fields.ForeignKeyField("circles.Actor", related_name="meeting_reminders", on_delete=fields.CASCADE)
+    lead_minutes = fields.IntField()
+
+    class Meta:
+        table = "meeting_reminders"
+        unique_together = (("meeting", "actor", "lead_minutes"),)
+
+
 class CalendarFeed(Entity):
     # A secret link to a person's meetings as iCalendar, for calendar apps
     # (which carry no session cookie). Only the token's SHA-256 is kept.
