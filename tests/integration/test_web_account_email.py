@@ -158,6 +158,21 @@ async def test_the_link_can_be_sent_again_and_only_the_newest_works(email_app, a
     assert (await email_app.test_client().get("/email/confirm/not-a-token")).status_code == 404
 
 
+async def test_sending_links_is_rate_limited_per_account(email_app, alice, bob):
+    clock.freeze(ratelimits.window_start(ratelimits.EMAIL_LINKS, clock.now()) + dt.timedelta(seconds=5))
+    try:
+        client = await logged_in(email_app, alice)
+        for n in range(ratelimits.EMAIL_LINKS.hits):
+            assert (await submit(client, "/settings/email/verify")).status_code == 302, n
+        refused = await submit(client, "/settings/email", email="new@example.org", current_password=PASSWORD)
+        assert refused.status_code == 429 and "Please wait 60 minutes" in await text(refused)
+        assert (await submit(await logged_in(email_app, bob), "/settings/email/verify")).status_code == 302
+    finally:
+        clock.freeze(None)
+    assert await OutgoingEmail.filter(to_address="alice@example.org").count() == ratelimits.EMAIL_LINKS.hits
+    assert not await OutgoingEmail.filter(to_address="new@example.org").exists()
+
+
 # --- changing the address --------------------------------------------------------------------
 
 async def test_a_change_needs_the_password_then_the_new_address_confirms_it(email_app, alice):
