@@ -32,3 +32,10 @@ class Instance:
 
     def instance_actor_uri(self) -> str:
         return f"{self.base_url}/actor"
+
+    # Secret links sent to people (by email, or by an admin): the web serves these paths.
+    def password_reset_url(self, token: str) -> str:
+        return f"{self.base_url}/password-reset/{token}"
+
+    def email_link_url(self, token: str) -> str:
+        return f"{self.base_url}/email/confirm/{token}"

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import click
 
 import models.migrations
-from models import db
+from models import clock, db
 from models.accounts import AccountState
 from models.actors import Actor
 from models.errors import DomainError
@@ -404,9 +404,9 @@ def user_list() -> None:
     run()
 
 
-@user.command("password-link")
+@user.command("reset-password")
 @click.argument("username")
-def user_password_link(username: str) -> None:
+def user_reset_password(username: str) -> None:
     """Print a single-use link that sets a new password (for someone locked out, admins included)."""
 
     @with_database
@@ -414,10 +414,17 @@ def user_password_link(username: str) -> None:
         account = await account_service.get_by_username(username)
         token = await account_service.create_password_reset(account, by=None)
         hours = int(account_service.RESET_VALID.total_seconds() // 3600)
-        click.echo(f"{settings.base_url}/password-reset/{token}")
-        click.echo(f"Give it to @{username} only. It works once, for {hours} hours; earlier links stop working.", err=True)
+        until = (clock.now() + account_service.RESET_VALID).strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(instance_of(settings).password_reset_url(token))
+        click.echo(f"Give it to @{username} only. It works once, for {hours} hours (until {until}); "
+                   "earlier links stop working.", err=True)
 
     run()
+
+
+# The command's first name, kept for scripts.
+user.add_command(click.Command("password-link", callback=user_reset_password.callback,
+                               params=user_reset_password.params, hidden=True, help="Same as reset-password."))
 
 
 def _state_command(name: str, state: AccountState, verb: str) -> None:

@@ -10,7 +10,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -211,8 +211,7 @@ async def authenticate(login: str, password: str, *, client_address: str) -> Acc
             "Too many failed logins from your network. Wait 15 minutes and try again.",
             retry_after=retry_after,
         )
-    lookup = {"email": login} if "@" in login else {"actor__username": login, "actor__local": True}
-    account = await Account.filter(**lookup).select_related("actor").first()
+    account = await account_for_login(login)
     matches = await _password_matches(account.password_hash if account else _dummy_hash(), password or "")
     if account is None or not matches:
         await LoginFailure.bulk_create([LoginFailure(key=account_key), LoginFailure(key=address_key)])
@@ -226,6 +225,25 @@ async def authenticate(login: str, password: str, *, client_address: str) -> Acc
     account.last_login_at = clock.now()
     await account.save(update_fields=["last_login_at"])
     return account
+
+
+async def account_for_login(login: str) -> Account | None:
+    """The account a login names: an email address, or a local account name (lower case)."""
+    lookup = {"email": login} if "@" in login else {"actor__username": login, "actor__local": True}
+    return await Account.filter(**lookup).select_related("actor").first()
+
+
+def can_email(account: Account) -> bool:
+    """Whether notification emails may go to this account: only to an address
+    its person confirmed (by following a link sent there), and only while the
+    account is active. Accounts made before confirmation existed have none
+    yet; their settings page asks them to confirm."""
+    return account.email_verified_at is not None and account.state is AccountState.ACTIVE
+
+
+def emailable() -> Q:
+    """`can_email` as a filter on Account, for lists of recipients."""
+    return Q(email_verified_at__not_isnull=True, state=AccountState.ACTIVE)
 
 
 async def confirm_password(account: Account, password: str, *, field: str) -> None:
@@ -283,7 +301,10 @@ async def list_accounts(*, state: AccountState | None = None, offset: int = 0, l
 # --- what admins do to accounts -------------------------------------------------------------
 
 RESET_VALID = dt.timedelta(hours=24)
-RESET_GONE = N_("This password link is not valid: it was used already, has expired, or was mistyped. Ask for a new one.")
+RESET_GONE = N_(
+    "This password link is not valid: it was used already, has expired, or was mistyped. Ask for a new one: "
+    "“Forgot your password?” on the login page, or an admin of this server."
+)
 
 
 async def decline_sign_up(account: Account) -> None:
@@ -312,12 +333,17 @@ async def create_password_reset(account: Account, *, by: Account | None) -> str:
     """A single-use link token to set a new password, valid RESET_VALID.
     Returns the token; only its hash is kept. Earlier unused links of the
     account stop working."""
-    token = clock.token(32)
     async with in_transaction():
-        await PasswordReset.filter(account=account, used_at=None).delete()
-        await PasswordReset.create(
-            account=account, token_hash=clock.token_digest(token), expires_at=clock.now() + RESET_VALID, created_by=by,
-        )
+        return await new_password_reset(account, by=by)
+
+
+async def new_password_reset(account: Account, *, by: Account | None) -> str:
+    """create_password_reset within the caller's transaction (which may queue the email of it)."""
+    token = clock.token(32)
+    await PasswordReset.filter(account=account, used_at=None).delete()
+    await PasswordReset.create(
+        account=account, token_hash=clock.token_digest(token), expires_at=clock.now() + RESET_VALID, created_by=by,
+    )
     return token
 
 

@@ -50,6 +50,15 @@ SIGN_UP = Limit("signup", 10, 3600, N_(
     "Many accounts were made from your network in the last hour. Please try again in %(minutes)s minutes."
 ))
 LOGIN = Limit("login", 30, 600, SLOW_DOWN)
+# Asking for a password link by email ("Forgot your password?"): per client
+# address, and per address or account name typed, whether or not it is an
+# account's, so the answer tells nothing. Sending links to confirm an email
+# address (again, or a new one): per account.
+PASSWORD_HELP = Limit("password-help", 10, 3600, SLOW_DOWN)
+PASSWORD_HELP_FOR = Limit("password-help-for", 5, 3600, SLOW_DOWN)
+EMAIL_LINKS = Limit("email-links", 5, 3600, N_(
+    "We have sent several links in the last hour. Please wait %(minutes)s minutes, and look for them in your mail."
+))
 # Finding people and circles elsewhere asks other servers, so it is capped per
 # account (or address, when signed out).
 LOOKUP = Limit("lookup", 30, 300, N_(

@@ -268,6 +268,7 @@ async def test_the_main_pages_are_translated(pseudo_app, world):
         (anonymous, "/", 200), (anonymous, "/login", 200), (anonymous, "/signup", 200), (anonymous, "/circles", 200),
         (anonymous, "/c/readers", 200), (anonymous, f"/posts/{question.id}", 200), (anonymous, "/c/readers/tutoring", 200),
         (anonymous, "/nowhere", 404), (anonymous, f"/password-reset/{reset_token}", 200),
+        (anonymous, "/password-reset", 200), (alice_client, "/settings/email", 200),
         (alice_client, "/", 200), (alice_client, "/circles", 200), (alice_client, "/circles/new", 200),
         *[(alice_client, f"/c/readers{tab}", 200) for tab in tabs],
         (alice_client, "/c/approvers", 200), (alice_client, "/c/approvers/sisters", 200),

@@ -28,7 +28,7 @@ UNCHECKED = {
     # public by design: discovery, static, the circle directory, sign-in pages, the circle's profile
     "/", "/.well-known/host-meta", "/.well-known/host-meta.json", "/.well-known/nodeinfo", "/.well-known/webfinger",
     "/nodeinfo/<any('2.0', '2.1'):schema>", "/actor", "/healthz", "/static/<path:filename>", "/circles",
-    "/login", "/signup", "/password-reset/<token>", "/c/<handle>/about", "/people/<handle>", "/users/<username>",
+    "/login", "/signup", "/password-reset", "/password-reset/<token>", "/c/<handle>/about", "/people/<handle>", "/users/<username>",
     "/search", "/media/<name>",
     # an invitation link: its unguessable token is the permission (tests/integration/test_circle_invites.py)
     "/invite/<token>",
@@ -45,6 +45,10 @@ UNCHECKED = {
     "/circles/new", "/meetings", "/notifications", "/settings", "/settings/delete",
     "/settings/export.<any(json, md):fmt>", "/settings/password", "/users/<username>/meetings.ics",
     "/settings/blocks",  # the signed-in person's own list (tests/integration/test_web_person_blocks.py)
+    "/settings/email",
+    # a link sent to an email address: its unguessable token is the permission
+    # (tests/integration/test_web_account_email.py)
+    "/email/confirm/<token>",
 }
 
 

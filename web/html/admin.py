@@ -78,7 +78,7 @@ async def password_reset(username: str):
     pass on (never through a redirect, so it stays out of logs and history)."""
     account = await account_service.get_by_username(username)
     token = await account_service.create_password_reset(account, by=security.current_account())
-    link = site().instance.base_url + url_for("auth.password_reset", token=token)
+    link = site().instance.password_reset_url(token)
     return await render_template("admin/reset_link.html", account=account, link=link,
                                  hours=int(account_service.RESET_VALID.total_seconds() // 3600))
 

@@ -6,11 +6,12 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.accounts import AccountState
 from models.errors import DomainError, InvalidInput
+from models.services import account_email
 from models.services import accounts as account_service
 from web import security
 from web.html.forms import form_error
 from web.i18n import _
-from web.site import site
+from web.site import email_enabled, site
 
 bp = Blueprint("auth", __name__)
 
@@ -37,6 +38,9 @@ async def signup_post():
         )
     except DomainError as error:
         return await form_error("auth/signup.html", error, form)
+    if email_enabled():  # the account may be used at once; confirming the address lets us email it
+        await account_email.send_verification(site().instance, account)
+        await flash(_("We have sent a link to %(address)s: follow it to confirm your address.", address=account.email))
     if account.state is AccountState.PENDING:
         await flash(_("Thank you! An admin will look at your sign-up; you can log in once it is approved."))
         return redirect(url_for("home.index"))
@@ -100,7 +104,7 @@ async def password_post():
     return redirect(url_for("home.index"))
 
 
-# A password reset link (made by an admin today; by email once email exists).
+# A password reset link: emailed (“Forgot your password?”, web/html/account_email.py), or made by an admin.
 @bp.get("/password-reset/<token>")
 async def password_reset(token: str):
     account = await account_service.account_for_reset(token)

@@ -28,10 +28,13 @@ LOOKUP_ENDPOINTS = frozenset({
 BY_ENDPOINT: dict[str, Limit] = {
     "auth.signup_post": ratelimits.SIGN_UP,
     "auth.login_post": ratelimits.LOGIN,
+    "account_email.forgot_post": ratelimits.PASSWORD_HELP,
+    "account_email.change_post": ratelimits.EMAIL_LINKS,
+    "account_email.send_verification": ratelimits.EMAIL_LINKS,
     **dict.fromkeys(POSTING_ENDPOINTS, ratelimits.POSTING),
     **dict.fromkeys(LOOKUP_ENDPOINTS, ratelimits.LOOKUP),
 }
-BY_ADDRESS = {ratelimits.SIGN_UP, ratelimits.LOGIN}  # counted per client address, signed in or not
+BY_ADDRESS = {ratelimits.SIGN_UP, ratelimits.LOGIN, ratelimits.PASSWORD_HELP}  # counted per client address, signed in or not
 
 
 def enabled() -> bool:
@@ -50,3 +53,9 @@ async def check_request() -> None:
         await ratelimits.spend(limit, f"account:{account.id}")
     else:
         await ratelimits.spend(limit, f"address:{request.remote_addr or 'unknown'}")
+
+
+async def spend(limit: Limit, subject: str) -> None:
+    """Spend `limit` for a subject the page itself knows (say an address typed in a form)."""
+    if enabled():
+        await ratelimits.spend(limit, subject)

@@ -20,7 +20,7 @@ import pytest
 from models import db
 from models.accounts import Account, AccountState, Invite, RegistrationMode
 from models.circles import Circle
-from models.errors import PermissionDenied
+from models.errors import NotFound, PermissionDenied
 from models.instance import Instance
 from models.services import accounts as account_service
 from tests.conftest import POSTGRES_URL
@@ -431,17 +431,33 @@ async def test_serve_with_a_malformed_bind(circles, bind):
     assert_one_line_error(circles("serve", "--bind", bind), 2, "--bind", bind, "127.0.0.1:8000")
 
 
-async def test_user_password_link_prints_a_link_that_opens_the_account(circles, database_url):
+async def test_user_reset_password_prints_a_link_that_works_once(circles, database_url):
     assert circles.create_user("alice").code == 0
-    result = circles("user", "password-link", "alice")
+    result = circles("user", "reset-password", "alice")
     assert result.code == 0, str(result)
     link = result.out.strip()
-    assert link.startswith("https://localhost:8000/password-reset/")
-    assert "works once" in result.err
+    assert re.fullmatch(r"https://localhost:8000/password-reset/[\w-]{40,}", link), link
+    assert "works once, for 24 hours (until " in result.err
     async with OpenDatabase(database_url):
-        account = await account_service.account_for_reset(link.rsplit("/", 1)[1])
+        token = link.rsplit("/", 1)[1]
+        account = await account_service.account_for_reset(token)
         assert account.actor.username == "alice"
+        await account_service.reset_password(token, "a brand new passphrase")
+        with pytest.raises(NotFound):
+            await account_service.account_for_reset(token)
 
 
-async def test_user_password_link_names_an_unknown_account(circles):
-    assert_one_line_error(circles("user", "password-link", "nobody"), 1, "nobody")
+async def test_user_password_link_is_the_old_name_of_reset_password(circles, database_url):
+    assert circles.create_user("alice").code == 0
+    first = circles.ok("user", "password-link", "alice").strip()
+    second = circles.ok("user", "reset-password", "alice").strip()
+    assert first.startswith("https://localhost:8000/password-reset/") and first != second
+    async with OpenDatabase(database_url):
+        with pytest.raises(NotFound):  # the newer link replaced it
+            await account_service.account_for_reset(first.rsplit("/", 1)[1])
+    assert "password-link" not in circles.ok("user", "--help")
+
+
+@pytest.mark.parametrize("command", ["reset-password", "password-link"])
+async def test_user_reset_password_names_an_unknown_account(circles, command):
+    assert_one_line_error(circles("user", command, "nobody"), 1, "nobody")
