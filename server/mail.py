@@ -21,11 +21,13 @@ from email.utils import make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+from jinja2 import TemplateError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import clock
 from models.emails import EmailState, OutgoingEmail
+from models.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +138,14 @@ class Postman:
     async def send_one(self, row: OutgoingEmail, lease: dt.timedelta) -> None:
         try:
             message = await self.render(row)
-        except Exception as crash:  # worker loop: a message that cannot be written never will be
+        except (NotFound, TemplateError, LookupError, ValueError) as broken:
+            # What it reports is gone, or its template is missing or wrong: it never will be written.
             log.exception("email %s (%s) cannot be written", row.id, row.template)
-            await self._record(row, failed=True, error=f"cannot be written: {type(crash).__name__}: {crash}")
+            await self._record(row, failed=True, error=f"cannot be written: {type(broken).__name__}: {broken}")
+            return
+        except Exception as crash:  # worker loop: the database hiccuped, say; try again later
+            log.exception("email %s (%s) failed to be written", row.id, row.template)
+            await self._record(row, error=f"{type(crash).__name__}: {crash}")
             return
         if not await self._still_ours(row, lease):
             return

@@ -175,6 +175,19 @@ async def test_a_claimed_row_is_not_claimed_again(postman, alice):
     assert again.message_id == first[0].message_id, "the Message-ID stays across claims"
 
 
+async def test_two_workers_send_each_email_once(make_app, smtp_server, instance):
+    import asyncio
+
+    people = [await factories.account(instance) for _ in range(8)]
+    for person in people:
+        await _notify(person)
+    postmen = [make_app(smtp_url=smtp_server.url, email_from=FROM).extensions["circles.postman"] for _ in range(3)]
+    tried = await asyncio.gather(*(p.send_due(LEASE, limit=4) for p in postmen))
+    tried += await asyncio.gather(*(p.send_due(LEASE, limit=4) for p in postmen))
+    assert sum(tried) == 8
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(p.email for p in people)
+
+
 async def test_a_daily_digest_gathers_notifications_once(postman, smtp_server, alice, bob):
     alice.email_digest = EmailDigest.DAILY
     await alice.save(update_fields=["email_digest"])
@@ -206,6 +219,29 @@ async def test_a_daily_digest_gathers_notifications_once(postman, smtp_server, a
     assert later["Subject"] == "1 new notification on Circles"
     assert "Person 9" in later.get_body(("plain",)).get_content()
     assert "Person 0" not in later.get_body(("plain",)).get_content(), "nothing twice"
+
+
+async def test_two_workers_queue_one_digest(database, alice):
+    import asyncio
+
+    alice.email_digest = EmailDigest.WEEKLY
+    await alice.save(update_fields=["email_digest"])
+    await _notify(alice)
+    now = clock.now()
+    assert sum(await asyncio.gather(*(mail_service.queue_digests(now) for _ in range(4)))) == 1
+    assert await OutgoingEmail.filter(account=alice, template="digest").count() == 1
+    clock.freeze(now + dt.timedelta(days=6))
+    await _notify(alice)
+    assert await mail_service.queue_digests(clock.now()) == 0, "a week between weekly digests"
+
+
+async def test_an_email_whose_notification_is_gone_fails(postman, smtp_server, alice):
+    notification = await _notify(alice)
+    await notification.delete()  # the row's params point at nothing now
+    await OutgoingEmail.all().update(params={"notification_id": notification.id})
+    await postman.send_due(LEASE)
+    row = await OutgoingEmail.get()
+    assert row.state is EmailState.FAILED and "cannot be written" in row.last_error and not smtp_server.messages
 
 
 async def test_unsubscribe_page_one_click_and_bad_token(mail_app, postman, smtp_server, alice):
