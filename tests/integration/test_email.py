@@ -272,10 +272,13 @@ async def test_unsubscribe_page_one_click_and_bad_token(mail_app, postman, smtp_
 
 
 async def test_other_posts_still_need_a_csrf_token(mail_app, alice):
-    client = mail_app.test_client()
-    response = await client.post("/notifications/read")
-    assert response.status_code in (302, 403)  # a login redirect or a refusal, never the action
-    assert await Notification.filter(recipient=alice).count() == 0
+    from tests.integration.webforms import logged_in
+
+    await _notify(alice)
+    client = await logged_in(mail_app, alice)
+    response = await client.post("/notifications/read", form={})
+    assert response.status_code == 403, "only the unsubscribe route is exempt"
+    assert await Notification.filter(recipient=alice, read_at=None).count() == 1
 
 
 async def test_the_digest_link_stops_every_email_kind(mail_app, alice):
