@@ -23,6 +23,8 @@ from models.services.actors import ensure_instance_actor
 from models.services.media import MediaStore
 from server import worker
 from server.config import Settings
+from server.mail import Postman
+from web.mail import Renderer
 from web.site import Site
 
 WEB_ROOT = Path(web.__file__).parent
@@ -65,6 +67,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     )
     app.extensions["circles.federation"] = fed
     wake = app.extensions["circles.wake_worker"] = asyncio.Event()
+    postman = app.extensions["circles.postman"] = Postman(
+        settings.smtp_url, settings.domain, Renderer(app, settings.email_from)
+    )
 
     @app.before_serving
     async def start() -> None:
@@ -72,7 +77,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
             await db.connect(settings.database_url)
         await ensure_instance_actor(instance)
         if settings.run_worker:
-            app.extensions["circles.worker_task"] = asyncio.create_task(worker.run_forever(fed, wake))
+            app.extensions["circles.worker_task"] = asyncio.create_task(worker.run_forever(fed, wake, postman))
 
     @app.after_serving
     async def stop() -> None:

@@ -328,10 +328,9 @@ def serve(bind: str | None) -> None:
 
 @main.command("worker")
 def worker_command() -> None:
-    """Run a federation worker alone (with CIRCLES_RUN_WORKER=false on the web processes)."""
-    from federation.routes import software_version
-    from federation.runtime import Federation
+    """Run a federation and email worker alone (with CIRCLES_RUN_WORKER=false on the web processes)."""
     from server import worker
+    from server.app import create_app
 
     settings = settings_or_exit(create_secret=False)
     logs.configure(settings.log_level)
@@ -340,13 +339,12 @@ def worker_command() -> None:
         await _require_instance(settings)
         prepare_storage(settings)
         await db.connect(settings.database_url)
-        fed = Federation.start(
-            instance_of(settings), allow_private_addresses=settings.allow_private_addresses,
-            version=software_version(), lease=settings.worker_lease,
-        )
+        # The app is never served: it writes the email (templates, translations, links).
+        app = create_app(settings, manage_database=False)
+        fed, postman = app.extensions["circles.federation"], app.extensions["circles.postman"]
         click.echo(f"Circles worker for {settings.base_url} started.")
         try:
-            await worker.run_forever(fed, asyncio.Event())
+            await worker.run_forever(fed, asyncio.Event(), postman)
         finally:
             await fed.close()
             await db.disconnect()

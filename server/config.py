@@ -17,7 +17,10 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from federation.addresses import AddressPolicy
 from models.accounts import RegistrationMode
@@ -62,6 +65,12 @@ class Settings:
     # How long a worker holds the deliveries and received activities it
     # claimed; a worker that dies leaves them to the others for this long.
     worker_lease_seconds: int = 300
+    # Where email goes out: smtp://user:password@host:587 (STARTTLS when the
+    # server offers it; ?starttls=true insists), smtps://user:password@host:465
+    # (TLS from the start), or smtp://host:25?starttls=false. Empty: no email is
+    # sent (it waits in the outbox), and admins reset passwords by hand.
+    smtp_url: str = field(default="", repr=False)
+    email_from: str = ""  # the From address, e.g. "Circles <circles@example.org>"; needed with smtp_url
 
     @property
     def base_url(self) -> str:
@@ -70,6 +79,10 @@ class Settings:
     @property
     def worker_lease(self) -> dt.timedelta:
         return dt.timedelta(seconds=self.worker_lease_seconds)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_url)
 
     @property
     def registration_mode(self) -> RegistrationMode:
@@ -94,6 +107,7 @@ class Settings:
             f"(not set: generated into {self.secret_key_file} on first run)"
         )
         view["database_url"] = _hide_password(self.database_url)
+        view["smtp_url"] = _hide_password(self.smtp_url) or "(not set: no email is sent)"
         view["allow_private_addresses"] = str(self.allow_private_addresses)
         return view
 
@@ -267,10 +281,42 @@ def _validated(s: Settings) -> Settings:
                           "use 1 to 3600; longer than the slowest delivery takes (300 by default).")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
+    _check_email(s)
     return replace(
         s, domain=domain, data_dir=data_dir, database_url=database_url,
         media_dir=s.media_dir or str(Path(data_dir) / "media"), log_level=s.log_level.upper(),
     )
+
+
+SMTP_SCHEMES = ("smtp://", "smtps://")
+EMAIL_ADDRESS_RE = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+|[^@\s<>\"]+@localhost")
+
+
+def _check_email(s: Settings) -> None:
+    if s.smtp_url:
+        if not s.smtp_url.startswith(SMTP_SCHEMES):
+            raise ConfigError("smtp_url", "it is not an smtp:// or smtps:// URL.",
+                              "use smtp://user:password@host:587 or smtps://user:password@host:465.")
+        try:
+            parts = urlsplit(s.smtp_url)
+            parts.port  # noqa: B018 (raises ValueError when out of range or not a number)
+        except ValueError as exc:
+            raise ConfigError("smtp_url", f"it cannot be read ({exc}).", "use smtp://user:password@host:587.") from None
+        if not parts.hostname:
+            raise ConfigError("smtp_url", "it names no host.", "use smtp://user:password@host:587.")
+        if not s.email_from:
+            raise ConfigError("email_from", "it is needed when CIRCLES_SMTP_URL is set.",
+                              'set it to the address mail comes from, e.g. "Circles <circles@example.org>".')
+    if s.email_from:
+        _, address = parseaddr(s.email_from)
+        if not EMAIL_ADDRESS_RE.fullmatch(address) or "\n" in s.email_from or "\r" in s.email_from:
+            raise ConfigError("email_from", f"“{s.email_from}” is not an email address.",
+                              'use an address such as circles@example.org or "Circles <circles@example.org>".')
+        try:
+            Address(addr_spec=address)
+        except (ValueError, IndexError) as exc:
+            raise ConfigError("email_from", f"“{s.email_from}” is not an email address ({exc}).",
+                              "use an address such as circles@example.org.") from None
 
 
 def with_secret(s: Settings) -> Settings:

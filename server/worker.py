@@ -1,5 +1,6 @@
 """The federation worker: processes received activities, fans local events
-out into deliveries, and delivers them. Runs inside `circles serve` by
+out into deliveries, and delivers them; queues email digests and sends the
+email outbox (server/mail.py). Runs inside `circles serve` by
 default, or alone as `circles worker` (any number of them on PostgreSQL)."""
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import logging
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
 from models import clock
-from models.services import governance, ratelimits
+from models.services import governance, mail, ratelimits
 from models.services import meetings as meeting_service
+from server.mail import Postman
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
@@ -28,6 +30,16 @@ async def send_meeting_reminders(fed: Federation) -> int:
     return await meeting_service.due_reminders(clock.now())
 
 
+async def queue_email_digests(fed: Federation) -> int:
+    """Daily and weekly digests now due: one query per choice when none is."""
+    return await mail.queue_digests(clock.now())
+
+
+async def send_email(fed: Federation, postman: Postman | None = None) -> int:
+    """The email outbox: nothing when no SMTP server is set (rows wait)."""
+    return await postman.send_due(fed.lease) if postman is not None else 0
+
+
 async def forget_rate_windows(fed: Federation) -> int:
     """Rate-limit windows of subjects that have not come back for a day; hourly."""
     if clock.now().minute != 0:
@@ -39,17 +51,18 @@ async def forget_rate_windows(fed: Federation) -> int:
 # Proposals close before the fan-out, so their outcome goes out in the same pass.
 STAGES = (
     inbox.process_pending, close_due_proposals, send_meeting_reminders, fanout.fan_out_pending, delivery.deliver_due,
-    forget_rate_windows,
+    queue_email_digests, send_email, forget_rate_windows,
 )
+NEEDS_POSTMAN = frozenset({send_email})
 
 
-async def run_once(fed: Federation) -> int:
+async def run_once(fed: Federation, postman: Postman | None = None) -> int:
     """One pass over every queue; returns how many rows it handled. A failing
     stage is logged and does not keep the others from running."""
     handled = 0
     for stage in STAGES:
         try:
-            handled += await stage(fed)
+            handled += await (stage(fed, postman) if stage in NEEDS_POSTMAN else stage(fed))
         except asyncio.CancelledError:
             raise
         except Exception:  # worker loop: each row records its own errors
@@ -57,9 +70,9 @@ async def run_once(fed: Federation) -> int:
     return handled
 
 
-async def run_forever(fed: Federation, wake: asyncio.Event) -> None:
+async def run_forever(fed: Federation, wake: asyncio.Event, postman: Postman | None = None) -> None:
     while True:
-        busy = await run_once(fed)
+        busy = await run_once(fed, postman)
         if busy:
             continue
         wake.clear()

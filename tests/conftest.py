@@ -24,6 +24,7 @@ import pytest
 
 from models import db
 from server.config import Settings
+from tests.mail_server import smtp_server  # noqa: F401 (a fixture: a real SMTP server on loopback)
 
 TEST_DOMAIN = "circles.test"
 POSTGRES_URL = os.environ.get("CIRCLES_TEST_DATABASE_URL", "")

@@ -19,6 +19,10 @@ from models.services import accounts as account_service
 from models.services import circles as circle_service
 
 CSRF_FIELD = "csrf_token"
+# Endpoints that prove their caller some other way and need no form token: the
+# one-click unsubscribe (RFC 8058), posted by mail clients with no session, whose
+# link carries its own HMAC (web/html/unsubscribe.py).
+CSRF_EXEMPT = frozenset({"unsubscribe.confirm"})
 
 
 class CsrfFailed(PermissionDenied):
@@ -34,7 +38,7 @@ def csrf_token() -> str:
 
 async def check_csrf() -> None:
     """Refuse a state-changing request whose form lacks this session's token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in CSRF_EXEMPT:
         return
     form = await request.form
     sent, expected = form.get(CSRF_FIELD, ""), session.get(CSRF_FIELD, "")

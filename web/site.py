@@ -22,7 +22,5 @@ def site() -> Site:
 
 
 def email_enabled() -> bool:
-    """Whether this server sends email (an SMTP server is configured).
-    Read defensively: `Settings.email_enabled` comes with the email sender's
-    branch; until it is merged there is none, and email is off."""
-    return bool(getattr(current_app.extensions["circles.settings"], "email_enabled", False))
+    """Whether this server sends email (an SMTP server is configured)."""
+    return current_app.extensions["circles.settings"].email_enabled

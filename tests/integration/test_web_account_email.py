@@ -16,7 +16,6 @@ from models.accounts import Account
 from models.emails import OutgoingEmail
 from models.services import account_email, ratelimits
 from server.app import create_app
-from server.config import Settings
 from tests import factories
 from tests.factories import PASSWORD
 from tests.integration.webforms import logged_in, submit, text
@@ -24,20 +23,11 @@ from tests.integration.webforms import logged_in, submit, text
 NEW_PASSWORD = "a brand new passphrase"
 
 
-@dataclasses.dataclass(frozen=True)
-class EmailOnSettings(Settings):
-    """Settings of a server that sends email. (`Settings.email_enabled` comes
-    with the email sender's branch; once merged, a test sets its SMTP URL instead.)"""
-
-    @property
-    def email_enabled(self) -> bool:
-        return True
-
-
 @pytest.fixture
 def email_app(database, settings):
-    values = {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)}
-    return create_app(EmailOnSettings(**values), manage_database=False)
+    # A server that sends email: an SMTP server is set (nothing is sent here, the worker does not run).
+    email_on = dataclasses.replace(settings, smtp_url="smtp://127.0.0.1:2525", email_from="circles@example.org")
+    return create_app(email_on, manage_database=False)
 
 
 def path_of(email: OutgoingEmail) -> str:

@@ -355,7 +355,7 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     assert set(view) == {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
         "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level", "rate_limits",
-        "worker_lease_seconds",
+        "worker_lease_seconds", "smtp_url", "email_from",
     }
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
@@ -516,3 +516,47 @@ def test_private_address_exceptions_are_exact_addresses_and_ports():
     assert policy.allows("93.184.215.14", 443), "public addresses need no exception"
     assert str(policy) == "10.0.0.5:443,127.0.0.1:18301,[::1]:9000"
     assert not AddressPolicy().allows("127.0.0.1", 18301) and AddressPolicy(all_private=True).allows("10.1.1.1", 1)
+
+
+# --- email ---------------------------------------------------------------------------
+
+
+def test_email_is_off_without_an_smtp_url():
+    s = load()
+    assert not s.email_enabled and s.public_view()["smtp_url"] == "(not set: no email is sent)"
+
+
+def test_an_smtp_url_with_a_from_address_turns_email_on():
+    s = load(smtp_url=f"smtps://mailer:{PASSWORD}@mail.example.org:465", email_from="Circles <c@example.org>")
+    assert s.email_enabled
+    assert PASSWORD not in repr(s) and PASSWORD not in repr(s.public_view())
+    assert s.public_view()["smtp_url"] == "smtps://mailer:***@mail.example.org:465"
+
+
+@pytest.mark.parametrize(
+    ("values", "setting", "words"),
+    [
+        ({"smtp_url": "smtp://mail.example.org:587"}, "email_from", "needed"),
+        ({"smtp_url": "http://mail.example.org", "email_from": "c@example.org"}, "smtp_url", "smtp://"),
+        ({"smtp_url": "smtp://:587", "email_from": "c@example.org"}, "smtp_url", "no host"),
+        ({"smtp_url": "smtp://mail.example.org:99999", "email_from": "c@example.org"}, "smtp_url", "cannot be read"),
+        ({"smtp_url": "smtp://mail.example.org", "email_from": "not an address"}, "email_from", "not an email"),
+        ({"email_from": "c@example.org\nBcc: x@evil.example"}, "email_from", "not an email"),
+    ],
+)
+def test_bad_email_settings_say_how_to_fix_them(values, setting, words):
+    with pytest.raises(ConfigError) as caught:
+        load(**values)
+    assert caught.value.setting == setting and words in str(caught.value) and "Fix:" in str(caught.value)
+
+
+def test_the_smtp_url_is_read_into_host_port_and_tls():
+    from server.mail import SmtpServer
+
+    plain = SmtpServer.parse("smtp://u%40x:p%3Aw@mail.example.org:2525?starttls=true")
+    assert (plain.host, plain.port, plain.username, plain.password) == ("mail.example.org", 2525, "u@x", "p:w")
+    assert plain.start_tls is True and not plain.use_tls
+    assert SmtpServer.parse("smtp://mail.example.org").start_tls is None  # when the server offers it
+    assert SmtpServer.parse("smtp://mail.example.org?starttls=false").start_tls is False
+    implicit = SmtpServer.parse("smtps://mail.example.org")
+    assert implicit.use_tls and implicit.port == 465 and implicit.start_tls is False
