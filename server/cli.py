@@ -343,6 +343,7 @@ def worker_command() -> None:
         fed = Federation.start(
             instance_of(settings), allow_private_addresses=settings.allow_private_addresses,
             version=software_version(), lease=settings.worker_lease,
+            meeting_reminders=settings.meeting_reminder_leads,
         )
         click.echo(f"Circles worker for {settings.base_url} started.")
         try:

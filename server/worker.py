@@ -11,7 +11,7 @@ from federation import delivery, fanout, inbox
 from federation.runtime import Federation
 from models import clock
 from models.services import governance, ratelimits
-from models.services import meetings as meeting_service
+from models.services import meeting_reminders
 
 log = logging.getLogger(__name__)
 IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
@@ -23,9 +23,10 @@ async def close_due_proposals(fed: Federation) -> int:
 
 
 async def send_meeting_reminders(fed: Federation) -> int:
-    """Meeting reminders and reflection prompts now due: two indexed queries
-    when none is, and each goes out once even with several workers."""
-    return await meeting_service.due_reminders(clock.now())
+    """Meeting reminders (at the lead times CIRCLES_MEETING_REMINDERS sets)
+    and reflection prompts now due: a few indexed queries when none is, and
+    each goes out once even with several workers."""
+    return await meeting_reminders.due_reminders(clock.now(), fed.meeting_reminders)
 
 
 async def forget_rate_windows(fed: Federation) -> int:
