@@ -1,5 +1,6 @@
-"""Meetings (study sessions): scheduling, RSVPs, listings, reminders and the
-secret calendar links. A meeting is a Post of kind MEETING (title and agenda)
+"""Meetings (study sessions): scheduling, RSVPs, listings and the secret
+calendar links (reminders: meeting_reminders.py; who hears of changes:
+meeting_notices.py). A meeting is a Post of kind MEETING (title and agenda)
 plus a Meeting row (when and where), so it threads and federates like a post."""
 
 from __future__ import annotations
