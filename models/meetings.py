@@ -24,7 +24,6 @@ class Meeting(Entity):
     going_count = fields.IntField(default=0)
     maybe_count = fields.IntField(default=0)
     cancelled_at = fields.DatetimeField(null=True)
-    reminded_at = fields.DatetimeField(null=True)  # the "tomorrow" reminder went out
     reflection_prompted_at = fields.DatetimeField(null=True)  # the "how did it go" prompt went out
     updated_at = fields.DatetimeField(null=True)
 

@@ -63,7 +63,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
 
     fed = Federation.start(
         instance, allow_private_addresses=settings.allow_private_addresses, version=software_version(),
-        lease=settings.worker_lease,
+        lease=settings.worker_lease, meeting_reminders=settings.meeting_reminder_leads,
     )
     app.extensions["circles.federation"] = fed
     wake = app.extensions["circles.wake_worker"] = asyncio.Event()

@@ -32,6 +32,10 @@ SECRET_MIN = 32
 DEFAULT_CONFIG_FILE = "circles.toml"
 # Where `make run` serves a new instance (README: "The two commands").
 LOCAL_ADDRESS = "127.0.0.1:8000"
+LEAD_RE = re.compile(r"(?P<n>\d{1,5})\s*(?P<unit>[dhm])")
+LEAD_UNITS = {"d": 24 * 60, "h": 60, "m": 1}
+LEAD_MAX_MINUTES = 7 * 24 * 60  # a week
+LEADS_MAX = 5
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
@@ -71,6 +75,9 @@ class Settings:
     # sent (it waits in the outbox), and admins reset passwords by hand.
     smtp_url: str = field(default="", repr=False)
     email_from: str = ""  # the From address, e.g. "Circles <circles@example.org>"; needed with smtp_url
+    # How long before a meeting starts its attendees are reminded: lead times
+    # such as "24h,1h" or "30m"; "none" (or empty) sends no reminders.
+    meeting_reminders: str = "24h,1h"
 
     @property
     def base_url(self) -> str:
@@ -83,6 +90,11 @@ class Settings:
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_url)
+
+    @property
+    def meeting_reminder_leads(self) -> tuple[int, ...]:
+        """The reminder lead times in minutes, longest first."""
+        return reminder_leads(self.meeting_reminders)
 
     @property
     def registration_mode(self) -> RegistrationMode:
@@ -110,6 +122,24 @@ class Settings:
         view["smtp_url"] = _hide_password(self.smtp_url) or "(not set: no email is sent)"
         view["allow_private_addresses"] = str(self.allow_private_addresses)
         return view
+
+
+def reminder_leads(text: str) -> tuple[int, ...]:
+    """Lead times like "24h,1h" or "30m" in minutes, longest first, each once;
+    () for "none" or nothing. ValueError names a value that is not one."""
+    words = [w.strip().lower() for w in text.split(",")]
+    if words in ([""], ["none"]):
+        return ()
+    leads = set()
+    for word in words:
+        match = LEAD_RE.fullmatch(word)
+        minutes = int(match["n"]) * LEAD_UNITS[match["unit"]] if match else 0
+        if not 1 <= minutes <= LEAD_MAX_MINUTES:
+            raise ValueError(word)
+        leads.add(minutes)
+    if len(leads) > LEADS_MAX:
+        raise ValueError(text)
+    return tuple(sorted(leads, reverse=True))
 
 
 def _hide_password(url: str) -> str:
@@ -279,12 +309,20 @@ def _validated(s: Settings) -> Settings:
     if not 1 <= s.worker_lease_seconds <= 3600:
         raise ConfigError("worker_lease_seconds", f"{s.worker_lease_seconds} seconds is out of range.",
                           "use 1 to 3600; longer than the slowest delivery takes (300 by default).")
+    try:
+        leads = reminder_leads(s.meeting_reminders)
+    except ValueError as exc:
+        raise ConfigError(
+            "meeting_reminders", f"“{exc}” is not a list of up to {LEADS_MAX} lead times.",
+            "use lead times such as 24h,1h or 30m (from 1m to 7d, comma-separated), or none.",
+        ) from None
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
     _check_email(s)
     return replace(
         s, domain=domain, data_dir=data_dir, database_url=database_url,
         media_dir=s.media_dir or str(Path(data_dir) / "media"), log_level=s.log_level.upper(),
+        meeting_reminders=",".join(_lead_text(m) for m in leads) or "none",
     )
 
 
@@ -317,6 +355,10 @@ def _check_email(s: Settings) -> None:
         except (ValueError, IndexError) as exc:
             raise ConfigError("email_from", f"“{s.email_from}” is not an email address ({exc}).",
                               "use an address such as circles@example.org.") from None
+
+
+def _lead_text(minutes: int) -> str:
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def with_secret(s: Settings) -> Settings:

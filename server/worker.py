@@ -11,8 +11,7 @@ import logging
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
 from models import clock
-from models.services import governance, mail, ratelimits
-from models.services import meetings as meeting_service
+from models.services import governance, mail, meeting_reminders, ratelimits
 from server.mail import Postman
 
 log = logging.getLogger(__name__)
@@ -25,9 +24,10 @@ async def close_due_proposals(fed: Federation) -> int:
 
 
 async def send_meeting_reminders(fed: Federation) -> int:
-    """Meeting reminders and reflection prompts now due: two indexed queries
-    when none is, and each goes out once even with several workers."""
-    return await meeting_service.due_reminders(clock.now())
+    """Meeting reminders (at the lead times CIRCLES_MEETING_REMINDERS sets)
+    and reflection prompts now due: a few indexed queries when none is, and
+    each goes out once even with several workers."""
+    return await meeting_reminders.due_reminders(clock.now(), fed.meeting_reminders)
 
 
 async def queue_email_digests(fed: Federation) -> int:

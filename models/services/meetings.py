@@ -1,5 +1,6 @@
-"""Meetings (study sessions): scheduling, RSVPs, listings, reminders and the
-secret calendar links. A meeting is a Post of kind MEETING (title and agenda)
+"""Meetings (study sessions): scheduling, RSVPs, listings and the secret
+calendar links (reminders: meeting_reminders.py; who hears of changes:
+meeting_notices.py). A meeting is a Post of kind MEETING (title and agenda)
 plus a Meeting row (when and where), so it threads and federates like a post."""
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
 from models.meetings import CalendarFeed, Meeting, Rsvp, RsvpAnswer
-from models.notifications import Notification
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
+from models.services import meeting_notices
 from models.services import posts as post_service
 from models.services import validation
 from models.text import render_markdown
@@ -36,12 +37,9 @@ PLACE_MAX = 200
 CAPACITY_MAX = 10_000
 LONGEST = dt.timedelta(hours=12)
 FURTHEST = dt.timedelta(days=730)
-REMIND_BEFORE = dt.timedelta(hours=24)
-REFLECTION_WINDOW = dt.timedelta(days=2)  # meetings that ended longer ago get no prompt
 PAGE_SIZE = 20
 FEED_PAST = dt.timedelta(days=90)  # how far back calendar feeds reach
 FEED_MAX = 500
-BATCH = 100  # meetings handled per reminder pass
 RSVP_POLL_TEXT = "Are you coming? Answer Going, Maybe or Not going — here or in this poll from any fediverse app."
 POLL_ANSWERS = {"going": RsvpAnswer.GOING, "maybe": RsvpAnswer.MAYBE, "not going": RsvpAnswer.NOT_GOING}
 
@@ -127,6 +125,7 @@ async def schedule(instance: Instance, organiser: Actor, circle: Circle, **typed
             # The circle's reply under the Event is its RSVP poll (federation/polls.py):
             # Mastodon shows no Events, but everyone can answer a poll.
             await post_service.reply_as_circle(instance, circle, post, RSVP_POLL_TEXT, kind=PostKind.MEETING)
+        await meeting_notices.tell_created(meeting, post, circle.name)
     meeting.post = post
     return meeting
 
@@ -159,14 +158,15 @@ async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
         starts_at=data.starts_at, ends_at=data.ends_at, timezone=data.timezone, place=data.place,
         online_url=data.online_url, capacity=data.capacity, updated_at=now,
     )
-    if data.starts_at != meeting.starts_at:
-        changes["reminded_at"] = None  # a new time deserves a new reminder
+    changed = meeting_notices.changes(meeting, changes)
+    moved = data.starts_at != meeting.starts_at
     async with in_transaction():
         await post.save(update_fields=["title", "source", "content", "updated_at"])
         await Meeting.filter(id=meeting.id).update(**changes)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
-    for name, value in changes.items():
-        setattr(meeting, name, value)
+        for name, value in changes.items():
+            setattr(meeting, name, value)
+        await meeting_notices.tell_changed(meeting, post, meeting.circle.name, changed, moved=moved, by=actor.id)
     return meeting
 
 
@@ -184,6 +184,7 @@ async def cancel(actor: Actor, meeting: Meeting) -> Meeting:
         # The circle's RSVP poll under the Event closes too.
         for poll in await Post.filter(root_id=meeting.post_id, author_id=meeting.circle.actor_id, kind=PostKind.MEETING):
             await OutboxEvent.create(kind="post.updated", subject_id=poll.id)
+        await meeting_notices.tell_cancelled(meeting, meeting.post, meeting.circle.name, by=actor.id)
     meeting.cancelled_at = now
     return meeting
 
@@ -412,59 +413,6 @@ async def has_calendar_link(account: Account) -> bool:
     return await CalendarFeed.filter(account=account).exists()
 
 
-# --- reminders (run by the worker) ---------------------------------------------------
-
-
-async def due_reminders(now: dt.datetime) -> int:
-    """Notify local attendees once, about a day before a meeting (going or
-    maybe), and once after it ended (going), inviting a reflection. Returns
-    how many meetings it handled; two indexed queries when none is due."""
-    soon = await (
-        Meeting.filter(
-            cancelled_at=None, reminded_at=None, starts_at__gt=now, starts_at__lte=now + REMIND_BEFORE,
-            post__deleted_at=None,
-        )
-        .select_related("post", "circle__actor").order_by("starts_at").limit(BATCH)
-    )
-    ended = await (
-        Meeting.filter(
-            cancelled_at=None, reflection_prompted_at=None, ends_at__lte=now, ends_at__gt=now - REFLECTION_WINDOW,
-            post__deleted_at=None,
-        ).select_related("post", "circle__actor").order_by("ends_at").limit(BATCH)
-    )
-    handled = 0
-    for meeting in soon:
-        handled += await _notify_once(
-            meeting, "reminded_at", now, (RsvpAnswer.GOING, RsvpAnswer.MAYBE), "meeting.reminder",
-            f"Reminder: “{meeting.post.title}” in {meeting.circle.name} starts within a day.",
-            f"/meetings/{meeting.post_id}",
-        )
-    for meeting in ended:
-        handled += await _notify_once(
-            meeting, "reflection_prompted_at", now, (RsvpAnswer.GOING,), "meeting.reflection",
-            f"How did “{meeting.post.title}” go? Write a short reflection for {meeting.circle.name}.",
-            f"/c/{meeting.circle.handle}/reflections/new?meeting={meeting.post_id}",
-        )
-    return handled
-
-
-async def _notify_once(
-    meeting: Meeting, mark: str, now: dt.datetime, answers: tuple[RsvpAnswer, ...], kind: str, text: str, url: str,
-) -> int:
-    async with in_transaction():
-        # Conditional on the mark still being empty: of two workers, one notifies.
-        if not await Meeting.filter(id=meeting.id, **{mark: None}).update(**{mark: now}):
-            return 0
-        actor_ids = await Rsvp.filter(meeting=meeting, answer__in=list(answers), actor__local=True).values_list(
-            "actor_id", flat=True
-        )
-        accounts = await Account.filter(actor_id__in=list(actor_ids)) if actor_ids else []
-        await Notification.bulk_create(
-            [Notification(recipient=a, kind=kind, subject_id=meeting.post_id, text=text[:500], url=url) for a in accounts]
-        )
-    return 1
-
-
 # --- meetings held elsewhere -----------------------------------------------------------
 
 
@@ -480,16 +428,33 @@ class RemoteMeetingInput:
 
 
 async def store_remote(post: Post, data: RemoteMeetingInput) -> Meeting:
-    """The Meeting row of a remote Event stored as a post. Call in a transaction."""
+    """The Meeting row of a remote Event stored as a post, and what our
+    members hear of it (new, changed, cancelled). Call in a transaction."""
+    now = clock.now()
     values = dict(
         starts_at=data.starts_at, ends_at=data.ends_at, timezone=data.timezone, place=data.place[:PLACE_MAX],
-        online_url=data.online_url, cancelled_at=clock.now() if data.cancelled else None,
+        online_url=data.online_url, cancelled_at=now if data.cancelled else None,
     )
     meeting = await Meeting.get_or_none(post=post)
+    circle_name = (await Circle.filter(id=post.circle_id).values_list("name", flat=True))[0]
     if meeting is None:
-        return await Meeting.create(post=post, circle_id=post.circle_id, **values)
+        meeting = await Meeting.create(post=post, circle_id=post.circle_id, **values)
+        if not data.cancelled and data.ends_at > now:  # not an old Event fetched with its thread
+            await meeting_notices.tell_created(meeting, post, circle_name)
+        return meeting
     if meeting.cancelled_at and data.cancelled:
         values.pop("cancelled_at")
-    await Meeting.filter(id=meeting.id).update(updated_at=clock.now(), **values)
+    changed = meeting_notices.changes(meeting, values)
+    moved = data.starts_at != meeting.starts_at
+    newly_cancelled = data.cancelled and meeting.cancelled_at is None
+    await Meeting.filter(id=meeting.id).update(updated_at=now, **values)
+    for name, value in values.items():
+        setattr(meeting, name, value)
+    if meeting.ends_at <= now:
+        return meeting  # what happens to a meeting that is over concerns nobody any more
+    if newly_cancelled:
+        await meeting_notices.tell_cancelled(meeting, post, circle_name, by=post.author_id)
+    elif meeting.cancelled_at is None:
+        await meeting_notices.tell_changed(meeting, post, circle_name, changed, moved=moved, by=post.author_id)
     return meeting
 

@@ -25,7 +25,7 @@ from models.notifications import Notification
 from models.services import accounts as account_service
 from models.services import circles as circle_service
 from models.services import (
-    governance, meetings, moderation, questions, reflections, remote, resources, reviews, sisters, tutoring,
+    governance, meeting_reminders, meetings, moderation, questions, reflections, remote, resources, reviews, sisters, tutoring,
 )
 from models.services import posts as post_service
 from tests import factories
@@ -205,7 +205,7 @@ async def world(instance):
     )
     await meetings.rsvp(bob.actor, meeting, "going")
     await meetings.rsvp(alice.actor, meeting, "maybe")
-    await meetings.due_reminders(meeting.starts_at - dt.timedelta(hours=2))  # bob is going: a reminder
+    await meeting_reminders.due_reminders(meeting.starts_at - dt.timedelta(hours=2))  # bob is going: a reminder
     await Notification.create(recipient=bob, kind="other", text="UC stored text", url="/")
 
     work = await reviews.request_review(instance, bob.actor, circle, title="UC my essay", body="UC read it",

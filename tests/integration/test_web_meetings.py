@@ -10,6 +10,7 @@ from models import clock
 from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.notifications import Notification
 from models.posts import Post
+from models.services import meeting_reminders
 from models.services import meetings as meeting_service
 from tests import factories
 from tests.integration.test_web_posts import assert_no_live_markup
@@ -181,7 +182,7 @@ async def test_a_members_only_circles_meetings_reach_members_by_their_own_link(a
 async def test_notifications_page_lists_and_marks_read(app, instance, alice, circle):
     meeting = await meeting_service.schedule(instance, alice.actor, circle, **_form())
     await meeting_service.rsvp(alice.actor, meeting, "going")
-    assert await meeting_service.due_reminders(meeting.starts_at - dt.timedelta(hours=2)) == 1
+    assert await meeting_reminders.due_reminders(meeting.starts_at - dt.timedelta(hours=2)) == 1
     client = await logged_in(app, alice)
     page = await text(await client.get("/notifications"))
     assert "Reminder: “Chapter 3”" in page and "New:" in page and f'href="/meetings/{meeting.post_id}"' in page
@@ -202,6 +203,8 @@ async def test_the_worker_loop_sends_due_reminders_once(app, instance, alice, ci
         instance, alice.actor, circle, **_form(starts_local=_local(0.125), ends_local=_local(0.2), timezone="UTC")
     )
     await meeting_service.rsvp(alice.actor, meeting, "maybe")
+    # She answered a day ago, before the day's reminder was due, so it goes out now.
+    await Rsvp.filter(meeting_id=meeting.id).update(updated_at=clock.now() - dt.timedelta(days=1))
     fed = app.extensions["circles.federation"]
     await worker.run_once(fed)
     assert [n.kind for n in await Notification.all()] == ["meeting.reminder"]

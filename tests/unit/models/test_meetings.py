@@ -8,6 +8,7 @@ from models.federation import OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.notifications import Notification
 from models.posts import Post, PostKind
+from models.services import meeting_reminders
 from models.services import meetings as svc
 from models.services import notifications
 from tests import factories
@@ -190,23 +191,23 @@ async def test_reminders_go_out_once_a_day_before_and_reflection_prompts_after(d
     await svc.rsvp(bob.actor, meeting, "going")
     await svc.rsvp(carol.actor, meeting, "maybe")
     await svc.rsvp(alice.actor, meeting, "not_going")
-    assert await svc.due_reminders(NOW) == 0  # five days ahead: nothing due
+    assert await meeting_reminders.due_reminders(NOW) == 0  # five days ahead: nothing due
     day_before = meeting.starts_at - dt.timedelta(hours=23)
-    assert await svc.due_reminders(day_before) == 1
-    assert await svc.due_reminders(day_before + dt.timedelta(minutes=5)) == 0  # once only
+    assert await meeting_reminders.due_reminders(day_before) == 2  # bob and carol
+    assert await meeting_reminders.due_reminders(day_before + dt.timedelta(minutes=5)) == 0  # once only
     reminders = await Notification.filter(kind="meeting.reminder").select_related("recipient__actor")
     assert sorted(n.recipient.actor.username for n in reminders) == ["bob", "carol"]
     assert reminders[0].url == f"/meetings/{meeting.post_id}"
-    assert await svc.due_reminders(meeting.ends_at - dt.timedelta(minutes=1)) == 0  # not over yet
+    assert await meeting_reminders.due_reminders(meeting.ends_at - dt.timedelta(minutes=1)) == 0  # not over yet
     after = meeting.ends_at + dt.timedelta(minutes=1)
-    assert await svc.due_reminders(after) == 1
-    assert await svc.due_reminders(after + dt.timedelta(hours=1)) == 0
+    assert await meeting_reminders.due_reminders(after) == 1
+    assert await meeting_reminders.due_reminders(after + dt.timedelta(hours=1)) == 0
     prompts = await Notification.filter(kind="meeting.reflection").select_related("recipient__actor")
     assert [n.recipient.actor.username for n in prompts] == ["bob"]  # only who was going
     assert prompts[0].url == f"/c/readers/reflections/new?meeting={meeting.post_id}"
-    assert await notifications.unread_count(bob) == 2
+    assert await notifications.unread_count(bob) == 3  # the new meeting, its reminder, the prompt
     await notifications.mark_all_read(bob)
-    assert await notifications.unread_count(bob) == 0 and await notifications.unread_count(carol) == 1
+    assert await notifications.unread_count(bob) == 0 and await notifications.unread_count(carol) == 2
 
 
 async def test_cancelled_meetings_send_no_reminders(database, instance):
@@ -214,9 +215,10 @@ async def test_cancelled_meetings_send_no_reminders(database, instance):
     meeting = await _meeting(instance, circle, alice)
     await svc.rsvp(bob.actor, meeting, "going")
     await svc.cancel(alice.actor, meeting)
-    assert await svc.due_reminders(meeting.starts_at - dt.timedelta(hours=1)) == 0
-    assert await svc.due_reminders(meeting.ends_at + dt.timedelta(hours=1)) == 0
-    assert await Notification.all().count() == 0
+    assert await meeting_reminders.due_reminders(meeting.starts_at - dt.timedelta(hours=1)) == 0
+    assert await meeting_reminders.due_reminders(meeting.ends_at + dt.timedelta(hours=1)) == 0
+    # bob heard of the meeting and of its cancellation, nothing more
+    assert sorted(await Notification.all().values_list("kind", flat=True)) == ["meeting.cancelled", "meeting.created"]
 
 
 async def test_listings_upcoming_past_and_my_next_meetings(database, instance):

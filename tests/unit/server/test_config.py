@@ -355,7 +355,7 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     assert set(view) == {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
         "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level", "rate_limits",
-        "worker_lease_seconds", "smtp_url", "email_from",
+        "worker_lease_seconds", "smtp_url", "email_from", "meeting_reminders",
     }
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
@@ -423,6 +423,40 @@ def test_the_worker_lease_is_five_minutes_unless_set():
 def test_a_bad_worker_lease_names_the_setting(value):
     with pytest.raises(ConfigError, match="CIRCLES_WORKER_LEASE_SECONDS"):
         load(worker_lease_seconds=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "leads", "shown"),
+    [
+        (None, (1440, 60), "24h,1h"),  # the default
+        ("1h, 24h", (1440, 60), "24h,1h"),
+        ("30m,2h,30m", (120, 30), "2h,30m"),
+        ("1d,90m", (1440, 90), "24h,90m"),
+        ("none", (), "none"),
+        ("", (), "none"),
+        (" NONE ", (), "none"),
+    ],
+)
+def test_meeting_reminders_are_lead_times_longest_first(value, leads, shown):
+    settings = load() if value is None else load(meeting_reminders=value)
+    assert settings.meeting_reminder_leads == leads
+    assert settings.meeting_reminders == shown
+
+
+@pytest.mark.parametrize("value", ["24", "1h,soon", "0m", "8d", "-1h", "1.5h", "1h,,2h", "1m,2m,3m,4m,5m,6m"])
+def test_bad_meeting_reminders_name_the_setting_and_the_fix(value):
+    with pytest.raises(ConfigError) as caught:
+        load(meeting_reminders=value)
+    message = str(caught.value)
+    assert message.startswith("CIRCLES_MEETING_REMINDERS:")
+    assert "Fix: use lead times such as 24h,1h or 30m" in message and "or none" in message
+
+
+def test_meeting_reminders_come_from_a_config_file_too(tmp_path):
+    path = tmp_path / "circles.toml"
+    path.write_text('meeting_reminders = "2h"\n')
+    settings = load_settings(environ={"CIRCLES_CONFIG": str(path), "CIRCLES_DATA_DIR": str(tmp_path / "data")})
+    assert settings.meeting_reminder_leads == (120,)
 
 
 # --- the file `make run` writes (circles init-config) ------------------------------
