@@ -235,3 +235,23 @@ async def test_the_circles_own_notes_tell_nobody(w):
     await Notification.all().delete()
     await questions.accept_answer(w.instance, w.alice.actor, question, answer)  # the circle's "✅" reply
     assert [n.kind for n in await Notification.all()] == ["answer.accepted"]
+
+
+async def test_a_pairing_opened_from_another_circles_server_tells_the_person_here(w):
+    rita = await remote.upsert_actor(remote.RemoteActorInput(
+        uri="https://remote.example/users/rita", kind=ActorKind.PERSON, username="rita", domain="remote.example",
+        inbox_url="https://remote.example/users/rita/inbox"))
+    await follows.receive_follow(rita, w.circle.actor, "https://remote.example/follows/1")  # joins the open circle
+    await tutoring.set_skills(w.circle, w.alice.actor, offers=["python"], wants=[])
+    opening = tutoring.RemoteNoteInput(
+        uri="https://remote.example/notes/1", content_html="<p>Could you help me?</p>",
+        addressees=frozenset({w.alice.actor.uri}),
+        pairing=tutoring.RemotePairingInput(circle_uri=w.circle.actor.uri, skill="python",
+                                            helper_uri=w.alice.actor.uri, learner_uri=rita.uri))
+    await tutoring.receive_message(rita, opening)
+    note = await only(w.alice, "tutoring.paired")
+    assert note.actor_id == rita.id and note.text == "rita asks for your help with “python” in Readers."
+    follow_up = tutoring.RemoteNoteInput(uri="https://remote.example/notes/2", content_html="<p>Thanks</p>",
+                                         in_reply_to_uri=opening.uri, addressees=frozenset({w.alice.actor.uri}))
+    await tutoring.receive_message(rita, follow_up)
+    assert [n.kind for n in await of(w.alice)] == ["tutoring.paired", "tutoring.message"]
