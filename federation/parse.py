@@ -286,6 +286,7 @@ def as_to_post_input(obj: dict, *, local_circle_uris: set[str]) -> RemotePostInp
         kind=PostKind.MEETING if meeting else _kind_of(obj),
         meeting=meeting,
         poll=_poll_in(obj),
+        mentions=tuple(sorted(_mentioned(obj) - {uri}))[:MAX_MENTIONS],
         **_shared_link(obj),
     )
 
@@ -322,6 +323,7 @@ def as_to_meeting_input(obj: dict) -> RemoteMeetingInput | None:
 
 
 MAX_TAGS_READ = 50  # Hashtags looked at on one object
+MAX_MENTIONS = 20  # people a post's Mention tags name, kept (to tell those here)
 
 
 def _shared_link(obj: dict) -> dict:

@@ -23,7 +23,7 @@ from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.services import circles as circle_service
-from models.services import notifications
+from models.services import notification_events
 from models.translation import N_
 
 # The choices the form offers, by value: how long a link works, and for how many people.
@@ -135,9 +135,7 @@ async def invite_person(circle: Circle, by: Actor, person: Actor | None) -> Circ
             expires_at=clock.now() + dt.timedelta(days=PERSONAL_DAYS),
         )
         if person.local:
-            await notifications.notify(
-                [person.id], "circle.invited", f"{by.name} invites you to join {circle.name}.", f"/invite/{token}"
-            )
+            await notification_events.invited(person, by, circle.name, f"/invite/{token}", circle_id=circle.id)
         else:
             await OutboxEvent.create(kind="circle.invited", subject_id=invite.id)
     return invite

@@ -25,7 +25,7 @@ from models.circles import (
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.services import actors, follows, notifications, validation, visibility
+from models.services import actors, follows, notification_events, validation, visibility
 from models.services.memberships import count_new_member, end_membership, withdraw_open_votes
 from models.translation import N_
 
@@ -331,7 +331,7 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
         if circle.join_mode is JoinMode.OPEN:
             await _change_state(member, MembershipState.ACTIVE)
         else:
-            await notifications.tell_join_request(circle, actor)
+            await notification_events.join_requested(circle, actor)
     return member
 
 
@@ -412,8 +412,7 @@ async def approve(circle: Circle, by: Actor, membership_id: int) -> Membership:
     async with in_transaction():
         await _change_state(member, MembershipState.ACTIVE)
         await follows.settle_pending_follow(circle, member.actor, accepted=True)
-        await notifications.notify([member.actor_id], "circle.request_approved",
-                                   f"Welcome: your request to join {circle.name} was approved.", f"/c/{circle.handle}")
+        await notification_events.request_answered(circle, member.actor, approved=True)
     return member
 
 
@@ -423,8 +422,7 @@ async def reject(circle: Circle, by: Actor, membership_id: int) -> None:
     async with in_transaction():
         await member.delete()
         await follows.settle_pending_follow(circle, member.actor, accepted=False)
-        await notifications.notify([member.actor_id], "circle.request_declined",
-                                   f"Your request to join {circle.name} was declined.", f"/c/{circle.handle}/about")
+        await notification_events.request_answered(circle, member.actor, approved=False)
 
 
 async def list_members(

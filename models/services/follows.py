@@ -14,7 +14,7 @@ from models.circle_invites import CircleInvite, usable
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
-from models.services import notifications, person_blocks, visibility
+from models.services import notification_events, person_blocks, visibility
 from models.services.memberships import count_new_member, end_membership
 from models.text import isolated
 from models.translation import N_
@@ -43,6 +43,7 @@ async def receive_follow(follower: Actor, target: Actor, follow_uri: str) -> Fol
         state = FollowState.REJECTED
     async with in_transaction():
         follow = await Follow.get_or_none(follower=follower, target=target)
+        was = follow.state if follow is not None else None
         if follow is None:
             follow = await Follow.create(follower=follower, target=target, state=state, uri=follow_uri)
         else:
@@ -50,6 +51,8 @@ async def receive_follow(follower: Actor, target: Actor, follow_uri: str) -> Fol
             await follow.save(update_fields=["state", "uri"])
         if state is not FollowState.PENDING:
             await OutboxEvent.create(kind=f"follow.{state.value}", subject_id=follow.id)
+        if target.kind is ActorKind.PERSON and state is FollowState.ACCEPTED and was is not FollowState.ACCEPTED:
+            await notification_events.followed(follower, target)  # a repeated Follow tells nobody again
     return FollowOutcome(follow=follow, state=state)
 
 
@@ -90,7 +93,7 @@ async def _join_by_follow(follower: Actor, group: Actor) -> FollowState:
             await Membership.create(circle=circle, actor=follower, role=Role.MEMBER, state=state,
                                     updated_at=clock.now())
             if state is MembershipState.PENDING:
-                await notifications.tell_join_request(circle, follower)
+                await notification_events.join_requested(circle, follower)
     except _NoRoom:
         return FollowState.REJECTED
     return FollowState.ACCEPTED if state is MembershipState.ACTIVE else FollowState.PENDING

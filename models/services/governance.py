@@ -37,7 +37,7 @@ from models.instance import Instance
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import posts as post_service
-from models.services import validation
+from models.services import notification_events, validation
 from models.translation import N_
 from models.text import render_markdown
 
@@ -151,6 +151,7 @@ async def propose(
             post=post, circle=circle, proposer=proposer, kind=proposal_kind, value_text=value_text,
             value_actor=value_actor, decision_rule=rule, quorum=count, closes_at=closes_at,
         )
+        await notification_events.proposal_made(proposal, post, proposer, circle)
     proposal.post = post
     return proposal
 
@@ -367,6 +368,7 @@ async def decide(instance: Instance, proposal: Proposal) -> None:
                 await Proposal.filter(id=proposal.id).update(outcome=outcome)
                 proposal.outcome = outcome
         await _outcome_post(instance, proposal.circle, proposal.post, outcome)
+        await notification_events.proposal_decided(proposal, proposal.post, proposal.circle)
 
 
 def _outcome(proposal: Proposal, tally: Tally) -> tuple[ProposalState, str]:

@@ -12,7 +12,7 @@ from models.errors import NotFound
 from models.federation import OutboxEvent
 from models.posts import Like, Post
 from models.services import circles as circle_service
-from models.services import person_blocks
+from models.services import notification_events, person_blocks
 from models.translation import N_
 
 LIKE_BLOCKED = N_("The author of this post has blocked you, so you cannot like it.")
@@ -37,6 +37,7 @@ async def like(actor: Actor, post: Post) -> Like:
         async with in_transaction():
             row = await Like.create(id=like_id, actor=actor, post=post, uri=f"{actor.uri}#likes/{like_id}")
             await OutboxEvent.create(kind="like.created", subject_id=row.id)
+            await notification_events.liked(post, actor)
     except IntegrityError:  # the same like at the same moment, from another request
         return await Like.get(actor=actor, post=post)
     return row

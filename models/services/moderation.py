@@ -42,7 +42,7 @@ from models.posts import Post
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import posts as post_service
-from models.services import validation
+from models.services import notification_events, validation
 from models.services.memberships import end_membership
 
 COMMENT_MAX = 2000
@@ -104,6 +104,7 @@ async def report_post(
         )
         if forward:
             await OutboxEvent.create(kind="report.forwarded", subject_id=report.id)
+        await notification_events.report_made(report, circle)  # stewards only of a circle here
     return report
 
 
@@ -127,6 +128,7 @@ async def report_actor(
         )
         if forward:
             await OutboxEvent.create(kind="report.forwarded", subject_id=report.id)
+        await notification_events.report_made(report, circle)
     return report
 
 

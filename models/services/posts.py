@@ -17,7 +17,7 @@ from models.instance import Instance
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
-from models.services import person_blocks, validation
+from models.services import notification_events, person_blocks, validation
 from models.text import render_markdown
 from models.translation import N_
 
@@ -68,6 +68,9 @@ async def create_post(
         )
         await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
         await attach(post)
+        await notification_events.post_written(
+            post, author, circle, None, mentioned=await notification_events.mentioned_here(body, instance.domain)
+        )
     return post
 
 
@@ -123,6 +126,9 @@ async def reply(
         )
         await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         await attach(post)
+        await notification_events.post_written(
+            post, author, circle, parent, mentioned=await notification_events.mentioned_here(body, instance.domain)
+        )
     return post
 
 

@@ -20,7 +20,7 @@ from models.posts import Post, PostKind
 from models.questions import SafeQuestionReveal
 from models.services import circles as circle_service
 from models.services import posts as post_service
-from models.services import person_blocks, validation
+from models.services import notification_events, person_blocks, validation
 
 PAGE_SIZE = 20
 REASON_MAX = 300
@@ -80,6 +80,7 @@ async def accept_answer(instance: Instance, actor: Actor, question: Post, answer
     async with in_transaction():
         if not await _record_answer(question, answer.id, clock.now()):
             return  # the same answer was accepted a moment ago
+        await notification_events.answer_accepted(question, answer, actor)
         if circle.actor.local:
             await _withdraw_circle_notes(question, by=circle.actor)  # one "✅" per question
             author = await answer.author
@@ -221,6 +222,7 @@ async def reveal_asker(circle: Circle, question: Post, viewer: Actor, *, reason:
         raise NotFound("That is not a question asked through this circle.")
     async with in_transaction():
         await SafeQuestionReveal.create(circle=circle, post=question, viewer=viewer, reason=reason)
+        await notification_events.asker_revealed(question, circle, viewer)
     asker = await Actor.get_or_none(id=question.asked_by_id)
     if asker is None:
         raise NotFound("The person who asked has left this server.")

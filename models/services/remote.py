@@ -23,7 +23,7 @@ from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import meetings as meeting_service
-from models.services import follows, moderation, notifications, person_blocks
+from models.services import follows, moderation, notification_events, person_blocks
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
@@ -163,6 +163,7 @@ class RemotePostInput:
     meeting: meeting_service.RemoteMeetingInput | None = None  # when and where, for an Event
     poll: remote_polls.RemotePollInput | None = None  # a Question's options
     images: tuple[media_service.RemoteImageInput, ...] = ()  # attached images, by address
+    mentions: tuple[str, ...] = ()  # ids of the actors its Mention tags name
 
 
 async def post_by_uri(uri: str) -> Post | None:
@@ -336,6 +337,9 @@ async def _insert_remote(
             await _store_extras(post, data, root_id)
         if event is not None:
             await OutboxEvent.create(kind="post.received", subject_id=post.id, data=event)
+        await notification_events.post_written(
+            post, author, circle, parent, mentioned=await notification_events.mentioned_by_uri(data.mentions)
+        )
     post.circle = circle
     return post
 
@@ -371,6 +375,8 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
         await post.save(update_fields=fields)
+        if "accepted_answer_id" in fields and post.accepted_answer_id is not None:
+            await notification_events.answer_accepted(post, await Post.get(id=post.accepted_answer_id), author)
         if data.link and post.circle_id is not None:  # a library resource lives in a circle
             await resource_service.update_remote(post, data.link, list(data.tags))
         if data.meeting is not None and post.kind is PostKind.MEETING and post.root_id is None:
@@ -422,7 +428,10 @@ async def like(actor: Actor, post_uri: str, like_uri: str) -> bool:
         return False
     if post.circle is not None and post.circle.actor.local and not await circle_service.is_member(post.circle, actor):
         raise PermissionDenied("Only the circle's members' likes count here.")
-    await Like.get_or_create(actor=actor, post=post, defaults={"uri": like_uri})
+    async with in_transaction():
+        _like, created = await Like.get_or_create(actor=actor, post=post, defaults={"uri": like_uri})
+        if created:
+            await notification_events.liked(post, actor)
     return True
 
 
@@ -451,10 +460,14 @@ async def report(reporter: Actor, *, target: Actor | None, object_uris: list[str
         await Post.filter(uri__in=object_uris, circle__actor__local=True).select_related("author").order_by("id").first()
         if object_uris else None
     )
-    return await Report.create(
-        reporter=reporter, target_actor=target or (post.author if post else None), object_uris=object_uris,
-        comment=plain_excerpt(comment, 5000), uri=uri, post=post, circle_id=post.circle_id if post else None,
-    )
+    async with in_transaction():
+        report = await Report.create(
+            reporter=reporter, target_actor=target or (post.author if post else None), object_uris=object_uris,
+            comment=plain_excerpt(comment, 5000), uri=uri, post=post, circle_id=post.circle_id if post else None,
+        )
+        circle = await Circle.get(id=post.circle_id).select_related("actor") if post is not None else None
+        await notification_events.report_made(report, circle)
+    return report
 
 
 async def invited_elsewhere(inviter: Actor, group: Actor, person: Actor) -> bool:
@@ -465,9 +478,7 @@ async def invited_elsewhere(inviter: Actor, group: Actor, person: Actor) -> bool
     if person.kind is not ActorKind.PERSON or await person_blocks.is_blocked_by(inviter, person):
         return False
     handle = f"{group.username}@{group.domain}"
-    await notifications.notify(
-        [person.id], "circle.invited", f"{inviter.name} invites you to join {group.name} ({handle}).", f"/c/{handle}"
-    )
+    await notification_events.invited(person, inviter, f"{group.name} ({handle})", f"/c/{handle}")
     return True
 
 

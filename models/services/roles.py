@@ -15,7 +15,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.moderation import ModerationAction, ModerationKind
 from models.services import circles as circle_service
-from models.services import governance, notifications
+from models.services import governance, notification_events
 from models.translation import N_
 
 
@@ -93,16 +93,7 @@ async def after_facilitators_left(circle_ids: list[int]) -> None:
         first = await Membership.filter(circle_id=circle.id, state=MembershipState.ACTIVE, actor__local=True).order_by(
             "created_at", "id"
         ).first()
-        if first is not None:
-            await notifications.notify(
-                [first.actor_id], "circle.needs_facilitator",
-                f"{circle.name} has no facilitator any more. As its longest-standing member, would you take it on?",
-                f"/c/{circle.handle}/facilitate",
-            )
-        asked = "its longest-standing member was asked to take it on" if first else "no member here can take it on"
-        admins = await Account.filter(is_admin=True).values_list("actor_id", flat=True)
-        await notifications.notify(list(admins), "circle.needs_facilitator",
-                                   f"{circle.name} has no facilitator any more; {asked}.", f"/c/{circle.handle}/members")
+        await notification_events.needs_facilitator(circle, first.actor_id if first else None)
 
 
 async def _has_facilitator(circle: Circle) -> bool:

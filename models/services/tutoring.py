@@ -41,7 +41,7 @@ from models.federation import OutboxEvent
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services.moderation import host_of
-from models.services import validation
+from models.services import notification_events, validation
 from models.text import clean_html, plain_excerpt, render_markdown
 from models.translation import N_
 from models.tutoring import Pairing, Skill, SkillDirection, TutoringMessage
@@ -286,6 +286,8 @@ async def open_pairing(circle: Circle, by: Actor, other: Actor, skill: str, *, b
             if not other.local:
                 pairing.circle, pairing.helper, pairing.learner = circle, helper, learner
                 await _create_outgoing(pairing, by, opening_text(pairing, by), in_reply_to=None)
+            else:
+                await notification_events.pairing_opened(pairing, by, other, circle)
     except IntegrityError:
         raise Conflict("You and %(name)s already have an open pairing for “%(skill)s”.", name=other.name,
                        skill=skill) from None
@@ -409,9 +411,12 @@ async def send_message(pairing: Pairing, author: Actor, body: str) -> TutoringMe
         raise PermissionDenied("You are no longer a member of this circle, so this pairing is read-only.")
     partner = await Actor.get(id=pairing.learner_id if author.id == pairing.helper_id else pairing.helper_id)
     if partner.local:
-        return await TutoringMessage.create(
-            pairing=pairing, author=author, source=body, content=render_markdown(body)
-        )
+        async with in_transaction():
+            message = await TutoringMessage.create(
+                pairing=pairing, author=author, source=body, content=render_markdown(body)
+            )
+            await notification_events.tutoring_message(pairing, author, partner)
+        return message
     if not partner.inbox_url:
         raise Conflict(f"{partner.name}'s account on {partner.domain} is gone: messages cannot reach them.")
     async with in_transaction():
@@ -500,9 +505,14 @@ async def receive_message(sender: Actor, note: RemoteNoteInput) -> TutoringMessa
     content = clean_html(note.content_html[:REMOTE_HTML_MAX])
     try:
         async with in_transaction():
+            opening = not await TutoringMessage.exists(pairing=pairing)  # they opened the pairing with it
             message = await TutoringMessage.create(
                 pairing=pairing, author=sender, source="", content=content, uri=note.uri
             )
+            if opening:
+                await notification_events.pairing_opened(pairing, sender, local, circle)
+            else:
+                await notification_events.tutoring_message(pairing, sender, local)
             await _mark_accepted(pairing, sender)
             if note.pairing is not None and note.pairing.closed:
                 await Pairing.filter(id=pairing.id, closed_at=None).update(closed_at=clock.now(), open_key=None)

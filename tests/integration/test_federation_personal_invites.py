@@ -4,6 +4,8 @@ joins from there; Cai, on B too but not invited, is refused."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.integration.federated import eventually, page_has, post_form
@@ -32,7 +34,8 @@ async def test_someone_on_another_server_is_invited_and_joins_an_invite_only_cir
 
         await eventually(lambda: page_has(bea, "/notifications", "ann invites you to join Closed study"),
                          "the Invite reaching Bea on B", servers)
-        assert f'href="{remote_circle}"' in (await bea.get("/notifications")).text
+        link = re.search(r'href="(/notifications/\d+/open)"', (await bea.get("/notifications")).text).group(1)
+        assert (await bea.get(link)).headers["location"] == remote_circle  # opening it leads to the circle
 
         # Cai was not invited: A refuses his request to join.
         redirected_to(await post_form(cai, "/circles", "/circles/follow", handle=f"@closed@{a_domain}"), remote_circle)

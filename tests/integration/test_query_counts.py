@@ -394,10 +394,15 @@ async def test_notifications(world):
     post = await factories.post(world.instance, world.alice, world.circle, "Hi")
 
     async def grow(k):
+        serial = next(_serial)
         await Notification.bulk_create([
             Notification(recipient=world.alice, kind="meeting.reminder", subject_id=post.id, text="Soon",
                          url=f"/posts/{post.id}")
             for _ in range(k)
+        ] + [  # replies, unread ones grouped by the post they answer
+            Notification(recipient=world.alice, kind="post.reply", subject_id=post.id, text="Re", url="/",
+                         params={"name": "bob", "title": "Hi"}, group_key=f"post.reply:{serial}:{n % 2}")
+            for n in range(2 * k)
         ])
 
     await world.assert_flat("/notifications", grow)

@@ -286,7 +286,8 @@ async def test_the_main_pages_are_translated(pseudo_app, world):
         (alice_client, f"/proposals/{world['proposal'].post_id}", 200),
         (bob_client, f"/proposals/{world['proposal'].post_id}", 200),
         (alice_client, f"/tutoring/{world['pairing'].id}", 200), (bob_client, "/c/readers/tutoring", 200),
-        (bob_client, "/notifications", 200), (alice_client, "/settings/password", 200), (alice_client, "/admin/", 200),
+        (bob_client, "/notifications", 200), (alice_client, "/notifications", 200),
+        (alice_client, "/settings/notifications", 200), (alice_client, "/settings/password", 200), (alice_client, "/admin/", 200),
         (alice_client, "/users/alice", 200), (bob_client, "/users/bob", 200),
         (bob_client, "/c/readers", 200), (carol_client, "/c/readers", 200), (carol_client, f"/posts/{question.id}", 200),
         (bob_client, "/c/readers/settings", 403), (bob_client, "/admin/", 403),
@@ -298,7 +299,7 @@ async def test_the_main_pages_are_translated(pseudo_app, world):
         (alice_client, "/admin/reports", 200), (alice_client, "/admin/domains", 200), (alice_client, "/admin/overview", 200),
     ]
     notifications = await text(await bob_client.get("/notifications"))
-    assert "⟦Reminder: “UC reading night” in UC Readers starts within a day.⟧" in notifications
+    assert "⟦Reminder: “UC reading night” in UC Readers starts ⟦within a day⟧.⟧" in notifications
     assert "UC stored text" in notifications  # a kind the page does not know: its stored text
     report, failures, total, translated = [], [], 0, 0
     for client, path, status in pages:

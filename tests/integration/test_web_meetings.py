@@ -185,7 +185,11 @@ async def test_notifications_page_lists_and_marks_read(app, instance, alice, cir
     assert await meeting_reminders.due_reminders(meeting.starts_at - dt.timedelta(hours=2)) == 1
     client = await logged_in(app, alice)
     page = await text(await client.get("/notifications"))
-    assert "Reminder: “Chapter 3”" in page and "New:" in page and f'href="/meetings/{meeting.post_id}"' in page
+    [reminder] = await Notification.filter(recipient=alice, kind="meeting.reminder")
+    assert "Reminder: “Chapter 3”" in page and "New:" in page and f'href="/notifications/{reminder.id}/open"' in page
+    opened = await client.get(f"/notifications/{reminder.id}/open")  # the link leads to the meeting
+    assert opened.status_code == 302 and opened.headers["Location"] == f"/meetings/{meeting.post_id}"
+    await Notification.filter(id=reminder.id).update(read_at=None)
     assert (await client.post("/notifications/read")).status_code in (400, 403)  # no CSRF token
     assert "New:" in await text(await client.get("/notifications"))
     response = await submit(client, "/notifications/read")

@@ -12,7 +12,10 @@ from web.html import (
     account_email, admin, auth, circle_invites, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
-from web.html import media, moderation, people, person_blocks, ratelimits, roles, settings, unsubscribe, visibility
+from web.html import (
+    media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
+    visibility,
+)
 from web.i18n import N_
 from web.site import site
 
@@ -36,7 +39,7 @@ BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
-    person_blocks.bp, account_email.bp, unsubscribe.bp,
+    person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp,
 )
 
 
