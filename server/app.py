@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import signal
 from pathlib import Path
 
 from quart import Quart
@@ -23,6 +24,7 @@ from models.services.actors import ensure_instance_actor
 from models.services.media import MediaStore
 from server import worker
 from server.config import Settings
+from web.live import Hub
 from web.site import Site
 
 WEB_ROOT = Path(web.__file__).parent
@@ -65,12 +67,14 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     )
     app.extensions["circles.federation"] = fed
     wake = app.extensions["circles.wake_worker"] = asyncio.Event()
+    live = app.extensions["circles.live"] = Hub()
 
     @app.before_serving
     async def start() -> None:
         if manage_database:
             await db.connect(settings.database_url)
         await ensure_instance_actor(instance)
+        await live.start()
         if settings.run_worker:
             app.extensions["circles.worker_task"] = asyncio.create_task(worker.run_forever(fed, wake))
 
@@ -79,6 +83,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         if app.extensions.get("circles.stopped"):
             return
         app.extensions["circles.stopped"] = True
+        await live.stop()
         task = app.extensions.pop("circles.worker_task", None)
         if task is not None:
             task.cancel()
@@ -89,3 +94,15 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
             await db.disconnect()
 
     return app
+
+
+async def until_signalled(app: Quart) -> None:
+    """hypercorn's shutdown trigger for `circles serve`: wait for SIGINT or
+    SIGTERM, then end the open live streams at once (they would otherwise hold
+    the graceful shutdown until its timeout) and let hypercorn stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    await stop.wait()
+    app.extensions["circles.live"].close()

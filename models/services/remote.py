@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models import clock
+from models import clock, live
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, NotFound, PermissionDenied
@@ -336,6 +336,7 @@ async def _insert_remote(
             await _store_extras(post, data, root_id)
         if event is not None:
             await OutboxEvent.create(kind="post.received", subject_id=post.id, data=event)
+        await live.announce(f"thread:{root_id}" if root_id else "")  # open thread pages (models/live.py)
     post.circle = circle
     return post
 

@@ -12,7 +12,7 @@ from web.html import (
     admin, auth, circle_invites, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
-from web.html import media, moderation, people, person_blocks, ratelimits, roles, settings, visibility
+from web.html import live, media, moderation, people, person_blocks, ratelimits, roles, settings, visibility
 from web.i18n import N_
 from web.site import site
 
@@ -36,7 +36,7 @@ BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
-    person_blocks.bp,
+    person_blocks.bp, live.bp,
 )
 
 
@@ -73,6 +73,9 @@ def register(app: Quart) -> None:
 
     # The tabs on every page of a circle (web/templates/circles/_header.html).
     app.add_template_global(CIRCLE_TABS, "circle_tabs")
+    # The header's notifications link, and the page's live updates (web/html/live.py, static/live.js).
+    app.add_template_global(live.unread_label, "unread_label")
+    app.add_template_global(live.stream_url, "live_stream_url")
 
     @app.template_filter("markdown")
     def markdown_filter(source: str) -> Markup:
@@ -88,6 +91,7 @@ def register(app: Quart) -> None:
         return {
             "current_account": security.current_account(),
             "site": site(),
+            "unread_count": await live.unread_count(),  # one query, for the signed-in only
         }
 
     @app.after_request
