@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from tests.servers import csrf, redirected_to, sign_up, start_server
+from tests.servers import Server, _start, csrf, free_port, redirected_to, sign_up, start_server
 
 LIVE_URL_RE = re.compile(r'data-live-url="([^"]+)"')
 EVENT_TIMEOUT = 10.0
@@ -89,12 +89,24 @@ async def reply(client, thread: str, body: str) -> None:
                   re.compile(r"/posts/\d+#post-\d+"))
 
 
+SECRET = "live-test-secret-" + "x" * 32  # one for every process: a session works on each
+
+
 @pytest.fixture
 async def served(database_url, tmp_path):
-    servers = []
+    """Start `circles serve` processes on this test's database; after the first,
+    each serves the same instance (its domain and secret) on a port of its own."""
+    servers: list[Server] = []
 
-    async def start(name: str = "a"):
-        server = start_server(database_url, tmp_path / name)
+    async def start(name: str = "a") -> Server:
+        if not servers:
+            server = start_server(database_url, tmp_path / name, CIRCLES_SECRET_KEY=SECRET)
+        else:
+            port = free_port()
+            domain = servers[0].base_url.removeprefix("http://")
+            process, log = _start(["serve", "--bind", f"127.0.0.1:{port}"], database_url, tmp_path / name, domain,
+                                  CIRCLES_REGISTRATION="open", CIRCLES_SECRET_KEY=SECRET)
+            server = Server(process, log, f"http://127.0.0.1:{port}")
         servers.append(server)
         await server.wait_until_healthy()
         return server
