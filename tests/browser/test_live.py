@@ -53,7 +53,7 @@ def unread(page: Page) -> int:
     return int(match.group(1)) if match else 0
 
 
-def test_the_header_count_and_the_open_thread_update_without_a_reload(people):
+def test_the_header_count_and_the_open_thread_update_without_a_reload(people, screenshots):
     alice, bob = people
     thread = ui.new_post(alice, HANDLE, "Tomato seeds", "Who has *San Marzano*?")
     expect(notifications_link(alice)).to_have_accessible_name("Notifications")  # nothing unread yet
@@ -83,6 +83,7 @@ def test_the_header_count_and_the_open_thread_update_without_a_reload(people):
     assert unread(alice) == before + 1
     expect(alice.locator("[data-unread-count]")).to_have_text(str(before + 1))
     assert alice.evaluate("() => window.notReloaded === true"), "the page was reloaded"
+    alice.screenshot(path=screenshots / "live-thread-updated-desktop.png", full_page=True)
 
     alice.goto("/")  # and every page, served with the count
     expect(notifications_link(alice)).to_have_accessible_name(f"Notifications, {before + 1} unread")

@@ -212,3 +212,51 @@ def test_postgres_only_test_says_why_it_skips():
     if not POSTGRES_URL:
         print("SKIPPED test_a_change_in_one_web_process_reaches_a_stream_of_another: "
               "set CIRCLES_TEST_DATABASE_URL to a PostgreSQL server to run it")
+
+
+# --- in process: the heartbeat, the slow second look, and a closed stream ------------------
+
+
+async def _read_until(connection, needle: str, timeout: float = EVENT_TIMEOUT) -> str:
+    text = ""
+    while needle not in text:
+        text += (await asyncio.wait_for(connection.receive(), timeout)).decode()
+    return text
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="the second look is for SQLite, where a worker cannot announce")
+async def test_a_quiet_stream_keeps_alive_and_looks_again_by_itself(app, instance, monkeypatch):
+    from models.notifications import Notification
+    from tests import factories
+    from tests.integration.webforms import logged_in
+    from web.html import live as live_page
+
+    monkeypatch.setattr(live_page, "HEARTBEAT_SECONDS", 0.3)
+    alice = await factories.account(instance, "alice")
+    async with app.test_app():
+        client = await logged_in(app, alice)
+        async with client.request(f"/live?topic=account:{alice.id}") as connection:
+            await connection.send_complete()
+            assert '"count": 0' in await _read_until(connection, "event: unread")
+            # Made with no announcement, as a separate `circles worker` on SQLite would make it.
+            await Notification.create(recipient=alice, kind="circle.invited", text="Hi", url="/")
+            text = await _read_until(connection, '"count": 1')
+            assert ": still here" in text
+            await connection.disconnect()
+        assert app.extensions["circles.live"]._subscriptions == {}  # the closed stream let go of its topics
+
+
+async def test_the_header_count_costs_one_query_and_none_for_visitors(app, client, instance, count_queries):
+    from tests import factories
+    from tests.integration.webforms import logged_in
+
+    alice = await factories.account(instance, "alice")
+    alice_client = await logged_in(app, alice)
+    for who, expected in ((client, 0), (alice_client, 1)):
+        await who.get("/circles")
+        with count_queries() as queries:
+            page = await who.get("/circles")
+        assert page.status_code == 200
+        counted = [q for q in queries if "notifications" in q.lower()]
+        assert len(counted) == expected, queries.report()
+    assert "Notifications" in (await (await alice_client.get("/circles")).get_data(as_text=True))
