@@ -22,6 +22,7 @@ import json
 
 from quart import Blueprint, g, make_response, request, stream_with_context, url_for
 
+from models import db
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.posts import Post
 from models.services import notifications as notification_service
@@ -110,6 +111,13 @@ def _event(name: str, data: dict) -> str:
 async def stream():
     topics = await _allowed(request.args.getlist("topic"))
     account, live = security.current_account(), hub()
+    headers = {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+    }
+    if request.method == "HEAD":
+        return "", 200, headers
 
     @stream_with_context
     async def events():
@@ -119,7 +127,12 @@ async def stream():
             changed: set[str] | None = set(topics)
             while changed is not None:
                 for topic in sorted(changed):
-                    state = await _state(topic, account)
+                    try:
+                        state = await _state(topic, account)
+                    except Exception as error:
+                        if db.connection_lost(error):
+                            return  # the browser connects again in RETRY_MILLISECONDS
+                        raise
                     if said.get(topic) != state:
                         said[topic] = state
                         yield _event(*state)
@@ -129,10 +142,6 @@ async def stream():
                     if not live.cross_process:
                         changed = set(topics)
 
-    response = await make_response(events(), 200, {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-cache",
-        "X-Accel-Buffering": "no",  # nginx: pass each event on at once
-    })
+    response = await make_response(events(), 200, headers)
     response.timeout = None  # open as long as the page is
     return response
