@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import signal
 from pathlib import Path
 
 from quart import Quart
@@ -25,6 +26,7 @@ from server import worker
 from server.config import Settings
 from server.mail import Postman
 from web.mail import Renderer
+from web.live import Hub
 from web.site import Site
 
 WEB_ROOT = Path(web.__file__).parent
@@ -70,12 +72,14 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     postman = app.extensions["circles.postman"] = Postman(
         settings.smtp_url, settings.domain, Renderer(app, settings.email_from)
     )
+    live = app.extensions["circles.live"] = Hub()
 
     @app.before_serving
     async def start() -> None:
         if manage_database:
             await db.connect(settings.database_url)
         await ensure_instance_actor(instance)
+        await live.start()
         if settings.run_worker:
             app.extensions["circles.worker_task"] = asyncio.create_task(worker.run_forever(fed, wake, postman))
 
@@ -84,6 +88,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         if app.extensions.get("circles.stopped"):
             return
         app.extensions["circles.stopped"] = True
+        await live.stop()
         task = app.extensions.pop("circles.worker_task", None)
         if task is not None:
             task.cancel()
@@ -94,3 +99,15 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
             await db.disconnect()
 
     return app
+
+
+async def until_signalled(app: Quart) -> None:
+    """hypercorn's shutdown trigger for `circles serve`: wait for SIGINT or
+    SIGTERM, then end the open live streams at once (they would otherwise hold
+    the graceful shutdown until its timeout) and let hypercorn stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    await stop.wait()
+    app.extensions["circles.live"].close()

@@ -275,7 +275,7 @@ def serve(bind: str | None) -> None:
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
 
-    from server.app import create_app
+    from server.app import create_app, until_signalled
 
     settings = settings_or_exit(create_secret=False)
     if bind is not None and not bind_is_valid(bind):
@@ -308,7 +308,7 @@ def serve(bind: str | None) -> None:
     click.echo(f'  {command} circle create HANDLE --name "A name" --owner NAME')
     async def run() -> None:
         try:
-            await hypercorn_serve(served, config)
+            await hypercorn_serve(served, config, shutdown_trigger=functools.partial(until_signalled, app))
         finally:
             # If binding fails, hypercorn has started the app but never stops
             # it: the worker and an open SQLite connection's thread would keep

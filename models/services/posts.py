@@ -8,7 +8,7 @@ import datetime as dt
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models import clock
+from models import clock, live
 from models.actors import Actor
 from models.circles import Circle
 from models.errors import InvalidInput, NotFound
@@ -177,6 +177,8 @@ async def _insert(
     )
     # Federation picks this up (federation/fanout.py); written in the caller's transaction.
     await OutboxEvent.create(kind="post.created", subject_id=post.id)
+    if post.root_id:
+        await live.announce(f"thread:{post.root_id}")  # open thread pages (models/live.py)
     return post
 
 

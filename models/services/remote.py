@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models import clock
+from models import clock, live
 from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAlgorithm
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, NotFound, PermissionDenied
@@ -340,6 +340,8 @@ async def _insert_remote(
         await notification_events.post_written(
             post, author, circle, parent, mentioned=await notification_events.mentioned_by_uri(data.mentions)
         )
+        if root_id:
+            await live.announce(f"thread:{root_id}")  # open thread pages (models/live.py)
     post.circle = circle
     return post
 

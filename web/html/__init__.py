@@ -13,7 +13,7 @@ from web.html import (
     reviews, sisters, tutoring, users,
 )
 from web.html import (
-    media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
+    live, media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
     visibility,
 )
 from web.i18n import N_
@@ -39,7 +39,7 @@ BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
-    person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp,
+    person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp, live.bp,
 )
 
 
@@ -76,6 +76,9 @@ def register(app: Quart) -> None:
 
     # The tabs on every page of a circle (web/templates/circles/_header.html).
     app.add_template_global(CIRCLE_TABS, "circle_tabs")
+    # The header's notifications link, and the page's live updates (web/html/live.py, static/live.js).
+    app.add_template_global(live.unread_label, "unread_label")
+    app.add_template_global(live.stream_url, "live_stream_url")
 
     @app.template_filter("markdown")
     def markdown_filter(source: str) -> Markup:
@@ -91,6 +94,7 @@ def register(app: Quart) -> None:
         return {
             "current_account": security.current_account(),
             "site": site(),
+            "unread_count": await live.unread_count(),  # one query, for the signed-in only
         }
 
     @app.after_request
