@@ -99,8 +99,15 @@ def _wait_until_healthy(server) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(module_database, tmp_path_factory):
-    running = start_server(module_database, tmp_path_factory.mktemp("browser-serve"))
+def server_settings() -> dict[str, str]:
+    """Extra CIRCLES_* settings of the module's server; a module overrides
+    this fixture to serve with, say, an SMTP server."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(module_database, tmp_path_factory, server_settings):
+    running = start_server(module_database, tmp_path_factory.mktemp("browser-serve"), **server_settings)
     try:
         _wait_until_healthy(running)
         yield running

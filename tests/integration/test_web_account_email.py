@@ -24,10 +24,9 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 @pytest.fixture
-def email_app(database, settings):
+def email_app(make_app):
     # A server that sends email: an SMTP server is set (nothing is sent here, the worker does not run).
-    email_on = dataclasses.replace(settings, smtp_url="smtp://127.0.0.1:2525", email_from="circles@example.org")
-    return create_app(email_on, manage_database=False)
+    return make_app(smtp_url="smtp://127.0.0.1:2525", email_from="circles@example.org")
 
 
 def path_of(email: OutgoingEmail) -> str:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from models import clock
 from models.accounts import Account, EmailDigest
 from models.notifications import Channel, Notification, NotificationPreference
 from models.services import likes
@@ -88,6 +89,18 @@ async def test_the_settings_page_lists_each_kind_and_saves_channels_and_digest(a
     assert (await Account.get(id=alice.id)).email_digest is EmailDigest.WEEKLY
     page = await text(await client.get("/settings/notifications"))
     assert re.search(r'name="post.reply" value="none" checked', page) and re.search(r'value="weekly" checked', page)
+
+
+async def test_the_settings_page_says_when_email_cannot_reach_the_person(app, make_app, alice):
+    client = await logged_in(app, alice)
+    assert "does not send email at the moment" in await text(await client.get("/settings/notifications"))
+    email_on = make_app(smtp_url="smtp://127.0.0.1:2525", email_from="circles@example.org")
+    client = await logged_in(email_on, alice)
+    page = await text(await client.get("/settings/notifications"))
+    assert "does not send email" not in page and "Your email address is not confirmed" in page
+    await Account.filter(id=alice.id).update(email_verified_at=clock.now())
+    page = await text(await client.get("/settings/notifications"))
+    assert "does not send email" not in page and "not confirmed" not in page
 
 
 @pytest.mark.parametrize("fields", [{"post.reply": "pigeon"}, {"no.such.kind": "web"}, {"email_digest": "hourly"}])
