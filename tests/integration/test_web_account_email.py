@@ -5,7 +5,6 @@ what the pages say when this server sends no email."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 
@@ -15,7 +14,6 @@ from models import clock
 from models.accounts import Account
 from models.emails import OutgoingEmail
 from models.services import account_email, ratelimits
-from server.app import create_app
 from tests import factories
 from tests.factories import PASSWORD
 from tests.integration.webforms import logged_in, submit, text
