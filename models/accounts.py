@@ -62,6 +62,8 @@ class Account(Entity):
 
     class Meta:
         table = "accounts"
+        # The worker looks for digests due on every pass: the few who chose one, by when it was last sent.
+        indexes = (("email_digest", "digest_sent_at"),)
 
 
 class Invite(Entity):
@@ -87,6 +89,9 @@ class PasswordReset(Entity):
     created_by = fields.ForeignKeyField(
         "circles.Account", related_name="password_resets_made", null=True, on_delete=fields.SET_NULL
     )
+    # Sent by email to who forgot it ("Forgot your password?"), rather than
+    # given by an admin or the CLI: asking by email never voids an admin's link.
+    emailed = fields.BooleanField(default=False)
 
     class Meta:
         table = "password_resets"

@@ -38,6 +38,9 @@ class RsvpAnswer(StrEnum):
     NOT_GOING = "not_going"
 
 
+ATTENDING = (RsvpAnswer.GOING, RsvpAnswer.MAYBE)  # the answers of those who hear of changes and reminders
+
+
 class Rsvp(Entity):
     # One answer per person and meeting; a new answer replaces the old one.
     meeting = fields.ForeignKeyField("circles.Meeting", related_name="rsvps", on_delete=fields.CASCADE)

@@ -334,6 +334,9 @@ def worker_command() -> None:
 
     settings = settings_or_exit(create_secret=False)
     logs.configure(settings.log_level)
+    if settings.email_enabled and not settings.secret_key:
+        fail("the worker signs the unsubscribe links of the email it sends with the web's secret key, and finds "
+             f"none. Set CIRCLES_SECRET_KEY as for `circles serve`, or give it {settings.secret_key_file}.", 2)
 
     async def run() -> None:
         await _require_instance(settings)

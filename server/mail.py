@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY = dt.timedelta(minutes=1)
 MAX_RETRY = dt.timedelta(hours=6)
-MAX_ATTEMPTS = 12  # about two days of retries
+MAX_ATTEMPTS = 16  # 1 + 2 + … + 256 minutes, then every 6 hours: about two days of retries
 BATCH = 20
 SMTP_TIMEOUT = 30  # seconds for each SMTP step
 
@@ -68,9 +68,11 @@ class SmtpServer:
             use_tls=use_tls, start_tls=False if use_tls else start_tls,
         )
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        # The envelope's one recipient is the row's address, never whatever the
+        # To header parses into (a header can name several).
         await aiosmtplib.send(
-            message, hostname=self.host, port=self.port, username=self.username, password=self.password,
+            message, recipients=[recipient], hostname=self.host, port=self.port, username=self.username, password=self.password,
             use_tls=self.use_tls, start_tls=self.start_tls, timeout=SMTP_TIMEOUT,
         )
 
@@ -150,7 +152,7 @@ class Postman:
         if not await self._still_ours(row, lease):
             return
         try:
-            await self.server.send(message)
+            await self.server.send(message, row.to_address)
         except aiosmtplib.SMTPRecipientsRefused as refused:
             codes = [r.code for r in refused.recipients]
             await self._record(row, failed=all(code >= 500 for code in codes), error=str(refused))
@@ -172,7 +174,7 @@ class Postman:
                 values["sent_at"] = now
         else:
             values.update(next_attempt_at=now + backoff(row.attempts))
-        log.info("email %s (%s) to %s: %s %s", row.id, row.template, row.to_address,
+        log.info("email %s (%s) to account %s: %s %s", row.id, row.template, row.account_id,
                  values.get("state", EmailState.PENDING).value, error[:200])
         await OutgoingEmail.filter(id=row.id, state=EmailState.PENDING).update(**values)
 

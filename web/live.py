@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Iterator
 
 import asyncpg
@@ -29,6 +30,11 @@ from models import live
 log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 30.0
+HEALTH_CHECK_SECONDS = 30.0  # how often a silent listening connection is asked whether it is alive
+# Each open stream holds a connection and a task: a few per person (tabs),
+# and a ceiling for the process, so no one client can exhaust them.
+MAX_STREAMS = 2000
+MAX_STREAMS_PER_CLIENT = 16
 EVERYTHING = "*"  # delivered to every subscription: read your state again
 
 
@@ -64,6 +70,7 @@ class Subscription:
 class Hub:
     def __init__(self) -> None:
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self._open_by_client: Counter[str] = Counter()
         self._closing = False
         self._task: asyncio.Task | None = None
         self._unlisten = None
@@ -106,9 +113,15 @@ class Hub:
         for subscription in list(targets):
             subscription.notify(topic)
 
+    def has_room(self, client: str) -> bool:
+        """Whether `client` (an address) may open one more stream."""
+        return (sum(self._open_by_client.values()) < MAX_STREAMS
+                and self._open_by_client[client] < MAX_STREAMS_PER_CLIENT)
+
     @contextlib.contextmanager
-    def subscribe(self, topics: frozenset[str]) -> Iterator[Subscription]:
+    def subscribe(self, topics: frozenset[str], client: str = "") -> Iterator[Subscription]:
         subscription = Subscription(topics)
+        self._open_by_client[client] += 1
         if self._closing:
             subscription.close()
         for topic in topics:
@@ -116,6 +129,9 @@ class Hub:
         try:
             yield subscription
         finally:
+            self._open_by_client[client] -= 1
+            if not self._open_by_client[client]:
+                del self._open_by_client[client]
             for topic in topics:
                 waiting = self._subscriptions.get(topic)
                 if waiting is not None:
@@ -135,9 +151,9 @@ class Hub:
                 self.listening.set()
                 self.deliver(EVERYTHING)  # what was announced while no one listened
                 delay = 1.0
-                await lost.wait()
+                await _until_lost(connection, lost)
                 log.warning("The connection listening for live updates was lost; connecting again")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except Exception as error:  # any failure: listen again, or the streams would go deaf for good
                 log.warning("Cannot listen for live updates (%s); trying again in %.0f s", error, delay)
             finally:
                 self.listening.clear()
@@ -148,6 +164,18 @@ class Hub:
 
     def _heard(self, _connection, _pid: int, _channel: str, payload: str) -> None:
         self.deliver(payload)
+
+
+async def _until_lost(connection: asyncpg.Connection, lost: asyncio.Event) -> None:
+    """Return when the listening connection is gone: closed by the server, or
+    silent (a half-open TCP connection never tells), which a query now and
+    then finds out."""
+    while True:
+        try:
+            await asyncio.wait_for(lost.wait(), timeout=HEALTH_CHECK_SECONDS)
+            return
+        except TimeoutError:
+            await connection.fetchval("SELECT 1", timeout=HEALTH_CHECK_SECONDS)
 
 
 def _connect_arguments() -> dict:

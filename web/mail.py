@@ -38,6 +38,8 @@ MEETING_REMINDER = "meeting.reminder"
 
 def unsubscribe_token(secret: str, account_id: int, kind: str) -> str:
     """The proof in an unsubscribe link: only this server can make it."""
+    if not secret:
+        raise ValueError("no secret key: anyone could make unsubscribe links")
     message = f"unsubscribe:{account_id}:{kind}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
@@ -133,6 +135,8 @@ async def _notification(email: OutgoingEmail, attachments: list) -> tuple[str, d
 async def _digest(email: OutgoingEmail, attachments: list) -> tuple[str, dict]:
     ids = email.params.get("notification_ids", [])
     rows = await Notification.filter(id__in=ids).order_by("id")
+    if not rows:
+        raise NotFound("The notifications of this digest are gone.")
     await Notification.fetch_for_list(rows, "subject__circle")
     items = [{"text": text_of(n), "url": _absolute(n.url), "at": n.created_at} for n in rows]
     return DIGEST, {"items": items, "notifications_url": _absolute(url_for("notifications.index"))}

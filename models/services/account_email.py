@@ -52,10 +52,10 @@ async def request_password_reset(instance: Instance, login: str) -> None:
     if account is None or account.state is AccountState.DISABLED:
         return
     recent = clock.now() - RESET_EMAIL_GAP
-    if await PasswordReset.filter(account=account, used_at=None, created_by=None, created_at__gt=recent).exists():
+    if await PasswordReset.filter(account=account, used_at=None, emailed=True, created_at__gt=recent).exists():
         return  # asked a moment ago: that email is on its way
     async with in_transaction():
-        token = await accounts.new_password_reset(account, by=None)
+        token = await accounts.new_password_reset(account, by=None, emailed=True)
         await mail.queue(account.email, "password_reset", {
             "username": account.actor.username, "link": instance.password_reset_url(token),
             "hours": _hours(accounts.RESET_VALID),

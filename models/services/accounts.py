@@ -337,12 +337,17 @@ async def create_password_reset(account: Account, *, by: Account | None) -> str:
         return await new_password_reset(account, by=by)
 
 
-async def new_password_reset(account: Account, *, by: Account | None) -> str:
-    """create_password_reset within the caller's transaction (which may queue the email of it)."""
+async def new_password_reset(account: Account, *, by: Account | None, emailed: bool = False) -> str:
+    """create_password_reset within the caller's transaction (which may queue
+    the email of it). An emailed link voids only earlier emailed ones, so
+    anyone typing a name in "Forgot your password?" cannot void the link an
+    admin gave."""
     token = clock.token(32)
-    await PasswordReset.filter(account=account, used_at=None).delete()
+    earlier = PasswordReset.filter(account=account, used_at=None)
+    await (earlier.filter(emailed=True) if emailed else earlier).delete()
     await PasswordReset.create(
         account=account, token_hash=clock.token_digest(token), expires_at=clock.now() + RESET_VALID, created_by=by,
+        emailed=emailed,
     )
     return token
 

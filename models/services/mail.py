@@ -90,9 +90,14 @@ async def _digest_for(account: Account, now: dt.datetime, period: dt.timedelta) 
 
 
 async def _kinds_by_email(account: Account, kinds: set[str]) -> set[str]:
-    from models.services.notifications import channels_for  # that module imports this one
+    return {kind for kind, channel in (await _channels(account)).items() if kind in kinds and channel == Channel.EMAIL}
 
-    return {kind for kind in kinds if (await channels_for([account], kind))[account.id] == Channel.EMAIL}
+
+async def _channels(account: Account) -> dict[str, Channel]:
+    """How the account hears of each kind: one query."""
+    from models.services.notifications import preferences_of  # that module imports this one
+
+    return await preferences_of(account)
 
 
 # --- unsubscribing -----------------------------------------------------------------------
@@ -103,13 +108,12 @@ async def unsubscribe(account_id: int, kind: str) -> list[str]:
     only. A digest's link (`DIGEST`) does that for every kind the person hears
     of by email, so no email of notifications follows at all (account emails
     such as password resets still do). Returns the kinds changed."""
-    from models.services.notifications import KINDS, channels_for
-
     account = await Account.get_or_none(id=account_id, state=AccountState.ACTIVE)
-    if account is None or (kind != DIGEST and kind not in KINDS):
+    channels = await _channels(account) if account is not None else {}
+    if kind != DIGEST and kind not in channels:
         raise NotFound("This unsubscribe link is not valid.")
-    kinds = list(KINDS) if kind == DIGEST else [kind]
-    changed = [k for k in kinds if (await channels_for([account], k))[account.id] == Channel.EMAIL]
+    kinds = list(channels) if kind == DIGEST else [kind]
+    changed = [k for k in kinds if channels[k] == Channel.EMAIL]
     for k in changed:
         await NotificationPreference.update_or_create(account=account, kind=k, defaults={"channel": Channel.WEB})
     return changed

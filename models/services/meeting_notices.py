@@ -9,11 +9,10 @@ from __future__ import annotations
 import zoneinfo
 
 from models.circles import Membership, MembershipState
-from models.meetings import Meeting, MeetingReminder, Rsvp, RsvpAnswer
+from models.meetings import ATTENDING, Meeting, MeetingReminder, Rsvp
 from models.posts import Post
 from models.services import notifications
 
-ATTENDING = (RsvpAnswer.GOING, RsvpAnswer.MAYBE)
 WHERE = ("place", "online_url")
 
 

@@ -19,13 +19,12 @@ from collections import defaultdict
 
 from tortoise.transactions import in_transaction
 
-from models.meetings import Meeting, MeetingReminder, Rsvp, RsvpAnswer
+from models.meetings import ATTENDING, Meeting, MeetingReminder, Rsvp, RsvpAnswer
 from models.services import notifications
 
 DEFAULT_LEADS = (24 * 60, 60)  # minutes: a day and an hour before
 REFLECTION_WINDOW = dt.timedelta(days=2)  # meetings that ended longer ago get no prompt
 BATCH = 100  # meetings handled per pass; the worker comes back at once for more
-ATTENDING = (RsvpAnswer.GOING, RsvpAnswer.MAYBE)
 
 
 async def due_reminders(now: dt.datetime, leads: tuple[int, ...] = DEFAULT_LEADS) -> int:
@@ -78,7 +77,9 @@ async def _remind(now: dt.datetime, leads: tuple[int, ...]) -> int:
     soonest = sorted(due, key=lambda m: starts[m])[:BATCH]
     if not soonest:
         return 0
-    meetings = await Meeting.filter(id__in=soonest).select_related("post", "circle")
+    # Cancelled or moved since they were read above: not these reminders.
+    meetings = await Meeting.filter(id__in=soonest, cancelled_at=None).select_related("post", "circle")
+    meetings = [m for m in meetings if m.starts_at == starts[m.id]]
     return sum([await _send(m, due[m.id], lead_of[m.id]) for m in meetings])
 
 

@@ -178,7 +178,9 @@ async def cancel(actor: Actor, meeting: Meeting) -> Meeting:
         raise Conflict("This meeting is over already; there is nothing to cancel.")
     now = clock.now()
     async with in_transaction():
-        await Meeting.filter(id=meeting.id).update(cancelled_at=now, updated_at=now)
+        # Conditional: of two cancels at once (a double submit), one tells the attendees.
+        if not await Meeting.filter(id=meeting.id, cancelled_at=None).update(cancelled_at=now, updated_at=now):
+            return meeting
         await Post.filter(id=meeting.post_id).update(updated_at=now)
         await OutboxEvent.create(kind="post.updated", subject_id=meeting.post_id)
         # The circle's RSVP poll under the Event closes too.

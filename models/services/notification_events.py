@@ -79,6 +79,15 @@ def title_of(post: Post) -> str:
     return post.title or plain_excerpt(post.content, TITLE_EXCERPT)
 
 
+def profile_url(person: Actor) -> str:
+    return f"/people/{person.handle}"
+
+
+def _link(post: Post, author: Actor, circle: Circle | None) -> str:
+    """A post outside any circle (someone followed from here) has no page of its own: it shows on its author's."""
+    return post_url(post) if circle is not None else profile_url(author)
+
+
 def post_url(post: Post) -> str:
     """A post's address: a reply's opens its thread on the page it is on."""
     return f"/posts/{post.id}" + (f"#post-{post.id}" if post.root_id else "")
@@ -111,7 +120,7 @@ async def post_written(post: Post, author: Actor, circle: Circle | None, parent:
         told = await _reply(post, author, circle, parent)
     others = [i for i in dict.fromkeys(mentioned) if i not in told and i != author.id][:MENTIONS_MAX]
     if others:
-        await tell(await _readers(circle, others), "post.mention", post_url(post), subject_id=post.id,
+        await tell(await _readers(circle, others), "post.mention", _link(post, author, circle), subject_id=post.id,
                    actor_id=author.id, circle_id=circle.id if circle else None,
                    params={"name": author.name, "title": title_of(post)})
 
@@ -125,7 +134,7 @@ async def _reply(post: Post, author: Actor, circle: Circle | None, parent: Post)
     else:
         kind = "post.reply"
     recipients = await _readers(circle, [answered])
-    await tell(recipients, kind, post_url(post), subject_id=post.id, actor_id=author.id,
+    await tell(recipients, kind, _link(post, author, circle), subject_id=post.id, actor_id=author.id,
                circle_id=circle.id if circle else None, group_key=f"{kind}:{parent.id}",
                params={"name": author.name, "title": title_of(parent)})
     return set(recipients)
@@ -190,7 +199,7 @@ async def asker_revealed(question: Post, circle: Circle, viewer: Actor) -> int:
 
 
 async def followed(follower: Actor, person: Actor) -> int:
-    return await tell([person.id], "person.followed", f"/people/{follower.username}@{follower.domain}",
+    return await tell([person.id], "person.followed", profile_url(follower),
                       actor_id=follower.id, group_key="person.followed", params={"name": follower.name})
 
 

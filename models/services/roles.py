@@ -8,7 +8,6 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from models import clock
-from models.accounts import Account
 from models.actors import Actor
 from models.circles import Circle, Membership, MembershipState, Role
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied

@@ -21,7 +21,8 @@ RESERVED_HANDLES = frozenset(
     }
 )
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# One plain address: no list separators, quotes or comments that a mail header would read as more.
+EMAIL_RE = re.compile(r"[^@\s,;<>()\[\]\"\\:]+@[^@\s,;<>()\[\]\"\\:]+\.[^@\s.,;<>()\[\]\"\\:]+")
 
 
 ROW_ID_MAX = 2**63 - 1  # ids are signed 64-bit in the database

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+from email.message import EmailMessage
 
 import pytest
 
@@ -321,6 +322,13 @@ async def test_a_meeting_reminder_carries_a_calendar_file(postman, smtp_server, 
     assert f"DTSTART:{starts:%Y%m%dT%H%M%SZ}" in lines
     assert any(line.startswith("UID:http://circles.test/") for line in lines)
     assert all(len(line.encode()) <= 75 for line in lines)
+
+
+async def test_the_envelope_names_only_the_rows_address(postman, smtp_server):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = FROM, "root, reader@example.org", "Hello"
+    await postman.server.send(message, "reader@example.org")
+    assert smtp_server.envelopes == [("circles@circles.test", ["reader@example.org"])]
 
 
 async def test_an_unconfirmed_address_gets_no_notification_email(postman, smtp_server, alice):

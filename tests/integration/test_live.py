@@ -139,14 +139,15 @@ async def test_the_header_count_and_an_open_thread_update_live(served):
             assert (await events.until("unread")) == {"count": 0, "label": "Notifications"}
             assert (await events.until("thread")) == {"replies": 0}
 
-            await reply(bob, thread, "Count me in!")
+            await reply(bob, thread, "Count me in!")  # a reply to Alice's post: she hears of it too
             assert await events.until("thread", replies=1)
-
-            await join(bob, "quiet")  # asks to join: Alice, its facilitator, hears of it
             assert await events.until("unread", count=1, label="Notifications, 1 unread")
 
+            await join(bob, "quiet")  # asks to join: Alice, its facilitator, hears of it
+            assert await events.until("unread", count=2, label="Notifications, 2 unread")
+
         page = await alice.get("/")
-        assert "Notifications, 1 unread" in page.text  # and without JavaScript, in the page itself
+        assert "Notifications, 2 unread" in page.text  # and without JavaScript, in the page itself
 
 
 async def test_only_ones_own_notifications_and_readable_threads(served):

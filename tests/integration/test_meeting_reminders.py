@@ -12,7 +12,7 @@ import pytest
 from models import clock
 from models.actors import Actor, ActorKind
 from models.circles import Membership, MembershipState
-from models.meetings import MeetingReminder
+from models.meetings import Meeting, MeetingReminder
 from models.notifications import Notification
 from models.posts import Post, PostKind
 from models.services import meeting_reminders, meetings
@@ -254,8 +254,10 @@ async def test_a_cancellation_tells_who_answered_going_or_maybe(instance, people
     await _answer(bob, meeting, "going", at=NOW)
     await _answer(carol, meeting, "maybe", at=NOW)
     await _answer(dave, meeting, "not_going", at=NOW)
+    stale = await Meeting.get(id=meeting.id).select_related("post", "circle")  # a second form, sent at once
     await meetings.cancel(alice.actor, meeting)
     await meetings.cancel(alice.actor, meeting)  # twice: told once
+    await meetings.cancel(alice.actor, stale)  # read before the first cancel: still told once
     cancelled = await Notification.filter(kind="meeting.cancelled").select_related("recipient__actor")
     assert sorted(n.recipient.actor.username for n in cancelled) == ["bob", "carol"]
     assert cancelled[0].text == "“Chapter 3” in Readers, 2025-11-28 12:00 (UTC), was cancelled."

@@ -11,7 +11,7 @@ import pytest
 
 from models import clock
 from models.accounts import Account
-from models.actors import ActorKind
+from models.actors import ActorKind, Follow, FollowState
 from models.emails import OutgoingEmail
 from models.notifications import Notification
 from models.person_blocks import BlockKind
@@ -177,6 +177,19 @@ async def test_a_new_follower_tells_the_person_once(w):
     await follows.receive_follow(rita, w.alice.actor, "https://remote.example/follows/1")  # sent again
     note = await only(w.alice, "person.followed")
     assert note.actor_id == rita.id and note.url == "/people/rita@remote.example" and note.group_key == "person.followed"
+
+
+async def test_a_mention_in_a_followed_persons_post_links_to_their_page(w):
+    # Such a post belongs to no circle, so it has no page of its own: it shows on its author's profile.
+    rita = await remote.upsert_actor(remote.RemoteActorInput(
+        uri="https://remote.example/users/rita", kind=ActorKind.PERSON, username="rita", domain="remote.example",
+        inbox_url="https://remote.example/users/rita/inbox"))
+    await Follow.create(follower=w.alice.actor, target=rita, state=FollowState.ACCEPTED, uri="https://x/f/1")
+    await remote.store_followed_post(remote.RemotePostInput(
+        uri="https://remote.example/notes/1", author_uri=rita.uri, content_html="<p>Thanks @alice!</p>",
+        mentions=(w.alice.actor.uri,)), rita)
+    note = await only(w.alice, "post.mention")
+    assert note.url == "/people/rita@remote.example" and note.actor_id == rita.id
 
 
 async def test_joining_inviting_and_facilitation_carry_who_where_and_parameters(w, instance):

@@ -118,10 +118,13 @@ async def stream():
     }
     if request.method == "HEAD":
         return "", 200, headers
+    client = request.remote_addr or "unknown"
+    if not live.has_room(client):
+        return _("Too many live updates are open; close a few pages."), 429, {"Retry-After": "60"}
 
     @stream_with_context
     async def events():
-        with live.subscribe(topics) as subscription:
+        with live.subscribe(topics, client) as subscription:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
             said: dict[str, tuple[str, dict]] = {}
             changed: set[str] | None = set(topics)

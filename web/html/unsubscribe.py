@@ -15,6 +15,8 @@ from quart import Blueprint, current_app, render_template, request
 
 from models.errors import NotFound
 from models.services import mail as mail_service
+from web.html.notification_settings import KIND_LABELS
+from web.i18n import _
 from web.mail import token_is_valid
 
 bp = Blueprint("unsubscribe", __name__)
@@ -25,7 +27,8 @@ async def confirm(account_id: int, kind: str, token: str):
     if not token_is_valid(current_app.config["SECRET_KEY"], account_id, kind, token):
         raise NotFound("This unsubscribe link is not valid. Copy the whole link from the email, "
                        "or choose what you hear about in your settings.")
-    if request.method == "GET":
-        return await render_template("unsubscribe/confirm.html", kind=kind, digest=kind == mail_service.DIGEST)
-    await mail_service.unsubscribe(account_id, kind)
-    return await render_template("unsubscribe/done.html", kind=kind, digest=kind == mail_service.DIGEST)
+    template = "unsubscribe/confirm.html" if request.method == "GET" else "unsubscribe/done.html"
+    if request.method == "POST":
+        await mail_service.unsubscribe(account_id, kind)
+    label = _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+    return await render_template(template, kind=label, digest=kind == mail_service.DIGEST)

@@ -68,6 +68,14 @@ async def test_asking_again_at_once_sends_no_second_email_and_the_first_link_sti
     assert (await accounts.account_for_reset(token_of(email))).actor.username == "ada"
 
 
+async def test_asking_by_email_neither_voids_nor_waits_for_a_link_an_admin_gave(database, instance):
+    ada = await factories.account(instance, "ada")
+    given = await accounts.create_password_reset(ada, by=None)  # as `circles user reset-password` makes it
+    await svc.request_password_reset(instance, "ada")
+    await only_email(template="password_reset")  # sent, though a link was made a moment ago
+    assert (await accounts.account_for_reset(given)).id == ada.id  # and the given link still works
+
+
 async def test_an_emailed_reset_link_expires(database, instance):
     await factories.account(instance, "ada")
     await svc.request_password_reset(instance, "ada")

@@ -25,6 +25,10 @@ async def test_create_account_makes_a_person_with_keys(database, instance):
         ("admin", "a@example.org", "long enough pw", "username"),
         ("", "a@example.org", "long enough pw", "username"),
         ("okname", "not-an-email", "long enough pw", "email"),
+        # A mail header would read these as two recipients (or a relay's local mailbox).
+        ("okname", "root,me@example.org", "long enough pw", "email"),
+        ("okname", "x;y@example.org", "long enough pw", "email"),
+        ("okname", "Me <me@example.org>", "long enough pw", "email"),
         ("okname", "a@example.org", "short", "password"),
         ("okname", "a@example.org", "okname", "password"),
     ],

@@ -191,3 +191,10 @@ async def test_serve_names_the_settings_a_second_shell_must_share(circles, tmp_p
     assert sorted(named) == ["CIRCLES_DATABASE_URL", "CIRCLES_DATA_DIR", "CIRCLES_DOMAIN", "CIRCLES_SCHEME"]
     assert any(line.strip().startswith(f"{CIRCLES} user create NAME") for line in lines), result.out
     assert any(line.strip().startswith(f"{CIRCLES} circle create HANDLE") for line in lines), result.out
+
+
+def test_a_worker_that_sends_email_needs_the_webs_secret_key(bare):
+    # Its unsubscribe links are signed with it; with none they would be forgeable (or dead on the web).
+    result = bare("worker", smtp_url="smtp://127.0.0.1:2525", email_from="circles@example.org")
+    assert_one_line_error(result, 2, "secret key", "CIRCLES_SECRET_KEY")
+    assert bare.files() == []

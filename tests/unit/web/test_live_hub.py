@@ -30,6 +30,17 @@ async def test_a_subscription_hears_its_topics_only_and_ends_on_close():
         assert await late.wait(1) is None  # a closing hub takes no new streams
 
 
+def test_one_client_cannot_hold_every_stream(monkeypatch):
+    monkeypatch.setattr("web.live.MAX_STREAMS_PER_CLIENT", 2)
+    monkeypatch.setattr("web.live.MAX_STREAMS", 3)
+    hub, topics = Hub(), frozenset({"thread:1"})
+    with hub.subscribe(topics, "10.0.0.1"), hub.subscribe(topics, "10.0.0.1"):
+        assert not hub.has_room("10.0.0.1") and hub.has_room("10.0.0.2")
+        with hub.subscribe(topics, "10.0.0.2"):
+            assert not hub.has_room("10.0.0.3"), "the process is full"
+    assert hub.has_room("10.0.0.1") and hub._open_by_client == {}
+
+
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs CIRCLES_TEST_DATABASE_URL (PostgreSQL)")
 async def test_postgres_listening_comes_back_after_the_connection_is_cut(database, monkeypatch):
     monkeypatch.setattr(asyncio, "sleep", _quick(asyncio.sleep))
