@@ -163,7 +163,7 @@ async def test_a_permanent_refusal_fails_and_too_many_attempts_give_up(postman, 
     row = await OutgoingEmail.get(to_address="bob@example.org")
     assert row.state is EmailState.PENDING and "451" in row.last_error, "a 4xx answer is retried"
     for _ in range(MAX_ATTEMPTS):
-        clock.freeze(clock.now() + dt.timedelta(hours=7))
+        clock.freeze(clock.now() + dt.timedelta(hours=8))  # past the longest wait: 6 h + 25% jitter
         await postman.send_due(LEASE)
     row = await OutgoingEmail.get(to_address="bob@example.org")
     assert row.state is EmailState.FAILED and row.attempts == MAX_ATTEMPTS and not smtp_server.messages
