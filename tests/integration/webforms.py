@@ -25,3 +25,12 @@ async def logged_in(app, account):
     response = await submit(client, "/login", login=account.actor.username, password=PASSWORD)
     assert response.status_code == 302
     return client
+
+
+OUR_SCRIPT = '<script src="/static/live.js" defer></script>'
+
+
+def without_our_script(page: str) -> str:
+    """The page without the one script of our own (web/static/live.js, on signed-in
+    pages), for tests that no script got in."""
+    return page.replace(OUR_SCRIPT, "", 1)

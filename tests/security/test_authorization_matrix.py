@@ -49,6 +49,12 @@ UNCHECKED = {
     # a link sent to an email address: its unguessable token is the permission
     # (tests/integration/test_web_account_email.py)
     "/email/confirm/<token>",
+    # the signed-in person's own notifications: another's is 404 (tests/integration/test_web_notifications.py)
+    "/settings/notifications", "/notifications/<int:notification_id>/open",
+    # an unsubscribe link: its HMAC is the permission (tests/integration/test_email.py)
+    "/email/unsubscribe/<int:account_id>/<kind>/<token>",
+    # live updates: each topic checked, one's own account and readable threads (tests/integration/test_live.py)
+    "/live",
 }
 
 
