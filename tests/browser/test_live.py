@@ -24,23 +24,12 @@ def people(new_context) -> tuple[Page, Page]:
     alice = new_context().new_page()
     ui.sign_up(alice, "alice")
     ui.start_circle(alice, HANDLE, NAME)
-    _start_approval_circle(alice)
+    ui.start_circle(alice, QUIET, QUIET_NAME, join="Anyone who asks, once a facilitator approves",
+                    purpose="We swap seeds, by invitation.")
     bob = new_context().new_page()
     ui.sign_up(bob, "bob")
     ui.join(bob, HANDLE, NAME)
     return alice, bob
-
-
-def _start_approval_circle(page: Page) -> None:
-    page.goto("/circles/new")
-    page.get_by_label("Name").fill(QUIET_NAME)
-    page.get_by_label("Handle").fill(QUIET)
-    page.get_by_label("Purpose").fill("We swap seeds, by invitation.")
-    page.locator("input[name=join_mode][value=approval]").check()
-    page.get_by_label("Language").fill("en")
-    page.get_by_label("Time zone").fill("UTC")
-    page.get_by_role("button", name="Start the circle").click()
-    expect(page).to_have_url(re.compile(rf"/c/{QUIET}$"))
 
 
 def notifications_link(page: Page):

@@ -43,12 +43,14 @@ def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def start_circle(page: Page, handle: str, name: str) -> None:
+def start_circle(page: Page, handle: str, name: str, *, join: str = "Anyone, at once",
+                 purpose: str = "We read one book a month and talk about it.") -> None:
+    """`join`: the label of how people join (web/html/circles.py JOIN_LABELS)."""
     page.goto("/circles/new")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Handle").fill(handle)
-    page.get_by_label("Purpose").fill("We read one book a month and talk about it.")
-    page.get_by_label("Anyone, at once").check()
+    page.get_by_label("Purpose").fill(purpose)
+    page.get_by_label(join).check()
     page.get_by_label("Language").fill("en")
     page.get_by_label("Time zone").fill("UTC")
     page.get_by_role("button", name="Start the circle").click()
