@@ -5,6 +5,7 @@ with the reason printed; any npm failure fails it."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -39,6 +40,13 @@ def ensure_npm_packages(folder: Path, required: Path, *, needed_by: str) -> None
         reason = f"{needed_by} needs node and npm on PATH ({missing} missing)"
         print(f"SKIPPED: {reason}")
         pytest.skip(reason)
+    # .ci/run runs the SQLite and PostgreSQL suites at once in one checkout: one installs, the other waits.
+    with (folder / ".npm-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install(folder, required, npm)
+
+
+def _install(folder: Path, required: Path, npm: str) -> None:
     if installed_matches_lock(folder, required):
         return
     try:
