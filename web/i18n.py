@@ -28,9 +28,12 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
+from babel.numbers import format_decimal
 from babel.messages.extract import extract_python as extract_python_keywords
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from jinja2 import pass_context
+from markupsafe import Markup
 from quart import Quart, g, has_request_context, request
 
 from models import translation
@@ -40,6 +43,9 @@ DEFAULT_LOCALE = "en"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 _EXTENSION_KEY = "circles.translations"
+# A visitor's choice from the footer's language menu (web/html/language.py); a
+# signed-in person's choice is their account's `language` (Settings).
+LANGUAGE_COOKIE = "lang"
 
 
 def load_catalogues(directory: Path = TRANSLATIONS_DIR) -> dict[str, stdlib_gettext.NullTranslations]:
@@ -67,8 +73,12 @@ def register(app: Quart, catalogues: dict[str, stdlib_gettext.NullTranslations] 
         lambda singular, plural, count: _translations().ngettext(singular, plural, count),
         newstyle=True,
     )
+    app.jinja_env.globals["ngettext"] = _template_ngettext
     app.add_template_global(current_locale, "current_locale")
+    app.add_template_global(text_direction, "text_direction")
+    app.add_template_global(language_choices, "language_choices")
     app.add_template_filter(date_format, "date_format")
+    app.add_template_filter(number, "number")
     from web.labels import enum_label  # it imports the models, which need not know of this module
 
     app.add_template_global(enum_label, "enum_label")
@@ -81,18 +91,55 @@ def available_locales() -> list[str]:
 
 
 def current_locale() -> str:
-    """The request's language: the signed-in person's choice (Settings) when
-    it has a catalogue, else the best match of Accept-Language among them."""
+    """The request's language: the signed-in person's choice (Settings), else the
+    visitor's choice from the footer's menu (a cookie), else the best match of
+    Accept-Language; each only when it has a catalogue."""
     if not has_request_context():
         return DEFAULT_LOCALE
     if "locale" not in g:
+        available = available_locales()
         account = g.get("account")
         chosen = getattr(account, "language", "") if account is not None else ""
-        if chosen and chosen in available_locales():
-            g.locale = chosen
-        else:
-            g.locale = request.accept_languages.best_match(available_locales(), default=DEFAULT_LOCALE)
+        if chosen not in available:
+            chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+        if chosen not in available:
+            chosen = best_language(request.headers.get("Accept-Language", ""), available)
+        g.locale = chosen
     return g.locale
+
+
+def best_language(accept_language: str, available: list[str]) -> str:
+    """The first of the reader's languages, by q-value, that we speak: an exact tag, else
+    its language alone ("es-MX" is read as "es": the catalogues have no regions). Unlike
+    werkzeug's best_match, "es-MX, en;q=0.5" is Spanish and "en-GB, fr;q=0.9" English."""
+    by_lower = {code.lower().replace("_", "-"): code for code in available}
+    for tag in _ranked(accept_language):
+        tag = tag.lower().replace("_", "-")
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate in by_lower:
+                return by_lower[candidate]
+    return DEFAULT_LOCALE
+
+
+def _ranked(accept_language: str) -> list[str]:
+    """The tags of an Accept-Language header, highest q-value first (ties keep their order)."""
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    return [tag for tag, quality in parse_accept_header(accept_language, LanguageAccept) if quality > 0 and tag != "*"]
+
+
+def text_direction(code: str | None = None) -> str:
+    """"rtl" or "ltr": the writing direction of `code`, or of the request's language (Babel's data)."""
+    try:
+        return Locale.parse(code or current_locale(), sep="-").text_direction
+    except (UnknownLocaleError, ValueError):
+        return "ltr"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, its own name) of every language the site speaks, for a language menu."""
+    return [(code, locale_name(code)) for code in available_locales()]
 
 
 def _translations() -> stdlib_gettext.NullTranslations:
@@ -110,9 +157,29 @@ def gettext(message: str, **variables) -> str:
 
 
 def ngettext(singular: str, plural: str, count: int, **variables) -> str:
-    """Singular or plural by `count`; `%(num)d` is the count."""
+    """Singular or plural by `count`; `%(num)d` is the count, written as the locale writes numbers."""
+    return _with_count(_translations().ngettext(singular, plural, count), count, variables)
+
+
+@pass_context
+def _template_ngettext(context, singular: str, plural: str, count: int, **variables) -> str:
+    """Jinja's `ngettext` (newstyle: the variables are escaped), with the count written by `number`."""
     translated = _translations().ngettext(singular, plural, count)
-    return translated % {"num": count, **variables}
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return _with_count(translated, count, variables)
+
+
+def _with_count(translated: str, count: int, variables: dict) -> str:
+    """`translated` filled, its `%(num)d` written by `number` in the locale's own digits and
+    grouping ("1,234" in English, "1 234" in French)."""
+    return translated.replace("%(num)d", "%(num)s") % {"num": number(count), **variables}
+
+
+def number(value: int | float) -> str:
+    """`value` written for the request's locale: its grouping and decimal signs, and its
+    default digits in Babel's data (`{{ count | number }}`)."""
+    return format_decimal(value, locale=current_locale(), numbering_system="default")
 
 
 _ = gettext
@@ -188,6 +255,7 @@ def date_format(moment: dt.date | dt.datetime, style: str = "date", zone: dt.tzi
 def locale_name(code: str) -> str:
     """A locale's own name for itself ("Deutsch" for de), for a language menu."""
     try:
-        return Locale.parse(code).get_display_name(code) or code
+        name = Locale.parse(code).get_display_name(code) or code
     except (UnknownLocaleError, ValueError):
         return code
+    return name[:1].upper() + name[1:]  # "Français", as a menu item starts (Babel gives "français")

@@ -30,6 +30,7 @@ UNCHECKED = {
     "/nodeinfo/<any('2.0', '2.1'):schema>", "/actor", "/healthz", "/static/<path:filename>", "/circles",
     "/login", "/signup", "/password-reset", "/password-reset/<token>", "/c/<handle>/about", "/people/<handle>", "/users/<username>",
     "/search", "/media/<name>",
+    "/language",  # the footer's language menu: sets a cookie, goes back (tests/browser/test_languages.py)
     # an invitation link: its unguessable token is the permission (tests/integration/test_circle_invites.py)
     "/invite/<token>",
     # ActivityPub collections/objects: members-only ones covered by test_members_only (401/404/200)

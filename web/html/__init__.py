@@ -13,7 +13,7 @@ from web.html import (
     reviews, sisters, tutoring, users,
 )
 from web.html import (
-    live, media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
+    language, live, media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
     visibility,
 )
 from web.i18n import N_
@@ -40,6 +40,7 @@ BLUEPRINTS = (
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
     person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp, live.bp,
+    language.bp,
 )
 
 
