@@ -51,7 +51,7 @@ def start_circle(page: Page, handle: str, name: str, *, join: str = "Anyone, at 
     page.get_by_label("Handle").fill(handle)
     page.get_by_label("Purpose").fill(purpose)
     page.get_by_label(join).check()
-    page.get_by_label("Language").fill("en")
+    page.get_by_role("textbox", name="Language", exact=True).fill("en")  # not the footer's language menu
     page.get_by_label("Time zone").fill("UTC")
     page.get_by_role("button", name="Start the circle").click()
     expect(page).to_have_url(re.compile(rf"/c/{handle}$"))
