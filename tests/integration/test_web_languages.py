@@ -10,6 +10,7 @@ import re
 from models import clock
 from models.accounts import Account
 from models.services import notifications as notification_service
+from tests import factories
 from tests.integration.webforms import logged_in, submit, text
 
 HTML_TAG = re.compile(r"<html lang=\"([^\"]+)\" dir=\"([^\"]+)\">")
@@ -75,3 +76,11 @@ async def test_a_notification_email_is_written_with_the_shipped_catalogue(make_a
     body = message.get_body(("plain",)).get_content()
     assert "Recibes este correo de Circles por tu configuración de notificaciones." in body
     assert message["Subject"] == "@bob pide unirse a Readers."
+
+
+async def test_counts_on_a_page_are_written_the_locales_way(client, instance, alice):
+    await factories.circle(instance, alice, "big", size_limit=10000)
+    _, _, page = await _page(client, "/c/big/about", **{"Accept-Language": "fr"})
+    assert "1 sur 10\u202f000 au plus" in page
+    _, _, page = await _page(client, "/c/big/about", **{"Accept-Language": "en"})
+    assert "1 of at most 10,000" in page
