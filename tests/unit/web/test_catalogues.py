@@ -18,6 +18,8 @@ TRANSLATIONS = repo_root() / "web" / "translations"
 CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
 # A tag with its attributes as written: `<a href="%(url)s">`, `</a>`, `<strong>`.
 TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+# A named placeholder with its conversion: `%(name)s`, `%(num)d`.
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[a-z]")
 
 
 def _template() -> Catalog:
@@ -50,6 +52,11 @@ def problems(catalog: Catalog, template: Catalog) -> list[str]:
         for translated in strings:
             if sorted(TAG.findall(translated)) != sorted(TAG.findall(ids[-1])):
                 found.append(f"HTML tags differ: {wanted.id!r} -> {translated!r}")
+            wanted_placeholders = set(PLACEHOLDER.findall(" ".join(ids)))
+            given = set(PLACEHOLDER.findall(translated))
+            # a plural form may say its number in words ("one reply"), so only the count may go
+            if given - wanted_placeholders or wanted_placeholders - given - ({"%(num)d"} if len(ids) > 1 else set()):
+                found.append(f"placeholders differ: {wanted.id!r} -> {translated!r}")
             if translated.count("%%") != ids[-1].count("%%"):
                 found.append(f"a literal %% lost or added: {wanted.id!r} -> {translated!r}")
     for message, errors in catalog.check():  # Babel's checkers: placeholders and number of plural forms
@@ -87,5 +94,6 @@ def test_the_check_finds_a_missing_fuzzy_or_broken_message():
     assert broken(lambda c: setattr(c[first_id], "string", ""))[0].startswith("untranslated")
     assert broken(lambda c: setattr(c[plural_id], "string", (plural_id[0], "", plural_id[1])))[0].startswith("untranslated")
     assert broken(lambda c: setattr(c[placeholder_id], "string", re.sub(r"%\((\w+)\)", r"%(\1_x)", placeholder_id)))
+    assert broken(lambda c: setattr(c[first_id], "string", first_id + " %(extra)s"))  # no flag for Babel's check
     assert broken(lambda c: setattr(c[tag_id], "string", tag_id.replace('<a href="%(url)s">', '<a href="%(url)s" onclick="x">')))
     assert broken(lambda c: setattr(c[tag_id], "string", tag_id.replace("</a>", "")))
