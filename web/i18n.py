@@ -24,6 +24,7 @@ import ast
 import datetime as dt
 import gettext as stdlib_gettext
 import io
+from enum import Enum
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -191,7 +192,10 @@ def error_message(error: DomainError) -> str:
     message id (extracted from models/ and web/, see `extract_python`); a `label`
     among its values is itself a message id (the name of a form field)."""
     translations = _translations()
-    params = dict(error.params)
+    from web.labels import enum_label  # it imports the models, which need not know of this module
+
+    # A state or kind among the values is named in the reader's language, as pages name it.
+    params = {name: enum_label(value) if isinstance(value, Enum) else value for name, value in error.params.items()}
     if isinstance(params.get("label"), str):
         params["label"] = translations.gettext(params["label"])
     translated = translations.gettext(error.template)

@@ -286,7 +286,7 @@ async def set_state(account: Account, state: AccountState) -> Account:
     if state is account.state:
         return account
     if state not in ACCOUNT_TRANSITIONS[account.state]:
-        raise Conflict("An account cannot go from %(old)s to %(new)s.", old=account.state.value, new=state.value)
+        raise Conflict("An account cannot go from %(old)s to %(new)s.", old=account.state, new=state)
     account.state = state
     await account.save(update_fields=["state"])
     return account

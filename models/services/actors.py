@@ -19,6 +19,8 @@ from models.translation import N_
 KEY_FRAGMENTS = {KeyAlgorithm.RSA: "main-key", KeyAlgorithm.ED25519: "ed25519-key"}
 
 ACCOUNT_DELETED = N_("@%(username)s deleted their account.")
+NO_LOCAL_PERSON = N_("No one here has the name “%(username)s”.")
+NO_LOCAL_CIRCLE = N_("No circle here has the name “%(username)s”.")
 
 
 def _pem_pair(private_key) -> tuple[str, str]:
@@ -106,7 +108,8 @@ async def signing_key(actor: Actor, algorithm: KeyAlgorithm = KeyAlgorithm.RSA) 
 async def local_actor(kind: ActorKind, username: str) -> Actor:
     actor = await Actor.get_or_none(kind=kind, username=username, local=True)
     if actor is None:
-        raise NotFound("No local %(kind)s named “%(username)s”.", kind=kind.value.lower(), username=username[:40])
+        message = NO_LOCAL_CIRCLE if kind is ActorKind.GROUP else NO_LOCAL_PERSON
+        raise NotFound(message, username=username[:40])
     if actor.deleted_at is not None:
         raise Gone(ACCOUNT_DELETED, username=username[:40])
     return actor

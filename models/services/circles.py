@@ -283,7 +283,7 @@ async def memberships_of(actor: Actor, *, seen_by: Actor | None | bool = True) -
 
 async def _change_state(member: Membership, state: MembershipState) -> None:
     if state not in MEMBERSHIP_TRANSITIONS[member.state]:
-        raise Conflict("A membership cannot go from %(old)s to %(new)s.", old=member.state.value, new=state.value)
+        raise Conflict("A membership cannot go from %(old)s to %(new)s.", old=member.state, new=state)
     # Conditional on the state we read: of two simultaneous changes, one wins.
     changed = await Membership.filter(id=member.id, state=member.state).update(state=state, updated_at=clock.now())
     if not changed:

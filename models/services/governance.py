@@ -289,7 +289,7 @@ async def _decide_if_everyone_voted(instance: Instance, proposal: Proposal) -> N
 
 def _require_open(proposal: Proposal) -> None:
     if proposal.state is not ProposalState.OPEN:
-        raise Conflict("This proposal is %(state)s: it takes no more votes.", state=proposal.state.value)
+        raise Conflict("This proposal is %(state)s: it takes no more votes.", state=proposal.state)
     if clock.now() >= proposal.closes_at:
         raise Conflict(
             "Voting closed on %(when)s UTC; votes after the deadline do not count.",
@@ -302,7 +302,7 @@ async def withdraw(proposal: Proposal, by: Actor) -> Proposal:
     if proposal.proposer_id != by.id:
         raise PermissionDenied("Only the person who made a proposal can withdraw it.")
     if proposal.state is not ProposalState.OPEN:
-        raise Conflict("This proposal is %(state)s already.", state=proposal.state.value)
+        raise Conflict("This proposal is %(state)s already.", state=proposal.state)
     async with in_transaction():
         await _settle(proposal, ProposalState.WITHDRAWN, "Withdrawn by the proposer before the deadline.")
     return proposal
@@ -312,7 +312,7 @@ async def _settle(proposal: Proposal, state: ProposalState, outcome: str) -> boo
     """Move an open proposal to its final state, once even if two workers try;
     queue the poll's Update (now closed). Call in a transaction."""
     if state not in PROPOSAL_TRANSITIONS[proposal.state]:
-        raise Conflict("A proposal cannot go from %(old)s to %(new)s.", old=proposal.state.value, new=state.value)
+        raise Conflict("A proposal cannot go from %(old)s to %(new)s.", old=proposal.state, new=state)
     now = clock.now()
     changed = await Proposal.filter(id=proposal.id, state=ProposalState.OPEN).update(
         state=state, decided_at=now, outcome=outcome

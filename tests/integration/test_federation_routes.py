@@ -145,7 +145,7 @@ async def test_unknown_documents_are_404(client, world):
 async def test_activitypub_clients_get_errors_as_json(client, world):
     response = await client.get("/users/nobody", headers={"Accept": AP})
     assert response.status_code == 404
-    assert json.loads(await response.get_data(as_text=True)) == {"error": "No local person named “nobody”."}
+    assert json.loads(await response.get_data(as_text=True)) == {"error": "No one here has the name “nobody”."}
     browser = await client.get("/users/nobody", headers={"Accept": "text/html"})
     assert browser.content_type.startswith("text/html")
 

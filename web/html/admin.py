@@ -47,7 +47,7 @@ async def account_action(username: str, action: str):
         raise Conflict("You cannot change your own account here.")
     state = AccountState.DISABLED if action == "disable" else AccountState.ACTIVE
     await account_service.set_state(account, state)
-    await flash(_("@%(username)s is now %(state)s.", username=username, state=enum_label(state)))
+    await flash(_("The account of @%(username)s is now: %(state)s.", username=username, state=enum_label(state)))
     return redirect(url_for("admin.index"))
 
 

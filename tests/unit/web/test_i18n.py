@@ -10,7 +10,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 from quart import Quart, render_template_string
 
-from models.errors import InvalidInput
+from models.errors import Conflict, InvalidInput
+from models.governance import ProposalState
 from tests.conftest import repo_root
 from web import i18n
 
@@ -70,6 +71,24 @@ async def test_a_domain_error_is_shown_in_the_readers_language(tmp_path):
         assert i18n.error_message(error) == "Deine Frage fehlt."
     async with app.test_request_context("/"):
         assert i18n.error_message(error) == "Your question is required."
+
+
+async def test_a_state_in_a_domain_error_is_named_in_the_readers_language(tmp_path):
+    # The models pass the enum itself; the page names it as enum_label does ("withdrawn" in German),
+    # never the raw value pasted into a translated sentence.
+    catalog = Catalog(locale="de")
+    catalog.add("This proposal is %(state)s already.", "Dieser Vorschlag ist schon %(state)s.")
+    catalog.add("withdrawn", "zurückgezogen")
+    po_dir = tmp_path / "de" / "LC_MESSAGES"
+    po_dir.mkdir(parents=True)
+    with (po_dir / "messages.po").open("wb") as po_file:
+        write_po(po_file, catalog)
+    app = Quart(__name__)
+    i18n.register(app, i18n.load_catalogues(tmp_path))
+    error = Conflict("This proposal is %(state)s already.", state=ProposalState.WITHDRAWN)
+    assert error.message == "This proposal is withdrawn already."
+    async with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert i18n.error_message(error) == "Dieser Vorschlag ist schon zurückgezogen."
 
 
 def test_extraction_finds_error_messages_and_labels_but_not_fstrings():
