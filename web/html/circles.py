@@ -241,7 +241,7 @@ async def join(handle: str):
 async def leave(handle: str):
     circle = await circle_service.get_circle(handle)
     if circle.actor.local:
-        await circle_service.leave(circle, security.current_account().actor)
+        await circle_service.leave(circle, security.current_account().actor, instance=site().instance)
     else:
         await follows.unfollow_remote(security.current_account().actor, circle.actor)
     await flash(_("You have left %(circle)s.", circle=circle.name))
