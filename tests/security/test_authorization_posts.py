@@ -52,6 +52,7 @@ FIELDS = {
     "text": "Hello", "name": "Renamed", "purpose": "Learn", "rules": "Be kind", "join_mode": "open",
     "visibility": "public", "decision_rule": "majority", "quorum": "1", "kinds": "resources", "days": "3",
     "option": "0", "language": "en", "value_cycle": "", "share": "1",
+    "confirm": "yes",  # past the confirmation page of destructive actions (web/html/confirm.py)
 }
 
 
