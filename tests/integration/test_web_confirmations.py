@@ -16,6 +16,7 @@ from models.posts import Post
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
 from tests import factories
+from tests.conftest import csrf_from
 from tests.integration.test_web_meetings import _form as meeting_form
 from tests.integration.webforms import logged_in, submit, text
 
@@ -110,3 +111,20 @@ async def test_removing_a_post_without_confirm_shows_its_form(app, instance, cir
     assert (await Post.get(id=post.id)).deleted_at is None
     assert (await submit(client, path, reason="Advertising", confirm="yes")).status_code == 302
     assert (await Post.get(id=post.id)).deleted_at is not None
+
+
+async def test_a_confirmation_page_costs_a_few_queries_however_big_the_thread(
+    app, instance, circle, alice, bob, count_queries
+):
+    root = await factories.post(instance, alice, circle, body="The question")
+    client = await logged_in(app, alice)
+    token = csrf_from(await text(await client.get("/login")))
+    counts = []
+    for _ in range(2):  # the same page with 5 more replies in the thread
+        with count_queries() as queries:
+            response = await client.post(f"/posts/{root.id}/delete", form={"csrf_token": token})
+        assert response.status_code == 200
+        counts.append(len(queries))
+        for n in range(5):
+            await post_service.reply(instance, bob.actor, root, body=f"Reply {n}")
+    assert counts[0] == counts[1] and counts[0] <= 15, counts
