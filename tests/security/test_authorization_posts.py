@@ -25,7 +25,8 @@ from tests.security.circle_contents import add_contents, filled
 # federation's (signed requests: tests/security/test_hostile_peers.py).
 NOT_CIRCLE_SCOPED = {
     "/login", "/logout", "/signup", "/password-reset/<token>", "/invite/<token>", "/search", "/settings",
-    "/settings/delete", "/settings/password", "/settings/privacy", "/settings/avatar", "/settings/avatar/remove", "/password-reset", "/email/confirm/<token>",
+    "/settings/delete", "/settings/password", "/settings/privacy", "/password-reset", "/email/confirm/<token>",
+    "/settings/avatar", "/settings/avatar/remove",
     "/settings/email", "/settings/email/verify", "/circles/new", "/circles/follow",
     "/notifications/read", "/meetings/calendar-link", "/people/<handle>/follow", "/people/<handle>/unfollow",
     "/people/<int:actor_id>/block", "/people/<int:actor_id>/report",
