@@ -20,6 +20,7 @@ from models.media import Media
 from models.meetings import Meeting
 from models.posts import Post
 from models.resources import Resource
+from models.services.media import media_type_of
 from models.text import cut_at_word, plain_lines
 from models.tutoring import Pairing, TutoringMessage
 
@@ -83,7 +84,19 @@ def _actor_common(actor: Actor, keys: list[ActorKey]) -> dict:
         "discoverable": True,
         "published": iso(actor.created_at),
         **_keys(actor, keys),
+        **_icon(actor),
     }
+
+
+def _icon(actor: Actor) -> dict:
+    """A local person's profile picture as their `icon`: an Image whose `url`
+    Mastodon downloads as the avatar (mastodon/mastodon
+    app/services/activitypub/process_account_service.rb at 0086549, line 75
+    `@account.avatar_remote_url = image_url('icon')`, and image_url, lines
+    96-100: a Hash's `url`)."""
+    if not (actor.local and actor.avatar_file and actor.avatar_url):
+        return {}
+    return {"icon": {"type": "Image", "mediaType": media_type_of(actor.avatar_file), "url": actor.avatar_url}}
 
 
 def person_to_as(actor: Actor, keys: list[ActorKey], *, discoverable: bool, indexable: bool) -> dict:

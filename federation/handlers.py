@@ -70,7 +70,7 @@ async def on_undo(fed: Federation, actor: Actor, activity: dict) -> bool:
         raise PermissionDenied("Only an activity's own actor can undo it.")
     if inner_type == "Follow":
         target = await _local_target(parse.id_of(inner.get("object")))
-        return await follows.undo_follow(actor, target)
+        return await follows.undo_follow(actor, target, instance=fed.instance)
     if inner_type in ("Like", "EmojiReact"):
         return await remote.undo_like(actor, parse.id_of(inner), parse.id_of(inner.get("object")))
     if inner_type is None and isinstance(inner, str):

@@ -60,7 +60,7 @@ async def resolve_actor(fed: Federation, uri: str, *, refresh: bool = False) -> 
 
 
 async def _store_actor(fed: Federation, result: fetch.FetchResult, uri: str) -> Actor:
-    data = parse.as_to_actor_input(result.json, fetched_from=result.url_final)
+    data = parse.as_to_actor_input(result.json, fetched_from=result.url_final, addresses=fed.allow_private_addresses)
     if data.uri != uri:
         raise parse.InvalidDocument("the fetched actor has another id than the one asked for")
     await _check_handle_claim(fed, data)

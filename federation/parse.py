@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from federation import vocab
+from federation.addresses import AddressPolicy
 from federation.signatures import load_public_key, public_key_from_multibase, public_key_to_pem
 from models.actors import Actor, ActorKind, KeyAlgorithm
 from models.errors import InvalidInput
@@ -120,9 +121,10 @@ def _keys_in(doc: dict, owner: str) -> tuple[RemoteKey, ...]:
     return tuple(keys)
 
 
-def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
+def as_to_actor_input(doc: dict, *, fetched_from: str, addresses: AddressPolicy | None = None) -> RemoteActorInput:
     """A remote actor document, checked: its id must live on the host we fetched
-    it from, and its inbox must be an http(s) URL."""
+    it from, and its inbox must be an http(s) URL. `addresses`: the private
+    addresses this server may reach, whose pictures it may show too."""
     uri = _url(doc.get("id"), "the actor id")
     if host_of(uri) != host_of(fetched_from):
         raise InvalidDocument("the actor's id is on another host than the document")
@@ -149,18 +151,19 @@ def as_to_actor_input(doc: dict, *, fetched_from: str) -> RemoteActorInput:
         following_url=_url(doc.get("following"), "following", required=False),
         manually_approves_followers=doc.get("manuallyApprovesFollowers") is True,
         keys=_keys_in(doc, uri),
-        avatar_url=avatar_url(doc.get("icon")),
+        avatar_url=avatar_url(doc.get("icon"), addresses),
     )
 
 
 AVATAR_URL_MAX = 2048
 
 
-def avatar_url(icon) -> str | None:
+def avatar_url(icon, addresses: AddressPolicy | None = None) -> str | None:
     """An actor's `icon` (an Image, a list of them, or a bare URL) as a URL a
     browser may load: http(s) only, no credentials, and no private or loopback
     address (we never fetch it; this keeps viewers' browsers off local
-    networks too). None when there is no such URL."""
+    networks too) unless `addresses` lets this server reach that one (as on a
+    test network). None when there is no such URL."""
     if isinstance(icon, list):
         icon = next((i for i in icon if isinstance(i, (dict, str))), None)
     if isinstance(icon, dict):
@@ -173,18 +176,19 @@ def avatar_url(icon) -> str | None:
         return None
     try:
         parts = urlsplit(icon.strip())
-        host = parts.hostname or ""
-    except ValueError:
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # not a URL, or its port is not a number
         return None
     if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc or not icon.isprintable():
         return None
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         return None
     try:
-        if not ipaddress.ip_address(host).is_global:
-            return None
+        address = ipaddress.ip_address(host)
     except ValueError:
-        pass  # a host name, not an address literal
+        return icon.strip()  # a host name, not an address literal
+    if not address.is_global and not (addresses is not None and addresses.allows(address, port)):
+        return None
     return icon.strip()
 
 

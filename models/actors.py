@@ -34,9 +34,13 @@ class Actor(Entity):
     followers_url = url_field(null=True)
     following_url = url_field(null=True)
     manually_approves_followers = fields.BooleanField(default=False)
-    # A remote actor's picture (its `icon`): an http(s) URL the viewer's browser
-    # loads; never fetched by this server.
+    # The actor's picture: a remote actor's `icon` (an http(s) URL the viewer's
+    # browser loads; never fetched by this server), or a local person's upload
+    # (its address here). Templates show it with the `avatar` macro
+    # (web/templates/_avatar.html).
     avatar_url = url_field(null=True)
+    # A local person's uploaded picture: its file in the media directory.
+    avatar_file = fields.CharField(max_length=64, null=True, unique=True)
     fetched_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(null=True)
     # A local person who deleted their account (or whose account an admin

@@ -55,9 +55,12 @@ async def delete_account(account: Account, *, by: Account, media_store: media_se
     actor = account.actor
     async with in_transaction():
         file_names = await _erase_posts(actor)
+        if actor.avatar_file:
+            file_names.append(actor.avatar_file)  # their profile picture goes too
         await _erase_the_rest(actor)
         await Actor.filter(id=actor.id).update(
-            display_name="", summary="", avatar_url=None, deleted_at=clock.now(), updated_at=clock.now()
+            display_name="", summary="", avatar_url=None, avatar_file=None, deleted_at=clock.now(),
+            updated_at=clock.now(),
         )
         await OutboxEvent.create(kind="actor.deleted", subject_id=actor.id)
         await account.delete()

@@ -335,7 +335,10 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
     return member
 
 
-async def leave(circle: Circle, actor: Actor) -> None:
+async def leave(circle: Circle, actor: Actor, *, instance: Instance) -> None:
+    """Leave a circle; a proposal only the leaver had still to vote on is decided."""
+    from models.services import governance  # governance builds on this module
+
     member = await membership(circle, actor)
     if member is None or member.state is MembershipState.BANNED:
         raise NotFound("You are not a member of this circle.")
@@ -350,6 +353,7 @@ async def leave(circle: Circle, actor: Actor) -> None:
             )
     async with in_transaction():
         await end_membership(member)
+    await governance.decide_after_leaving(instance, circle)
 
 
 # "@name is a ... already", per role, so that each is translated whole.

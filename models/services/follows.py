@@ -14,6 +14,7 @@ from models.circle_invites import CircleInvite, usable
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
+from models.instance import Instance
 from models.services import notification_events, person_blocks, visibility
 from models.services.memberships import count_new_member, end_membership
 from models.text import isolated
@@ -113,11 +114,15 @@ async def take_up_invitation(person: Actor, group: Actor, accept_uri: str) -> bo
     return True
 
 
-async def undo_follow(follower: Actor, target: Actor) -> bool:
-    """Stop following (and, for a circle, leave it unless banned). False if there was no follow."""
+async def undo_follow(follower: Actor, target: Actor, *, instance: Instance) -> bool:
+    """Stop following (and, for a circle, leave it unless banned, deciding a
+    proposal only the leaver had still to vote on). False if there was no follow."""
+    from models.services import governance  # governance builds on circles, which builds on this module
+
     follow = await Follow.get_or_none(follower=follower, target=target)
     if follow is None:
         return False
+    circle = None
     async with in_transaction():
         await follow.delete()
         if target.kind is ActorKind.GROUP and target.local:
@@ -125,6 +130,8 @@ async def undo_follow(follower: Actor, target: Actor) -> bool:
             member = await Membership.get_or_none(circle=circle, actor=follower)
             if member is not None and member.state is not MembershipState.BANNED:
                 await end_membership(member)
+    if circle is not None:
+        await governance.decide_after_leaving(instance, circle)
     return True
 
 

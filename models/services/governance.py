@@ -273,11 +273,7 @@ async def _decide_if_everyone_voted(instance: Instance, proposal: Proposal) -> N
     """Decide now, as the worker would at the deadline, once every active
     member of the circle has voted (only members' votes count, so later votes
     could not change the outcome). Two last votes at once decide it once."""
-    voters = Subquery(Vote.filter(proposal_id=proposal.id).values("voter_id"))
-    waiting = await Membership.filter(circle_id=proposal.circle_id, state=MembershipState.ACTIVE).exclude(
-        actor_id__in=voters
-    ).exists()
-    if waiting:
+    if await _anyone_waiting(proposal):
         return
     fresh = await _deciding(Proposal.filter(id=proposal.id, state=ProposalState.OPEN)).first()
     if fresh is None:
@@ -285,6 +281,22 @@ async def _decide_if_everyone_voted(instance: Instance, proposal: Proposal) -> N
     await decide(instance, fresh)
     stored = await Proposal.get(id=proposal.id)  # as decided, here or by a vote at the same moment
     proposal.state, proposal.decided_at, proposal.outcome = stored.state, stored.decided_at, stored.outcome
+
+
+async def _anyone_waiting(proposal: Proposal) -> bool:
+    """Whether an active member of the circle has not voted on the proposal yet."""
+    voters = Subquery(Vote.filter(proposal_id=proposal.id).values("voter_id"))
+    return await Membership.filter(circle_id=proposal.circle_id, state=MembershipState.ACTIVE).exclude(
+        actor_id__in=voters
+    ).exists()
+
+
+async def decide_after_leaving(instance: Instance, circle: Circle) -> None:
+    """Someone left the circle: an open proposal that only they had not voted
+    on is decided now, by the same rule as the last vote (their own votes were
+    withdrawn as they left). Call after the leaving transaction."""
+    for proposal in await Proposal.filter(circle_id=circle.id, state=ProposalState.OPEN).only("id", "circle_id"):
+        await _decide_if_everyone_voted(instance, proposal)
 
 
 def _require_open(proposal: Proposal) -> None:
@@ -295,6 +307,16 @@ def _require_open(proposal: Proposal) -> None:
             "Voting closed on %(when)s UTC; votes after the deadline do not count.",
             when=proposal.closes_at.strftime('%d %b %Y %H:%M'),
         )
+
+
+def decided_early(proposal: Proposal) -> bool:
+    """Whether votes decided the proposal before its deadline (every member had
+    voted, or the last who had not left), rather than the deadline or a withdrawal."""
+    return (
+        proposal.state in (ProposalState.PASSED, ProposalState.REJECTED)
+        and proposal.decided_at is not None
+        and proposal.decided_at < proposal.closes_at
+    )
 
 
 async def withdraw(proposal: Proposal, by: Actor) -> Proposal:

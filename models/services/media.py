@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # width × height before decoding (a 50-megapixel photo)
 LONGEST_SIDE = 2048  # what we keep: enough for any screen, far smaller than a camera's original
+AVATAR_SIDE = 400  # a profile picture's square: sharp at 96 CSS pixels on a 4x screen
 ALT_MAX = 1500  # as Mastodon
 REMOTE_IMAGES_MAX = 8  # images read from one remote post
 # Pillow format -> (media type, extension) of what we store. A GIF keeps its
@@ -128,8 +129,25 @@ async def prepare_upload(data: bytes, alt: str) -> CleanImage | None:
     return CleanImage(image.data, image.media_type, image.extension, image.width, image.height, alt)
 
 
-def clean_image(data: bytes) -> CleanImage:
-    """Decode, check and re-encode an image (CPU work: run it in a thread)."""
+async def prepare_avatar(data: bytes) -> CleanImage:
+    """A profile picture: checked and cleaned like any upload, then cropped to
+    a centred square of at most AVATAR_SIDE pixels. Raises InvalidInput (field "avatar")."""
+    if not data:
+        raise InvalidInput("Choose a picture to upload.", field="avatar")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            f"The picture is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: choose a smaller one, or shrink it first.",
+            field="avatar",
+        )
+    try:
+        return await asyncio.to_thread(clean_image, data, square=AVATAR_SIDE)
+    except InvalidInput as error:
+        raise InvalidInput(error.message, field="avatar") from None
+
+
+def clean_image(data: bytes, *, square: int | None = None) -> CleanImage:
+    """Decode, check and re-encode an image (CPU work: run it in a thread);
+    with `square`, cropped to a centred square of at most that many pixels."""
     try:
         # Reads the header only. Pillow itself refuses beyond twice its
         # MAX_IMAGE_PIXELS; our own, lower limit is checked next.
@@ -142,7 +160,7 @@ def clean_image(data: bytes) -> CleanImage:
         if source.format == "JPEG":
             source.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))  # decode at a smaller scale
         source.load()  # a truncated or corrupt file fails here
-        return _encode(source)
+        return _encode(source, square)
     except InvalidInput:
         raise
     except Image.DecompressionBombError:
@@ -154,7 +172,7 @@ def clean_image(data: bytes) -> CleanImage:
         raise InvalidInput(NOT_AN_IMAGE, field="image") from None
 
 
-def _encode(source: Image.Image) -> CleanImage:
+def _encode(source: Image.Image, square: int | None = None) -> CleanImage:
     media_type, extension = OUTPUT[source.format]
     output_format = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[extension]
     image = ImageOps.exif_transpose(source)  # orientation applied, then the tag is gone with the rest
@@ -164,7 +182,11 @@ def _encode(source: Image.Image) -> CleanImage:
     elif image.mode not in ("RGB", "RGBA", "L", "LA"):
         has_alpha = image.mode in ("PA", "RGBa", "La") or "transparency" in image.info or "A" in image.getbands()
         image = image.convert("RGBA" if has_alpha else "RGB")
-    image.thumbnail((LONGEST_SIDE, LONGEST_SIDE), Image.Resampling.LANCZOS)
+    if square:
+        side = min(square, image.width, image.height)  # cropped, never enlarged
+        image = ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS)
+    else:
+        image.thumbnail((LONGEST_SIDE, LONGEST_SIDE), Image.Resampling.LANCZOS)
     image.info = {}  # Pillow writes some info back (comments, XMP, ICC for PNG): none of it
     out = io.BytesIO()
     options = {"JPEG": {"quality": 85}, "WEBP": {"quality": 85}, "PNG": {}}[output_format]
@@ -217,6 +239,18 @@ async def detach_all(post: Post) -> list[str]:
     names = await Media.filter(post=post, file_name__not_isnull=True).values_list("file_name", flat=True)
     await Media.filter(post=post).delete()
     return list(names)
+
+
+async def is_avatar(file_name: str) -> bool:
+    """Whether a stored file is someone's profile picture (served like post images)."""
+    return bool(FILE_NAME_RE.fullmatch(file_name or "")) and await Actor.filter(
+        avatar_file=file_name, deleted_at=None
+    ).exists()
+
+
+def media_type_of(file_name: str) -> str:
+    """The media type of a file we stored, by its extension."""
+    return MEDIA_TYPES[file_name.rsplit(".", 1)[1]]
 
 
 async def by_file_name(file_name: str) -> Media | None:

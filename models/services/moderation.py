@@ -264,6 +264,12 @@ async def ban(circle: Circle, by: Actor, actor_id: int, *, reason: str) -> Moder
     return action
 
 
+async def ban_target(circle: Circle, by: Actor, actor_id: int) -> Actor:
+    """Whom a steward is about to ban, for asking them to confirm."""
+    await _steward_of_local(circle, by)
+    return await _member_by_id(circle, actor_id)
+
+
 async def unban(circle: Circle, by: Actor, actor_id: int, *, reason: str) -> ModerationAction:
     """Lift a ban: the person may ask to join again (they are not made a
     member). Their server hears an Undo of the Block."""

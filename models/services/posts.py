@@ -182,14 +182,19 @@ async def _insert(
     return post
 
 
+async def require_may_delete(actor: Actor, post: Post) -> None:
+    """The author, who asked it through the circle, or a steward of the circle."""
+    if actor.id not in (post.author_id, post.asked_by_id):
+        await circle_service.require_steward(await post.circle, actor)
+
+
 async def delete_post(actor: Actor, post: Post, *, media_store: media_service.MediaStore | None = None) -> None:
     """The author (or who asked it through the circle), or a steward of the
     circle, deletes a post (its replies stay). With `media_store`, its images
     go too: rows in the transaction, files once it has committed."""
     if post.deleted_at is not None:
         return
-    if actor.id not in (post.author_id, post.asked_by_id):
-        await circle_service.require_steward(await post.circle, actor)
+    await require_may_delete(actor, post)
     if actor.id == post.asked_by_id:
         actor = await post.author  # the circle deletes its safe question: the Delete must not name the asker
     file_names: list[str] = []

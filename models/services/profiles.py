@@ -12,7 +12,9 @@ from models.accounts import Account
 from models.actors import Actor, ActorKind, Follow, FollowState
 from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
+from models.instance import Instance
 from models.posts import Post
+from models.services import media as media_service
 from models.services import person_blocks, validation, visibility
 from models.text import render_markdown
 
@@ -119,3 +121,39 @@ async def update_privacy(
         if federated:
             await OutboxEvent.create(kind="actor.updated", subject_id=account.actor_id)
     return account
+
+
+async def set_avatar(
+    account: Account, instance: Instance, image: media_service.CleanImage, store: media_service.MediaStore
+) -> Actor:
+    """A local person's new profile picture (cleaned by media.prepare_avatar):
+    stored, shown here, and sent to their followers' servers as the Person's
+    `icon` (Update of the Person). The picture it replaces is removed."""
+    name = await store.write(image)
+    actor = account.actor
+    old = actor.avatar_file
+    try:
+        async with in_transaction():
+            actor.avatar_file, actor.avatar_url = name, instance.media_url(name)
+            await actor.save(update_fields=["avatar_file", "avatar_url"])
+            await OutboxEvent.create(kind="actor.updated", subject_id=actor.id)
+    except BaseException:
+        store.remove([name])  # nothing half-written: no file without its row
+        raise
+    if old:
+        store.remove([old])
+    return actor
+
+
+async def remove_avatar(account: Account, store: media_service.MediaStore) -> bool:
+    """A local person takes their profile picture down; False if they had none."""
+    actor = account.actor
+    old = actor.avatar_file
+    if old is None:
+        return False
+    async with in_transaction():
+        actor.avatar_file, actor.avatar_url = None, None
+        await actor.save(update_fields=["avatar_file", "avatar_url"])
+        await OutboxEvent.create(kind="actor.updated", subject_id=actor.id)
+    store.remove([old])
+    return True

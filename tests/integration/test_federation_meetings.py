@@ -171,7 +171,7 @@ async def test_a_member_elsewhere_sees_the_meeting_and_answers_going(two_instanc
         await eventually(lambda: page_has(ann, a_meeting, "0 going · 1 maybe"), "Bea's poll answer on A", servers)
 
         # Ann cancels on A: B shows the meeting cancelled.
-        redirected_to(await post_form(ann, a_meeting, f"{a_meeting}/cancel"), a_meeting)
+        redirected_to(await post_form(ann, a_meeting, f"{a_meeting}/cancel", confirm="yes"), a_meeting)
         await eventually(lambda: page_has(bea, b_meeting, "This meeting is cancelled"), "the cancel reaching B", servers)
 
     for server in servers:

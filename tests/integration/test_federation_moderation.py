@@ -56,7 +56,7 @@ async def test_a_forwarded_report_and_a_ban_cross_servers(two_instances):
         page = (await bea.get("/c/rust/moderation")).text
         ann_id = re.search(rf'<option value="(\d+)">[^<]*\(@ann@{re.escape(a_domain)}\)</option>', page).group(1)
         response = await post_form(bea, "/c/rust/moderation", "/c/rust/moderation/ban", actor_id=ann_id,
-                                   reason="Reporting in bad faith")
+                                   reason="Reporting in bad faith", confirm="yes")
         redirected_to(response, "/c/rust/moderation")
         assert "Reporting in bad faith" in (await bea.get("/c/rust/moderation/log")).text
 

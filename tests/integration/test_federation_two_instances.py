@@ -69,7 +69,7 @@ async def test_a_member_elsewhere_joins_posts_replies_deletes_and_leaves(two_ins
         await eventually(lambda: page_has(bea, bea_post_path, "Borrowing is hard!"), "Ann's reply reaching B's thread", servers)
 
         # Ann deletes her post; it disappears on B.
-        response = await post_form(ann, ann_post_path, f"{ann_post_path}/delete")
+        response = await post_form(ann, ann_post_path, f"{ann_post_path}/delete", confirm="yes")
         assert response.status_code in (302, 303), response.text
 
         async def gone_on_b() -> bool:
@@ -78,7 +78,7 @@ async def test_a_member_elsewhere_joins_posts_replies_deletes_and_leaves(two_ins
         await eventually(gone_on_b, "the Delete reaching B", servers)
 
         # Ann leaves: B forgets her membership.
-        response = await post_form(ann, remote_circle, f"{remote_circle}/leave")
+        response = await post_form(ann, remote_circle, f"{remote_circle}/leave", confirm="yes")
         redirected_to(response, remote_circle)
 
         async def left_on_b() -> bool:

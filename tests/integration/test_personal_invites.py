@@ -99,7 +99,7 @@ async def test_someone_elsewhere_gets_an_invite_and_their_follow_is_their_yes(ap
     assert await Membership.filter(circle=closed, actor=ana, state=MembershipState.ACTIVE).exists()
     assert (await CircleInvite.get(invitee=ana)).uses == 1
     # Used up: after leaving, the same Follow is refused again.
-    await follows.undo_follow(ana, closed.actor)
+    await follows.undo_follow(ana, closed.actor, instance=fed.instance)
     again = await follows.receive_follow(ana, closed.actor, "https://elsewhere.example/follows/3")
     assert again.state is FollowState.REJECTED
 

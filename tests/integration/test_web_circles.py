@@ -200,7 +200,7 @@ async def test_leaving_a_circle(app, instance, alice, bob):
     circle = await factories.circle(instance, alice, "readers")
     await factories.member(circle, bob)
     client = await logged_in(app, bob)
-    response = await submit(client, "/c/readers/leave")
+    response = await submit(client, "/c/readers/leave", confirm="yes")
     assert response.status_code == 302
     assert await member_state(circle, bob) is None
     assert await member_count(circle) == 1
@@ -211,7 +211,7 @@ async def test_sole_facilitator_cannot_leave_while_others_are_members(app, insta
     circle = await factories.circle(instance, alice, "readers")
     await factories.member(circle, bob)
     client = await logged_in(app, alice)
-    response = await submit(client, "/c/readers/leave")
+    response = await submit(client, "/c/readers/leave", confirm="yes")
     assert response.status_code == 409
     assert "only facilitator: ask another member to facilitate" in await text(response)
     assert await member_state(circle, alice) is MembershipState.ACTIVE

@@ -173,3 +173,30 @@ async def test_the_last_members_vote_decides_and_says_so(app, instance, alice, c
     assert (await Proposal.get(id=proposal.id)).state is ProposalState.REJECTED
     response = await submit(client, f"/proposals/{proposal.post_id}/vote", choice="no")
     assert response.status_code == 409 and "it takes no more votes" in await text(response)
+
+
+async def test_a_rules_proposal_shows_the_rules_beside_it_with_each_change_marked(app, instance, alice, circle):
+    circle.rules = "1. Be kind.\n2. Read <b>the</b> chapter."
+    await circle.save()
+    proposal = await governance.propose(
+        instance, alice.actor, circle, kind="rules", title="Kinder", body="Softer words.",
+        value="1. Be kind.\n2. Skim <i>the</i> chapter.\n3. Listen.", closes_at=clock.now() + dt.timedelta(days=1),
+    )
+    page = await text(await (await logged_in(app, alice)).get(f"/proposals/{proposal.post_id}"))
+    now, proposed = page.split('id="compare-current"')[1].split('id="compare-proposed"')
+    assert '<del><span class="visually-hidden">removed: </span>Read' in now and "Be kind." in now
+    assert '<ins><span class="visually-hidden">added: </span>Skim' in proposed
+    assert "3. Listen." in proposed.split("<ins>")[-1]  # the new line is marked as added
+    # The texts are escaped, never markup: neither <b> nor <i> reaches the page as a tag.
+    assert "&lt;b&gt;the&lt;/b&gt;" in now and "<b>the</b>" not in page and "&lt;i&gt;the&lt;/i&gt;" in proposed
+
+
+async def test_a_proposal_decided_early_says_when(app, instance, alice, circle):
+    proposal = await _proposal(instance, alice, circle)
+    await governance.vote(instance, proposal, alice.actor, "yes")  # alice is the only member
+    page = await text(await (await logged_in(app, alice)).get(f"/proposals/{proposal.post_id}"))
+    assert "Decided early on" in page and "when every member still in the circle had voted" in page
+    later = await _proposal(instance, alice, circle)
+    await Proposal.filter(id=later.id).update(closes_at=clock.now() - dt.timedelta(seconds=1))
+    await governance.close_due(instance, clock.now())
+    assert "Decided early" not in await text(await (await logged_in(app, alice)).get(f"/proposals/{later.post_id}"))

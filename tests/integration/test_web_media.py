@@ -195,7 +195,7 @@ async def test_deleting_a_post_deletes_its_images(app, settings, alice, circle):
     media = await Media.get(post=post)
     assert len(stored_files(settings)) == 1
     token = csrf_from(await text(await client.get(f"/posts/{post.id}")))
-    response = await client.post(f"/posts/{post.id}/delete", form={"csrf_token": token})
+    response = await client.post(f"/posts/{post.id}/delete", form={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 302
     assert stored_files(settings) == [] and await Media.all().count() == 0
     assert (await client.get(f"/media/{media.file_name}")).status_code == 404
@@ -211,7 +211,7 @@ async def test_a_steward_removing_a_post_removes_its_images(app, settings, insta
     steward = await logged_in(app, alice)
     page = f"/c/readers/moderation/posts/{post.id}/remove"
     response = await steward.post(page, form={"csrf_token": csrf_from(await text(await steward.get(page))),
-                                              "reason": "Advertising"})
+                                              "reason": "Advertising", "confirm": "yes"})
     assert response.status_code == 302
     assert stored_files(settings) == [] and await Media.all().count() == 0
     assert (await steward.get(f"/media/{media.file_name}")).status_code == 404

@@ -112,7 +112,7 @@ async def test_strangers_cannot_schedule_or_answer(app, instance, alice, circle)
     assert response.status_code == 403
     response = await submit(stranger, f"/meetings/{meeting.post_id}/rsvp", answer="going")
     assert response.status_code == 403 and "Join this circle" in await text(response)
-    response = await submit(stranger, f"/meetings/{meeting.post_id}/cancel")
+    response = await submit(stranger, f"/meetings/{meeting.post_id}/cancel", confirm="yes")
     assert response.status_code == 403
     assert await Rsvp.all().count() == 0 and (await Meeting.get(id=meeting.id)).cancelled_at is None
     anonymous = app.test_client()
@@ -129,7 +129,7 @@ async def test_full_and_cancelled_meetings_say_why(app, instance, alice, circle)
     response = await submit(client, f"/meetings/{meeting.post_id}/rsvp", answer="going")
     assert response.status_code == 409 and "This meeting is full" in await text(response)
     alice_client = await logged_in(app, alice)
-    assert (await submit(alice_client, f"/meetings/{meeting.post_id}/cancel")).status_code == 302
+    assert (await submit(alice_client, f"/meetings/{meeting.post_id}/cancel", confirm="yes")).status_code == 302
     response = await submit(client, f"/meetings/{meeting.post_id}/rsvp", answer="maybe")
     assert response.status_code == 409 and "cancelled" in await text(response)
     assert "This meeting is cancelled" in await text(await client.get(f"/meetings/{meeting.post_id}"))

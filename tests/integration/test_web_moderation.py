@@ -59,7 +59,7 @@ async def test_forms_without_csrf_change_nothing(app, alice, setting):
     response = await client.post(f"/posts/{post.id}/report", form={"category": "spam"})
     assert response.status_code == 403
     steward = await logged_in(app, alice)
-    response = await steward.post("/c/readers/moderation/ban", form={"actor_id": str(carol.actor.id), "reason": "x"})
+    response = await steward.post("/c/readers/moderation/ban", form={"actor_id": str(carol.actor.id), "reason": "x", "confirm": "yes"})
     assert response.status_code == 403
     assert await Report.all().count() == 0
     assert (await Membership.get(circle=circle, actor=carol.actor)).state is MembershipState.ACTIVE
@@ -70,9 +70,10 @@ async def test_members_get_403_on_the_moderation_page_and_actions(app, bob, sett
     client = await logged_in(app, carol)
     assert (await client.get("/c/readers/moderation")).status_code == 403
     assert (await client.get(f"/c/readers/moderation/posts/{post.id}/remove")).status_code == 403
-    response = await submit(client, "/c/readers/moderation/ban", actor_id=str(bob.actor.id), reason="I dislike him")
+    response = await submit(client, "/c/readers/moderation/ban", actor_id=str(bob.actor.id), reason="I dislike him",
+                            confirm="yes")
     assert response.status_code == 403
-    response = await submit(client, f"/c/readers/moderation/posts/{post.id}/remove", reason="Spam")
+    response = await submit(client, f"/c/readers/moderation/posts/{post.id}/remove", reason="Spam", confirm="yes")
     assert response.status_code == 403
     assert (await Membership.get(circle=circle, actor=bob.actor)).state is MembershipState.ACTIVE
     assert (await Post.get(id=post.id)).deleted_at is None
@@ -85,11 +86,12 @@ async def test_a_steward_bans_and_the_log_tells_every_member(app, alice, bob, se
     steward = await logged_in(app, alice)
     page = await text(await steward.get("/c/readers"))
     assert 'href="/c/readers/moderation"' in page
-    response = await submit(steward, "/c/readers/moderation/ban", actor_id=str(bob.actor.id), reason="")
+    response = await submit(steward, "/c/readers/moderation/ban", actor_id=str(bob.actor.id), reason="", confirm="yes")
     page = await text(response)
     assert response.status_code == 400 and 'id="f-ban-reason-error"' in page
     assert f'value="{bob.actor.id}" selected' in page  # the chosen member is kept
-    response = await submit(steward, "/c/readers/moderation/ban", actor_id=str(bob.actor.id), reason="Selling pills")
+    response = await submit(steward, "/c/readers/moderation/ban", actor_id=str(bob.actor.id), reason="Selling pills",
+                            confirm="yes")
     assert response.status_code == 302
     assert (await Membership.get(circle=circle, actor=bob.actor)).state is MembershipState.BANNED
 
@@ -108,9 +110,9 @@ async def test_a_steward_removes_a_post_with_a_reason(app, alice, setting):
     circle, post, carol = setting
     steward = await logged_in(app, alice)
     assert f"/c/readers/moderation/posts/{post.id}/remove" in await text(await steward.get(f"/posts/{post.id}"))
-    response = await submit(steward, f"/c/readers/moderation/posts/{post.id}/remove", reason="")
+    response = await submit(steward, f"/c/readers/moderation/posts/{post.id}/remove", reason="", confirm="yes")
     assert response.status_code == 400 and 'id="f-reason-error"' in await text(response)
-    response = await submit(steward, f"/c/readers/moderation/posts/{post.id}/remove", reason="Advertising")
+    response = await submit(steward, f"/c/readers/moderation/posts/{post.id}/remove", reason="Advertising", confirm="yes")
     assert response.status_code == 302
     assert (await Post.get(id=post.id)).deleted_at is not None
     assert (await ModerationAction.get(post_id=post.id)).reason == "Advertising"
@@ -136,7 +138,7 @@ async def test_a_steward_of_another_circle_cannot_moderate_this_one(app, instanc
     await factories.circle(instance, carol, "carols")
     client = await logged_in(app, carol)
     assert (await client.get("/c/readers/moderation")).status_code == 403
-    response = await submit(client, f"/c/carols/moderation/posts/{post.id}/remove", reason="Spam")
+    response = await submit(client, f"/c/carols/moderation/posts/{post.id}/remove", reason="Spam", confirm="yes")
     assert response.status_code == 404
     assert (await Post.get(id=post.id)).deleted_at is None
 

@@ -186,7 +186,7 @@ async def test_a_deleted_post_with_replies_keeps_its_thread_readable(app, instan
     owner, member = await logged_in(app, alice), await logged_in(app, bob)
     assert (await submit(member, f"/posts/{root.id}/reply", body="Bob's answer stays")).status_code == 302
     for post in (root, lonely):
-        assert (await submit(owner, f"/posts/{post.id}/delete")).status_code == 302
+        assert (await submit(owner, f"/posts/{post.id}/delete", confirm="yes")).status_code == 302
     page = await text(await member.get(f"/posts/{root.id}"))
     assert "This post was deleted. The replies stay." in page and "Bob's answer stays" in page
     assert "Soon gone" not in page and "This post was deleted, so it takes no new replies." in page

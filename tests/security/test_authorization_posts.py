@@ -26,6 +26,7 @@ from tests.security.circle_contents import add_contents, filled
 NOT_CIRCLE_SCOPED = {
     "/login", "/logout", "/signup", "/password-reset/<token>", "/invite/<token>", "/search", "/settings",
     "/settings/delete", "/settings/password", "/settings/privacy", "/password-reset", "/email/confirm/<token>",
+    "/settings/avatar", "/settings/avatar/remove",
     "/settings/email", "/settings/email/verify", "/circles/new", "/circles/follow",
     "/notifications/read", "/meetings/calendar-link", "/people/<handle>/follow", "/people/<handle>/unfollow",
     "/people/<int:actor_id>/block", "/people/<int:actor_id>/report",
@@ -52,6 +53,7 @@ FIELDS = {
     "text": "Hello", "name": "Renamed", "purpose": "Learn", "rules": "Be kind", "join_mode": "open",
     "visibility": "public", "decision_rule": "majority", "quorum": "1", "kinds": "resources", "days": "3",
     "option": "0", "language": "en", "value_cycle": "", "share": "1",
+    "confirm": "yes",  # past the confirmation page of destructive actions (web/html/confirm.py)
 }
 
 

@@ -8,12 +8,13 @@ from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import ActorKind
 from models.circles import JoinMode, MembershipState, Role
-from models.errors import DomainError, InvalidInput
+from models.errors import DomainError, InvalidInput, NotFound
 from models.services import circles as circle_service
 from models.services import follows, governance
 from models.services import posts as post_service
 from models.services import questions as question_service
 from web import security
+from web.html import confirm
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
 from web.i18n import N_, _
@@ -240,8 +241,20 @@ async def join(handle: str):
 @security.login_required
 async def leave(handle: str):
     circle = await circle_service.get_circle(handle)
+    form = await request.form
+    if not confirm.confirmed(form):
+        member = await circle_service.membership(circle, security.current_account().actor)
+        if circle.actor.local and (member is None or member.state is MembershipState.BANNED):
+            raise NotFound(_("You are not a member of this circle."))
+        return await confirm.ask(confirm.Question(
+            title=_("Leave %(circle)s?", circle=circle.name),
+            consequence=_("You will no longer be a member: you cannot post or vote here, and your votes on open "
+                          "proposals are withdrawn. What you wrote stays in the circle."),
+            audience=_("The circle's members see that you are no longer among them; you can ask to join again."),
+            yes=_("Yes, leave the circle"), back_url=url_for("circles.show", handle=handle),
+        ), form)
     if circle.actor.local:
-        await circle_service.leave(circle, security.current_account().actor)
+        await circle_service.leave(circle, security.current_account().actor, instance=site().instance)
     else:
         await follows.unfollow_remote(security.current_account().actor, circle.actor)
     await flash(_("You have left %(circle)s.", circle=circle.name))

@@ -9,10 +9,11 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 from models import clock
 from models.circles import Circle
 from models.errors import DomainError, InvalidInput
-from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
+from models.governance import DecisionRule, Proposal, ProposalKind, ProposalState, VoteChoice
 from models.services import circles as circle_service
 from models.services import governance, roles
 from web import security
+from web.html import textdiff
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.i18n import _, date_format
 from web.site import site
@@ -131,6 +132,8 @@ async def _proposal_context(post_id: int) -> dict:
     account, is_member = security.current_account(), await security.viewer_is_member(circle)
     my_vote = (await governance.votes_of(account.actor, [proposal.id])).get(proposal.id) if account else None
     return {
+        "comparison": _comparison(proposal, circle),
+        "decided_early": governance.decided_early(proposal),
         "proposal": proposal,
         "post": proposal.post,
         "circle": circle,
@@ -141,6 +144,17 @@ async def _proposal_context(post_id: int) -> dict:
         "choices": list(VoteChoice),
         "local_time": _local_time(circle),
     }
+
+
+def _comparison(proposal: Proposal, circle: Circle) -> textdiff.Comparison | None:
+    """While a change of rules or purpose is open: what it would change."""
+    if proposal.state is not ProposalState.OPEN:
+        return None  # once decided, the circle's text may be the proposal's own
+    if proposal.kind is ProposalKind.RULES:
+        return textdiff.compare(circle.rules, proposal.value_text)
+    if proposal.kind is ProposalKind.PURPOSE:
+        return textdiff.compare(circle.purpose, proposal.value_text)
+    return None
 
 
 @bp.get("/proposals/<int:post_id>")

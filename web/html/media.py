@@ -11,7 +11,7 @@ bp = Blueprint("media", __name__)
 
 # Pages whose forms take an image: their requests may be as large as an image
 # plus the form (web/html/__init__.py refuses larger bodies everywhere else).
-UPLOAD_ENDPOINTS = frozenset({"circles.create_post", "posts.reply"})
+UPLOAD_ENDPOINTS = frozenset({"circles.create_post", "posts.reply", "settings.upload_avatar"})
 FORM_BODY_MAX = 2 * 1024 * 1024  # any other form
 # An upload page reads a body this large to its end (the file is spooled to disk,
 # at most MAX_UPLOAD_BYTES + 1 of it read), so an image over the limit gets the
@@ -60,10 +60,20 @@ async def uploaded_image(form) -> media_service.CleanImage | None:
     return await media_service.prepare_upload(data, form.get("alt", ""))
 
 
+async def uploaded_avatar() -> media_service.CleanImage:
+    """The picture chosen in the form's `avatar` field, checked and cleaned.
+    Raises InvalidInput."""
+    upload = (await request.files).get("avatar")
+    data = upload.read(media_service.MAX_UPLOAD_BYTES + 1) if upload is not None else b""
+    return await media_service.prepare_avatar(data)
+
+
 @bp.get("/media/<name>")
 async def show(name: str):
     path = media_store().path_of(name)  # None for any name we could not have given
-    if path is None or await media_service.by_file_name(name) is None or not path.is_file():
+    if path is None or not path.is_file():
+        abort(404)
+    if await media_service.by_file_name(name) is None and not await media_service.is_avatar(name):
         abort(404)
     response = await send_file(path, mimetype=media_service.MEDIA_TYPES[name.rsplit(".", 1)[1]])
     response.headers["Cache-Control"] = CACHE_FOREVER

@@ -14,6 +14,7 @@ from models.services import circles as circle_service
 from models.services import meetings as meeting_service
 from models.text import plain_excerpt
 from web import ical, security
+from web.html import confirm
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.i18n import N_, _, date_format
 from web.site import site
@@ -146,6 +147,17 @@ async def edit(post_id: int):
 @security.login_required
 async def cancel(post_id: int):
     meeting = await meeting_service.meeting_for_post(post_id)
+    form = await request.form
+    if not confirm.confirmed(form):
+        await meeting_service.require_organiser(security.current_account().actor, meeting)
+        return await confirm.ask(confirm.Question(
+            title=_("Cancel this meeting?"),
+            consequence=_("The meeting stays on the circle's page, marked cancelled, and nobody can say they "
+                          "will come any more. This cannot be undone: plan a new meeting instead."),
+            audience=_("Everyone who can see the circle sees it cancelled, and people who said they would come "
+                       "are told, here and on other servers."),
+            yes=_("Yes, cancel the meeting"), back_url=url_for("meetings.show", post_id=post_id),
+        ), form)
     await meeting_service.cancel(security.current_account().actor, meeting)
     await flash(_("The meeting is cancelled; members see it marked so."))
     return redirect(url_for("meetings.show", post_id=post_id))

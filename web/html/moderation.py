@@ -11,6 +11,7 @@ from models.services import circles as circle_service
 from models.services import moderation, validation
 from models.services import posts as post_service
 from web import security
+from web.html import confirm
 from web.html.forms import form_error
 from web.html.media import media_store
 from web.i18n import _
@@ -173,6 +174,19 @@ def _actor_id(form) -> int:
 @bp.post("/c/<handle>/moderation/ban")
 @security.login_required
 async def ban(handle: str):
+    form = await request.form
+    if not confirm.confirmed(form) and form.get("reason", "").strip():  # without a reason the form says so first
+        circle = await circle_service.get_circle(handle)
+        person = await moderation.ban_target(circle, security.current_account().actor, _actor_id(form))
+        return await confirm.ask(confirm.Question(
+            title=_("Ban %(name)s from %(circle)s?", name=person.name, circle=circle.name),
+            consequence=_("They stop being a member, their votes on open proposals are withdrawn, and they cannot "
+                          "join again until a facilitator or moderator lifts the ban."),
+            audience=_("The ban and your reason go in the circle's moderation log, which its members read; "
+                       "%(name)s's server is told.", name=person.name),
+            yes=_("Yes, ban %(name)s", name=person.name), back_url=url_for("moderation.circle_page", handle=handle),
+        ), form)
+
     async def act(circle, actor, form):
         await moderation.ban(circle, actor, _actor_id(form), reason=form.get("reason", ""))
 
@@ -204,6 +218,8 @@ async def remove_post_form(handle: str, post_id: int):
 async def remove_post(handle: str, post_id: int):
     circle = await circle_service.get_circle(handle)
     form = await request.form
+    if not confirm.confirmed(form):  # its form page says what happens and asks for the reason
+        return await remove_post_form(handle, post_id)
     try:
         post = await moderation.remove_post(
             circle, security.current_account().actor, post_id, reason=form.get("reason", ""), media_store=media_store()

@@ -14,7 +14,7 @@ from models.services import questions as question_service
 from models.services import person_blocks, remote_polls
 from models.services import reviews as review_service
 from web import security
-from web.html import resources
+from web.html import confirm, resources
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
 from web.i18n import _
@@ -82,6 +82,17 @@ async def show(post_id: int):
 @security.login_required
 async def delete(post_id: int):
     post = _in_a_circle(await post_service.get_post(post_id))
+    form = await request.form
+    if not confirm.confirmed(form) and post.deleted_at is None:
+        await post_service.require_may_delete(security.current_account().actor, post)
+        reply = post.root_id is not None
+        return await confirm.ask(confirm.Question(
+            title=_("Delete this reply?") if reply else _("Delete this post?"),
+            consequence=_("Its words and images are erased; replies to it stay. This cannot be undone."),
+            audience=_("It disappears for everyone who could read it, here and on the other servers it went to."),
+            yes=_("Yes, delete the reply") if reply else _("Yes, delete the post"),
+            back_url=url_for("posts.show", post_id=post.root_id or post.id),
+        ), form)
     await post_service.delete_post(security.current_account().actor, post, media_store=media_store())
     await flash(_("The post has been deleted."))
     if post.root_id:

@@ -11,7 +11,9 @@ from models.services import accounts as account_service
 from web import i18n, security
 from web.html import media
 from web.html.forms import form_error
-from web.i18n import N_, _
+from web.errors import headers_for, status_for
+from web.i18n import N_, _, error_message
+from web.site import site
 
 bp = Blueprint("settings", __name__)
 
@@ -45,9 +47,12 @@ def _context() -> dict:
 @bp.get("/settings")
 @security.login_required
 async def index():
-    account = security.current_account()
-    values = {"display_name": account.actor.display_name, "bio": account.bio, "language": account.language}
-    return await render_template("settings/index.html", values=values, errors={}, **_context())
+    return await render_template("settings/index.html", errors={}, **_profile_values(security.current_account()),
+                                 **_context())
+
+
+def _profile_values(account) -> dict:
+    return {"values": {"display_name": account.actor.display_name, "bio": account.bio, "language": account.language}}
 
 
 @bp.post("/settings")
@@ -64,6 +69,29 @@ async def save():
         return await form_error("settings/index.html", error, form, **_context())
     await flash(_("Your profile is saved."))
     return redirect(url_for("settings.index"))
+
+
+@bp.post("/settings/avatar")
+@security.login_required
+async def upload_avatar():
+    account = security.current_account()
+    try:
+        image = await media.uploaded_avatar()
+        await profiles.set_avatar(account, site().instance, image, media.media_store())
+    except DomainError as error:  # the page again, the reason beside the picture's field
+        html = await render_template("settings/index.html", errors={error.field or "_form": error_message(error)},
+                                     **_profile_values(account), **_context())
+        return html, status_for(error), headers_for(error)
+    await flash(_("Your profile picture is saved."))
+    return redirect(url_for("settings.index") + "#avatar-heading")
+
+
+@bp.post("/settings/avatar/remove")
+@security.login_required
+async def remove_avatar():
+    if await profiles.remove_avatar(security.current_account(), media.media_store()):
+        await flash(_("Your profile picture is removed."))
+    return redirect(url_for("settings.index") + "#avatar-heading")
 
 
 @bp.post("/settings/privacy")

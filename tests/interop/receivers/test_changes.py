@@ -66,7 +66,7 @@ async def test_ada_deletes_her_post(stage: Stage):
     boost = boost_of(stage, post_id)
 
     path = post_id.removeprefix(stage.circles.base_url)
-    response = await stage.form(path, f"{path}/delete")
+    response = await stage.form(path, f"{path}/delete", confirm="yes")
     redirected_to(response, "/c/circle")
 
     # Mastodon: the circle's boost goes (its Undo), and so does the status (Ada's own Delete).
@@ -94,7 +94,7 @@ async def test_a_steward_removes_a_members_post(stage: Stage):
 
     number = path.rsplit("/", 1)[1]
     page = f"/c/circle/moderation/posts/{number}/remove"
-    response = await stage.form(page, page, reason="Advertising")
+    response = await stage.form(page, page, reason="Advertising", confirm="yes")
     redirected_to(response, "/c/circle")
 
     # Mastodon: the boost and the status are gone.

@@ -60,10 +60,10 @@ async def test_open_join_and_leave_keep_the_member_count(database, instance):
     assert (await Circle.get(id=circle.id)).member_count == 2
     with pytest.raises(Conflict):
         await svc.join(circle, bob.actor)
-    await svc.leave(circle, bob.actor)
+    await svc.leave(circle, bob.actor, instance=instance)
     assert (await Circle.get(id=circle.id)).member_count == 1
     with pytest.raises(NotFound):
-        await svc.leave(circle, bob.actor)
+        await svc.leave(circle, bob.actor, instance=instance)
 
 
 async def test_approval_join_waits_for_a_steward(database, instance):
@@ -102,9 +102,9 @@ async def test_the_only_facilitator_cannot_abandon_members(database, instance):
     circle = await factories.circle(instance, alice)
     await svc.join(circle, bob.actor)
     with pytest.raises(Conflict):
-        await svc.leave(circle, alice.actor)
-    await svc.leave(circle, bob.actor)
-    await svc.leave(circle, alice.actor)  # alone, the facilitator may leave
+        await svc.leave(circle, alice.actor, instance=instance)
+    await svc.leave(circle, bob.actor, instance=instance)
+    await svc.leave(circle, alice.actor, instance=instance)  # alone, the facilitator may leave
     assert (await Circle.get(id=circle.id)).member_count == 0
 
 

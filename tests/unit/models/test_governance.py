@@ -416,9 +416,32 @@ async def test_the_quorum_still_applies_when_everyone_has_voted(database, instan
     circle, (alice, bob) = await _circle(instance, "bob")
     proposal = await _propose(instance, alice, circle, quorum="2")
     await svc.vote(instance, proposal, alice.actor, "yes")
-    async with in_transaction():
-        await end_membership(await Membership.get(circle=circle, actor=bob.actor))  # bob leaves without voting
-    assert (await Proposal.get(id=proposal.id)).state is ProposalState.OPEN  # only a vote decides early
-    await svc.vote(instance, proposal, alice.actor, "yes")
+    await circle_service.leave(circle, bob.actor, instance=instance)  # bob leaves without voting
     decided = await Proposal.get(id=proposal.id)
     assert decided.state is ProposalState.REJECTED and "quorum not met (1 of 2 votes cast)" in decided.outcome
+
+
+async def test_the_last_non_voter_leaving_decides_and_applies_it(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle, kind="purpose", value="Read slowly.")
+    other = await _propose(instance, alice, circle, title="Meet on Fridays")
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, bob.actor, "yes")
+    await svc.vote(instance, other, alice.actor, "yes")  # bob has not voted on this one
+
+    await circle_service.leave(circle, cai.actor, instance=instance)  # cai never voted on either
+    decided = await Proposal.get(id=proposal.id)
+    assert decided.state is ProposalState.PASSED and decided.decided_at < decided.closes_at
+    assert (await Circle.get(id=circle.id)).purpose == "Read slowly."  # applied as after a last vote
+    assert await Post.filter(title="Decision: Meet on Tuesdays", author_id=circle.actor_id).count() == 1
+    assert (await Proposal.get(id=other.id)).state is ProposalState.OPEN  # bob is still to vote there
+
+
+async def test_a_voter_leaving_withdraws_their_vote_and_decides_nothing(database, instance):
+    circle, (alice, bob, cai) = await _circle(instance, "bob", "cai")
+    proposal = await _propose(instance, alice, circle)
+    await svc.vote(instance, proposal, alice.actor, "yes")
+    await svc.vote(instance, proposal, cai.actor, "yes")
+    await circle_service.leave(circle, cai.actor, instance=instance)  # bob has still to vote
+    assert (await Proposal.get(id=proposal.id)).state is ProposalState.OPEN
+    assert [v.voter_id for v in await Vote.filter(proposal_id=proposal.id)] == [alice.actor.id]

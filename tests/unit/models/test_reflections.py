@@ -150,7 +150,7 @@ async def test_only_active_members_write(database, instance, people):
 async def test_a_member_who_left_cannot_share_but_keeps_their_reflection(database, instance, people):
     _, bob, _, circle = people
     reflection = await svc.write(instance, bob.actor, circle, body="Before leaving")
-    await circle_service.leave(circle, bob.actor)
+    await circle_service.leave(circle, bob.actor, instance=instance)
     with pytest.raises(PermissionDenied):
         await svc.share(instance, bob.actor, reflection.id)
     assert await Post.all().count() == 0
