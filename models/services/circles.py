@@ -144,6 +144,10 @@ def _require_local(circle: Circle) -> None:
         raise PermissionDenied("This circle lives on another server: change its profile there.")
 
 
+# What a banned person is told wherever they would otherwise be offered to join.
+BANNED = N_("You are banned from this circle, so you cannot join it or take part in it. If you want to talk "
+            "about the ban, write to one of its facilitators (they are on its members page); if that does not "
+            "help, write to the admins of this server.")
 CHARTER_LOCKED = N_("The rules are the circle's adopted charter: change them with a proposal.")
 
 
@@ -312,7 +316,7 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
     existing = await membership(circle, actor)
     if existing is not None:
         if existing.state is MembershipState.BANNED:
-            raise PermissionDenied("You cannot join this circle.")
+            raise PermissionDenied(BANNED)
         if existing.state is MembershipState.ACTIVE:
             raise Conflict("You are a member already.")
         raise Conflict("Your request to join is waiting for a facilitator.")
