@@ -28,6 +28,7 @@ NOT_CIRCLE_SCOPED = {
     "/settings/delete", "/settings/password", "/settings/privacy", "/password-reset", "/email/confirm/<token>",
     "/settings/email", "/settings/email/verify", "/circles/new", "/circles/follow",
     "/notifications/read", "/meetings/calendar-link", "/people/<handle>/follow", "/people/<handle>/unfollow",
+    "/users/<username>/follow", "/users/<username>/unfollow",
     "/people/<int:actor_id>/block", "/people/<int:actor_id>/report",
     "/inbox", "/actor/inbox", "/c/<handle>/inbox", "/users/<username>/inbox",
 }
