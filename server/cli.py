@@ -479,6 +479,8 @@ def invite() -> None:
 @click.option("--uses", default=1, show_default=True, help="How many sign-ups the code allows.")
 @click.option("--days", default=7, show_default=True, help="How long the code stays valid.")
 def invite_create(uses: int, days: int) -> None:
+    """Print a sign-up link with a new invite code."""
+
     @with_database
     async def run(settings: Settings) -> None:
         code = await account_service.create_invite(None, max_uses=uses, valid_days=days)
@@ -499,7 +501,7 @@ def circle() -> None:
 @click.option("--join", "join_mode", default="open", show_default=True, type=click.Choice(["open", "approval", "invite"]))
 @click.option("--purpose", default="", help="What the circle is for, in a sentence or two (Markdown).")
 def circle_create(handle: str, name: str, owner: str, join_mode: str, purpose: str) -> None:
-    """Create a circle facilitated by OWNER."""
+    """Create the circle HANDLE, with the --owner account as its first facilitator."""
 
     @with_database
     async def run(settings: Settings) -> None:
@@ -514,7 +516,7 @@ def circle_create(handle: str, name: str, owner: str, join_mode: str, purpose: s
 
 @circle.command("list")
 def circle_list() -> None:
-    """List local circles."""
+    """List local circles: handle, name, join mode, members."""
 
     @with_database
     async def run(settings: Settings) -> None:

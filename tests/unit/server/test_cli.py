@@ -474,3 +474,4 @@ def test_user_help_reads_well(circles):
     assert "Approve a pending account" in out and "approve a pending an" not in out.lower()
     assert "Disable an account" in out and "Re-enable a disabled account" in out
     assert "The circle's name" in circles.ok("circle", "create", "--help")
+    assert "Print a sign-up link with a new invite code." in circles.ok("invite", "--help")
