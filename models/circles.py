@@ -34,6 +34,8 @@ class Circle(Entity):
     visibility = fields.CharEnumField(Visibility, max_length=16, default=Visibility.PUBLIC)
     language = fields.CharField(max_length=16, default="en")
     location = fields.CharField(max_length=120, default="")
+    # models.text.fold(location), for the directory; db_default so a table with rows can gain the column
+    location_folded = fields.CharField(max_length=255, default="", db_default="")
     timezone = fields.CharField(max_length=64, default="UTC")
     meeting_cadence = fields.CharField(max_length=120, default="")  # e.g. "Tuesdays 18:00, fortnightly"
     size_limit = fields.IntField(null=True)  # most active members; null: no limit

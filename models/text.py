@@ -139,3 +139,15 @@ def plain_name(text: str) -> str:
         if unicodedata.category(ch) != "Cf" or ch == ZERO_WIDTH_JOINER
     )
     return " ".join(kept.split())
+
+
+FOLDED_MAX = 255
+
+
+def fold(text: str) -> str:
+    """Text as a search compares it: accents dropped and case folded, so
+    "Zürich" and "ZURICH" both become "zurich" (NFKD, then no combining marks).
+    The same on SQLite and PostgreSQL, since it is done here, not in SQL."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFC", bare.casefold())[:FOLDED_MAX]

@@ -37,6 +37,8 @@ from typing import Any
 from tortoise import Tortoise, fields
 from tortoise.transactions import in_transaction
 
+from server.wording import plural
+
 FORMAT_VERSION = 1
 BATCH = 500
 Progress = Callable[[str], object]
@@ -182,9 +184,9 @@ async def backup(target: Path, *, media_dir: Path, secret_key: str, software_ver
                 for model in models_in_dependency_order():
                     table = model._meta.db_table
                     counts[table] = await _dump_table(tar, model, conn)
-                    progress(f"{table}: {counts[table]} rows")
+                    progress(f"{table}: {plural(counts[table], 'row')}")
             files = _add_media(tar, media_dir)
-            progress(f"media folder: {files} files")
+            progress(f"media folder: {plural(files, 'file')}")
             _add_bytes(tar, "keys/secret_key", (secret_key + "\n").encode())
             progress("keys: instance secret key (signing keys are in the tables)")
             manifest = {
@@ -388,7 +390,7 @@ async def load(archive: Archive, progress: Progress = lambda _m: None, *, delete
             if postgres:
                 await _reset_sequence(conn, model)
             loaded[table] = count
-            progress(f"{table}: {count} rows")
+            progress(f"{table}: {plural(count, 'row')}")
         for table, expected in archive.manifest["counts"].items():
             actual = await by_table[table].all().using_db(conn).count()
             if actual != expected:
@@ -487,7 +489,7 @@ async def restore_instance(settings: Any, source: Path, *, replace: bool, progre
             raise BackupError(f"the database needs {len(pending)} migration(s): run `circles migrate` first, "
                               "or restore into a new, empty database.")
         if pending:
-            progress(f"migrations: applying {len(pending)}")
+            progress(f"migrations: applying {plural(len(pending), 'migration')}")
             await db.migrate(settings.database_url)
         await db.connect(settings.database_url)
         try:
@@ -506,7 +508,7 @@ async def restore_instance(settings: Any, source: Path, *, replace: bool, progre
             for path in media_files(media_dir):
                 path.unlink()
         files = restore_media(archive, media_dir)
-        progress(f"media folder: {files} files")
+        progress(f"media folder: {plural(files, 'file')}")
         if archive.secret_key:
             key_file = Path(settings.secret_key_file)
             in_file = key_file.read_text().strip() if key_file.is_file() else ""

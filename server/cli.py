@@ -33,6 +33,7 @@ from models.instance import Instance
 from models.services import accounts as account_service
 from models.services import circles as circle_service
 from server import logs
+from server.wording import plural
 from server.config import (
     DEFAULT_CONFIG_FILE,
     LOCAL_ADDRESS,
@@ -245,7 +246,7 @@ def migrate() -> None:
         if not pending:
             click.echo("Database is up to date.")
             return
-        click.echo(f"Applying {len(pending)} migration(s):")
+        click.echo(f"Applying {plural(len(pending), 'migration')}:")
         await db.migrate(settings.database_url, progress=progress)
         click.echo("Database is up to date.")
 
@@ -363,7 +364,7 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("username")
-@click.option("--email", required=True)
+@click.option("--email", required=True, help="The account's email address.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--admin", is_flag=True, help="Make the account an instance admin.")
 def user_create(username: str, email: str, password_stdin: bool, admin: bool) -> None:
@@ -417,7 +418,7 @@ def user_reset_password(username: str) -> None:
         hours = int(account_service.RESET_VALID.total_seconds() // 3600)
         until = (clock.now() + account_service.RESET_VALID).strftime("%Y-%m-%d %H:%M UTC")
         click.echo(instance_of(settings).password_reset_url(token))
-        click.echo(f"Give it to @{username} only. It works once, for {hours} hours (until {until}); "
+        click.echo(f"Give it to @{username} only. It works once, for {plural(hours, 'hour')} (until {until}); "
                    "earlier links stop working.", err=True)
 
     run()
@@ -428,8 +429,8 @@ user.add_command(click.Command("password-link", callback=user_reset_password.cal
                                params=user_reset_password.params, hidden=True, help="Same as reset-password."))
 
 
-def _state_command(name: str, state: AccountState, verb: str) -> None:
-    @user.command(name, help=f"{verb.capitalize()} an account.")
+def _state_command(name: str, state: AccountState, help_text: str) -> None:
+    @user.command(name, help=help_text)
     @click.argument("username")
     def command(username: str) -> None:
         @with_database
@@ -441,9 +442,9 @@ def _state_command(name: str, state: AccountState, verb: str) -> None:
         run()
 
 
-_state_command("disable", AccountState.DISABLED, "disable")
-_state_command("enable", AccountState.ACTIVE, "re-enable")
-_state_command("approve", AccountState.ACTIVE, "approve a pending")
+_state_command("disable", AccountState.DISABLED, "Disable an account: its owner can no longer log in.")
+_state_command("enable", AccountState.ACTIVE, "Re-enable a disabled account.")
+_state_command("approve", AccountState.ACTIVE, "Approve a pending account (someone who applied to join).")
 
 
 @main.group()
@@ -478,6 +479,8 @@ def invite() -> None:
 @click.option("--uses", default=1, show_default=True, help="How many sign-ups the code allows.")
 @click.option("--days", default=7, show_default=True, help="How long the code stays valid.")
 def invite_create(uses: int, days: int) -> None:
+    """Print a sign-up link with a new invite code."""
+
     @with_database
     async def run(settings: Settings) -> None:
         code = await account_service.create_invite(None, max_uses=uses, valid_days=days)
@@ -493,12 +496,12 @@ def circle() -> None:
 
 @circle.command("create")
 @click.argument("handle")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The circle's name, as people see it.")
 @click.option("--owner", required=True, help="Username of the first facilitator.")
 @click.option("--join", "join_mode", default="open", show_default=True, type=click.Choice(["open", "approval", "invite"]))
-@click.option("--purpose", default="")
+@click.option("--purpose", default="", help="What the circle is for, in a sentence or two (Markdown).")
 def circle_create(handle: str, name: str, owner: str, join_mode: str, purpose: str) -> None:
-    """Create a circle facilitated by OWNER."""
+    """Create the circle HANDLE, with the --owner account as its first facilitator."""
 
     @with_database
     async def run(settings: Settings) -> None:
@@ -513,14 +516,14 @@ def circle_create(handle: str, name: str, owner: str, join_mode: str, purpose: s
 
 @circle.command("list")
 def circle_list() -> None:
-    """List local circles."""
+    """List local circles: handle, name, join mode, members."""
 
     @with_database
     async def run(settings: Settings) -> None:
         offset = 0
         while batch := await circle_service.list_circles(offset=offset, limit=500):
             for c in batch:
-                click.echo(f"{c.handle}\t{c.name}\t{c.join_mode.value}\t{c.member_count} members")
+                click.echo(f"{c.handle}\t{c.name}\t{c.join_mode.value}\t{plural(c.member_count, 'member')}")
             offset += len(batch)
         if offset == 0:
             click.echo("No circles yet.")
@@ -542,10 +545,15 @@ def backup_command(file: Path, force: bool) -> None:
                                                     progress=lambda line: click.echo(f"  {line}", err=True))
         except backup.BackupError as error:
             fail(str(error))
-        click.echo(f"Backed up {sum(manifest['counts'].values())} rows and {manifest['media_files']} media files "
+        click.echo(f"Backed up {_archive_size(manifest)} "
                    f"to {file}. It holds the instance's keys: keep it private.")
 
     run()
+
+
+def _archive_size(manifest: dict[str, Any]) -> str:
+    rows = plural(sum(manifest["counts"].values()), "row")
+    return f"{rows} and {plural(manifest['media_files'], 'media file')}"
 
 
 @main.command("restore")
@@ -568,5 +576,5 @@ def restore_command(file: Path, replace: bool) -> None:
         fail(str(error))
     except OSError as error:
         fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
-    click.echo(f"Restored {sum(manifest['counts'].values())} rows and {manifest['media_files']} media files "
+    click.echo(f"Restored {_archive_size(manifest)} "
                f"from {file} into {settings.public_view()['database_url']}.")

@@ -93,7 +93,7 @@ async def accept(token: str, actor: Actor) -> Membership:
     circle = invite.circle
     member = await circle_service.membership(circle, actor)
     if member is not None and member.state is MembershipState.BANNED:
-        raise PermissionDenied("You cannot join this circle.")
+        raise PermissionDenied(circle_service.BANNED)
     if member is not None and member.state is MembershipState.ACTIVE:
         raise Conflict("You are a member already.")
     async with in_transaction():

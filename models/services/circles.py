@@ -27,6 +27,7 @@ from models.federation import OutboxEvent
 from models.instance import Instance
 from models.services import actors, follows, notification_events, validation, visibility
 from models.services.memberships import count_new_member, end_membership, withdraw_open_votes
+from models.text import fold
 from models.translation import N_
 
 NAME_MAX = 100
@@ -125,6 +126,7 @@ def _profile_columns(profile: Profile) -> dict:
     return {
         "name": profile.name, "purpose": profile.purpose, "rules": profile.rules,
         "join_mode": profile.join_mode, "language": profile.language, "location": profile.location,
+        "location_folded": fold(profile.location),
         "timezone": profile.timezone, "meeting_cadence": profile.meeting_cadence,
         "size_limit": profile.size_limit,
     }
@@ -144,6 +146,10 @@ def _require_local(circle: Circle) -> None:
         raise PermissionDenied("This circle lives on another server: change its profile there.")
 
 
+# What a banned person is told wherever they would otherwise be offered to join.
+BANNED = N_("You are banned from this circle, so you cannot join it or take part in it. If you want to talk "
+            "about the ban, write to one of its facilitators (they are on its members page); if that does not "
+            "help, write to the admins of this server.")
 CHARTER_LOCKED = N_("The rules are the circle's adopted charter: change them with a proposal.")
 
 
@@ -234,25 +240,33 @@ class DirectoryFilter:
     language: str = ""
     place: str = ""
     join_mode: str = ""
+    timezone: str = ""
 
 
 async def list_circles(filters: DirectoryFilter = DirectoryFilter(), *, offset: int = 0, limit: int = 50) -> list[Circle]:
     """The directory: busiest circles first, narrowed by a search word, a
-    topic, a language, a place and a join mode. Bad filter values match nothing."""
+    topic, a language, a place, a join mode and a time zone. Bad filter values match nothing."""
     circles = Circle.filter(actor__local=True)
     if query := filters.query.strip()[:100]:
         circles = circles.filter(Q(name__icontains=query) | Q(purpose__icontains=query))
     if topic := filters.topic.strip().lstrip("#").lower()[:40]:
         circles = circles.filter(topics__tag=topic)  # (circle, tag) is unique: no duplicate rows
-    if language := filters.language.strip()[:16]:
-        circles = circles.filter(Q(language=language) | Q(language__startswith=f"{language}-"))
-    if place := filters.place.strip()[:120]:
-        circles = circles.filter(location__icontains=place)
+    if language := filters.language.strip()[:16]:  # "EN" finds "en" and "en-GB"; "pt-br" finds "pt-BR"
+        circles = circles.filter(Q(language__iexact=language) | Q(language__istartswith=f"{language}-"))
+    if place := fold(filters.place.strip()[:120]):  # "Zurich" finds "Zürich"
+        circles = circles.filter(location_folded__contains=place)
+    if zone := filters.timezone.strip()[:64]:
+        circles = circles.filter(timezone=zone)
     if mode := filters.join_mode.strip()[:16]:
         if mode not in {m.value for m in JoinMode}:
             return []
         circles = circles.filter(join_mode=mode)
     return await circles.select_related("actor").order_by("-member_count", "id").offset(offset).limit(limit)
+
+
+async def directory_timezones() -> list[str]:
+    """The time zones local circles meet in, for the directory's filter."""
+    return sorted(await Circle.filter(actor__local=True).distinct().values_list("timezone", flat=True))
 
 
 async def topics_by_circle(circles: list[Circle]) -> dict[int, list[str]]:
@@ -312,7 +326,7 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
     existing = await membership(circle, actor)
     if existing is not None:
         if existing.state is MembershipState.BANNED:
-            raise PermissionDenied("You cannot join this circle.")
+            raise PermissionDenied(BANNED)
         if existing.state is MembershipState.ACTIVE:
             raise Conflict("You are a member already.")
         raise Conflict("Your request to join is waiting for a facilitator.")

@@ -157,6 +157,37 @@ async def find_follow(follow_id: int) -> Follow | None:
     return await Follow.get_or_none(id=follow_id).select_related("follower", "target")
 
 
+# --- local people following local people --------------------------------------------
+
+
+async def follow_local(follower: Actor, target: Actor) -> Follow:
+    """A person here follows another person here: accepted at once, and no
+    activity is queued (both are on this server, so there is nobody to tell
+    but the followed person, who is notified). Idempotent; a block either way
+    refuses it."""
+    if not (follower.local and target.local) or target.kind is not ActorKind.PERSON:
+        raise InvalidInput("Follow a person on this server from a local account.")
+    if follower.id == target.id:
+        raise InvalidInput("You cannot follow yourself.")
+    await person_blocks.refuse_if_blocked(follower, target, N_("%(name)s has blocked you, so you cannot follow them."))
+    if await person_blocks.is_blocked_by(target, follower):
+        raise InvalidInput("You blocked %(name)s: unblock them first to follow them.", name=target.name)
+    async with in_transaction():
+        follow, created = await Follow.get_or_create(
+            follower=follower, target=target, defaults={"state": FollowState.ACCEPTED},
+        )
+        if created:
+            await notification_events.followed(follower, target)
+    return follow
+
+
+async def unfollow_local(follower: Actor, target: Actor) -> bool:
+    """A person here stops following another person here; False if they did not follow."""
+    if not target.local:
+        raise InvalidInput("Follow a person on this server from a local account.")
+    return bool(await Follow.filter(follower=follower, target=target).delete())
+
+
 # --- local actors following remote ones ----------------------------------------------
 
 

@@ -233,6 +233,7 @@ class LearningRecord:
     later: dt.date | None  # `before` for the twelve months after these, unless these are the latest
     reflections: list[Reflection]  # the latest shared reflections
     next_reflections_before: int | None
+    window: tuple[dt.datetime, dt.datetime]  # the months', as UTC instants (start included, end not)
 
 
 def parse_month(raw: str | None) -> dt.date | None:
@@ -286,6 +287,7 @@ async def learning_record(
         later=min(_add_months(end, RECORD_MONTHS), latest_end) if end < latest_end else None,
         reflections=latest[:limit],
         next_reflections_before=latest[limit - 1].shared_post_id if len(latest) > limit else None,
+        window=window,
     )
 
 
@@ -344,7 +346,7 @@ async def _top_level_posts(
 # --- export -------------------------------------------------------------------------
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
+def iso_utc(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -369,14 +371,14 @@ async def export_contributions(actor: Actor) -> dict:
     ).order_by("id")
     return {
         "actor": actor.handle,
-        "exported_at": _iso(clock.now()),
+        "exported_at": iso_utc(clock.now()),
         "reflections": [
             {
                 **_circle_fields(r.circle),
                 "value_cycle": r.value_cycle.value if r.value_cycle else None,
                 "source": r.source,
-                "created": _iso(r.created_at),
-                "updated": _iso(r.updated_at),
+                "created": iso_utc(r.created_at),
+                "updated": iso_utc(r.updated_at),
                 "shared": is_shared(r),
                 "url": (r.shared_post.url or r.shared_post.uri) if is_shared(r) else None,
                 "meeting": (r.meeting.url or r.meeting.uri) if r.meeting else None,
@@ -389,7 +391,7 @@ async def export_contributions(actor: Actor) -> dict:
                 "kind": p.kind.value,
                 "title": p.title,
                 "source": p.source,
-                "published": _iso(p.published_at),
+                "published": iso_utc(p.published_at),
                 "url": p.url or p.uri,
                 "in_reply_to": (p.in_reply_to.url or p.in_reply_to.uri) if p.in_reply_to else None,
             }
@@ -419,14 +421,14 @@ def export_markdown(export: dict) -> str:
                     lines += ["", f"#### {heading}"]
                     for r in group:
                         where = f"shared: {r['url']}" if r["shared"] else "private"
-                        lines += ["", f"*{r['created']} · {where}*", "", _quoted(r["source"])]
+                        lines += ["", f"*{r['created']} · {where}*", "", quoted(r["source"])]
         theirs = [p for p in export["posts"] if (p["circle"] or "") == handle]
         if theirs:
             lines += ["", "### Posts and replies"]
             for p in theirs:
                 heading = p["title"] or ("Reply" if p["in_reply_to"] else f"A {p['kind']}")
                 lines += ["", f"#### {heading}", "", f"*{p['published']} · {p['kind']} · {p['url']}*", "",
-                          _quoted(p["source"])]
+                          quoted(p["source"])]
     lines += _tutoring_markdown(export.get("tutoring", []))
     return "\n".join(lines) + "\n"
 
@@ -440,9 +442,9 @@ def _tutoring_markdown(threads: list[dict]) -> list[str]:
         lines += ["", f"### {t['skill']}: {role} @{t['partner']} ({t['circle_name']}, @{t['circle']})", "",
                   f"*opened {t['opened']}" + (f" · closed {t['closed']}" if t["closed"] else "") + "*"]
         for m in t["messages"]:
-            lines += ["", f"**@{m['author']}** · {m['created']}", "", _quoted(m["text"])]
+            lines += ["", f"**@{m['author']}** · {m['created']}", "", quoted(m["text"])]
     return lines
 
 
-def _quoted(source: str) -> str:
+def quoted(source: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in (source or "").splitlines()) or ">"

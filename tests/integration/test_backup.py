@@ -137,7 +137,7 @@ async def test_a_restored_instance_has_every_row_file_and_key(
         manifest = await backup.backup_instance(source, archive, force=False, progress=lines.append)
     finally:
         await db.disconnect()
-    assert "actors: 4 rows" in lines and "posts: 2 rows" in lines and "media folder: 1 files" in lines
+    assert "actors: 4 rows" in lines and "posts: 2 rows" in lines and "media folder: 1 file" in lines
     assert manifest["counts"]["deliveries"] == 1 and manifest["migration_head"] == backup.known_migrations()[-1]
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
 
@@ -323,7 +323,7 @@ async def test_the_commands_print_progress_and_move_an_instance(archive_and_sour
     archive = tmp_path / "by-cli.tar.gz"
     made = run_cli(["backup", str(archive)], tmp_path / "source", source.database_url)
     assert made.returncode == 0, made.stderr
-    assert "  actors: 4 rows" in made.stderr and "  media folder: 1 files" in made.stderr
+    assert "  actors: 4 rows" in made.stderr and "  media folder: 1 file\n" in made.stderr
     assert "keep it private" in made.stdout
 
     again = run_cli(["backup", str(archive)], tmp_path / "source", source.database_url)

@@ -250,6 +250,8 @@ async def test_reflections_and_record(world):
     await world.assert_flat("/c/perf/reflections", grow)
     await world.assert_flat("/c/perf/record", grow)
     await world.assert_flat("/c/perf/record", grow, world.visitor)
+    await world.assert_flat("/c/perf/record.json", grow)  # the download: no query per reflection
+    await world.assert_flat("/c/perf/record.md", grow, world.visitor)
 
 
 async def test_tutoring(world):

@@ -123,7 +123,8 @@ BY_ROLE = {
         "/c/<handle>/dashboard.csv", "/c/<handle>/dashboard.json", "/c/<handle>/meetings.ics",
         "/c/<handle>/posts/new", "/c/<handle>/questions/new", "/c/<handle>/resources/new",
         "/c/<handle>/meetings/new", "/c/<handle>/proposals/new", "/c/<handle>/reviews/new",
-        "/c/<handle>/reflections/new", "/c/<handle>/record", "/c/<handle>/sisters", "/c/<handle>/tutoring",
+        "/c/<handle>/reflections/new", "/c/<handle>/record", "/c/<handle>/record.<any(json, md):fmt>",
+        "/c/<handle>/sisters", "/c/<handle>/tutoring",
         # every member reads who looked up a safe question's asker, and the moderation log (README)
         "/c/<handle>/reveals", "/c/<handle>/moderation/log",
         # says whether the circle needs someone to take it on (tests/integration/test_web_roles.py)
@@ -150,6 +151,7 @@ async def test_a_members_only_circles_forms_tools_and_objects_by_role(app, insta
     ids |= {
         "<int:member_id>": str((await Membership.get(circle=circles, actor=moderator.actor)).id),
         "<int:actor_id>": str((await factories.account(instance, "dave")).actor.id),
+        "<any(json, md):fmt>": "json",  # the learning record's download; .md is the same route
     }
     viewers = {
         "anonymous": app.test_client(),

@@ -29,6 +29,7 @@ NOT_CIRCLE_SCOPED = {
     "/settings/avatar", "/settings/avatar/remove",
     "/settings/email", "/settings/email/verify", "/circles/new", "/circles/follow",
     "/notifications/read", "/meetings/calendar-link", "/people/<handle>/follow", "/people/<handle>/unfollow",
+    "/users/<username>/follow", "/users/<username>/unfollow",
     "/people/<int:actor_id>/block", "/people/<int:actor_id>/report",
     "/inbox", "/actor/inbox", "/c/<handle>/inbox", "/users/<username>/inbox",
 }

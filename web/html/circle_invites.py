@@ -98,7 +98,10 @@ async def revoke(handle: str, invite_id: int):
 @bp.get("/invite/<token>")
 async def show(token: str):
     invite = await circle_invites.find(token)
-    return await render_template("circles/invite.html", invite=invite, circle=invite.circle, token=token)
+    account = security.current_account()
+    membership = await circle_service.membership(invite.circle, account.actor) if account else None
+    return await render_template("circles/invite.html", invite=invite, circle=invite.circle, token=token,
+                                 membership=membership)
 
 
 @bp.post("/invite/<token>")

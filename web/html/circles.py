@@ -29,7 +29,7 @@ JOIN_LABELS = {
     JoinMode.APPROVAL.value: N_("Anyone who asks, once a facilitator approves"),
     JoinMode.INVITE.value: N_("Only people a facilitator invites"),
 }
-FILTER_FIELDS = ("q", "topic", "language", "place", "join_mode")
+FILTER_FIELDS = ("q", "topic", "language", "place", "join_mode", "timezone")
 
 
 @bp.get("/circles")
@@ -41,7 +41,7 @@ async def directory():
 async def _directory_context(args: dict[str, str]) -> dict:
     filters = circle_service.DirectoryFilter(
         query=args["q"], topic=args["topic"], language=args["language"], place=args["place"],
-        join_mode=args["join_mode"],
+        join_mode=args["join_mode"], timezone=args["timezone"],
     )
     page = page_param(request.args.get("page"))
     circles = await circle_service.list_circles(
@@ -52,6 +52,7 @@ async def _directory_context(args: dict[str, str]) -> dict:
         "circles": circles, "filters": filters, "join_labels": JOIN_LABELS, "page": page,
         "filter_args": {name: value for name, value in args.items() if value},
         "topics": await circle_service.topics_by_circle(circles),
+        "timezones": await circle_service.directory_timezones(),
         "has_more": has_more,
     }
 

@@ -64,7 +64,7 @@ async def person_context(person) -> dict:
     before = page_number(request.args.get("before"))
     viewer = account.actor if account else None
     posts = await profiles.posts_of(person, seen_by=viewer, before_id=before, limit=profiles.PAGE_SIZE + 1)
-    follow = await profiles.follow_of(account.actor, person) if account and not person.local else None
+    follow = await profiles.follow_of(viewer, person) if viewer and viewer.id != person.id else None
     return {
         "person": person,
         "counts": await profiles.counts(person),

@@ -11,6 +11,7 @@ from models.circles import Circle, MembershipState
 from models.errors import DomainError, InvalidInput
 from models.reflections import VALUE_CYCLE_EXPLANATIONS, Reflection
 from models.services import circles as circle_service
+from models.services import record_export as record_export_service
 from models.services import reflections as reflection_service
 from web import security
 from web.html.forms import form_error, page_number, preview, wants_preview
@@ -166,15 +167,28 @@ async def record(handle: str):
     )
 
 
+@bp.get("/c/<handle>/record.<any(json, md):fmt>")
+async def record_export(handle: str, fmt: str):
+    """The record page's months as a download (a members-only circle's only for
+    its members: the check on every /c/<handle>/ address, web/html/visibility.py)."""
+    circle = await circle_service.get_circle(handle)
+    data = await record_export_service.record_data(
+        circle, before=reflection_service.parse_month(request.args.get("before"))
+    )
+    body = json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json" else record_export_service.record_markdown(data)
+    return _download(body, fmt, f"learning-record-{circle.actor.username}-{data['last_month']}.{fmt}")
+
+
+def _download(body: str, fmt: str, filename: str) -> Response:
+    content_type = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
+    return Response(body, content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.get("/settings/export.<any(json, md):fmt>")
 @security.login_required
 async def export(fmt: str):
     actor = security.current_account().actor
     data = await reflection_service.export_contributions(actor)
-    if fmt == "json":
-        body, content_type = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
-    else:
-        body, content_type = reflection_service.export_markdown(data), "text/markdown; charset=utf-8"
-    filename = f"contributions-{actor.username}.{fmt}"
-    disposition = f'attachment; filename="{filename}"'
-    return Response(body, content_type=content_type, headers={"Content-Disposition": disposition})
+    body = json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json" else reflection_service.export_markdown(data)
+    return _download(body, fmt, f"contributions-{actor.username}.{fmt}")

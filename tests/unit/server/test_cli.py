@@ -23,6 +23,7 @@ from models.circles import Circle
 from models.errors import NotFound, PermissionDenied
 from models.instance import Instance
 from models.services import accounts as account_service
+from server.wording import plural
 from tests.conftest import POSTGRES_URL
 
 CIRCLES = Path(sys.executable).parent / "circles"
@@ -347,8 +348,8 @@ async def test_circle_create_then_list(circles, database_url):
 
     rows = sorted(line.split("\t") for line in circles.ok("circle", "list").splitlines())
     assert rows == [
-        ["readers", "Readers Club", "approval", "1 members"],
-        ["walkers", "Walkers", "open", "1 members"],
+        ["readers", "Readers Club", "approval", "1 member"],
+        ["walkers", "Walkers", "open", "1 member"],
     ]
 
     async with OpenDatabase(database_url):
@@ -461,3 +462,16 @@ async def test_user_password_link_is_the_old_name_of_reset_password(circles, dat
 @pytest.mark.parametrize("command", ["reset-password", "password-link"])
 async def test_user_reset_password_names_an_unknown_account(circles, command):
     assert_one_line_error(circles("user", command, "nobody"), 1, "nobody")
+
+
+def test_plural_says_one_member_and_two_members():
+    assert [plural(n, "member") for n in (0, 1, 2)] == ["0 members", "1 member", "2 members"]
+    assert plural(1, "media file") == "1 media file" and plural(3, "person", "people") == "3 people"
+
+
+def test_user_help_reads_well(circles):
+    out = circles.ok("user", "--help")
+    assert "Approve a pending account" in out and "approve a pending an" not in out.lower()
+    assert "Disable an account" in out and "Re-enable a disabled account" in out
+    assert "The circle's name" in circles.ok("circle", "create", "--help")
+    assert "Print a sign-up link with a new invite code." in circles.ok("invite", "--help")
