@@ -15,7 +15,7 @@ from models.circles import Circle
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.posts import Like, Post, PostKind
+from models.posts import Post, PostKind
 from models.resources import Level, Licence, Resource, ResourceTag
 from models.services import circles as circle_service
 from models.services import likes

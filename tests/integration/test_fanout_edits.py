@@ -9,7 +9,10 @@ from models import clock
 from models.federation import OutboxEvent
 from models.services import post_edits, remote
 from models.services import posts as post_service
-from tests.integration.test_fanout_shapes import of_type, sent_to, world  # noqa: F401 (a fixture)
+from tests.integration import test_fanout_shapes as shapes
+
+world = shapes.world  # the fixture: a circle followed on a Mastodon and on a Lemmy server
+of_type, sent_to = shapes.of_type, shapes.sent_to
 
 
 def _time(value: str) -> dt.datetime:

@@ -14,7 +14,10 @@ from __future__ import annotations
 from models.posts import Like
 from tests import factories
 from tests.conftest import corpus_json
-from tests.integration.test_inbox import follow_of, peer, post_signed, process  # noqa: F401 (a fixture)
+from tests.integration import test_inbox
+from tests.integration.test_inbox import follow_of, post_signed, process
+
+peer = test_inbox.peer  # the fixture: a signed remote person
 
 
 def lemmy_vote(name: str, actor: str, post_uri: str, n: int) -> dict:

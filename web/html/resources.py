@@ -12,7 +12,6 @@ from models.posts import Post
 from models.resources import LICENCE_LABELS, Level, Licence
 from models.services import circles as circle_service
 from models.services import likes
-from models.services import posts as post_service
 from models.services import resources as resource_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
