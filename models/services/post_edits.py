@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from models import clock, live
+from models import clock
 from models.actors import Actor
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
@@ -75,6 +75,8 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
     async with in_transaction():
         # The row lock makes two edits at once queue, so each keeps the version it replaced.
         current = await Post.select_for_update().get(id=post.id)
+        if current.deleted_at is not None:  # deleted meanwhile
+            raise NotFound("That post cannot be edited here.")
         await PostRevision.create(
             post_id=post.id, title=current.title, source=current.source, content=current.content, edited_at=now,
             by_id=post.author_id,  # the public author: a safe question's history names no asker
@@ -82,7 +84,6 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
         post.title, post.source, post.content, post.updated_at = title, body, render_markdown(body), now
         await post.save(update_fields=["title", "source", "content", "updated_at"])
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)
-        await live.announce(f"thread:{post.root_id or post.id}")
     return post
 
 
