@@ -275,6 +275,16 @@ async def on_like(fed: Federation, actor: Actor, activity: dict) -> bool:
     return bool(post_uri) and await remote.like(actor, post_uri, activity["id"])
 
 
+async def on_dislike(fed: Federation, actor: Actor, activity: dict) -> bool:
+    """A Lemmy downvote: not kept (Circles has only "this helped me"), but it
+    replaces the person's upvote there, so their like here goes. Lemmy stores
+    a vote by removing the person's earlier one first, and undoes a downvote
+    with an Undo of a Like, which on_undo matches by the post (LemmyNet/lemmy
+    c537cf29 crates/apub/src/activities/voting/mod.rs:48-49 and 92-93)."""
+    post_uri = parse.id_of(activity.get("object"))
+    return bool(post_uri) and await remote.undo_like(actor, None, post_uri)
+
+
 async def _banning_circle(actor: Actor, block: dict) -> Actor | None:
     """The circle a Block bans someone from, or None for a personal block
     (which has no target). Lemmy's ban names the community as its target and
@@ -388,6 +398,7 @@ HANDLERS = {
     "Add": on_add,
     "Remove": on_remove,
     "Like": on_like,
+    "Dislike": on_dislike,
     "EmojiReact": on_like,
     "Block": on_block,
     "Flag": on_flag,

@@ -71,3 +71,20 @@ class Like(Entity):
     class Meta:
         table = "likes"
         unique_together = (("actor", "post"),)
+
+
+class PostRevision(Entity):
+    # A post's title and text as they were before one edit (kept for the
+    # circle's stewards and the author: models/services/post_edits.py).
+    post = fields.ForeignKeyField("circles.Post", related_name="revisions", on_delete=fields.CASCADE)
+    title = fields.CharField(max_length=200, default="")
+    source = fields.TextField(default="")  # Markdown as typed (local posts; empty for remote ones)
+    content = fields.TextField()  # sanitised HTML, as shown then
+    edited_at = fields.DatetimeField()  # when it was replaced
+    # Who replaced it: the post's public author (the circle, for a question
+    # asked through it, so the history names no asker).
+    by = fields.ForeignKeyField("circles.Actor", related_name="post_revisions", null=True, on_delete=fields.SET_NULL)
+
+    class Meta:
+        table = "post_revisions"
+        indexes = (("post_id", "edited_at"),)

@@ -4,6 +4,7 @@ it; each change federates once (federation/fanout.py)."""
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -59,3 +60,31 @@ async def unlike(actor: Actor, post: Post) -> bool:
 
 async def has_liked(actor: Actor, post: Post) -> bool:
     return await Like.filter(actor=actor, post=post).exists()
+
+
+# Batched, for a page of posts (a thread and its replies): one query each.
+
+
+async def counts_of(post_ids: list[int]) -> dict[int, int]:
+    """How many found each post helpful, by post id (absent: none)."""
+    if not post_ids:
+        return {}
+    rows = await Like.filter(post_id__in=post_ids).annotate(n=Count("id")).group_by("post_id").values_list("post_id", "n")
+    return dict(rows)
+
+
+async def liked_by(actor: Actor | None, post_ids: list[int]) -> set[int]:
+    """Which of these posts the actor found helpful."""
+    if actor is None or not post_ids:
+        return set()
+    return set(await Like.filter(actor_id=actor.id, post_id__in=post_ids).values_list("post_id", flat=True))
+
+
+async def likers_of(post_ids: list[int]) -> dict[int, list[Actor]]:
+    """Who found each post helpful, first to last, by post id (for members)."""
+    if not post_ids:
+        return {}
+    likers: dict[int, list[Actor]] = {}
+    for row in await Like.filter(post_id__in=post_ids).select_related("actor").order_by("id"):
+        likers.setdefault(row.post_id, []).append(row.actor)
+    return likers

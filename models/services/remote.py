@@ -24,6 +24,7 @@ from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import meetings as meeting_service
 from models.services import follows, moderation, notification_events, person_blocks
+from models.services import post_edits
 from models.services import posts as post_service
 from models.services import remote_polls
 from models.services import resources as resource_service
@@ -369,13 +370,16 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         async with in_transaction():
             await post_service.mark_deleted(post, by=group)
         return post
-    post.content = clean_html(data.content_html)
-    post.title = data.title[:200]
-    post.updated_at = clock.now()
+    content, title = clean_html(data.content_html), data.title[:200]
+    # A new text keeps the old one in the post's history (Mastodon's poll counts change none).
+    before = (post.title, post.content) if (title, content) != (post.title, post.content) else None
+    post.content, post.title, post.updated_at = content, title, clock.now()
     fields = ["content", "title", "updated_at"]
     if post.root_id is None and data.names_accepted_answer:  # Mastodon's edits never name one
         fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
+        if before is not None:
+            await post_edits.keep_revision(post, title=before[0], content=before[1], by=author)
         await post.save(update_fields=fields)
         if "accepted_answer_id" in fields and post.accepted_answer_id is not None:
             await notification_events.answer_accepted(post, await Post.get(id=post.accepted_answer_id), author)

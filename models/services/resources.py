@@ -15,9 +15,10 @@ from models.circles import Circle
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.posts import Like, Post, PostKind
+from models.posts import Post, PostKind
 from models.resources import Level, Licence, Resource, ResourceTag
 from models.services import circles as circle_service
+from models.services import likes
 from models.services import posts as post_service
 from models.services import validation
 from models.text import plain_excerpt, render_markdown
@@ -320,21 +321,11 @@ async def _entries(resources: list[Resource], viewer: Actor | None) -> list[Libr
     tags: dict[int, list[str]] = {}
     for resource_id, tag in await ResourceTag.filter(resource_id__in=ids).order_by("id").values_list("resource_id", "tag"):
         tags.setdefault(resource_id, []).append(tag)
-    counts = dict(await helpful_counts(post_ids))
-    liked = set()
-    if viewer is not None and post_ids:
-        liked = set(await Like.filter(actor=viewer, post_id__in=post_ids).values_list("post_id", flat=True))
+    counts = await likes.counts_of(post_ids)
+    liked = await likes.liked_by(viewer, post_ids)
     return [
         LibraryEntry(r, tags.get(r.id, []), counts.get(r.post_id, 0), r.post_id in liked) for r in resources
     ]
-
-
-async def helpful_counts(post_ids: list[int]) -> list[tuple[int, int]]:
-    if not post_ids:
-        return []
-    return await (
-        Like.filter(post_id__in=post_ids).annotate(n=Count("id")).group_by("post_id").values_list("post_id", "n")
-    )
 
 
 async def where_used(link: str, *, limit: int = 50) -> list[Circle]:

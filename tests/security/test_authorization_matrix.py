@@ -133,6 +133,9 @@ BY_ROLE = {
     # the organiser's or a steward's (Bob, a plain member, wrote neither)
     "/meetings/<int:post_id>/edit": STEWARDS,
     "/c/<handle>/moderation/posts/<int:post_id>/remove": STEWARDS,
+    # editing a post is its author's alone (Bob's); its earlier versions, the author's and the stewards'
+    "/posts/<int:post_id>/edit": {**OUT, "member": 200, "moderator": 403, "facilitator": 403},
+    "/posts/<int:post_id>/history": MEMBERS,
     # the author's or a steward's: Bob added this resource
     "/resources/<int:resource_id>/edit": {**STEWARDS, "member": 200},
     # a reflection is its author's alone (Bob's): others do not learn it exists

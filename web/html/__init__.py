@@ -13,8 +13,8 @@ from web.html import (
     reviews, sisters, tutoring, users,
 )
 from web.html import (
-    language, live, media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
-    visibility,
+    language, live, media, moderation, notification_settings, people, person_blocks, post_actions,
+    ratelimits, roles, settings, unsubscribe, visibility,
 )
 from web.i18n import N_
 from web.site import site
@@ -40,7 +40,7 @@ BLUEPRINTS = (
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
     person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp, live.bp,
-    language.bp,
+    language.bp, post_actions.bp,
 )
 
 

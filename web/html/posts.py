@@ -14,7 +14,7 @@ from models.services import questions as question_service
 from models.services import person_blocks, remote_polls
 from models.services import reviews as review_service
 from web import security
-from web.html import confirm, resources
+from web.html import confirm, post_actions, resources
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
 from web.i18n import _
@@ -35,6 +35,7 @@ async def thread_context(post_id: int) -> dict:
     replies = await post_service.thread_replies(root, offset=(page - 1) * size, limit=size + 1)
     has_more, replies = len(replies) > size, replies[:size]
     media = await media_service.media_of([root.id, *(reply.id for reply in replies)])
+    can_reply = bool(membership and membership.state is MembershipState.ACTIVE)
     is_steward = bool(
         membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
     )
@@ -45,7 +46,7 @@ async def thread_context(post_id: int) -> dict:
         "page": page,
         "has_more": has_more,
         "circle": root.circle,
-        "can_reply": bool(membership and membership.state is MembershipState.ACTIVE),
+        "can_reply": can_reply,
         "is_steward": is_steward,
         "may_accept": await question_service.may_accept(root, actor) and not root.deleted_at,
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
@@ -54,6 +55,7 @@ async def thread_context(post_id: int) -> dict:
         "feedback": await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {},
         **await resources.resource_context(root, account),
         **await _poll_context([root, *replies], actor),
+        **await post_actions.action_context([root, *replies], actor, active_member=can_reply),
     }
 
 

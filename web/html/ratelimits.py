@@ -19,7 +19,7 @@ POSTING_ENDPOINTS = frozenset({
     "circles.create", "circles.create_post", "posts.reply", "questions.create", "resources.create",
     "resources.reshare", "meetings.create", "reviews.create", "reviews.feedback", "reflections.create",
     "governance.create", "tutoring.open_pairing", "tutoring.send", "moderation.report_post",
-    "moderation.report_person",
+    "moderation.report_person", "post_actions.update",
 })
 # Each endpoint that looks a handle up on another server, with LOOKUP.
 LOOKUP_ENDPOINTS = frozenset({

@@ -12,7 +12,6 @@ from models.posts import Post
 from models.resources import LICENCE_LABELS, Level, Licence
 from models.services import circles as circle_service
 from models.services import likes
-from models.services import posts as post_service
 from models.services import resources as resource_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
@@ -103,22 +102,6 @@ async def update(resource_id: int):
     return redirect(url_for("posts.show", post_id=resource.post_id))
 
 
-@bp.post("/posts/<int:post_id>/like")
-@security.login_required
-async def helpful(post_id: int):
-    """Say "this helped me" (a like) on a post, or take it back. The form
-    names the state it wants, so a repeated submit changes nothing."""
-    form = await request.form
-    post = await post_service.get_post(post_id)
-    actor = security.current_account().actor
-    if form.get("helpful") == "0":
-        await likes.unlike(actor, post)
-    else:
-        await likes.like(actor, post)
-    back = form.get("next") or url_for("posts.show", post_id=post.id)
-    return redirect(security.safe_next(back))
-
-
 @bp.post("/resources/<int:resource_id>/reshare")
 @security.login_required
 async def reshare(resource_id: int):
@@ -142,7 +125,7 @@ async def resource_context(root: Post, account: Account | None) -> dict:
     if resource is None or root.deleted_at is not None:
         return {"resource": None}
     viewer = account.actor if account else None
-    counts = dict(await resource_service.helpful_counts([root.id]))
+    counts = await likes.counts_of([root.id])
     return {
         "resource": resource,
         "resource_tags": await resource_service.tags_of(resource),
