@@ -13,8 +13,8 @@ from web.html import (
     reviews, sisters, tutoring, users,
 )
 from web.html import (
-    live, media, moderation, notification_settings, people, person_blocks, ratelimits, roles, settings, unsubscribe,
-    visibility,
+    live, media, moderation, notification_settings, people, person_blocks, ratelimits, roles, search, settings,
+    unsubscribe, visibility,
 )
 from web.i18n import N_
 from web.site import site
@@ -39,7 +39,7 @@ BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
-    person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp, live.bp,
+    person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp, live.bp, search.bp,
 )
 
 
