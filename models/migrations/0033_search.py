@@ -4,11 +4,13 @@ by dialect:
 
 - PostgreSQL: a GIN index on a `tsvector` expression of the post (its title
   weighted above its text) in the language-agnostic `simple` configuration,
-  since circles write in many languages. Its parser skips HTML tags.
+  since circles write in many languages. Its parser skips HTML tags (and
+  so also words typed between angle brackets, as in "<div>").
 - SQLite: a contentless FTS5 table `posts_search` (rowid = the post's id),
   kept in step with `posts` by triggers. The text indexed is the Markdown as
   typed for local posts and the sanitised HTML of remote ones (SQLite has no
-  way to strip tags in a trigger).
+  way to strip tags in a trigger), so there a remote post's markup words
+  (`href`, `nofollow`) match too.
 
 The search service repeats the PostgreSQL expression: it must match the
 index's exactly for the index to be used (tests/unit/models/test_search.py
