@@ -227,7 +227,11 @@ async def find_people(query: str, *, limit: int = NAMES_LIMIT) -> list[Actor]:
     fragment = clean_query(query).lstrip("@")
     if not fragment:
         return []
-    named = Q(username__icontains=fragment) | Q(display_name__icontains=fragment) | Q(domain__icontains=fragment)
+    name, at, domain = fragment.partition("@")
+    if at:  # a handle, or the start of one: name@dom
+        named = Q(username__icontains=name, domain__icontains=domain)
+    else:
+        named = Q(username__icontains=fragment) | Q(display_name__icontains=fragment) | Q(domain__icontains=fragment)
     consenting = Q(local=False) | Q(account__indexable=True)
     return await Actor.filter(
         named, consenting, kind=ActorKind.PERSON, deleted_at=None,

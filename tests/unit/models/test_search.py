@@ -196,6 +196,8 @@ async def test_people_and_circles_by_a_piece_of_their_name(world):
     bob.indexable = True
     await bob.save(update_fields=["indexable"])
     assert [a.username for a in await search.find_people("@BO")] == ["bob"]
+    assert [a.username for a in await search.find_people(f"@bob@{instance.domain}")] == ["bob"]  # a whole handle
+    assert await search.find_people("bob@elsewhere.example") == []
     assert await search.find_people("") == []
 
 
