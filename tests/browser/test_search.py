@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import ui
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan
 from tests.npm import ensure_npm_packages
 
@@ -38,6 +39,10 @@ def test_typing_in_the_header_box_finds_posts(alice, screenshots):
     expect(alice.get_by_text("Mint everywhere")).to_have_count(0)
     expect(alice.get_by_role("link", name=NAME).first).to_be_visible()  # the circle, by name
     alice.screenshot(path=screenshots / "search-results-desktop.png", full_page=True)
+    alice.set_viewport_size(PHONE)
+    assert alice.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), "wider than a phone"
+    alice.screenshot(path=screenshots / "search-results-phone.png", full_page=True)
+    alice.set_viewport_size(DESKTOP)
 
     results.get_by_role("link", name="Drying lavender").click()
     expect(alice.get_by_role("heading", level=1)).to_have_text("Drying lavender")
