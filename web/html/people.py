@@ -13,8 +13,8 @@ from quart import Blueprint, current_app, flash, redirect, render_template, requ
 from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import Actor, ActorKind, FollowState
-from models.posts import Post
 from models.errors import DomainError, InvalidInput, NotFound
+from models.posts import Post
 from models.services import actors as actor_service
 from models.services import circles as circle_service
 from models.services import follows, moderation, person_blocks, remote
@@ -223,7 +223,10 @@ async def _find_address(address: str) -> str:
             post = await search_service.known_by_address(object_id)
             if post is not None:
                 return url_for("posts.show", post_id=post.id)
-            author = await keys.resolve_actor(fed, parse.id_of(document.get("attributedTo")) or "")
+            author_id = parse.id_of(document.get("attributedTo"))
+            if not author_id:
+                raise parse.InvalidDocument("the post names no author")
+            author = await keys.resolve_actor(fed, author_id)
             await flash(_("That post is not kept here: posts from elsewhere appear once someone here follows "
                           "their circle or their author. Here is who wrote it."))
             return await page_of(author)
