@@ -9,6 +9,7 @@ from enum import Enum
 from models.accounts import AccountState
 from models.circles import MembershipState, Role, Visibility
 from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
+from models.posts import PostKind
 from models.resources import Level
 from web.i18n import N_, gettext
 
@@ -61,6 +62,16 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         VoteChoice.NO: N_("no"),
         VoteChoice.ABSTAIN: N_("abstain"),
         VoteChoice.BLOCK: N_("block"),
+    },
+    PostKind: {  # what search results say each post is (web/templates/search/_results.html)
+        PostKind.DISCUSSION: N_("discussion"),
+        PostKind.QUESTION: N_("question"),
+        PostKind.ANSWER: N_("answer"),
+        PostKind.RESOURCE: N_("resource"),
+        PostKind.MEETING: N_("meeting"),
+        PostKind.REFLECTION: N_("reflection"),
+        PostKind.PROPOSAL: N_("proposal"),
+        PostKind.REVIEW: N_("work for review"),
     },
     Level: {
         Level.ANY: N_("any"),

@@ -245,7 +245,11 @@ async def test_lookup_needs_csrf_and_finds_local_people(app, alice, bob, instanc
     assert response.status_code == 403
     response = await submit(client, "/search", handle=f"@bob@{instance.domain}")
     assert response.status_code == 302 and response.location == "/users/bob"
-    assert (await app.test_client().get("/search")).status_code == 302  # log in first
+    # Searching is for anyone (each finds what they may read); looking up elsewhere needs an account.
+    visitor = app.test_client()
+    assert 'name="handle"' not in await text(await visitor.get("/search"))
+    response = await submit(visitor, "/search", handle=f"@bob@{instance.domain}")
+    assert response.status_code == 302 and response.location.startswith("/login")
 
 
 # --- settings -------------------------------------------------------------------------

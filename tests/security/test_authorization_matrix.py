@@ -20,7 +20,7 @@ from tests.security.circle_contents import add_contents, filled
 CIRCLE_CONTENT = {
     "/c/<handle>", "/c/<handle>/questions", "/c/<handle>/resources", "/c/<handle>/meetings",
     "/c/<handle>/members", "/c/<handle>/dashboard", "/c/<handle>/decisions", "/c/<handle>/reflections",
-    "/c/<handle>/reviews",
+    "/c/<handle>/reviews", "/c/<handle>/search",
 }
 ADMIN = {"/admin/", "/admin/domains", "/admin/overview", "/admin/reports", "/admin/accounts/<username>/delete"}
 # Routes with a decision not (yet) checked by a row below, each with why.
@@ -29,7 +29,10 @@ UNCHECKED = {
     "/", "/.well-known/host-meta", "/.well-known/host-meta.json", "/.well-known/nodeinfo", "/.well-known/webfinger",
     "/nodeinfo/<any('2.0', '2.1'):schema>", "/actor", "/healthz", "/static/<path:filename>", "/circles",
     "/login", "/signup", "/password-reset", "/password-reset/<token>", "/c/<handle>/about", "/people/<handle>", "/users/<username>",
-    "/search", "/media/<name>",
+    "/media/<name>",
+    # search: anyone, but each finds only what they may read (tests/unit/models/test_search.py,
+    # tests/integration/test_web_search.py)
+    "/search",
     "/language",  # the footer's language menu: sets a cookie, goes back (tests/browser/test_languages.py)
     # an invitation link: its unguessable token is the permission (tests/integration/test_circle_invites.py)
     "/invite/<token>",

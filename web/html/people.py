@@ -14,13 +14,17 @@ from federation import keys, parse, webfinger
 from federation.fetch import FetchError
 from models.actors import Actor, ActorKind, FollowState
 from models.errors import DomainError, InvalidInput, NotFound
+from models.posts import Post
 from models.services import actors as actor_service
 from models.services import circles as circle_service
 from models.services import follows, moderation, person_blocks, remote
 from models.services import profiles
+from models.services import search as search_service
 from web import security
-from web.html.forms import form_error, page_number
-from web.i18n import _
+from web.errors import headers_for, status_for
+from web.html.forms import page_number
+from web.html.search import is_address, search_page
+from web.i18n import _, error_message
 from web.site import site
 
 bp = Blueprint("people", __name__)
@@ -109,25 +113,28 @@ async def _refuse_blocked(domain: str) -> None:
                            field="handle")
 
 
-@bp.get("/search")
-@security.login_required
-async def search():
-    return await render_template("people/search.html", values={"handle": request.args.get("handle", "")[:300]}, errors={})
-
-
 @bp.post("/search")
 @security.login_required
 async def search_post():
+    """Look up, on its own server, the person, circle or post a handle or web
+    address names (offered by the search page, web/html/search.py)."""
     form = await request.form
+    typed = form.get("handle", "")
     try:
-        return redirect(await _find(form.get("handle", "")))
+        return redirect(await _find_address(typed) if is_address(typed) else await _find(typed))
     except DomainError as error:
-        return await form_error("people/search.html", error, form)
+        page = search_page("", handle=typed, handle_error=error_message(error))
+        html = await render_template("search/index.html", **page)
+        return html, status_for(error), headers_for(error)
 
 
 async def _find(handle: str) -> str:
     """Where the person or circle a handle names has its page here."""
-    actor = await find_actor(handle)
+    return await page_of(await find_actor(handle))
+
+
+async def page_of(actor) -> str:
+    """Where a person or circle has its page here (a circle elsewhere is kept as one we know)."""
     if actor.kind is ActorKind.GROUP:
         if actor.local:
             return url_for("circles.show", handle=actor.username)
@@ -181,3 +188,51 @@ async def _local_actor(name: str, handle: str):
     if actor is None or actor.kind not in (ActorKind.PERSON, ActorKind.GROUP):
         raise InvalidInput(_("Nobody here is called %(handle)s.", handle=handle.strip()[:300]), field="handle")
     return actor
+
+
+# --- finding something by its web address -----------------------------------------------
+
+MAX_ADDRESS = 2000
+
+
+async def _find_address(address: str) -> str:
+    """Where the post, person or circle at a web address has its page here:
+    known already, or fetched from its server through the SSRF guard
+    (federation/fetch.py). A post is kept here only where it belongs (a
+    circle we follow, someone people here follow); for another, its author's
+    page."""
+    address = address.strip()
+    if len(address) > MAX_ADDRESS:
+        raise InvalidInput(_("That web address is too long."), field="handle")
+    known = await search_service.known_by_address(address)
+    if known is not None:
+        return url_for("posts.show", post_id=known.id) if isinstance(known, Post) else await page_of(known)
+    host = parse.host_of(address)
+    if not host or host == site().instance.domain.lower():
+        raise InvalidInput(_("Nothing here has that address."), field="handle")
+    await _refuse_blocked(host.partition(":")[0])
+    fed = current_app.extensions["circles.federation"]
+    try:
+        document = (await keys.fetch_signed(fed, address)).json
+        object_id = parse.id_of(document) or ""
+        if parse.host_of(object_id) != host:
+            raise parse.InvalidDocument("the document names another server as its home")
+        if parse.type_of(document) in parse.ACTOR_TYPES:
+            return await page_of(await keys.resolve_actor(fed, object_id))
+        if parse.type_of(document) in parse.POST_TYPES:
+            post = await search_service.known_by_address(object_id)
+            if post is not None:
+                return url_for("posts.show", post_id=post.id)
+            author_id = parse.id_of(document.get("attributedTo"))
+            if not author_id:
+                raise parse.InvalidDocument("the post names no author")
+            author = await keys.resolve_actor(fed, author_id)
+            await flash(_("That post is not kept here: posts from elsewhere appear once someone here follows "
+                          "their circle or their author. Here is who wrote it."))
+            return await page_of(author)
+    except FetchError:
+        raise InvalidInput(_("Could not reach %(domain)s. Check the address, or try again later.", domain=host),
+                           field="handle") from None
+    except parse.InvalidDocument:
+        pass
+    raise InvalidInput(_("That address is not a person, circle or post we can show."), field="handle")
