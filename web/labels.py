@@ -9,6 +9,7 @@ from enum import Enum
 from models.accounts import AccountState
 from models.circles import MembershipState, Role, Visibility
 from models.governance import DecisionRule, ProposalKind, ProposalState, VoteChoice
+from models.posts import PostKind
 from models.resources import Level
 from web.i18n import N_, gettext
 
@@ -49,6 +50,16 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
     DecisionRule: {
         DecisionRule.MAJORITY: N_("majority"),
         DecisionRule.CONSENT: N_("consent"),
+    },
+    PostKind: {
+        PostKind.DISCUSSION: N_("Discussion"),
+        PostKind.QUESTION: N_("Question"),
+        PostKind.ANSWER: N_("Answer"),
+        PostKind.RESOURCE: N_("Resource"),
+        PostKind.MEETING: N_("Meeting"),
+        PostKind.REFLECTION: N_("Reflection"),
+        PostKind.PROPOSAL: N_("Proposal"),
+        PostKind.REVIEW: N_("Work for review"),
     },
     ProposalState: {
         ProposalState.OPEN: N_("open"),
