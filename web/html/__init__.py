@@ -62,6 +62,7 @@ def register(app: Quart) -> None:
     app.add_template_global(circle_header.PRIMARY_TABS, "primary_tabs")
     app.add_template_global(circle_header.viewer_membership, "viewer_membership")
     app.add_template_global(circle_header.is_active_steward, "is_active_steward")
+    app.add_template_filter(circle_header.markdown_as_text, "markdown_as_text")
     # The header's notifications link, and the page's live updates (web/html/live.py, static/live.js).
     app.add_template_global(live.unread_label, "unread_label")
     app.add_template_global(live.stream_url, "live_stream_url")

@@ -3,10 +3,14 @@ viewer's standing in the circle, loaded once per request whichever tab asked."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from markupsafe import Markup
 from quart import g
 
 from models.circles import Circle, Membership, MembershipState
 from models.services import circles as circle_service
+from models.text import render_markdown
 from web import security
 from web.i18n import N_
 
@@ -39,6 +43,13 @@ async def viewer_membership(circle: Circle) -> Membership | None:
     if circle.id not in cache:
         cache[circle.id] = await circle_service.membership(circle, account.actor)
     return cache[circle.id]
+
+
+@lru_cache(maxsize=1024)
+def markdown_as_text(source: str) -> str:
+    """Markdown (a circle's purpose) as the plain text it reads as, for a one-line summary;
+    cached, as every page of a circle shows it and rendering costs a few milliseconds."""
+    return Markup(render_markdown(source or "")).striptags()
 
 
 def is_active_steward(membership: Membership | None) -> bool:
