@@ -51,6 +51,16 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         DecisionRule.MAJORITY: N_("majority"),
         DecisionRule.CONSENT: N_("consent"),
     },
+    PostKind: {
+        PostKind.DISCUSSION: N_("Discussion"),
+        PostKind.QUESTION: N_("Question"),
+        PostKind.ANSWER: N_("Answer"),
+        PostKind.RESOURCE: N_("Resource"),
+        PostKind.MEETING: N_("Meeting"),
+        PostKind.REFLECTION: N_("Reflection"),
+        PostKind.PROPOSAL: N_("Proposal"),
+        PostKind.REVIEW: N_("Work for review"),
+    },
     ProposalState: {
         ProposalState.OPEN: N_("open"),
         ProposalState.PASSED: N_("passed"),

@@ -67,7 +67,10 @@ def join(page: Page, handle: str, name: str) -> None:
 
 def open_tab(page: Page, handle: str, tab: str) -> None:
     page.goto(f"/c/{handle}")
-    link = page.get_by_role("navigation", name="Circle").get_by_role("link", name=tab, exact=True)
+    nav = page.get_by_role("navigation", name="Circle")
+    link = nav.get_by_role("link", name=tab, exact=True)
+    if not link.is_visible():  # one of the tabs in the "More" menu (circles/_header.html)
+        nav.locator("summary").click()
     href = link.get_attribute("href")
     link.click()
     page.wait_for_url(f"**{href}")

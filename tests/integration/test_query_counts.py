@@ -131,6 +131,22 @@ async def test_circle_page(world):
     await world.assert_flat("/c/perf", lambda k: discussion(world, k), world.visitor)
 
 
+@pytest.mark.parametrize("path", ["/c/perf", "/"])
+async def test_feed_cards_of_every_kind(world, path):
+    """The cards' meeting dates, proposal states and resource links come in one query per kind."""
+    async def grow(k):
+        for _ in range(k):
+            person = await world.person()
+            await question_service.ask(world.instance, person.actor, world.circle, title="Why?", body="Tell me")
+            await meeting_service.schedule(world.instance, person.actor, world.circle, title="Meet", agenda="", **slot())
+            await governance.propose(world.instance, person.actor, world.circle, kind="free_text", title="Tuesdays",
+                                     body="Why not", closes_at=clock.now() + dt.timedelta(days=2))
+            await resource_service.add_resource(world.instance, person.actor, world.circle, title="Docs",
+                                                description="Read", link=f"https://example.org/{next(_serial)}")
+
+    await world.assert_flat(path, grow)
+
+
 async def test_circle_page_with_join_requests(world, instance):
     await world.circle.filter(id=world.circle.id).update(join_mode="approval")
     world.circle.join_mode = "approval"

@@ -9,32 +9,15 @@ from models.actors import ActorKind
 from models.text import clean_html, render_markdown
 from web import i18n, security
 from web.html import (
-    account_email, admin, auth, circle_invites, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
+    account_email, admin, auth, circle_header, circle_invites, circles, dashboard, governance, health, home, meetings, notifications, posts, questions, reflections, resources,
     reviews, sisters, tutoring, users,
 )
 from web.html import (
     language, live, media, moderation, notification_settings, people, person_blocks, post_actions,
     ratelimits, roles, search, settings, unsubscribe, visibility,
 )
-from web.i18n import N_
 from web.site import site
 
-# The labels are English marked with N_ and translated where they are shown (circles/_header.html).
-CIRCLE_TABS = (
-    ("circles.show", N_("Discussion")),
-    ("questions.index", N_("Questions")),
-    ("resources.library", N_("Resources")),
-    ("meetings.circle_meetings", N_("Meetings")),
-    ("reviews.index", N_("Peer review")),
-    ("reflections.index", N_("Reflections")),
-    ("reflections.record", N_("Learning record")),
-    ("tutoring.index", N_("Tutoring")),
-    ("dashboard.show", N_("How we are doing")),
-    ("governance.decisions", N_("Decisions")),
-    ("sisters.index", N_("Sister circles")),
-    ("circles.members", N_("Members")),
-    ("circles.about", N_("About")),
-)
 BLUEPRINTS = (
     home.bp, auth.bp, circles.bp, posts.bp, questions.bp, resources.bp, reviews.bp, reflections.bp,
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
@@ -75,8 +58,12 @@ def register(app: Quart) -> None:
             return url_for("users.show", username=actor.username)
         return actor.profile_url or actor.uri
 
-    # The tabs on every page of a circle (web/templates/circles/_header.html).
-    app.add_template_global(CIRCLE_TABS, "circle_tabs")
+    # The header on every page of a circle (web/templates/circles/_header.html).
+    app.add_template_global(circle_header.CIRCLE_TABS, "circle_tabs")
+    app.add_template_global(circle_header.PRIMARY_TABS, "primary_tabs")
+    app.add_template_global(circle_header.viewer_membership, "viewer_membership")
+    app.add_template_global(circle_header.is_active_steward, "is_active_steward")
+    app.add_template_filter(circle_header.markdown_as_text, "markdown_as_text")
     # The header's notifications link, and the page's live updates (web/html/live.py, static/live.js).
     app.add_template_global(live.unread_label, "unread_label")
     app.add_template_global(live.stream_url, "live_stream_url")

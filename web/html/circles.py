@@ -10,11 +10,12 @@ from models.actors import ActorKind
 from models.circles import JoinMode, MembershipState, Role
 from models.errors import DomainError, InvalidInput, NotFound
 from models.services import circles as circle_service
-from models.services import follows, governance
+from models.services import feed_cards, follows, governance
 from models.services import posts as post_service
 from models.services import questions as question_service
 from web import security
 from web.html import confirm
+from web.html.circle_header import is_active_steward, viewer_membership
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
 from web.i18n import N_, _
@@ -125,10 +126,8 @@ async def create():
 async def show(handle: str):
     circle = await circle_service.get_circle(handle)
     account = security.current_account()
-    membership = await circle_service.membership(circle, account.actor) if account else None
-    is_steward = bool(
-        membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
-    )
+    membership = await viewer_membership(circle)  # shared with the header
+    is_steward = is_active_steward(membership)
     before = page_number(request.args.get("before"))
     posts = await post_service.list_circle_posts(
         circle, seen_by=account.actor if account else None, before_id=before, limit=post_service.PAGE_SIZE + 1
@@ -141,6 +140,7 @@ async def show(handle: str):
         is_member=bool(membership and membership.state is MembershipState.ACTIVE),
         is_steward=is_steward,
         posts=posts[: post_service.PAGE_SIZE],
+        card_details=await feed_cards.card_details(posts[: post_service.PAGE_SIZE]),
         next_before=posts[post_service.PAGE_SIZE - 1].id if len(posts) > post_service.PAGE_SIZE else None,
         pending=pending,
     )

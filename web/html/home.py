@@ -3,6 +3,7 @@ from __future__ import annotations
 from quart import Blueprint, render_template, request
 
 from models.services import circles as circle_service
+from models.services import feed_cards
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
 from models.services import profiles
@@ -20,10 +21,12 @@ async def index():
         return await render_template("home/welcome.html", circles=await circle_service.list_circles(limit=12))
     memberships = await circle_service.memberships_of(account.actor)
     circle_ids = [m.circle_id for m in memberships]  # loaded once for the three lists below
+    posts = await post_service.recent_posts_for(account.actor, circle_ids=circle_ids)
     return await render_template(
         "home/index.html",
         memberships=memberships,
-        posts=await post_service.recent_posts_for(account.actor, circle_ids=circle_ids),
+        posts=posts,
+        card_details=await feed_cards.card_details(posts),
         open_questions=await question_service.could_answer(account.actor, circle_ids=circle_ids),
         meetings=await meeting_service.next_meetings_for(account.actor, limit=5, circle_ids=circle_ids),
         **await _followed(account.actor),

@@ -11,6 +11,7 @@ from models.actors import Actor
 from models.circles import Circle
 from models.errors import DomainError, InvalidInput, NotFound
 from models.services import circles as circle_service
+from models.services import feed_cards
 from models.services import sisters as sister_service
 from models.sisters import DEFAULT_SISTER_KINDS, SISTER_KINDS
 from web import security
@@ -34,6 +35,7 @@ async def _context(circle: Circle, *, before_id: int | None = None, **extra) -> 
         "circle": circle,
         "sisters": await sister_service.sisters_of(circle),
         "feed": feed[:size],
+        "card_details": await feed_cards.card_details(feed[:size]),
         "next_before": feed[size - 1].id if len(feed) > size else None,
         "is_steward": bool(account and await circle_service.is_steward(circle, account.actor)),
         "kinds": [(kind.value, KIND_LABELS[kind.value]) for kind in SISTER_KINDS],
