@@ -187,7 +187,7 @@ async def test_replying_to_a_reply_from_the_thread_page(app, instance, people):
     client = await logged_in(app, alice)
     page = await text(await client.get(f"/posts/{root.id}"))
     assert f'<form method="post" action="/posts/{first.id}/reply"' in page
-    assert f'<label for="reply-body-{first.id}">Your reply to bob</label>' in page
+    assert f'<label for="reply-body-{first.id}">Reply to bob</label>' in page
     response = await submit(client, f"/posts/{first.id}/reply", body="An answer to the first")
     nested = await Post.get(in_reply_to_id=first.id)
     assert response.status_code == 302 and response.location == f"/posts/{root.id}#post-{nested.id}"
