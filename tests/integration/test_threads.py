@@ -221,6 +221,9 @@ async def test_notes_show_as_notices_in_the_thread(app, instance, people):
     assert note.uri not in page and "&lt;http" not in page  # no raw address
     assert list(nesting(page)) == [answer.id]  # not a reply
     assert "1 reply" in page
+    meeting = await meeting_service.schedule(instance, alice.actor, circle, title="Meet", agenda="", **slot())
+    page = await text(await app.test_client().get(f"/posts/{meeting.post_id}"))
+    assert f'<a href="/meetings/{meeting.post_id}">Say so on the meeting’s page</a>' in page and "0 replies" in page
 
 
 async def test_decisions_show_as_notices_in_the_home_feed(app, instance, people):
