@@ -269,14 +269,20 @@ async def get_post(post_id: int) -> Post:
 
 
 async def get_thread_post(post_id: int) -> Post:
-    """A post to show with its thread: a deleted one only when it began a
-    thread that still has replies (the replies stay readable under it)."""
+    """A post to show with its thread: a deleted one only when replies to it
+    remain (they stay readable under it, a deep branch on its own page)."""
     if not validation.is_row_id(post_id):
         raise NotFound("That post does not exist or was deleted.")
     post = await Post.filter(id=post_id).select_related("author", "circle__actor").first()
-    if post is None or (post.deleted_at is not None and (post.root_id is not None or not post.reply_count)):
+    if post is None or (post.deleted_at is not None and not await _has_replies(post)):
         raise NotFound("That post does not exist or was deleted.")
     return post
+
+
+async def _has_replies(post: Post) -> bool:
+    if post.root_id is None:
+        return bool(post.reply_count)
+    return await Post.exists(in_reply_to_id=post.id, deleted_at=None)
 
 
 async def list_circle_posts(

@@ -209,6 +209,21 @@ async def test_continue_this_thread_opens_the_sub_thread(app, instance, people):
     assert f'href="/posts/{levels[2].id}#post-{levels[2].id}">Up one level</a>' in sub
 
 
+async def test_a_deleted_reply_still_continues_its_thread(app, instance, people):
+    alice, bob, _carol, circle = people
+    root = await factories.post(instance, alice, circle, "Deep")
+    levels = await chain(instance, bob, root, 5)
+    await post_service.delete_post(bob.actor, levels[3])
+    page = await text(await app.test_client().get(f"/posts/{root.id}"))
+    assert f'<article class="reply deleted-reply" id="post-{levels[3].id}">' in page
+    assert f'<a href="/posts/{levels[3].id}#post-{levels[3].id}">Continue this thread</a>' in page
+    sub = await text(await app.test_client().get(f"/posts/{levels[3].id}"))
+    assert nesting(sub) == {levels[3].id: 0, levels[4].id: levels[3].id}
+    assert (await app.test_client().get(f"/posts/{levels[3].id}")).status_code == 200
+    await post_service.delete_post(bob.actor, levels[4])  # nothing left under it: gone
+    assert (await app.test_client().get(f"/posts/{levels[3].id}")).status_code == 404
+
+
 async def test_notes_show_as_notices_in_the_thread(app, instance, people):
     alice, bob, _carol, circle = people
     question = await question_service.ask(instance, alice.actor, circle, title="Why?", body="Tell me")
