@@ -27,7 +27,6 @@ PAGE_SIZE = 20
 # The same words posted twice in the same place this soon are one post: a
 # double click, or a form sent again with the back button or a reload.
 REPEAT_WINDOW = dt.timedelta(minutes=2)
-REPLY_PAGE_SIZE = 100  # replies on one page of a thread
 REPLY_BLOCKED = N_("The author of this post has blocked you, so you cannot reply to it.")
 
 
@@ -148,10 +147,20 @@ async def reply_as_circle(
     instance: Instance, circle: Circle, parent: Post, body: str, *, kind: PostKind = PostKind.DISCUSSION
 ) -> Post:
     """The circle itself replies in a thread (e.g. to say which answer was
-    accepted). Call in a transaction."""
-    post = await _insert(instance, circle.actor, circle, kind, "", body, parent.language, parent=parent)
-    await Post.filter(id=parent.root_id or parent.id).update(reply_count=F("reply_count") + 1)
-    return post
+    accepted): a note (is_circle_note), not counted among the replies. Call
+    in a transaction."""
+    return await _insert(instance, circle.actor, circle, kind, "", body, parent.language, parent=parent)
+
+
+def is_circle_note(post: Post, circle: Circle | None) -> bool:
+    """Written by its circle itself, not by a member: the accepted-answer
+    note, the meeting's RSVP poll, a decision. Such notes show as short
+    notices and are not counted as replies. A safe question is the circle's
+    too, but a member asked it (`asked_by` here; its kind, from elsewhere)."""
+    return bool(
+        circle is not None and post.author_id == circle.actor_id
+        and not post.asked_by_id and post.kind is not PostKind.QUESTION
+    )
 
 
 async def _insert(
@@ -218,7 +227,8 @@ async def mark_deleted(
         return False
     post.deleted_at = now
     if post.root_id:
-        await Post.filter(id=post.root_id).update(reply_count=F("reply_count") - 1)
+        if not await _by_its_circle(post):  # its notes were never counted
+            await Post.filter(id=post.root_id).update(reply_count=F("reply_count") - 1)
     elif post.circle_id:
         await Circle.filter(id=post.circle_id).update(post_count=F("post_count") - 1)
     if by is not None:
@@ -227,6 +237,11 @@ async def mark_deleted(
             data={"by": by.uri, "activity": activity or {}, **({"summary": summary} if summary else {})},
         )
     return True
+
+
+async def _by_its_circle(post: Post) -> bool:
+    """A reply written by its circle itself (is_circle_note, for replies)."""
+    return bool(post.circle_id) and await Circle.exists(id=post.circle_id, actor_id=post.author_id)
 
 
 async def get_thread_root(root_id: int) -> Post:
@@ -247,14 +262,20 @@ async def get_post(post_id: int) -> Post:
 
 
 async def get_thread_post(post_id: int) -> Post:
-    """A post to show with its thread: a deleted one only when it began a
-    thread that still has replies (the replies stay readable under it)."""
+    """A post to show with its thread: a deleted one only when replies to it
+    remain (they stay readable under it, a deep branch on its own page)."""
     if not validation.is_row_id(post_id):
         raise NotFound("That post does not exist or was deleted.")
     post = await Post.filter(id=post_id).select_related("author", "circle__actor").first()
-    if post is None or (post.deleted_at is not None and (post.root_id is not None or not post.reply_count)):
+    if post is None or (post.deleted_at is not None and not await _has_replies(post)):
         raise NotFound("That post does not exist or was deleted.")
     return post
+
+
+async def _has_replies(post: Post) -> bool:
+    if post.root_id is None:
+        return bool(post.reply_count)
+    return await Post.exists(in_reply_to_id=post.id, deleted_at=None)
 
 
 async def list_circle_posts(
@@ -265,7 +286,7 @@ async def list_circle_posts(
     posts = Post.filter(person_blocks.not_hidden_from(seen_by), circle=circle, root_id=None, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
-    return await posts.select_related("author").order_by("-id").limit(limit)
+    return await posts.select_related("author", "circle").order_by("-id").limit(limit)
 
 
 async def thread_replies(root: Post, *, offset: int = 0, limit: int | None = None) -> list[Post]:
@@ -275,17 +296,6 @@ async def thread_replies(root: Post, *, offset: int = 0, limit: int | None = Non
     if limit is not None:
         rows = rows.offset(offset).limit(limit)
     return await rows
-
-
-async def thread_page_of(reply: Post, *, per_page: int | None = None) -> int:
-    """The 1-based page of its thread a reply is on (1 for a thread's root)."""
-    if reply.root_id is None:
-        return 1
-    per_page = per_page or REPLY_PAGE_SIZE
-    earlier = await Post.filter(root_id=reply.root_id, deleted_at=None).filter(
-        Q(published_at__lt=reply.published_at) | Q(published_at=reply.published_at, id__lt=reply.id)
-    ).count()
-    return earlier // per_page + 1
 
 
 async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE, circle_ids: list[int] | None = None) -> list[Post]:

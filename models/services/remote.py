@@ -331,7 +331,8 @@ async def _insert_remote(
         if data.images:
             await media_service.store_remote(post, author, data.images)
         if root_id:
-            await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+            if circle is None or author.id != circle.actor_id:  # the circle's own notes are not counted
+                await Post.filter(id=root_id).update(reply_count=F("reply_count") + 1)
         elif circle is not None:
             await Circle.filter(id=circle.id).update(post_count=F("post_count") + 1)
         if circle is not None:

@@ -1,7 +1,7 @@
 """Search: posts by their words (full text), people and circles by a piece
 of their name or handle.
 
-Posts are found through the index that migration 0033_search builds: a GIN
+Posts are found through the index that migration 0036_search builds: a GIN
 index on a `tsvector` expression on PostgreSQL, an FTS5 table kept by
 triggers on SQLite. The query is parsed here once, in the web-search syntax
 people know (words, "a phrase", -without, or), and given to each database
@@ -99,7 +99,7 @@ def fts5_query(terms: Terms) -> str:
 
 # --- posts --------------------------------------------------------------------------------
 
-# Must be the index's expression (models/migrations/0033_search.py), word for word.
+# Must be the index's expression (models/migrations/0036_search.py), word for word.
 POSTGRES_DOCUMENT = (
     "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, CASE WHEN source <> '' THEN source ELSE content END), 'B'))"

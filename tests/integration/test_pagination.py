@@ -10,6 +10,7 @@ import pytest
 from models.accounts import AccountState
 from models.services import accounts as account_service
 from models.services import posts as post_service
+from models.services import threads
 from tests import factories
 from tests.factories import PASSWORD
 from tests.integration.webforms import logged_in, submit, text
@@ -22,7 +23,7 @@ def reply_ids(html: str) -> list[int]:
 
 @pytest.fixture
 async def thread(instance, alice, bob, monkeypatch):
-    monkeypatch.setattr(post_service, "REPLY_PAGE_SIZE", 3)
+    monkeypatch.setattr(threads, "REPLY_PAGE_SIZE", 3)
     circle = await factories.circle(instance, alice, "readers")
     await factories.member(circle, bob)
     root = await factories.post(instance, alice, circle, "Where do we start?", title="Start")
@@ -93,14 +94,17 @@ async def test_the_admin_page_lists_accounts_in_pages_and_every_waiting_sign_up(
     assert "<td>@waiting</td>" in third and "Next</a>" not in third
 
 
-async def test_links_to_a_reply_on_another_page_open_that_page(client, instance, bob, thread):
+async def test_a_branch_is_never_split_across_pages(client, instance, bob, thread):
     root, replies = thread
     nested = await post_service.reply(instance, bob.actor, replies[0], body="An answer to the first reply")
     first = await text(await client.get(f"/posts/{root.id}"))
     assert "6 replies" in first  # the thread's count, not this page's
+    # Pages of 3 replies: the first branch (2 replies) and the next one; the rest later.
+    assert reply_ids(first) == [replies[0].id, nested.id, replies[1].id]
     later = await text(await client.get(f"/posts/{root.id}?page=2"))
-    # The nested reply is on page 2; its "in reply to a reply" link opens page 1 where its parent is.
-    assert nested.id in reply_ids(later)
-    link = f'href="/posts/{replies[0].id}#post-{replies[0].id}"'
-    assert link in later
-    assert replies[0].id in reply_ids(await text(await client.get(f"/posts/{replies[0].id}")))
+    assert reply_ids(later) == [r.id for r in replies[2:]]
+    # The nested reply's own address opens the page with its branch, scrolled to it.
+    html = await text(await client.get(f"/posts/{nested.id}"))
+    assert f'class="reply focused" id="post-{nested.id}"' in html and reply_ids(html) == reply_ids(first)
+    assert await threads.place_of(nested) == threads.Place(page=1)
+    assert await threads.place_of(replies[3]) == threads.Place(page=2)

@@ -116,7 +116,10 @@ async def test_reply_to_a_reply_lands_in_the_same_thread(app, instance, alice, c
     page = await text(await client.get(f"/posts/{root.id}"))
     assert "2 replies" in page
     assert "First reply" in page and "Reply to the reply" in page
-    assert "in reply to a reply" in page
+    # Nested: the answer to the first reply sits in the first reply's branch.
+    assert page.index(f'id="post-{first.id}"') < page.index('<details class="branch" open>') < page.index(
+        f'id="post-{nested.id}"'
+    )
     # The reply's own address shows the whole thread too.
     assert "Reply to the reply" in await text(await client.get(f"/posts/{first.id}"))
 

@@ -6,13 +6,14 @@ from quart import Blueprint, flash, redirect, render_template, request, url_for
 
 from models.circles import MembershipState
 from models.errors import DomainError, NotFound
-from models.posts import PostKind
+from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services import person_blocks, remote_polls
 from models.services import reviews as review_service
+from models.services import threads
 from web import security
 from web.html import confirm, post_actions, resources
 from web.html.forms import form_error, page_param, preview, wants_preview
@@ -29,11 +30,8 @@ async def thread_context(post_id: int) -> dict:
     account = security.current_account()
     actor = account.actor if account else None
     membership = await circle_service.membership(root.circle, actor) if actor else None
-    # A long thread comes in pages; a reply's own address opens the page it is on.
-    size = post_service.REPLY_PAGE_SIZE
-    page = page_param(request.args.get("page")) if "page" in request.args else await post_service.thread_page_of(post)
-    replies = await post_service.thread_replies(root, offset=(page - 1) * size, limit=size + 1)
-    has_more, replies = len(replies) > size, replies[:size]
+    view = await _thread_view(root, post)
+    replies = await threads.fill(view)
     media = await media_service.media_of([root.id, *(reply.id for reply in replies)])
     can_reply = bool(membership and membership.state is MembershipState.ACTIVE)
     is_steward = bool(
@@ -42,9 +40,10 @@ async def thread_context(post_id: int) -> dict:
     return {
         "post": post,
         "root": root,
-        "replies": replies,
-        "page": page,
-        "has_more": has_more,
+        "view": view,
+        "max_depth": threads.MAX_DEPTH,
+        "page": view.page,
+        "has_more": view.has_more,
         "circle": root.circle,
         "can_reply": can_reply,
         "is_steward": is_steward,
@@ -53,10 +52,43 @@ async def thread_context(post_id: int) -> dict:
         "media": media,
         "hidden_authors": await person_blocks.hidden_ids(actor) if actor else set(),
         "feedback": await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {},
+        "note_links": await _note_links(root, view.notes),
+        "whole_thread_url": _whole_thread_url(root, view),
         **await resources.resource_context(root, account),
         **await _poll_context([root, *replies], actor),
         **await post_actions.action_context([root, *replies], actor, active_member=can_reply),
     }
+
+
+async def _thread_view(root, post) -> threads.ThreadView:
+    """The page of the thread `post` is on (or `?page=`), or, for a reply
+    deeper than the nesting shows, the sub-thread it is in; a long thread
+    comes in pages, and a reply's own address opens the one it is on."""
+    thread = await threads.load(root)
+    place = thread.place_of(post.id)
+    if place.anchor_id is not None:
+        return thread.sub_thread(place.anchor_id)
+    return thread.page(page_param(request.args.get("page")) if "page" in request.args else place.page)
+
+
+def _whole_thread_url(root, view: threads.ThreadView) -> str | None:
+    """From a sub-thread, back to the thread page with its branch."""
+    if view.sub_thread is None:
+        return None
+    top = view.thread.top_of(view.sub_thread)
+    page = view.thread.place_of(top.id).page
+    return url_for("posts.show", post_id=root.id, page=page if page > 1 else None) + f"#post-{top.id}"
+
+
+async def _note_links(root, notes) -> dict:
+    """The accepted answer's author and local address, for the circle's
+    "✅ Accepted answer" note, shown as a link rather than its raw URL."""
+    if root.kind is not PostKind.QUESTION or not root.accepted_answer_id or not notes:
+        return {}
+    answer = await Post.filter(id=root.accepted_answer_id, deleted_at=None).select_related("author").first()
+    if answer is None:
+        return {}
+    return {"answer": answer, "answer_url": url_for("posts.show", post_id=answer.id) + f"#post-{answer.id}"}
 
 
 async def _poll_context(posts, actor) -> dict:
@@ -135,5 +167,14 @@ async def reply(post_id: int):
 
 async def thread_url(post) -> str:
     """Where a post is shown: its thread, on the page it is on, scrolled to it."""
-    page = await post_service.thread_page_of(post)
+    place = await threads.place_of(post)
+    if place.anchor_id is not None:  # deeper than the thread page nests: its sub-thread
+        return url_for("posts.show", post_id=place.anchor_id) + f"#post-{post.id}"
+    page = place.page
     return url_for("posts.show", post_id=post.root_id or post.id, page=page if page > 1 else None) + f"#post-{post.id}"
+
+
+@bp.app_template_global("circle_note")
+def circle_note(post, circle) -> bool:
+    """In templates: a post by the circle itself (posts.is_circle_note)."""
+    return post_service.is_circle_note(post, circle)

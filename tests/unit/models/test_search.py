@@ -1,5 +1,5 @@
 """Search (models/services/search.py) on the real index: SQLite's FTS5 table
-or PostgreSQL's GIN index, as migration 0033_search builds them."""
+or PostgreSQL's GIN index, as migration 0036_search builds them."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from models.services import search
 from tests import factories
 from tests.conftest import POSTGRES_URL
 
-MIGRATION = importlib.import_module("models.migrations.0033_search")
+MIGRATION = importlib.import_module("models.migrations.0036_search")
 
 
 @pytest.fixture
