@@ -51,7 +51,7 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         DecisionRule.MAJORITY: N_("majority"),
         DecisionRule.CONSENT: N_("consent"),
     },
-    PostKind: {
+    PostKind: {  # a feed card's badge (posts/_card.html), a search result (search/_results.html)
         PostKind.DISCUSSION: N_("Discussion"),
         PostKind.QUESTION: N_("Question"),
         PostKind.ANSWER: N_("Answer"),
@@ -72,16 +72,6 @@ ENUM_LABELS: dict[type[Enum], dict[str, str]] = {
         VoteChoice.NO: N_("no"),
         VoteChoice.ABSTAIN: N_("abstain"),
         VoteChoice.BLOCK: N_("block"),
-    },
-    PostKind: {  # what search results say each post is (web/templates/search/_results.html)
-        PostKind.DISCUSSION: N_("discussion"),
-        PostKind.QUESTION: N_("question"),
-        PostKind.ANSWER: N_("answer"),
-        PostKind.RESOURCE: N_("resource"),
-        PostKind.MEETING: N_("meeting"),
-        PostKind.REFLECTION: N_("reflection"),
-        PostKind.PROPOSAL: N_("proposal"),
-        PostKind.REVIEW: N_("work for review"),
     },
     Level: {
         Level.ANY: N_("any"),

@@ -33,7 +33,7 @@ async def test_words_find_posts_of_public_circles_with_the_words_marked(app, ins
     assert response.status_code == 200
     assert f'href="/posts/{post.id}"><mark>Compost</mark> basics</a>' in page
     assert "Turn the <mark>compost</mark> weekly" in page
-    assert "discussion" in page and "Gardening" in page and "Anyone on the web and the fediverse" in page
+    assert "Discussion" in page and "Gardening" in page and "Anyone on the web and the fediverse" in page
 
 
 async def test_what_was_typed_and_found_is_escaped_before_it_is_marked(app, instance, alice, garden):
