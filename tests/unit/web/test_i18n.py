@@ -53,18 +53,24 @@ def test_the_project_catalogues_load():
     assert i18n.locale_name("de") == "Deutsch"
 
 
-async def test_a_domain_error_is_shown_in_the_readers_language(tmp_path):
-    # The English literal is the message id; the values are filled in after translating,
-    # and a `label` (the name of a form field) is itself translated.
+def _german_app(tmp_path, messages: dict[str, str]) -> Quart:
+    """An app whose only catalogue is German, holding `messages`."""
     catalog = Catalog(locale="de")
-    catalog.add("%(label)s is required.", "%(label)s fehlt.")
-    catalog.add("Your question", "Deine Frage")
+    for english, german in messages.items():
+        catalog.add(english, german)
     po_dir = tmp_path / "de" / "LC_MESSAGES"
     po_dir.mkdir(parents=True)
     with (po_dir / "messages.po").open("wb") as po_file:
         write_po(po_file, catalog)
     app = Quart(__name__)
     i18n.register(app, i18n.load_catalogues(tmp_path))
+    return app
+
+
+async def test_a_domain_error_is_shown_in_the_readers_language(tmp_path):
+    # The English literal is the message id; the values are filled in after translating,
+    # and a `label` (the name of a form field) is itself translated.
+    app = _german_app(tmp_path, {"%(label)s is required.": "%(label)s fehlt.", "Your question": "Deine Frage"})
     error = InvalidInput("%(label)s is required.", field="title", label="Your question")
     assert error.message == "Your question is required."  # the English, for JSON clients and logs
     async with app.test_request_context("/", headers={"Accept-Language": "de"}):
@@ -76,15 +82,9 @@ async def test_a_domain_error_is_shown_in_the_readers_language(tmp_path):
 async def test_a_state_in_a_domain_error_is_named_in_the_readers_language(tmp_path):
     # The models pass the enum itself; the page names it as enum_label does ("withdrawn" in German),
     # never the raw value pasted into a translated sentence.
-    catalog = Catalog(locale="de")
-    catalog.add("This proposal is %(state)s already.", "Dieser Vorschlag ist schon %(state)s.")
-    catalog.add("withdrawn", "zurückgezogen")
-    po_dir = tmp_path / "de" / "LC_MESSAGES"
-    po_dir.mkdir(parents=True)
-    with (po_dir / "messages.po").open("wb") as po_file:
-        write_po(po_file, catalog)
-    app = Quart(__name__)
-    i18n.register(app, i18n.load_catalogues(tmp_path))
+    app = _german_app(
+        tmp_path, {"This proposal is %(state)s already.": "Dieser Vorschlag ist schon %(state)s.", "withdrawn": "zurückgezogen"}
+    )
     error = Conflict("This proposal is %(state)s already.", state=ProposalState.WITHDRAWN)
     assert error.message == "This proposal is withdrawn already."
     async with app.test_request_context("/", headers={"Accept-Language": "de"}):
