@@ -72,8 +72,20 @@ async def migrate(
 ) -> None:
     """Apply every migration not yet applied. `progress(event, app, name)` is
     called before and after each one."""
-    await tortoise_migrate(config=tortoise_config(database_url), progress=progress)
+    await tortoise_migrate(config=migration_config(database_url), progress=progress)
     await Tortoise.close_connections()
+
+
+def migration_config(database_url: str) -> dict[str, Any]:
+    """The configuration to migrate with. SQLite cannot alter or drop a column in
+    place: tortoise rebuilds the table (create a copy, DROP the old one, rename).
+    With foreign keys on, that DROP deletes every row referring to the table
+    (ON DELETE CASCADE): a meeting's RSVPs, a circle's posts. SQLite's own
+    procedure for such changes turns foreign keys off while they run
+    (https://www.sqlite.org/lang_altertable.html#otheralter)."""
+    if database_url.startswith("sqlite"):
+        database_url += ("&" if "?" in database_url else "?") + "foreign_keys=OFF"
+    return tortoise_config(database_url)
 
 
 def connection_lost(error: BaseException) -> bool:

@@ -4,6 +4,8 @@ meet in. Folding is done in Python and stored, so SQLite and PostgreSQL agree.""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
@@ -13,6 +15,8 @@ from models.services import circles as svc
 from models.text import fold
 from tests import factories
 from tests.integration.webforms import text
+
+MIGRATION = importlib.import_module("models.migrations.0034_circle_location_folded")
 
 
 @pytest.fixture
@@ -83,7 +87,7 @@ async def test_the_migration_folds_the_places_of_existing_circles(database_url, 
     await factories.circle(instance, alice, "zurich", location="Zürich")
     await db.disconnect()
     # Back to before the folded column, then forward again: the migration fills it.
-    await tortoise_migrate(config=db.tortoise_config(database_url), target="circles.0032_password_links_and_digests")
+    await tortoise_migrate(config=db.migration_config(database_url), target=".".join(MIGRATION.Migration.dependencies[0]))
     await db.migrate(database_url)
     await db.connect(database_url)
     try:

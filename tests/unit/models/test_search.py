@@ -207,7 +207,7 @@ async def test_the_migration_indexes_the_posts_that_were_there_before_it(world, 
     instance, alice, _bob, circle = world
     previous = MIGRATION.Migration.dependencies[0][1]
     await db.disconnect()
-    await tortoise_migrate(config=db.tortoise_config(database_url), target=f"{db.APP_LABEL}.{previous}")
+    await tortoise_migrate(config=db.migration_config(database_url), target=f"{db.APP_LABEL}.{previous}")
     await Tortoise.close_connections()
     await db.connect(database_url)
     assert "posts_search" not in await _search_structures()
