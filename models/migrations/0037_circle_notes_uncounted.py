@@ -3,14 +3,14 @@ from tortoise.migrations import operations as ops
 
 # The circle's own notes in a thread (an accepted answer, a meeting's RSVP
 # poll: replies its Group actor wrote) are no longer counted as replies
-# (models/services/posts.py: is_circle_note); take the live ones out of the
-# counts kept so far. (Deleted ones were taken out when they were deleted.)
-NOTES_IN_THREAD = (
-    "(SELECT COUNT(*) FROM posts AS r WHERE r.root_id = posts.id AND r.deleted_at IS NULL"
-    " AND r.author_id = (SELECT c.actor_id FROM circles AS c WHERE c.id = posts.circle_id))"
-)
-UNCOUNT_NOTES = f"UPDATE posts SET reply_count = reply_count - {NOTES_IN_THREAD} WHERE root_id IS NULL AND circle_id IS NOT NULL"
-COUNT_NOTES = f"UPDATE posts SET reply_count = reply_count + {NOTES_IN_THREAD} WHERE root_id IS NULL AND circle_id IS NOT NULL"
+# (models/services/posts.py: is_circle_note). Recount every thread the way
+# the counter is kept (posts.reply / mark_deleted, remote._insert_remote):
+# live replies, less those written by their own circle's actor. A recount,
+# not a subtraction, so running it twice changes nothing.
+LIVE_REPLIES = "SELECT COUNT(*) FROM posts AS r WHERE r.root_id = posts.id AND r.deleted_at IS NULL"
+BY_ITS_CIRCLE = "r.author_id IN (SELECT c.actor_id FROM circles AS c WHERE c.id = r.circle_id)"
+RECOUNT_WITHOUT_NOTES = f"UPDATE posts SET reply_count = ({LIVE_REPLIES} AND NOT {BY_ITS_CIRCLE}) WHERE root_id IS NULL"
+RECOUNT_WITH_NOTES = f"UPDATE posts SET reply_count = ({LIVE_REPLIES}) WHERE root_id IS NULL"
 
 
 class Migration(migrations.Migration):
@@ -19,5 +19,5 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.RunSQL(UNCOUNT_NOTES, reverse_sql=COUNT_NOTES),
+        ops.RunSQL(RECOUNT_WITHOUT_NOTES, reverse_sql=RECOUNT_WITH_NOTES),
     ]

@@ -1,4 +1,4 @@
-"""What a feed card shows beyond the post itself (web/templates/_cards.html):
+"""What a feed card shows beyond the post itself (web/templates/posts/_card.html):
 a meeting's date, a proposal's state, a resource's link. Loaded for a whole
 page of posts at once, one query per kind present, so a feed never queries
 per card."""

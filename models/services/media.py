@@ -29,6 +29,7 @@ from models.instance import Instance
 from models.media import Media
 from models.posts import Post
 from models.services import validation
+from models.translation import N_
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,9 @@ OUTPUT = {
 MEDIA_TYPES = {extension: media_type for media_type, extension in OUTPUT.values()}
 FILE_NAME_RE = re.compile(r"[A-Za-z0-9_-]{22}\.(?:jpg|png|webp)")
 
-TOO_MANY_PIXELS = (
-    f"The image has too many pixels: at most {MAX_PIXELS // 1_000_000} megapixels. Scale it down first."
-)
-NOT_AN_IMAGE = "That file is not an image we can read. Choose a JPEG, PNG, WebP or GIF image."
+# Messages are literals with parameters, so they reach the translation catalogue (models/errors.py).
+TOO_MANY_PIXELS = N_("The image has too many pixels: at most %(max)d megapixels. Scale it down first.")
+NOT_AN_IMAGE = N_("That file is not an image we can read. Choose a JPEG, PNG, WebP or GIF image.")
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,8 @@ async def prepare_upload(data: bytes, alt: str) -> CleanImage | None:
         return None
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput(
-            f"The image is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: choose a smaller one, or shrink it first.",
-            field="image",
+            "The image is larger than %(max)d MB: choose a smaller one, or shrink it first.",
+            field="image", max=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
     alt = validation.text(alt, "alt", label="The image description", max_length=ALT_MAX)
     if not alt:
@@ -136,13 +136,13 @@ async def prepare_avatar(data: bytes) -> CleanImage:
         raise InvalidInput("Choose a picture to upload.", field="avatar")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput(
-            f"The picture is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: choose a smaller one, or shrink it first.",
-            field="avatar",
+            "The picture is larger than %(max)d MB: choose a smaller one, or shrink it first.",
+            field="avatar", max=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
     try:
         return await asyncio.to_thread(clean_image, data, square=AVATAR_SIDE)
     except InvalidInput as error:
-        raise InvalidInput(error.message, field="avatar") from None
+        raise InvalidInput(error.template, field="avatar", **error.params) from None
 
 
 def clean_image(data: bytes, *, square: int | None = None) -> CleanImage:
@@ -156,7 +156,7 @@ def clean_image(data: bytes, *, square: int | None = None) -> CleanImage:
             raise InvalidInput(NOT_AN_IMAGE, field="image")
         width, height = source.size
         if width < 1 or height < 1 or width * height > MAX_PIXELS:
-            raise InvalidInput(f"{TOO_MANY_PIXELS} ({width} × {height})", field="image")
+            raise InvalidInput(TOO_MANY_PIXELS, field="image", max=MAX_PIXELS // 1_000_000)
         if source.format == "JPEG":
             source.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))  # decode at a smaller scale
         source.load()  # a truncated or corrupt file fails here
@@ -164,7 +164,7 @@ def clean_image(data: bytes, *, square: int | None = None) -> CleanImage:
     except InvalidInput:
         raise
     except Image.DecompressionBombError:
-        raise InvalidInput(TOO_MANY_PIXELS, field="image") from None
+        raise InvalidInput(TOO_MANY_PIXELS, field="image", max=MAX_PIXELS // 1_000_000) from None
     except (
         UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error,
     ) as error:

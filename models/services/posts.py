@@ -273,9 +273,22 @@ async def get_thread_post(post_id: int) -> Post:
 
 
 async def _has_replies(post: Post) -> bool:
+    """Whether a live reply remains anywhere under `post`, however deep: the
+    thread tree keeps a deleted reply exactly then (threads._prune_deleted)."""
     if post.root_id is None:
         return bool(post.reply_count)
-    return await Post.exists(in_reply_to_id=post.id, deleted_at=None)
+    children: dict[int, list[tuple[int, bool]]] = {}
+    for reply_id, parent_id, deleted_at in await Post.filter(root_id=post.root_id).values_list(
+        "id", "in_reply_to_id", "deleted_at"
+    ):
+        children.setdefault(parent_id, []).append((reply_id, deleted_at is None))
+    below = list(children.get(post.id, []))
+    while below:
+        reply_id, live = below.pop()
+        if live:
+            return True
+        below.extend(children.get(reply_id, []))
+    return False
 
 
 async def list_circle_posts(

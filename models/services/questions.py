@@ -72,8 +72,10 @@ async def accept_answer(instance: Instance, actor: Actor, question: Post, answer
     circle = await _answerable_circle(question, actor)
     if answer.author_id == circle.actor_id:
         raise InvalidInput("That is the circle's own note; choose a member's reply.")
-    if answer.author_id == asker_id(question):
+    if answer.author_id == asker_id(question) and (actor.id == answer.author_id or not question.asked_by_id):
         # Credit is for helping others learn; a reply to oneself stays in the thread.
+        # A steward may accept the asker's reply to a safe question: refusing it
+        # would tell them who asked, which only the logged look-up may (reveal).
         raise InvalidInput("Accept someone else's answer: credit goes to those who help.")
     if question.accepted_answer_id == answer.id:
         return

@@ -64,6 +64,12 @@ EMAIL_LINKS = Limit("email-links", 5, 3600, N_(
 LOOKUP = Limit("lookup", 30, 300, N_(
     "You have looked up many people and circles in the last few minutes. Please wait %(minutes)s minutes."
 ))
+# Following, unfollowing and liking: each one can notify someone and send
+# to other servers, however often it is toggled.
+ACTIONS = Limit("actions", 60, 600, SLOW_DOWN)
+# A new profile picture: decoding it is costly, and each one sends an Update
+# to every follower's server.
+PROFILE_PICTURE = Limit("profile-picture", 10, 3600, SLOW_DOWN)
 # The inbox, per client address before any signature work, and per remote
 # host once the signature is verified. Mastodon retries a delivery answered
 # 429 (app/workers/activitypub/delivery_worker.rb, `response_error_unsalvageable?`

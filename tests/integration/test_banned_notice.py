@@ -9,7 +9,7 @@ from models.services import circle_invites, moderation
 from tests import factories
 from tests.integration.webforms import logged_in, submit, text
 
-TOLD = "You are banned from this circle."
+TOLD = "You are banned from this circle"
 WHAT_TO_DO = "write to one of its facilitators"
 
 
@@ -26,6 +26,8 @@ async def test_the_circle_page_tells_a_banned_person_and_offers_no_join(app, ins
     page = await text(await bobby.get("/c/readers"))
     assert TOLD in page and WHAT_TO_DO in page and 'href="/c/readers/members"' in page
     assert "Join circle" not in page and "/c/readers/join" not in page
+    assert page.count(TOLD) == 1 and "You cannot join this circle" not in page  # once: the notice
+    assert 'href="/c/readers#banned-notice">Banned</a>' in page and 'id="banned-notice"' in page
     # Others still see the way in.
     carol = await logged_in(app, await factories.account(instance, "carol"))
     page = await text(await carol.get("/c/readers"))

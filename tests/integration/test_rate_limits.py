@@ -73,6 +73,20 @@ async def test_the_writing_limit_is_per_account(app, instance, alice, bob):
     assert (await submit(bobs, "/c/readers/posts/new", title="Mine", body="Fine")).status_code == 302
 
 
+async def test_follows_likes_and_profile_pictures_are_capped_per_account(app, instance, alice, bob):
+    circle = await factories.circle(instance, alice, "readers")
+    post = await factories.post(instance, alice, circle, "Worth a like")
+    client = await logged_in(app, alice)
+    await _fill(ratelimits.ACTIONS, f"account:{alice.id}")
+    for path in ("/users/bob/follow", "/users/bob/unfollow", f"/posts/{post.id}/like"):
+        assert (await submit(client, path)).status_code == 429, path
+    await _fill(ratelimits.PROFILE_PICTURE, f"account:{alice.id}")
+    assert (await submit(client, "/settings/avatar")).status_code == 429
+    assert (await submit(client, "/settings/avatar/remove")).status_code == 429
+    bobs = await logged_in(app, bob)
+    assert (await submit(bobs, "/users/alice/follow")).status_code == 302  # per account
+
+
 async def test_sign_ups_from_one_address_are_capped_and_others_go_on(client):
     for n in range(ratelimits.SIGN_UP.hits):
         response = await submit(client, "/signup", username=f"learner{n}", email=f"l{n}@example.org",

@@ -91,7 +91,7 @@ async def test_a_picture_beside_a_name_in_a_thread(app, instance, alice):
     assert (await upload(client, png())).status_code == 302
     url = (await Actor.get(id=alice.actor.id)).avatar_url
     page = await text(await client.get(f"/posts/{post.id}"))
-    assert f'<img class="avatar avatar-small" src="{url}" alt="" width="24" height="24"' in page
+    assert f'<img class="avatar avatar-small" src="{url}" alt="" width="32" height="32"' in page
 
 
 async def test_removing_the_picture(app, settings, alice):

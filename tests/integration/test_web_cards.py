@@ -72,11 +72,11 @@ async def test_a_card_shows_the_authors_picture_or_initial(app, instance, alice)
     await factories.post(instance, alice, circle, "Hello", title="Hello all")
     client = await logged_in(app, alice)
     hello = card(await text(await client.get("/c/growers")), "Hello all")
-    assert '<span class="avatar-small initials" aria-hidden="true" translate="no">A</span>' in hello
+    assert '<span class="avatar avatar-small initials" aria-hidden="true" translate="no">A</span>' in hello
 
     await Actor.filter(id=alice.actor.id).update(avatar_url="https://pics.example.org/alice.png")
     hello = card(await text(await client.get("/c/growers")), "Hello all")
-    assert '<img class="avatar-small" src="https://pics.example.org/alice.png" alt=""' in hello
+    assert '<img class="avatar avatar-small" src="https://pics.example.org/alice.png" alt="" width="32" height="32"' in hello
     assert "initials" not in hello
 
 

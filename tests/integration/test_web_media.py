@@ -150,7 +150,7 @@ def truncated_jpeg() -> bytes:
         (truncated_jpeg(), "cut.jpg", "image/jpeg", "x", "image", "That file is not an image we can read"),
         (png_bomb(), "bomb.png", "image/png", "x", "image", "The image has too many pixels"),
         (png_bomb(10_000, 6_000), "big.png", "image/png", "x", "image",
-         "The image has too many pixels: at most 50 megapixels. Scale it down first. (10000 × 6000)"),
+         "The image has too many pixels: at most 50 megapixels. Scale it down first."),
         (b"\xff" * (media_service.MAX_UPLOAD_BYTES + 1), "big.jpg", "image/jpeg", "x", "image",
          "The image is larger than 8 MB: choose a smaller one, or shrink it first."),
         (png(), "fine.png", "image/png", "", "alt", "Describe the image"),

@@ -142,6 +142,25 @@ async def test_the_asker_of_a_safe_question_accepts_an_answer(app, instance, peo
     assert (await Post.get(id=question.id)).accepted_answer_id == answer.id
 
 
+async def test_a_steward_sees_the_askers_reply_like_any_other(app, instance, people):
+    alice, bob, cleo, circle = people
+    question = await question_service.ask(instance, bob.actor, circle, title="Safe", body="?", safe=True)
+    own = await post_service.reply(instance, bob.actor, question, body="Found it myself")
+    other = await post_service.reply(instance, cleo.actor, question, body="Sure")
+    accept = '<input type="hidden" name="answer_id" value="{}">'
+    alice_client = await logged_in(app, alice)
+    page = await text(await alice_client.get(f"/posts/{question.id}"))
+    assert accept.format(own.id) in page and accept.format(other.id) in page
+    bob_client = await logged_in(app, bob)
+    page = await text(await bob_client.get(f"/posts/{question.id}"))  # the asker knows who asked
+    assert accept.format(own.id) not in page and accept.format(other.id) in page
+    refused = await submit(bob_client, f"/posts/{question.id}/accept", answer_id=str(own.id))
+    assert refused.status_code == 400
+    response = await submit(alice_client, f"/posts/{question.id}/accept", answer_id=str(own.id))
+    assert response.status_code == 302
+    assert (await Post.get(id=question.id)).accepted_answer_id == own.id
+
+
 async def test_the_reveal_log_is_for_members(app, instance, people):
     outsider = await factories.account(instance, "dan")
     response = await (await logged_in(app, outsider)).get("/c/pythonistas/reveals")

@@ -6,6 +6,7 @@ from markupsafe import Markup
 from quart import Quart, request, url_for
 
 from models.actors import ActorKind
+from models.services import circles as circle_service
 from models.text import clean_html, render_markdown
 from web import i18n, security
 from web.html import (
@@ -64,6 +65,7 @@ def register(app: Quart) -> None:
     app.add_template_global(circle_header.viewer_membership, "viewer_membership")
     app.add_template_global(circle_header.is_active_steward, "is_active_steward")
     app.add_template_filter(circle_header.markdown_as_text, "markdown_as_text")
+    app.add_template_global(circle_service.BANNED, "banned_message")  # circles/_banned.html
     # The header's notifications link, and the page's live updates (web/html/live.py, static/live.js).
     app.add_template_global(live.unread_label, "unread_label")
     app.add_template_global(live.stream_url, "live_stream_url")

@@ -10,7 +10,7 @@ from models.services import likes, post_edits
 from models.services import posts as post_service
 from web import security
 from web.html.forms import form_error, preview, wants_preview
-from web.html import posts as thread_page
+from web.html.thread_links import thread_url
 from web.i18n import _
 
 bp = Blueprint("post_actions", __name__)
@@ -58,7 +58,7 @@ async def update(post_id: int):
     except DomainError as error:
         return await form_error("posts/edit.html", error, form, **await _edit_page(post))
     await flash(_("Your changes are saved."))
-    return redirect(await thread_page.thread_url(post))
+    return redirect(await thread_url(post))
 
 
 @bp.get("/posts/<int:post_id>/history")
@@ -84,4 +84,4 @@ async def like(post_id: int):
         await likes.like(actor, post)
     if form.get("next"):
         return redirect(security.safe_next(form["next"]))
-    return redirect(await thread_page.thread_url(post))
+    return redirect(await thread_url(post))

@@ -18,6 +18,7 @@ from web import security
 from web.html import confirm, post_actions, resources
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
+from web.html.thread_links import thread_url
 from web.i18n import _
 from web.site import site
 
@@ -163,15 +164,6 @@ async def reply(post_id: int):
     except DomainError as error:
         return await form_error("posts/show.html", error, form, **await thread_context(post_id))
     return redirect(await thread_url(new))
-
-
-async def thread_url(post) -> str:
-    """Where a post is shown: its thread, on the page it is on, scrolled to it."""
-    place = await threads.place_of(post)
-    if place.anchor_id is not None:  # deeper than the thread page nests: its sub-thread
-        return url_for("posts.show", post_id=place.anchor_id) + f"#post-{post.id}"
-    page = place.page
-    return url_for("posts.show", post_id=post.root_id or post.id, page=page if page > 1 else None) + f"#post-{post.id}"
 
 
 @bp.app_template_global("circle_note")

@@ -12,7 +12,8 @@ from models.services import questions as question_service
 from models.services.questions import QuestionList
 from web import security
 from web.html.forms import form_error, page_number, page_param, preview, wants_preview
-from web.html.posts import thread_context, thread_url
+from web.html.posts import thread_context
+from web.html.thread_links import thread_url
 from web.i18n import N_, _
 from web.site import site
 

@@ -33,6 +33,9 @@ BY_ENDPOINT: dict[str, Limit] = {
     "account_email.send_verification": ratelimits.EMAIL_LINKS,
     **dict.fromkeys(POSTING_ENDPOINTS, ratelimits.POSTING),
     **dict.fromkeys(LOOKUP_ENDPOINTS, ratelimits.LOOKUP),
+    # Toggles that notify and federate, and the costly profile picture.
+    **dict.fromkeys(("users.follow", "users.unfollow", "post_actions.like"), ratelimits.ACTIONS),
+    **dict.fromkeys(("settings.upload_avatar", "settings.remove_avatar"), ratelimits.PROFILE_PICTURE),
 }
 BY_ADDRESS = {ratelimits.SIGN_UP, ratelimits.LOGIN, ratelimits.PASSWORD_HELP}  # counted per client address, signed in or not
 

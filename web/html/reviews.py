@@ -11,7 +11,8 @@ from models.services import posts as post_service
 from models.services import reviews as review_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
-from web.html.posts import thread_context, thread_url
+from web.html.posts import thread_context
+from web.html.thread_links import thread_url
 from web.i18n import _
 from web.site import site
 

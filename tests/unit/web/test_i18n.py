@@ -107,6 +107,17 @@ def check(value, name):
     assert found == {"Marked", "Your post", "%(label)s is required.", "Body", "Taken already."}
 
 
+def test_the_upload_errors_reach_the_catalogue():
+    source = (repo_root() / "models" / "services" / "media.py").read_bytes()
+    found = {message for _, _, message, _ in i18n.extract_python(io.BytesIO(source), {"N_": None}, [], {})}
+    assert {
+        "The image is larger than %(max)d MB: choose a smaller one, or shrink it first.",
+        "The picture is larger than %(max)d MB: choose a smaller one, or shrink it first.",
+        "The image has too many pixels: at most %(max)d megapixels. Scale it down first.",
+        "That file is not an image we can read. Choose a JPEG, PNG, WebP or GIF image.",
+    } <= found
+
+
 def test_dates_follow_the_locale_and_keep_the_english_format():
     moment = dt.datetime(2026, 11, 5, 18, 30, tzinfo=dt.timezone.utc)
     assert i18n.date_format(moment, "datetime") == "05 Nov 2026 18:30"  # as strftime('%d %b %Y %H:%M') wrote
