@@ -49,7 +49,7 @@ async def test_deleting_the_last_non_voters_account_decides_it(database, instanc
 
 async def test_a_remote_member_deleting_themselves_decides_it(database, instance):
     circle, proposal, alice, bob = await _circle_waiting_for_bob(instance)
-    await moderation.ban(circle, alice.actor, bob.actor.id, reason="Spam", instance=instance)
+    await moderation.ban(circle, alice.actor, bob.actor.id, reason="Spam", instance=instance)  # bob is out
     proposal = await svc.propose(instance, alice.actor, circle, kind="free_text", title="Meet on Fridays",
                                  body="Fridays, then.", closes_at=clock.now() + dt.timedelta(days=2))
     rita = await Actor.create(
