@@ -150,7 +150,7 @@ async def on_delete(fed: Federation, actor: Actor, activity: dict) -> bool:
     if object_id is None:
         raise parse.InvalidDocument("Delete names no object")
     if object_id == actor.uri:
-        return await remote.delete_actor(actor.uri)
+        return await remote.delete_actor(actor.uri, instance=fed.instance)
     if await tutoring.delete_remote_message(actor, object_id):
         return True
     await remote.delete_post(object_id, actor, activity=activity)

@@ -5,7 +5,8 @@ link), their profile, every post they wrote (its text, title and images are
 erased; the post stays as a "deleted" tombstone where others replied to it, so
 threads keep their shape), their reflections, skills, tutoring messages (the
 other person's stay), likes, meeting answers, poll answers, follows both ways
-and memberships (their votes on open proposals are withdrawn with them).
+and memberships (their votes on open proposals are withdrawn with them, and
+a proposal only they had still to vote on is decided).
 
 What stays: the actor row, as a tombstone with no name or profile, so that
 their handle is never given to someone else (links and replies elsewhere
@@ -29,6 +30,7 @@ from models.actors import Actor, Follow
 from models.circles import Membership, MembershipState, Role
 from models.errors import Conflict, PermissionDenied
 from models.federation import OutboxEvent
+from models.instance import Instance
 from models.media import Media
 from models.polls import PollAnswer
 from models.posts import Like, Post
@@ -36,12 +38,14 @@ from models.reflections import Reflection
 from models.services import media as media_service
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
-from models.services import roles
+from models.services import governance_decisions, roles
 from models.services.memberships import end_membership
 from models.tutoring import Pairing, Skill, TutoringMessage
 
 
-async def delete_account(account: Account, *, by: Account, media_store: media_service.MediaStore | None = None) -> None:
+async def delete_account(
+    account: Account, *, by: Account, instance: Instance, media_store: media_service.MediaStore | None = None
+) -> None:
     """Delete `account` as the module says. `by` is the person themselves
     (the web layer has checked their password) or an admin. The last active
     admin cannot be deleted: someone must be left to run the instance."""
@@ -57,13 +61,14 @@ async def delete_account(account: Account, *, by: Account, media_store: media_se
         file_names = await _erase_posts(actor)
         if actor.avatar_file:
             file_names.append(actor.avatar_file)  # their profile picture goes too
-        await _erase_the_rest(actor)
+        circle_ids = await _erase_the_rest(actor)
         await Actor.filter(id=actor.id).update(
             display_name="", summary="", avatar_url=None, avatar_file=None, deleted_at=clock.now(),
             updated_at=clock.now(),
         )
         await OutboxEvent.create(kind="actor.deleted", subject_id=actor.id)
         await account.delete()
+    await governance_decisions.decide_after_leaving(instance, circle_ids)
     if media_store is not None:
         media_store.remove(file_names)
 
@@ -84,9 +89,11 @@ async def _erase_posts(actor: Actor) -> list[str]:
     return list(file_names)
 
 
-async def _erase_the_rest(actor: Actor) -> None:
+async def _erase_the_rest(actor: Actor) -> list[int]:
+    """All else but the account; the circles they were in."""
     facilitated = []
-    for member in await Membership.filter(actor=actor):
+    members = await Membership.filter(actor=actor)
+    for member in members:
         if member.role is Role.FACILITATOR and member.state is MembershipState.ACTIVE:
             facilitated.append(member.circle_id)
         await end_membership(member)
@@ -99,3 +106,4 @@ async def _erase_the_rest(actor: Actor) -> None:
     await Skill.filter(actor=actor).delete()
     await TutoringMessage.filter(author=actor).update(source="", content="")
     await Pairing.filter(Q(helper=actor) | Q(learner=actor), closed_at=None).update(closed_at=clock.now())
+    return [member.circle_id for member in members]

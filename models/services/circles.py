@@ -25,7 +25,8 @@ from models.circles import (
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.services import actors, follows, notification_events, validation, visibility
+from models.services import actors, follows, governance_decisions, notification_events, validation
+from models.services import visibility
 from models.services.memberships import count_new_member, end_membership, withdraw_open_votes
 from models.text import fold
 from models.translation import N_
@@ -351,8 +352,6 @@ async def join(circle: Circle, actor: Actor, *, request_text: str = "") -> Membe
 
 async def leave(circle: Circle, actor: Actor, *, instance: Instance) -> None:
     """Leave a circle; a proposal only the leaver had still to vote on is decided."""
-    from models.services import governance  # governance builds on this module
-
     member = await membership(circle, actor)
     if member is None or member.state is MembershipState.BANNED:
         raise NotFound("You are not a member of this circle.")
@@ -367,7 +366,7 @@ async def leave(circle: Circle, actor: Actor, *, instance: Instance) -> None:
             )
     async with in_transaction():
         await end_membership(member)
-    await governance.decide_after_leaving(instance, circle)
+    await governance_decisions.decide_after_leaving(instance, [circle.id])
 
 
 # "@name is a ... already", per role, so that each is translated whole.

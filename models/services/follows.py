@@ -15,7 +15,7 @@ from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import InvalidInput
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.services import notification_events, person_blocks, visibility
+from models.services import governance_decisions, notification_events, person_blocks, visibility
 from models.services.memberships import count_new_member, end_membership
 from models.text import isolated
 from models.translation import N_
@@ -117,8 +117,6 @@ async def take_up_invitation(person: Actor, group: Actor, accept_uri: str) -> bo
 async def undo_follow(follower: Actor, target: Actor, *, instance: Instance) -> bool:
     """Stop following (and, for a circle, leave it unless banned, deciding a
     proposal only the leaver had still to vote on). False if there was no follow."""
-    from models.services import governance  # governance builds on circles, which builds on this module
-
     follow = await Follow.get_or_none(follower=follower, target=target)
     if follow is None:
         return False
@@ -131,7 +129,7 @@ async def undo_follow(follower: Actor, target: Actor, *, instance: Instance) -> 
             if member is not None and member.state is not MembershipState.BANNED:
                 await end_membership(member)
     if circle is not None:
-        await governance.decide_after_leaving(instance, circle)
+        await governance_decisions.decide_after_leaving(instance, [circle.id])
     return True
 
 

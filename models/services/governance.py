@@ -1,7 +1,7 @@
 """Self-governance: members propose changes to their circle, vote, and the
 worker decides each proposal at its deadline and applies what passed. A
 proposal every member has voted on is decided at once, the same way: waiting
-for the deadline could change nothing.
+for the deadline could change nothing (governance_decisions.py).
 
 Every entrance (web form, remote poll vote) comes through here, so the rules
 are the same for everyone."""
@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Subquery
+from tortoise.expressions import F
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -36,6 +36,7 @@ from models.governance import (
 from models.instance import Instance
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
+from models.services import governance_decisions
 from models.services import posts as post_service
 from models.services import notification_events, validation
 from models.translation import N_
@@ -265,38 +266,8 @@ async def vote(
         await Vote.filter(id=existing.id).update(**values)
         await existing.refresh_from_db()
         cast = existing
-    await _decide_if_everyone_voted(instance, proposal)
+    await governance_decisions.decide_if_everyone_voted(instance, proposal)
     return cast
-
-
-async def _decide_if_everyone_voted(instance: Instance, proposal: Proposal) -> None:
-    """Decide now, as the worker would at the deadline, once every active
-    member of the circle has voted (only members' votes count, so later votes
-    could not change the outcome). Two last votes at once decide it once."""
-    if await _anyone_waiting(proposal):
-        return
-    fresh = await _deciding(Proposal.filter(id=proposal.id, state=ProposalState.OPEN)).first()
-    if fresh is None:
-        return
-    await decide(instance, fresh)
-    stored = await Proposal.get(id=proposal.id)  # as decided, here or by a vote at the same moment
-    proposal.state, proposal.decided_at, proposal.outcome = stored.state, stored.decided_at, stored.outcome
-
-
-async def _anyone_waiting(proposal: Proposal) -> bool:
-    """Whether an active member of the circle has not voted on the proposal yet."""
-    voters = Subquery(Vote.filter(proposal_id=proposal.id).values("voter_id"))
-    return await Membership.filter(circle_id=proposal.circle_id, state=MembershipState.ACTIVE).exclude(
-        actor_id__in=voters
-    ).exists()
-
-
-async def decide_after_leaving(instance: Instance, circle: Circle) -> None:
-    """Someone left the circle: an open proposal that only they had not voted
-    on is decided now, by the same rule as the last vote (their own votes were
-    withdrawn as they left). Call after the leaving transaction."""
-    for proposal in await Proposal.filter(circle_id=circle.id, state=ProposalState.OPEN).only("id", "circle_id"):
-        await _decide_if_everyone_voted(instance, proposal)
 
 
 def _require_open(proposal: Proposal) -> None:
@@ -307,16 +278,6 @@ def _require_open(proposal: Proposal) -> None:
             "Voting closed on %(when)s UTC; votes after the deadline do not count.",
             when=proposal.closes_at.strftime('%d %b %Y %H:%M'),
         )
-
-
-def decided_early(proposal: Proposal) -> bool:
-    """Whether votes decided the proposal before its deadline (every member had
-    voted, or the last who had not left), rather than the deadline or a withdrawal."""
-    return (
-        proposal.state in (ProposalState.PASSED, ProposalState.REJECTED)
-        and proposal.decided_at is not None
-        and proposal.decided_at < proposal.closes_at
-    )
 
 
 async def withdraw(proposal: Proposal, by: Actor) -> Proposal:
@@ -354,7 +315,7 @@ async def close_due(instance: Instance, now: dt.datetime) -> int:
     """Decide every open proposal whose deadline has passed; returns how many.
     One query when nothing is due."""
     due = await (
-        _deciding(Proposal.filter(state=ProposalState.OPEN, closes_at__lte=now))
+        deciding(Proposal.filter(state=ProposalState.OPEN, closes_at__lte=now))
         .order_by("closes_at", "id")
         .limit(CLOSE_BATCH)
     )
@@ -366,7 +327,7 @@ async def close_due(instance: Instance, now: dt.datetime) -> int:
     return len(due)
 
 
-def _deciding(query):
+def deciding(query):
     """What `decide` reads of a proposal, loaded with it."""
     return query.select_related("post", "circle__actor", "value_actor")
 

@@ -42,7 +42,7 @@ from models.posts import Post
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import posts as post_service
-from models.services import notification_events, validation
+from models.services import governance_decisions, notification_events, validation
 from models.services.memberships import end_membership
 
 COMMENT_MAX = 2000
@@ -235,10 +235,11 @@ def ban_block_id(circle: Circle, action: ModerationAction) -> str:
     return f"{circle.actor.uri}/moderation/{action.id}"
 
 
-async def ban(circle: Circle, by: Actor, actor_id: int, *, reason: str) -> ModerationAction:
+async def ban(circle: Circle, by: Actor, actor_id: int, *, reason: str, instance: Instance) -> ModerationAction:
     """A steward bans someone from the circle: they are no member any more,
     cannot join again, and the circle refuses what they send it. Their server
-    hears of it as a Block from the circle (as Lemmy does)."""
+    hears of it as a Block from the circle (as Lemmy does). A proposal only
+    they had still to vote on is decided."""
     await _steward_of_local(circle, by)
     reason = _reason(reason)
     target = await _member_by_id(circle, actor_id)
@@ -261,6 +262,7 @@ async def ban(circle: Circle, by: Actor, actor_id: int, *, reason: str) -> Moder
             circle=circle, moderator=by, kind=ModerationKind.BAN, target_actor=target, reason=reason
         )
         await OutboxEvent.create(kind="member.banned", subject_id=action.id)
+    await governance_decisions.decide_after_leaving(instance, [circle.id])
     return action
 
 
@@ -424,12 +426,14 @@ async def block_domain(account: Account, instance: Instance, host: str, *, reaso
         await remote_host.save(update_fields=["blocked_at", "block_reason"])
         for post in await Post.filter(author_id__in=[a.id for a in actors], deleted_at=None):
             await post_service.mark_deleted(post, by=None)
-        for member in await Membership.filter(actor_id__in=[a.id for a in actors]):
+        members = await Membership.filter(actor_id__in=[a.id for a in actors])
+        for member in members:
             await end_membership(member)
         await Follow.filter(Q(follower_id__in=[a.id for a in actors]) | Q(target_id__in=[a.id for a in actors])).delete()
         await Delivery.filter(Q(host=host) | Q(host__endswith=f".{host}"), state=DeliveryState.PENDING).update(
             state=DeliveryState.FAILED, last_error="The domain is blocked by an admin."
         )
+    await governance_decisions.decide_after_leaving(instance, [m.circle_id for m in members])
     return remote_host
 
 

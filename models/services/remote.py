@@ -18,12 +18,13 @@ from models.actors import Actor, ActorKey, ActorKind, Follow, FollowState, KeyAl
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
+from models.instance import Instance
 from models.moderation import Report
 from models.posts import Like, Post, PostKind
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import meetings as meeting_service
-from models.services import follows, moderation, notification_events, person_blocks
+from models.services import follows, governance_decisions, moderation, notification_events, person_blocks
 from models.services import post_edits
 from models.services import posts as post_service
 from models.services import remote_polls
@@ -122,22 +123,25 @@ async def key_by_id(key_id: str) -> ActorKey | None:
     return await ActorKey.filter(key_id=key_id, revoked_at=None).select_related("actor").first()
 
 
-async def delete_actor(uri: str) -> bool:
+async def delete_actor(uri: str, *, instance: Instance) -> bool:
     """A remote actor deleted itself: hide their posts (replies by others stay),
-    end their memberships, follows, likes and keys. The row stays as a
-    tombstone, so threads keep their shape."""
+    end their memberships (deciding a proposal only they had still to vote
+    on), follows, likes and keys. The row stays as a tombstone, so threads
+    keep their shape."""
     actor = await Actor.get_or_none(uri=uri, local=False)
     if actor is None:
         return False
     async with in_transaction():
         for post in await Post.filter(author=actor, deleted_at=None):
             await post_service.mark_deleted(post, by=None)
-        for member in await Membership.filter(actor=actor):
+        members = await Membership.filter(actor=actor)
+        for member in members:
             await end_membership(member)
         await Follow.filter(Q(follower=actor) | Q(target=actor)).delete()
         await Like.filter(actor=actor).delete()
         await ActorKey.filter(actor=actor, revoked_at=None).update(revoked_at=clock.now())
         await Actor.filter(id=actor.id).update(inbox_url=None, shared_inbox_url=None, updated_at=clock.now())
+    await governance_decisions.decide_after_leaving(instance, [m.circle_id for m in members])
     return True
 
 

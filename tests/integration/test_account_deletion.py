@@ -92,7 +92,7 @@ async def test_the_delete_is_signed_with_the_deleted_persons_key(fed, instance, 
     mastodon = await stub(nodeinfo_server("mastodon"))
     await follower_on(mastodon, circle, "mo")
     await fanout.fan_out_pending(fed)
-    await account_deletion.delete_account(alice, by=alice)
+    await account_deletion.delete_account(alice, by=alice, instance=instance)
     await fanout.fan_out_pending(fed)
     await delivery.deliver_due(fed)
     (received,) = [r for r in mastodon.received if json.loads(r.body).get("type") == "Delete"]

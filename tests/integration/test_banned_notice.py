@@ -16,7 +16,7 @@ WHAT_TO_DO = "write to one of its facilitators"
 async def _banned(instance, alice, bob):
     circle = await factories.circle(instance, alice, "readers", name="Slow Readers")
     await factories.member(circle, bob)
-    await moderation.ban(circle, alice.actor, bob.actor_id, reason="Spam")
+    await moderation.ban(circle, alice.actor, bob.actor_id, reason="Spam", instance=instance)
     return circle
 
 

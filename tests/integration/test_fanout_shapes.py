@@ -190,7 +190,7 @@ async def test_the_outbox_carries_its_newest_posts_inline_for_lemmy(instance, wo
 
 async def test_a_ban_is_the_stewards_block_for_lemmy_and_the_circles_for_mastodon(fed, instance, world, alice):
     circle, mastodon, lemmy, mo, lee = world
-    await moderation.ban(circle, alice.actor, mo.id, reason="Harassment")
+    await moderation.ban(circle, alice.actor, mo.id, reason="Harassment", instance=instance)
     (for_mastodon,) = of_type(await sent_to(fed, mastodon), "Block")
     assert (for_mastodon["actor"], for_mastodon["object"]) == (circle.actor.uri, mo.uri)  # so mo stops following
     (for_lemmy,) = of_type(await sent_to(fed, lemmy), "Block")

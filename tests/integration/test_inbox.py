@@ -186,7 +186,7 @@ async def test_a_non_member_is_answered_at_most_once_an_hour_and_banned_people_n
     assert "to ask to join it: a facilitator answers each request" in answer["object"]["content"]
     # An hour later she would be answered again, but not once banned.
     rita_actor = await remote.remote_actor(rita)
-    await moderation.ban(circle, alice.actor, rita_actor.id, reason="spam")
+    await moderation.ban(circle, alice.actor, rita_actor.id, reason="spam", instance=instance)
     clock.freeze(clock.now() + dt.timedelta(hours=2))
     try:
         response = await post_signed(client, "/inbox", note_create(rita, 3, "hi", to=PUBLIC, cc=[circle.actor.uri]),

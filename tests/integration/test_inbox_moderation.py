@@ -91,7 +91,7 @@ async def test_a_ban_sends_a_block_and_the_banned_members_posts_are_refused(app,
     circle = await factories.circle(instance, alice, "readers")
     await rita_joins(app, client, circle, key, rita)
     person = await remote_actor(rita)
-    await svc.ban(circle, alice.actor, person.id, reason="Harassment")
+    await svc.ban(circle, alice.actor, person.id, reason="Harassment", instance=instance)
     await process(app)
     [block] = [d.payload for d in await Delivery.filter(host="remote.example") if d.payload["type"] == "Block"]
     # From the steward who banned: Lemmy takes a ban only from a person

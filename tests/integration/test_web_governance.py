@@ -191,6 +191,16 @@ async def test_a_rules_proposal_shows_the_rules_beside_it_with_each_change_marke
     assert "&lt;b&gt;the&lt;/b&gt;" in now and "<b>the</b>" not in page and "&lt;i&gt;the&lt;/i&gt;" in proposed
 
 
+async def test_texts_too_long_to_compare_are_shown_whole_and_the_page_says_so(app, instance, alice, circle):
+    circle.rules = "a " * 2500
+    await circle.save()
+    proposal = await governance.propose(instance, alice.actor, circle, kind="rules", title="Bees", body="More bees.",
+                                        value="b " * 2500, closes_at=clock.now() + dt.timedelta(days=1))
+    page = await text(await app.test_client().get(f"/proposals/{proposal.post_id}"))
+    assert "too long to mark each change" in page and "<ins>" not in page and "<del>" not in page
+    assert ("b " * 2500).strip() in page.split('id="compare-proposed"')[1]
+
+
 async def test_a_proposal_decided_early_says_when(app, instance, alice, circle):
     proposal = await _proposal(instance, alice, circle)
     await governance.vote(instance, proposal, alice.actor, "yes")  # alice is the only member

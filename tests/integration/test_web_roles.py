@@ -168,7 +168,7 @@ async def test_a_circle_whose_last_facilitator_goes_asks_its_longest_standing_me
     carol = await factories.account(instance, "carol")
     await factories.member(circle, carol)
     boss = await factories.account(instance, "boss", is_admin=True)
-    await account_deletion.delete_account(await Account.get(id=alice.id), by=boss)
+    await account_deletion.delete_account(await Account.get(id=alice.id), by=boss, instance=instance)
 
     # Bob joined first: he is asked; the admins are told; Carol is not bothered.
     [asked] = await Notification.filter(recipient_id=bob.id)

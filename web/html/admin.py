@@ -95,7 +95,8 @@ async def delete_account(username: str):
 async def delete_account_post(username: str):
     account = await account_service.get_by_username(username)
     try:
-        await account_deletion.delete_account(account, by=security.current_account(), media_store=media.media_store())
+        await account_deletion.delete_account(account, by=security.current_account(), instance=site().instance,
+                                              media_store=media.media_store())
     except DomainError as error:
         return await form_error("settings/delete.html", error, await request.form, subject=account)
     await flash(_("The account of @%(username)s is deleted.", username=username))

@@ -11,7 +11,7 @@ from models.circles import Circle
 from models.errors import DomainError, InvalidInput
 from models.governance import DecisionRule, Proposal, ProposalKind, ProposalState, VoteChoice
 from models.services import circles as circle_service
-from models.services import governance, roles
+from models.services import governance, governance_decisions, roles
 from web import security
 from web.html import textdiff
 from web.html.forms import form_error, page_param, preview, wants_preview
@@ -133,7 +133,7 @@ async def _proposal_context(post_id: int) -> dict:
     my_vote = (await governance.votes_of(account.actor, [proposal.id])).get(proposal.id) if account else None
     return {
         "comparison": _comparison(proposal, circle),
-        "decided_early": governance.decided_early(proposal),
+        "decided_early": governance_decisions.decided_early(proposal),
         "proposal": proposal,
         "post": proposal.post,
         "circle": circle,

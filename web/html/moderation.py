@@ -15,6 +15,7 @@ from web.html import confirm
 from web.html.forms import form_error
 from web.html.media import media_store
 from web.i18n import _
+from web.site import site
 
 bp = Blueprint("moderation", __name__)
 
@@ -188,7 +189,8 @@ async def ban(handle: str):
         ), form)
 
     async def act(circle, actor, form):
-        await moderation.ban(circle, actor, _actor_id(form), reason=form.get("reason", ""))
+        await moderation.ban(circle, actor, _actor_id(form), reason=form.get("reason", ""),
+                             instance=site().instance)
 
     return await _steward_action(handle, act, "ban", _("They are banned from the circle."))
 

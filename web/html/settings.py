@@ -120,7 +120,8 @@ async def delete_account_post():
     account = security.current_account()
     try:
         await account_service.confirm_password(account, form.get("password", ""), field="password")
-        await account_deletion.delete_account(account, by=account, media_store=media.media_store())
+        await account_deletion.delete_account(account, by=account, instance=site().instance,
+                                              media_store=media.media_store())
     except DomainError as error:
         return await form_error("settings/delete.html", error, form, subject=account)
     security.log_out()

@@ -84,7 +84,7 @@ async def test_members_cannot_moderate_and_stewards_only_their_own_circle(settin
         svc.circle_reports(circle, carol.actor),
         svc.decide_circle_report(circle, carol.actor, report.id, outcome="resolve", note="ok"),
         svc.remove_post(circle, carol.actor, post.id, reason="spam"),
-        svc.ban(circle, carol.actor, bob.actor.id, reason="spam"),
+        svc.ban(circle, carol.actor, bob.actor.id, reason="spam", instance=instance),
         svc.moderation_log(circle, None),
         # Carol facilitates another circle: no power over this one, nor over its reports from hers.
         svc.remove_post(other, carol.actor, post.id, reason="spam"),
@@ -133,7 +133,7 @@ async def test_removing_a_post_hides_it_logs_it_and_closes_its_reports(setting):
 
 async def test_a_ban_ends_membership_refuses_rejoining_and_is_undone_by_an_unban(setting, instance):
     alice, bob, carol, circle, post = setting
-    action = await svc.ban(circle, alice.actor, bob.actor.id, reason="Spam again")
+    action = await svc.ban(circle, alice.actor, bob.actor.id, reason="Spam again", instance=instance)
     member = await Membership.get(circle=circle, actor=bob.actor)
     assert member.state is MembershipState.BANNED
     assert (await Circle.get(id=circle.id)).member_count == 2
@@ -143,7 +143,7 @@ async def test_a_ban_ends_membership_refuses_rejoining_and_is_undone_by_an_unban
     with pytest.raises(PermissionDenied):
         await factories.post(instance, bob, circle, "I am back")
     with pytest.raises(Conflict):
-        await svc.ban(circle, alice.actor, bob.actor.id, reason="twice")
+        await svc.ban(circle, alice.actor, bob.actor.id, reason="twice", instance=instance)
     await svc.unban(circle, alice.actor, bob.actor.id, reason="Promised to stop")
     assert not await Membership.filter(circle=circle, actor=bob.actor).exists()
     event = await OutboxEvent.get(kind="member.unbanned")
@@ -157,26 +157,26 @@ async def test_stewards_and_strangers_cannot_be_banned_wrongly(setting, instance
     alice, bob, carol, circle, post = setting
     await Membership.filter(circle=circle, actor=carol.actor).update(role=Role.MODERATOR)
     with pytest.raises(PermissionDenied):
-        await svc.ban(circle, alice.actor, carol.actor.id, reason="no")
+        await svc.ban(circle, alice.actor, carol.actor.id, reason="no", instance=instance)
     with pytest.raises(InvalidInput):
-        await svc.ban(circle, alice.actor, alice.actor.id, reason="no")
+        await svc.ban(circle, alice.actor, alice.actor.id, reason="no", instance=instance)
     with pytest.raises(NotFound):
-        await svc.ban(circle, alice.actor, 2**70, reason="no")
+        await svc.ban(circle, alice.actor, 2**70, reason="no", instance=instance)
     # Only people: not the circle itself, another circle or the instance's own actor.
     other = await factories.circle(instance, bob, "others")
     for actor_id in (circle.actor_id, other.actor_id):
         with pytest.raises(NotFound):
-            await svc.ban(circle, alice.actor, actor_id, reason="no")
+            await svc.ban(circle, alice.actor, actor_id, reason="no", instance=instance)
     with pytest.raises(NotFound):
         await svc.unban(circle, alice.actor, bob.actor.id, reason="not banned")
     assert await ModerationAction.all().count() == 0
 
 
-async def test_banning_someone_elsewhere_ends_their_follow_of_the_circle(setting):
+async def test_banning_someone_elsewhere_ends_their_follow_of_the_circle(setting, instance):
     alice, bob, carol, circle, post = setting
     rita = await remote_person()
     await follows.receive_follow(rita, circle.actor, f"{rita.uri}/follows/1")
-    await svc.ban(circle, alice.actor, rita.id, reason="Harassment")
+    await svc.ban(circle, alice.actor, rita.id, reason="Harassment", instance=instance)
     assert not await Follow.filter(follower=rita, target=circle.actor).exists()
     assert (await Membership.get(circle=circle, actor=rita)).state is MembershipState.BANNED
     outcome = await follows.receive_follow(rita, circle.actor, f"{rita.uri}/follows/2")

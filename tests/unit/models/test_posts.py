@@ -115,7 +115,7 @@ async def test_deleting_keeps_counts_true_and_is_done_once(database, instance):
     await svc.delete_post(alice.actor, root)
     assert (await Circle.get(id=circle.id)).post_count == 0
     assert (await svc.get_thread_root(root.id)).deleted_at is not None
-    assert await remote.delete_actor("https://nobody.example/u") is False
+    assert await remote.delete_actor("https://nobody.example/u", instance=instance) is False
 
 
 # --- the same post sent twice ------------------------------------------------------------
