@@ -77,8 +77,8 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
         current = await Post.select_for_update().get(id=post.id)
         if current.deleted_at is not None:  # deleted meanwhile
             raise NotFound("That post cannot be edited here.")
-        await PostRevision.create(
-            post_id=post.id, title=current.title, source=current.source, content=current.content, edited_at=now,
+        await keep_revision(
+            post, title=current.title, source=current.source, content=current.content,
             by_id=post.author_id,  # the public author: a safe question's history names no asker
         )
         post.title, post.source, post.content, post.updated_at = title, body, render_markdown(body), now
@@ -87,10 +87,17 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
     return post
 
 
-async def keep_revision(post: Post, *, title: str, content: str, by: Actor) -> None:
-    """A remote Update replaces a post's text: keep the title and text it
-    had. Call in the transaction that changes the post."""
-    await PostRevision.create(post_id=post.id, title=title, content=content, edited_at=clock.now(), by=by)
+async def keep_revision(post: Post, *, title: str, content: str, by_id: int, source: str = "") -> None:
+    """The one way a post's text changes after it is written (edit_post, a
+    meeting's, resource's or shared reflection's own editor, a remote
+    Update): keep the title and text it had, and mark the post edited
+    (`edited_at`, which the thread page shows; `updated_at` also moves for
+    other changes, such as an accepted answer). Call in the transaction that
+    changes the post."""
+    now = clock.now()
+    await PostRevision.create(post_id=post.id, title=title, source=source, content=content, edited_at=now, by_id=by_id)
+    await Post.filter(id=post.id).update(edited_at=now)
+    post.edited_at = now
 
 
 async def may_see_history(actor: Actor | None, post: Post) -> bool:
