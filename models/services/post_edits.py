@@ -16,6 +16,7 @@ from models.actors import Actor
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post, PostKind, PostRevision
+from models.reviews import Feedback
 from models.services import circles as circle_service
 from models.services import validation
 from models.services.posts import BODY_MAX, TITLE_MAX
@@ -31,18 +32,23 @@ OWN_EDITOR = {
                           "members vote on the words they read. Withdraw it and propose again instead."),
 }
 
+FEEDBACK_NOT_EDITED = N_("Feedback on shared work cannot be edited: its three parts are kept as you gave them.")
+# A title is what the work or the question is; others may have none.
+TITLE_REQUIRED = {PostKind.QUESTION, PostKind.REVIEW}
+
 
 def is_editor(actor: Actor | None, post: Post) -> bool:
     """Whether the actor wrote the post (or asked it through the circle)."""
     return actor is not None and actor.id in (post.author_id, post.asked_by_id)
 
 
-def can_edit(actor: Actor | None, post: Post, *, active_member: bool) -> bool:
+def can_edit(actor: Actor | None, post: Post, *, active_member: bool, feedback_ids=frozenset()) -> bool:
     """What the thread page offers, without a query: the edit link shows
-    when `edit_post` would take the edit (but for the rate limit)."""
+    when `edit_post` would take the edit (but for the rate limit).
+    `feedback_ids`: the thread's feedback replies (reviews.feedback_in)."""
     return (
         active_member and is_editor(actor, post) and post.local and post.deleted_at is None
-        and post.kind not in OWN_EDITOR
+        and post.kind not in OWN_EDITOR and post.id not in feedback_ids
     )
 
 
@@ -55,6 +61,8 @@ async def require_editor(actor: Actor, post: Post) -> Post:
     await circle_service.require_member(await post.circle, actor)
     if post.kind in OWN_EDITOR:
         raise Conflict(OWN_EDITOR[post.kind])
+    if post.root_id and await Feedback.exists(reply_id=post.id):  # its three parts are kept apart too
+        raise Conflict(FEEDBACK_NOT_EDITED)
     return post
 
 
@@ -67,7 +75,7 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
         title = post.title
     else:
         title = validation.single_line(
-            title, "title", label="Title", max_length=TITLE_MAX, required=post.kind is PostKind.QUESTION
+            title, "title", label="Title", max_length=TITLE_MAX, required=post.kind in TITLE_REQUIRED
         )
     if body == post.source and title == post.title:
         return post

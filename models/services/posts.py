@@ -300,15 +300,6 @@ async def list_circle_posts(
     return await posts.select_related("author", "circle").order_by("-id").limit(limit)
 
 
-async def thread_replies(root: Post, *, offset: int = 0, limit: int | None = None) -> list[Post]:
-    """The replies in the thread under `root`, oldest first, authors loaded;
-    `offset` and `limit` give one page of them (all of them without)."""
-    rows = Post.filter(root_id=root.id, deleted_at=None).select_related("author").order_by("published_at", "id")
-    if limit is not None:
-        rows = rows.offset(offset).limit(limit)
-    return await rows
-
-
 async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE, circle_ids: list[int] | None = None) -> list[Post]:
     """Newest top-level posts in the circles the actor belongs to (their home
     feed), but those of people they muted or blocked; pass `circle_ids` when

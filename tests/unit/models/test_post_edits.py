@@ -10,7 +10,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post, PostRevision
 from models.services import circles as circle_service
-from models.services import governance, likes, post_edits, reflections, resources
+from models.services import governance, likes, post_edits, reflections, resources, reviews
 from models.services import posts as post_service
 from models.services import questions as question_service
 from tests import factories
@@ -158,3 +158,17 @@ async def test_a_resource_and_a_shared_reflection_keep_their_earlier_words(datab
     await reflections.edit(bob.actor, reflection.id, body="I learnt even more")
     [kept] = await PostRevision.filter(post_id=reflection.shared_post_id)
     assert kept.source == "I learnt a lot" and (await Post.get(id=reflection.shared_post_id)).edited_at is not None
+
+
+async def test_a_review_keeps_its_title_and_its_feedback_is_not_edited_here(database, instance, people):
+    alice, bob, _, circle = people
+    work = await reviews.request_review(instance, bob.actor, circle, title="My essay", body="Is it clear?")
+    with pytest.raises(InvalidInput) as error:  # request_review requires it too
+        await post_edits.edit_post(bob.actor, work, title="", body="Is it clear?")
+    assert error.value.field == "title" and (await Post.get(id=work.id)).title == "My essay"
+    reply = await reviews.give_feedback(instance, alice.actor, work, works="The start", suggestions="Shorter")
+    assert not post_edits.can_edit(alice.actor, reply, active_member=True, feedback_ids={reply.id})
+    with pytest.raises(Conflict) as error:  # its Feedback row would keep the old parts
+        await post_edits.edit_post(alice.actor, reply, body="Something else")
+    assert "three parts" in str(error.value)
+    assert "The start" in (await Post.get(id=reply.id)).source and await PostRevision.all().count() == 0
