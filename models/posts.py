@@ -45,6 +45,7 @@ class Post(Entity):
     published_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    edited_at = fields.DatetimeField(null=True)  # its text last changed (post_edits.keep_revision)
     featured_at = fields.DatetimeField(null=True)  # pinned in its circle, when
     # Questions: the reply the asker (or a steward) accepted, and when.
     accepted_answer = fields.ForeignKeyField(
@@ -81,8 +82,8 @@ class PostRevision(Entity):
     source = fields.TextField(default="")  # Markdown as typed (local posts; empty for remote ones)
     content = fields.TextField()  # sanitised HTML, as shown then
     edited_at = fields.DatetimeField()  # when it was replaced
-    # Who replaced it: the post's public author (the circle, for a question
-    # asked through it, so the history names no asker).
+    # Who replaced it: the editor (the circle, for a question asked through
+    # it, so the history names no asker); none once they deleted their account.
     by = fields.ForeignKeyField("circles.Actor", related_name="post_revisions", null=True, on_delete=fields.SET_NULL)
 
     class Meta:

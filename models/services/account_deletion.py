@@ -3,7 +3,7 @@
 What goes: the account (email, password, sessions, notifications, calendar
 link), their profile, every post they wrote (its text, title and images are
 erased; the post stays as a "deleted" tombstone where others replied to it, so
-threads keep their shape), their reflections, skills, tutoring messages (the
+threads keep their shape; its earlier versions go too), their reflections, skills, tutoring messages (the
 other person's stay), likes, meeting answers, poll answers, follows both ways
 and memberships (their votes on open proposals are withdrawn with them, and
 a proposal only they had still to vote on is decided).
@@ -86,6 +86,7 @@ async def _erase_posts(actor: Actor) -> list[str]:
     ).values_list("file_name", flat=True)
     await Media.filter(Q(post_id__in=ids) | Q(owner_id=actor.id)).delete()
     await Post.filter(id__in=ids).update(title="", source="", content="", asked_by_id=None)
+    await post_service.forget_revisions(ids, editor=actor)
     return list(file_names)
 
 

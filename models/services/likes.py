@@ -58,10 +58,6 @@ async def unlike(actor: Actor, post: Post) -> bool:
     return True
 
 
-async def has_liked(actor: Actor, post: Post) -> bool:
-    return await Like.filter(actor=actor, post=post).exists()
-
-
 # Batched, for a page of posts (a thread and its replies): one query each.
 
 

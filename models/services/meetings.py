@@ -25,7 +25,7 @@ from models.instance import Instance
 from models.meetings import CalendarFeed, Meeting, Rsvp, RsvpAnswer
 from models.posts import Post, PostKind
 from models.services import circles as circle_service
-from models.services import meeting_notices
+from models.services import meeting_notices, post_edits
 from models.services import posts as post_service
 from models.services import validation
 from models.text import render_markdown
@@ -151,6 +151,7 @@ async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
         )
     now = clock.now()
     post = meeting.post
+    before = (post.title, post.source, post.content)
     post.title, post.source, post.content, post.updated_at = (
         data.title, data.agenda or data.title, render_markdown(data.agenda or data.title), now,
     )
@@ -161,6 +162,8 @@ async def edit(actor: Actor, meeting: Meeting, **typed) -> Meeting:
     changed = meeting_notices.changes(meeting, changes)
     moved = data.starts_at != meeting.starts_at
     async with in_transaction():
+        if before != (post.title, post.source, post.content):
+            await post_edits.keep_revision(post, title=before[0], source=before[1], content=before[2], by_id=actor.id)
         await post.save(update_fields=["title", "source", "content", "updated_at"])
         await Meeting.filter(id=meeting.id).update(**changes)
         await OutboxEvent.create(kind="post.updated", subject_id=post.id)

@@ -16,6 +16,7 @@ from models.actors import Actor
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post, PostKind, PostRevision
+from models.reviews import Feedback
 from models.services import circles as circle_service
 from models.services import validation
 from models.services.posts import BODY_MAX, TITLE_MAX
@@ -31,18 +32,23 @@ OWN_EDITOR = {
                           "members vote on the words they read. Withdraw it and propose again instead."),
 }
 
+FEEDBACK_NOT_EDITED = N_("Feedback on shared work cannot be edited: its three parts are kept as you gave them.")
+# A title is what the work or the question is; others may have none.
+TITLE_REQUIRED = {PostKind.QUESTION, PostKind.REVIEW}
+
 
 def is_editor(actor: Actor | None, post: Post) -> bool:
     """Whether the actor wrote the post (or asked it through the circle)."""
     return actor is not None and actor.id in (post.author_id, post.asked_by_id)
 
 
-def can_edit(actor: Actor | None, post: Post, *, active_member: bool) -> bool:
+def can_edit(actor: Actor | None, post: Post, *, active_member: bool, feedback_ids=frozenset()) -> bool:
     """What the thread page offers, without a query: the edit link shows
-    when `edit_post` would take the edit (but for the rate limit)."""
+    when `edit_post` would take the edit (but for the rate limit).
+    `feedback_ids`: the thread's feedback replies (reviews.feedback_in)."""
     return (
         active_member and is_editor(actor, post) and post.local and post.deleted_at is None
-        and post.kind not in OWN_EDITOR
+        and post.kind not in OWN_EDITOR and post.id not in feedback_ids
     )
 
 
@@ -55,6 +61,8 @@ async def require_editor(actor: Actor, post: Post) -> Post:
     await circle_service.require_member(await post.circle, actor)
     if post.kind in OWN_EDITOR:
         raise Conflict(OWN_EDITOR[post.kind])
+    if post.root_id and await Feedback.exists(reply_id=post.id):  # its three parts are kept apart too
+        raise Conflict(FEEDBACK_NOT_EDITED)
     return post
 
 
@@ -67,7 +75,7 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
         title = post.title
     else:
         title = validation.single_line(
-            title, "title", label="Title", max_length=TITLE_MAX, required=post.kind is PostKind.QUESTION
+            title, "title", label="Title", max_length=TITLE_MAX, required=post.kind in TITLE_REQUIRED
         )
     if body == post.source and title == post.title:
         return post
@@ -77,8 +85,8 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
         current = await Post.select_for_update().get(id=post.id)
         if current.deleted_at is not None:  # deleted meanwhile
             raise NotFound("That post cannot be edited here.")
-        await PostRevision.create(
-            post_id=post.id, title=current.title, source=current.source, content=current.content, edited_at=now,
+        await keep_revision(
+            post, title=current.title, source=current.source, content=current.content,
             by_id=post.author_id,  # the public author: a safe question's history names no asker
         )
         post.title, post.source, post.content, post.updated_at = title, body, render_markdown(body), now
@@ -87,10 +95,17 @@ async def edit_post(actor: Actor, post: Post, *, body: str, title: str | None = 
     return post
 
 
-async def keep_revision(post: Post, *, title: str, content: str, by: Actor) -> None:
-    """A remote Update replaces a post's text: keep the title and text it
-    had. Call in the transaction that changes the post."""
-    await PostRevision.create(post_id=post.id, title=title, content=content, edited_at=clock.now(), by=by)
+async def keep_revision(post: Post, *, title: str, content: str, by_id: int, source: str = "") -> None:
+    """The one way a post's text changes after it is written (edit_post, a
+    meeting's, resource's or shared reflection's own editor, a remote
+    Update): keep the title and text it had, and mark the post edited
+    (`edited_at`, which the thread page shows; `updated_at` also moves for
+    other changes, such as an accepted answer). Call in the transaction that
+    changes the post."""
+    now = clock.now()
+    await PostRevision.create(post_id=post.id, title=title, source=source, content=content, edited_at=now, by_id=by_id)
+    await Post.filter(id=post.id).update(edited_at=now)
+    post.edited_at = now
 
 
 async def may_see_history(actor: Actor | None, post: Post) -> bool:

@@ -14,7 +14,7 @@ from models.circles import Circle
 from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.posts import Post, PostKind
+from models.posts import Post, PostKind, PostRevision
 from models.services import circles as circle_service
 from models.services import media as media_service
 from models.services import notification_events, person_blocks, validation
@@ -221,11 +221,13 @@ async def mark_deleted(
     """Hide a post and take it out of its counts, once even if asked twice at
     the same moment. With `by` (who deleted it), queue the Delete; `activity`
     is a remote deleter's own Delete, for the circle to relay; `summary` is a
-    moderator's reason, sent with the Delete. Call in a transaction."""
+    moderator's reason, sent with the Delete. Its earlier versions go with it.
+    Call in a transaction."""
     now = clock.now()
     if not await Post.filter(id=post.id, deleted_at=None).update(deleted_at=now):
         return False
     post.deleted_at = now
+    await PostRevision.filter(post_id=post.id).delete()  # a deleted post's words do not survive in its history
     if post.root_id:
         if not await _by_its_circle(post):  # its notes were never counted
             await Post.filter(id=post.root_id).update(reply_count=F("reply_count") - 1)
@@ -242,6 +244,15 @@ async def mark_deleted(
 async def _by_its_circle(post: Post) -> bool:
     """A reply written by its circle itself (is_circle_note, for replies)."""
     return bool(post.circle_id) and await Circle.exists(id=post.circle_id, actor_id=post.author_id)
+
+
+async def forget_revisions(post_ids: list[int], *, editor: Actor) -> None:
+    """A person leaves (account deleted, or a remote actor's Delete): the
+    earlier versions of their posts go, and no other version names them as
+    its editor (`by` is nullable: the actor row stays as a tombstone, so
+    nothing cascades). Call in a transaction."""
+    await PostRevision.filter(post_id__in=post_ids).delete()
+    await PostRevision.filter(by_id=editor.id).update(by_id=None)
 
 
 async def get_thread_root(root_id: int) -> Post:
@@ -300,15 +311,6 @@ async def list_circle_posts(
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
     return await posts.select_related("author", "circle").order_by("-id").limit(limit)
-
-
-async def thread_replies(root: Post, *, offset: int = 0, limit: int | None = None) -> list[Post]:
-    """The replies in the thread under `root`, oldest first, authors loaded;
-    `offset` and `limit` give one page of them (all of them without)."""
-    rows = Post.filter(root_id=root.id, deleted_at=None).select_related("author").order_by("published_at", "id")
-    if limit is not None:
-        rows = rows.offset(offset).limit(limit)
-    return await rows
 
 
 async def recent_posts_for(actor: Actor, *, limit: int = PAGE_SIZE, circle_ids: list[int] | None = None) -> list[Post]:

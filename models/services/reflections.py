@@ -22,6 +22,7 @@ from models.meetings import Meeting
 from models.posts import Post, PostKind
 from models.reflections import VALUE_CYCLE_EXPLANATIONS, Reflection, ValueCycle
 from models.services import circles as circle_service
+from models.services import post_edits
 from models.services import posts as post_service
 from models.services import validation
 from models.services import tutoring as tutoring_service
@@ -115,6 +116,8 @@ async def edit(author: Actor, reflection_id: int, *, body: str, value_cycle: str
         await reflection.save(update_fields=["source", "content", "value_cycle", "updated_at"])
         if is_shared(reflection):
             post = reflection.shared_post
+            if post.source != reflection.source:
+                await post_edits.keep_revision(post, title=post.title, source=post.source, content=post.content, by_id=author.id)
             post.source, post.content, post.updated_at = reflection.source, reflection.content, now
             await post.save(update_fields=["source", "content", "updated_at"])
             await OutboxEvent.create(kind="post.updated", subject_id=post.id)

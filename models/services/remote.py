@@ -134,6 +134,8 @@ async def delete_actor(uri: str, *, instance: Instance) -> bool:
     async with in_transaction():
         for post in await Post.filter(author=actor, deleted_at=None):
             await post_service.mark_deleted(post, by=None)
+        ids = await Post.filter(author=actor).values_list("id", flat=True)  # and those deleted before
+        await post_service.forget_revisions(list(ids), editor=actor)
         members = await Membership.filter(actor=actor)
         for member in members:
             await end_membership(member)
@@ -384,7 +386,7 @@ async def update_post(data: RemotePostInput, author: Actor) -> Post:
         fields += await _set_accepted_answer(post, data.accepted_answer_uri)
     async with in_transaction():
         if before is not None:
-            await post_edits.keep_revision(post, title=before[0], content=before[1], by=author)
+            await post_edits.keep_revision(post, title=before[0], content=before[1], by_id=author.id)
         await post.save(update_fields=fields)
         if "accepted_answer_id" in fields and post.accepted_answer_id is not None:
             await notification_events.answer_accepted(post, await Post.get(id=post.accepted_answer_id), author)

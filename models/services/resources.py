@@ -18,7 +18,7 @@ from models.instance import Instance
 from models.posts import Post, PostKind
 from models.resources import Level, Licence, Resource, ResourceTag
 from models.services import circles as circle_service
-from models.services import likes
+from models.services import likes, post_edits
 from models.services import posts as post_service
 from models.services import validation
 from models.text import plain_excerpt, render_markdown
@@ -116,6 +116,8 @@ async def edit_resource(
     data = check_input(title=title, description=description, link=link, licence=licence, level=level, tags=tags)
     post = await require_editor(actor, resource)
     async with in_transaction():
+        if (data.title, data.description) != (post.title, post.source):
+            await post_edits.keep_revision(post, title=post.title, source=post.source, content=post.content, by_id=actor.id)
         await Post.filter(id=post.id).update(
             title=data.title, source=data.description, content=render_markdown(data.description),
             updated_at=clock.now(),

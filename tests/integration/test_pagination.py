@@ -8,6 +8,7 @@ import re
 import pytest
 
 from models.accounts import AccountState
+from models.posts import Post
 from models.services import accounts as account_service
 from models.services import posts as post_service
 from models.services import threads
@@ -62,13 +63,13 @@ async def test_after_replying_you_land_on_the_page_with_your_reply(app, bob, thr
     client = await logged_in(app, bob)
     response = await submit(client, f"/posts/{root.id}/reply", body="One more")
     assert response.status_code == 302
-    new = (await post_service.thread_replies(root))[-1]
+    new = await Post.filter(root_id=root.id).order_by("-id").first()
     assert response.location == f"/posts/{root.id}?page=2#post-{new.id}"
     assert new.id in reply_ids(await text(await client.get(response.location.split("#")[0])))
     # In a thread of one page the address has no page.
     short = await factories.post(app.extensions["circles.instance"], bob, await root.circle, "Short one")
     response = await submit(client, f"/posts/{short.id}/reply", body="Only reply")
-    only = (await post_service.thread_replies(short))[0]
+    only = await Post.get(root_id=short.id)
     assert response.location == f"/posts/{short.id}#post-{only.id}"
 
 

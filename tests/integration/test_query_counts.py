@@ -393,6 +393,10 @@ async def test_resource_thread(world):
             await like_service.like(person.actor, await resource.post)
 
     await world.assert_flat(f"/posts/{resource.post_id}", grow)
+    # The block's helpful count and the viewer's like come from the thread's
+    # own look-up (post_actions.action_context): one query of likes, not three.
+    queries, _ = await world.queries(f"/posts/{resource.post_id}")
+    assert len([q for q in queries if "FROM \"likes\"" in q or "FROM `likes`" in q]) == 1, queries.report()
 
 
 async def test_user_page(world):

@@ -16,9 +16,10 @@ from web.i18n import _
 bp = Blueprint("post_actions", __name__)
 
 
-async def action_context(posts, actor, *, active_member: bool) -> dict:
+async def action_context(posts, actor, *, active_member: bool, feedback_ids=frozenset()) -> dict:
     """What the thread page needs to show these posts' actions, in one query:
-    members see who found each post helpful (and so the counts); others the counts."""
+    members see who found each post helpful (and so the counts); others the counts.
+    `feedback_ids`: replies that are feedback on shared work (not edited here)."""
     ids = [post.id for post in posts if post.deleted_at is None]
     if active_member:
         likers = await likes.likers_of(ids)
@@ -28,7 +29,7 @@ async def action_context(posts, actor, *, active_member: bool) -> dict:
         likers, counts, liked_ids = {}, await likes.counts_of(ids), set()
     return {
         "like_counts": counts, "likers": likers, "liked_ids": liked_ids,
-        "may_edit": lambda post: post_edits.can_edit(actor, post, active_member=active_member),
+        "may_edit": lambda post: post_edits.can_edit(actor, post, active_member=active_member, feedback_ids=feedback_ids),
     }
 
 

@@ -38,6 +38,7 @@ async def thread_context(post_id: int) -> dict:
     is_steward = bool(
         membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
     )
+    feedback = await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {}
     return {
         "post": post,
         "root": root,
@@ -52,12 +53,12 @@ async def thread_context(post_id: int) -> dict:
         "asked_by_me": bool(actor and root.asked_by_id == actor.id),
         "media": media,
         "hidden_authors": await person_blocks.hidden_ids(actor) if actor else set(),
-        "feedback": await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {},
+        "feedback": feedback,
         "note_links": await _note_links(root, view.notes),
         "whole_thread_url": _whole_thread_url(root, view),
         **await resources.resource_context(root, account),
         **await _poll_context([root, *replies], actor),
-        **await post_actions.action_context([root, *replies], actor, active_member=can_reply),
+        **await post_actions.action_context([root, *replies], actor, active_member=can_reply, feedback_ids=feedback.keys()),
     }
 
 

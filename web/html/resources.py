@@ -11,7 +11,6 @@ from models.errors import DomainError, InvalidInput
 from models.posts import Post
 from models.resources import LICENCE_LABELS, Level, Licence
 from models.services import circles as circle_service
-from models.services import likes
 from models.services import resources as resource_service
 from web import security
 from web.html.forms import form_error, page_param, preview, wants_preview
@@ -120,18 +119,15 @@ async def reshare(resource_id: int):
 
 async def resource_context(root: Post, account: Account | None) -> dict:
     """What the post page shows of a resource: the link, licence, level, tags,
-    helpfulness, the circles that use it and where the viewer may reshare it."""
+    the circles that use it and where the viewer may reshare it."""
     resource = await resource_service.resource_of_post(root)
     if resource is None or root.deleted_at is not None:
         return {"resource": None}
     viewer = account.actor if account else None
-    counts = await likes.counts_of([root.id])
-    return {
+    return {  # its helpful count and the viewer's like: post_actions.action_context
         "resource": resource,
         "resource_tags": await resource_service.tags_of(resource),
         "licence_label": LICENCE_LABELS[resource.licence],
-        "helpful_count": counts.get(root.id, 0),
-        "liked": bool(viewer) and await likes.has_liked(viewer, root),
         "used_in": await resource_service.where_used(resource.link),
         "reshare_targets": await resource_service.reshare_targets(viewer, resource) if viewer else [],
         "can_edit": await resource_service.may_edit(viewer, resource),

@@ -7,7 +7,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.notifications import Notification
-from models.posts import Post, PostKind
+from models.posts import Post, PostKind, PostRevision
 from models.services import meeting_reminders
 from models.services import meetings as svc
 from models.services import notifications
@@ -106,10 +106,15 @@ async def test_organiser_or_steward_edit_and_cancel(database, instance):
     await svc.edit(bob.actor, meeting, **_typed(title="Chapter 3 and 4", starts_local="2025-12-01T19:00"))
     meeting = await svc.meeting_for_post(meeting.post_id)
     assert meeting.post.title == "Chapter 3 and 4" and meeting.starts_at.hour == 18
+    # The old title is kept (post_edits.keep_revision); a cancelling later changes no words, marks no edit.
+    assert [r.by_id for r in await PostRevision.filter(post_id=meeting.post_id)] == [bob.actor.id]
+    edited_at = meeting.post.edited_at
+    assert edited_at is not None
     with pytest.raises(PermissionDenied):
         await svc.cancel(carol.actor, meeting)
     await svc.cancel(alice.actor, meeting)  # alice facilitates the circle
     assert (await Meeting.get(id=meeting.id)).cancelled_at == NOW
+    assert (await Post.get(id=meeting.post_id)).edited_at == edited_at
     assert await OutboxEvent.filter(kind="post.updated", subject_id=meeting.post_id).count() == 2
 
 

@@ -10,7 +10,7 @@ from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post, PostRevision
 from models.services import circles as circle_service
-from models.services import governance, likes, post_edits
+from models.services import governance, likes, post_edits, reflections, resources, reviews
 from models.services import posts as post_service
 from models.services import questions as question_service
 from tests import factories
@@ -77,7 +77,7 @@ async def test_who_may_edit(database, instance, people):
     for other in (alice, carol):  # a steward cannot put words in a member's mouth
         with pytest.raises(PermissionDenied):
             await post_edits.edit_post(other.actor, post, body="Not yours")
-    await circle_service.leave(circle, bob.actor)
+    await circle_service.leave(circle, bob.actor, instance=instance)
     with pytest.raises(PermissionDenied):  # no longer a member
         await post_edits.edit_post(bob.actor, await Post.get(id=post.id), body="After leaving")
     await circle_service.join(circle, bob.actor)
@@ -128,3 +128,47 @@ async def test_counts_and_who_liked_come_in_one_query_each(database, instance, p
     assert counts == {replies[0].id: 2, replies[1].id: 1} and mine == {replies[0].id}
     assert [a.id for a in who[replies[0].id]] == [bob.actor.id, carol.actor.id]
     assert await likes.liked_by(None, ids) == set() and await likes.counts_of([]) == {}
+
+
+async def test_only_a_change_of_words_marks_a_post_edited(database, instance, people):
+    # updated_at also moves when an answer is accepted (federation sends it);
+    # the thread's "Edited" mark reads edited_at, which only a kept version sets.
+    alice, bob, _, circle = people
+    question = await question_service.ask(instance, bob.actor, circle, title="Why?", body="Tell me")
+    answer = await post_service.reply(instance, alice.actor, question, body="Because")
+    await question_service.accept_answer(instance, bob.actor, question, answer)
+    stored = await Post.get(id=question.id)
+    assert stored.updated_at is not None and stored.edited_at is None
+    await post_edits.edit_post(bob.actor, stored, title="Why?", body="Tell me more")
+    [revision] = await PostRevision.filter(post_id=question.id)
+    assert (await Post.get(id=question.id)).edited_at == revision.edited_at
+
+
+async def test_a_resource_and_a_shared_reflection_keep_their_earlier_words(database, instance, people):
+    alice, bob, _, circle = people
+    resource = await resources.add_resource(instance, bob.actor, circle, title="A book", description="Good",
+                                            link="https://example.org/book")
+    await resources.edit_resource(alice.actor, resource, title="A book", description="Very good",  # a steward
+                                  link="https://example.org/book")
+    [kept] = await PostRevision.filter(post_id=resource.post_id)
+    assert (kept.source, kept.by_id) == ("Good", alice.actor.id)
+    assert (await Post.get(id=resource.post_id)).edited_at == kept.edited_at
+    reflection = await reflections.write(instance, bob.actor, circle, body="I learnt a lot", share=True)
+    await reflections.edit(bob.actor, reflection.id, body="I learnt a lot")  # same words: nothing kept
+    await reflections.edit(bob.actor, reflection.id, body="I learnt even more")
+    [kept] = await PostRevision.filter(post_id=reflection.shared_post_id)
+    assert kept.source == "I learnt a lot" and (await Post.get(id=reflection.shared_post_id)).edited_at is not None
+
+
+async def test_a_review_keeps_its_title_and_its_feedback_is_not_edited_here(database, instance, people):
+    alice, bob, _, circle = people
+    work = await reviews.request_review(instance, bob.actor, circle, title="My essay", body="Is it clear?")
+    with pytest.raises(InvalidInput) as error:  # request_review requires it too
+        await post_edits.edit_post(bob.actor, work, title="", body="Is it clear?")
+    assert error.value.field == "title" and (await Post.get(id=work.id)).title == "My essay"
+    reply = await reviews.give_feedback(instance, alice.actor, work, works="The start", suggestions="Shorter")
+    assert not post_edits.can_edit(alice.actor, reply, active_member=True, feedback_ids={reply.id})
+    with pytest.raises(Conflict) as error:  # its Feedback row would keep the old parts
+        await post_edits.edit_post(alice.actor, reply, body="Something else")
+    assert "three parts" in str(error.value)
+    assert "The start" in (await Post.get(id=reply.id)).source and await PostRevision.all().count() == 0

@@ -7,6 +7,7 @@ from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.posts import Post
 from models.services import posts as svc
+from models.services import threads
 from tests import factories
 
 
@@ -65,7 +66,8 @@ async def test_replies_thread_under_the_root(database, instance):
     first = await svc.reply(instance, bob.actor, root, body="Answer")
     nested = await svc.reply(instance, alice.actor, first, body="Thanks!")
     assert nested.in_reply_to_id == first.id and nested.root_id == root.id
-    assert [p.id for p in await svc.thread_replies(root)] == [first.id, nested.id]
+    thread = await threads.load(await svc.get_thread_root(root.id))
+    assert {n.id: n.parent_id for n in thread.nodes.values()} == {first.id: root.id, nested.id: first.id}
     assert (await Post.get(id=root.id)).reply_count == 2
     assert (await Circle.get(id=circle.id)).post_count == 1  # replies are not top-level posts
     assert [p.id for p in await svc.list_circle_posts(circle)] == [root.id]
