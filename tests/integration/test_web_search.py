@@ -208,6 +208,30 @@ async def test_a_remote_post_not_kept_here_leads_to_its_author(app, alice, stub)
     assert "That post is not kept here" in await text(await client.get(response.location))
 
 
+async def test_a_remote_posts_author_is_fetched_only_from_the_posts_own_server(app, alice, stub):
+    """Mastodon trusts `attributedTo` only on the post's host
+    (app/services/activitypub/fetch_remote_status_service.rb, `trustworthy_attribution?`,
+    mastodon/mastodon@01613ce lines 15 and 25-27): a post naming an author
+    elsewhere is refused, and that other server is never asked."""
+    elsewhere = await stub(lambda request: (200, {"id": f"http://{request.headers['host']}/users/eve",
+                                                  "type": "Person", "preferredUsername": "eve",
+                                                  "inbox": f"http://{request.headers['host']}/users/eve/inbox"}))
+
+    def respond(request):
+        if request.path == "/notes/1":
+            return 200, {"id": f"http://{request.headers['host']}/notes/1", "type": "Note", "content": "Hi",
+                         "attributedTo": elsewhere.url("/users/eve"),
+                         "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+        return 404, {}
+
+    server = await stub(respond)
+    response = await submit(await logged_in(app, alice), "/search", handle=f"http://{server.host}/notes/1")
+    assert response.status_code == 400
+    assert "That address is not a person, circle or post we can show." in await text(response)
+    assert elsewhere.fetched == [] and elsewhere.received == []
+    assert not await Actor.filter(local=False).exists()
+
+
 async def test_an_address_that_answers_nothing_useful_says_so(app, alice, stub):
     server = await stub(lambda request: (200, {"id": f"http://{request.headers['host']}/x", "type": "Collection"}))
     client = await logged_in(app, alice)
