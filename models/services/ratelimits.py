@@ -64,6 +64,9 @@ EMAIL_LINKS = Limit("email-links", 5, 3600, N_(
 LOOKUP = Limit("lookup", 30, 300, N_(
     "You have looked up many people and circles in the last few minutes. Please wait %(minutes)s minutes."
 ))
+# Searching reads the full-text index and scans names: generous for people,
+# per account (or address, when signed out), not for a crawler.
+SEARCH = Limit("search", 60, 60, SLOW_DOWN)
 # The inbox, per client address before any signature work, and per remote
 # host once the signature is verified. Mastodon retries a delivery answered
 # 429 (app/workers/activitypub/delivery_worker.rb, `response_error_unsalvageable?`
