@@ -1,7 +1,7 @@
 """Search: posts by their words (full text), people and circles by a piece
 of their name or handle.
 
-Posts are found through the index that migration 0036_search builds: a GIN
+Posts are found through the index of models/search_index.py: a GIN
 index on a `tsvector` expression on PostgreSQL, an FTS5 table kept by
 triggers on SQLite. The query is parsed here once, in the web-search syntax
 people know (words, "a phrase", -without, or), and given to each database
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from tortoise import connections
 from tortoise.expressions import Q
 
+from models import search_index
 from models.actors import Actor, ActorKind
 from models.circles import Circle, MembershipState, Visibility
 from models.errors import InvalidInput
@@ -104,11 +105,7 @@ def fts5_query(terms: Terms) -> str:
 
 # --- posts --------------------------------------------------------------------------------
 
-# Must be the index's expression (models/migrations/0036_search.py), word for word.
-POSTGRES_DOCUMENT = (
-    "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, CASE WHEN source <> '' THEN source ELSE content END), 'B'))"
-)
+POSTGRES_DOCUMENT = search_index.POSTGRES_DOCUMENT  # the index's own, so the index is used
 
 # What a searcher may see (see the module's docstring); `{viewer}` is their actor id's placeholder.
 # Members search their own circles' conversation; anyone else (anonymous too)
