@@ -265,21 +265,20 @@ async def known_by_address(address: str) -> Post | Actor | None:
     found = await Post.filter(uri=address, deleted_at=None).first() or await Actor.filter(people, uri=address).first()
     if found is not None:
         return found
-    same_host = _on_host_of(address)
+    same_host = _id_on_host_of(address)
     if same_host is None:
         return None
-    return (await Post.filter(same_host("uri"), url=address, deleted_at=None).order_by("id").first()
-            or await Actor.filter(people, same_host("uri"), profile_url=address).order_by("id").first())
+    return (await Post.filter(same_host, url=address, deleted_at=None).order_by("id").first()
+            or await Actor.filter(people, same_host, profile_url=address).order_by("id").first())
 
 
-def _on_host_of(address: str):
-    """A filter for a field holding an address on the same host (and port)
-    as `address`, or None when `address` has no host."""
+def _id_on_host_of(address: str) -> Q | None:
+    """Rows whose id (`uri`) is on the host (and port) of `address`; None
+    when `address` names no host."""
     try:
-        parts = urlsplit(address)
-        host = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
-    except ValueError:  # a non-numeric port, an unclosed IPv6 bracket
+        host = urlsplit(address).netloc.rpartition("@")[2].lower()
+    except ValueError:  # an unclosed IPv6 bracket
         return None
     if not host:
         return None
-    return lambda field: Q(**{f"{field}__istartswith": f"https://{host}/"}) | Q(**{f"{field}__istartswith": f"http://{host}/"})
+    return Q(uri__istartswith=f"https://{host}/") | Q(uri__istartswith=f"http://{host}/")

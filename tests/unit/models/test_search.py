@@ -234,7 +234,8 @@ async def test_an_address_is_an_objects_id_first_and_its_page_only_on_its_own_ho
     assert await search.known_by_address(victim_page) == real
     assert await search.known_by_address(decoy.uri) == decoy  # its own id still finds it
     assert await search.known_by_address(mallory.uri) == mallory
-    assert await search.known_by_address("https://victim.example:99999/x") is None  # a broken address
+    assert await search.known_by_address("https://victim.example:99999/x") is None
+    assert await search.known_by_address("http://[::1/x") is None  # a broken address
 
 
 def test_marks_are_whole_words_in_plain_pieces():
