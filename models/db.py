@@ -16,6 +16,8 @@ from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
+from models import search_index
+
 APP_LABEL = "circles"
 MODEL_MODULES = [
     "models.actors",
@@ -71,9 +73,13 @@ async def migrate(
     database_url: str, progress: Callable[[str, str, str], object] | None = None
 ) -> None:
     """Apply every migration not yet applied. `progress(event, app, name)` is
-    called before and after each one."""
-    await tortoise_migrate(config=migration_config(database_url), progress=progress)
-    await Tortoise.close_connections()
+    called before and after each one. Then the search index's SQLite triggers,
+    should a migration's table remake have dropped them."""
+    try:
+        await tortoise_migrate(config=migration_config(database_url), progress=progress)
+        await search_index.restore_triggers(connections.get("default"))
+    finally:
+        await Tortoise.close_connections()
 
 
 def migration_config(database_url: str) -> dict[str, Any]:

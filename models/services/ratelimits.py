@@ -70,6 +70,9 @@ ACTIONS = Limit("actions", 60, 600, SLOW_DOWN)
 # A new profile picture: decoding it is costly, and each one sends an Update
 # to every follower's server.
 PROFILE_PICTURE = Limit("profile-picture", 10, 3600, SLOW_DOWN)
+# Searching reads the full-text index and scans names: generous for people,
+# per account (or address, when signed out), not for a crawler.
+SEARCH = Limit("search", 60, 60, SLOW_DOWN)
 # The inbox, per client address before any signature work, and per remote
 # host once the signature is verified. Mastodon retries a delivery answered
 # 429 (app/workers/activitypub/delivery_worker.rb, `response_error_unsalvageable?`

@@ -1,7 +1,7 @@
 """Search: posts by their words (full text), people and circles by a piece
 of their name or handle.
 
-Posts are found through the index that migration 0036_search builds: a GIN
+Posts are found through the index of models/search_index.py: a GIN
 index on a `tsvector` expression on PostgreSQL, an FTS5 table kept by
 triggers on SQLite. The query is parsed here once, in the web-search syntax
 people know (words, "a phrase", -without, or), and given to each database
@@ -9,21 +9,25 @@ as a parameter, never spliced into the SQL: PostgreSQL reads the text with
 `websearch_to_tsquery`, SQLite gets every term quoted, so FTS5 operators in
 what someone typed (`NEAR`, `*`, `"`, `-`, `^`) are only words.
 
-A result is what the searcher could read by browsing: posts in circles
+A result is something the searcher could read by browsing: posts in circles
 they may read (visibility.readable_circles says the same in the ORM), not
 deleted or removed, not by people they muted or blocked
-(person_blocks.not_hidden_from). A safe question is found as the circle's
-post: its asker is never read, nor filtered on (that would tell who asked).
+(person_blocks.not_hidden_from). Outside their own circles, only posts
+whose author let search find them (`indexable`) or that the circle itself
+wrote are found. A safe question is found as the circle's post: its asker
+is never read, nor filtered on (that would tell who asked).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from tortoise import connections
 from tortoise.expressions import Q
 
+from models import search_index
 from models.actors import Actor, ActorKind
 from models.circles import Circle, MembershipState, Visibility
 from models.errors import InvalidInput
@@ -51,6 +55,7 @@ def clean_query(text: str | None) -> str:
 
 _PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
+_ALPHANUMERIC = re.compile(r"[^\W_]")  # a letter or digit: \w less the underscore
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ class Terms:
 def parse(query: str) -> Terms:
     """Words and "phrases", -excluded ones, and `or` between groups, read as
     PostgreSQL's websearch_to_tsquery reads them. Terms without a letter or
-    digit are dropped (no database would find them)."""
+    digit (`___`, `--`) are dropped: PostgreSQL skips them, and FTS5, which
+    reads them as empty phrases, would then find nothing at all."""
     groups: list[list[str]] = [[]]
     excluded: list[str] = []
     for minus, phrase, word in _PART.findall(query):
@@ -78,7 +84,7 @@ def parse(query: str) -> Terms:
         term = phrase or word
         if not phrase and term.startswith("-") and len(term) > 1:
             minus, term = "-", term[1:]
-        if not _WORD.search(term):
+        if not _ALPHANUMERIC.search(term):
             continue
         (excluded if minus else groups[-1]).append(term)
     return Terms(tuple(tuple(group) for group in groups if group), tuple(excluded))
@@ -99,18 +105,19 @@ def fts5_query(terms: Terms) -> str:
 
 # --- posts --------------------------------------------------------------------------------
 
-# Must be the index's expression (models/migrations/0036_search.py), word for word.
-POSTGRES_DOCUMENT = (
-    "(setweight(to_tsvector('simple'::regconfig, title), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, CASE WHEN source <> '' THEN source ELSE content END), 'B'))"
-)
+POSTGRES_DOCUMENT = search_index.POSTGRES_DOCUMENT  # the index's own, so the index is used
 
 # What a searcher may see (see the module's docstring); `{viewer}` is their actor id's placeholder.
+# Members search their own circles' conversation; anyone else (anonymous too)
+# finds only posts of public circles whose author let search find them (the
+# `indexable` of local people's accounts; people elsewhere are not asked, so
+# never) or which the circle itself wrote (its notes, safe questions).
 _VISIBLE = (
     "p.deleted_at IS NULL AND c.id = p.circle_id"
-    " AND (c.visibility = '" + Visibility.PUBLIC.value + "'"
-    " OR c.id IN (SELECT circle_id FROM memberships WHERE actor_id = {viewer}"
-    " AND state = '" + MembershipState.ACTIVE.value + "'))"
+    " AND (c.id IN (SELECT circle_id FROM memberships WHERE actor_id = {viewer}"
+    " AND state = '" + MembershipState.ACTIVE.value + "')"
+    " OR (c.visibility = '" + Visibility.PUBLIC.value + "' AND (p.author_id = c.actor_id"
+    " OR p.author_id IN (SELECT actor_id FROM accounts WHERE indexable = TRUE))))"
     " AND p.author_id NOT IN (SELECT target_id FROM person_blocks WHERE owner_id = {viewer})"
 )
 
@@ -250,10 +257,28 @@ async def find_circles(query: str, *, limit: int = NAMES_LIMIT) -> list[Circle]:
 
 
 async def known_by_address(address: str) -> Post | Actor | None:
-    """The post (not deleted) or the person or circle kept here whose id or
-    web page is `address`, if any."""
-    post = await Post.filter(Q(uri=address) | Q(url=address), deleted_at=None).first()
-    if post is not None:
-        return post
-    return await Actor.filter(Q(uri=address) | Q(profile_url=address), deleted_at=None,
-                              kind__in=(ActorKind.PERSON, ActorKind.GROUP)).first()
+    """The post (not deleted) or the person or circle kept here whose id is
+    `address`, else whose web page is: a page address (`url`, `profile_url`)
+    comes from the remote document, so it counts only on its id's own host
+    (another server could name a victim's page as its object's)."""
+    people = Q(deleted_at=None, kind__in=(ActorKind.PERSON, ActorKind.GROUP))
+    found = await Post.filter(uri=address, deleted_at=None).first() or await Actor.filter(people, uri=address).first()
+    if found is not None:
+        return found
+    same_host = _id_on_host_of(address)
+    if same_host is None:
+        return None
+    return (await Post.filter(same_host, url=address, deleted_at=None).order_by("id").first()
+            or await Actor.filter(people, same_host, profile_url=address).order_by("id").first())
+
+
+def _id_on_host_of(address: str) -> Q | None:
+    """Rows whose id (`uri`) is on the host (and port) of `address`; None
+    when `address` names no host."""
+    try:
+        host = urlsplit(address).netloc.rpartition("@")[2].lower()
+    except ValueError:  # an unclosed IPv6 bracket
+        return None
+    if not host:
+        return None
+    return Q(uri__istartswith=f"https://{host}/") | Q(uri__istartswith=f"http://{host}/")

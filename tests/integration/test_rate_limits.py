@@ -33,6 +33,7 @@ async def _fill(limit: ratelimits.Limit, subject: str) -> None:
 async def test_every_limited_endpoint_is_a_real_page(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert set(web_limits.BY_ENDPOINT) <= endpoints, set(web_limits.BY_ENDPOINT) - endpoints
+    assert set(web_limits.READING_ENDPOINTS) <= endpoints, set(web_limits.READING_ENDPOINTS) - endpoints
 
 
 async def test_writing_past_the_limit_is_refused_until_the_window_ends(app, instance, alice):
@@ -114,6 +115,26 @@ async def test_lookups_are_capped_per_account(app, instance, alice):
         assert (await submit(client, "/search", handle=handle)).status_code == 302
     refused = await submit(client, "/search", handle=handle)
     assert refused.status_code == 429
+
+
+async def test_searching_is_capped_per_address_when_signed_out(app, instance, alice):
+    """Every search reads the full-text index and scans names, so a signed-out
+    crawler gets 429 past a limit people never reach; other addresses go on."""
+    await factories.circle(instance, alice, "readers")
+    crawler = {"scope_base": {"client": ("198.51.100.20", 40000)}}
+    client = app.test_client()
+    clock.freeze(ratelimits.window_start(ratelimits.SEARCH, clock.now()) + dt.timedelta(seconds=5))
+    try:
+        for n in range(ratelimits.SEARCH.hits):
+            assert (await client.get(f"/search?q=word{n}", **crawler)).status_code == 200, n
+        refused = await client.get("/search?q=more", **crawler)
+        assert refused.status_code == 429 and 0 < _wait_seconds(refused) <= ratelimits.SEARCH.seconds
+        assert "That was a lot in a short time. Please wait 1 minutes" in await text(refused)
+        assert (await client.get("/c/readers/search?q=more", **crawler)).status_code == 429
+        elsewhere = await client.get("/search?q=more", scope_base={"client": ("198.51.100.21", 40000)})
+        assert elsewhere.status_code == 200
+    finally:
+        clock.freeze(None)
 
 
 async def test_the_inbox_answers_429_per_host_once_the_signature_holds(app, client, instance, peer):  # noqa: F811

@@ -20,6 +20,11 @@ async def garden(instance, alice, bob):
     return circle
 
 
+async def lets_search_find(account) -> None:
+    account.indexable = True
+    await account.save(update_fields=["indexable"])
+
+
 async def test_every_page_has_the_header_search_box(app):
     page = await text(await app.test_client().get("/circles"))
     assert '<form method="get" action="/search" role="search"' in page
@@ -27,6 +32,7 @@ async def test_every_page_has_the_header_search_box(app):
 
 
 async def test_words_find_posts_of_public_circles_with_the_words_marked(app, instance, alice, garden):
+    await lets_search_find(alice)
     post = await factories.post(instance, alice, garden, "Turn the compost weekly", title="Compost basics")
     response = await app.test_client().get("/search?q=compost")
     page = await text(response)
@@ -37,6 +43,7 @@ async def test_words_find_posts_of_public_circles_with_the_words_marked(app, ins
 
 
 async def test_what_was_typed_and_found_is_escaped_before_it_is_marked(app, instance, alice, garden):
+    await lets_search_find(alice)
     await factories.post(instance, alice, garden, "Is <b>compost</b> <script>alert(1)</script> safe?",
                          title="<i>compost</i> & more")
     page = await text(await app.test_client().get("/search?q=compost"))
@@ -61,7 +68,20 @@ async def test_members_only_posts_are_found_by_members_only(app, instance, alice
     assert "Hidden" in await text(await (await logged_in(app, bob)).get("/c/secret/search?q=orchard"))
 
 
+async def test_outsiders_find_a_post_once_its_author_lets_search_find_it(app, instance, alice, bob, garden):
+    await factories.post(instance, bob, garden, "Nettle tea, my recipe")
+    carol = await factories.account(instance, "carol")  # not in the circle
+    for client in (app.test_client(), await logged_in(app, carol)):
+        assert "No posts match" in await text(await client.get("/search?q=nettle"))
+        assert "No posts match" in await text(await client.get("/c/gardening/search?q=nettle"))
+    member = await text(await (await logged_in(app, alice)).get("/search?q=nettle"))
+    assert "<mark>Nettle</mark> tea" in member  # members search their circle's conversation
+    await lets_search_find(bob)
+    assert "<mark>Nettle</mark> tea" in await text(await app.test_client().get("/search?q=nettle"))
+
+
 async def test_a_circles_search_finds_only_its_own_posts(app, instance, alice, garden):
+    await lets_search_find(alice)
     other = await factories.circle(instance, alice, "cooking", name="Cooking")
     await factories.post(instance, alice, garden, "Tomato plants")
     await factories.post(instance, alice, other, "Tomato soup")
@@ -107,6 +127,7 @@ async def test_people_and_circles_by_a_piece_of_their_name(app, instance, alice,
 
 
 async def test_pages_of_results(app, instance, alice, garden, monkeypatch):
+    await lets_search_find(alice)
     monkeypatch.setattr(search_service, "PAGE_SIZE", 2)
     for n in range(3):
         await factories.post(instance, alice, garden, f"Leek number {n}")
@@ -185,6 +206,30 @@ async def test_a_remote_post_not_kept_here_leads_to_its_author(app, alice, stub)
     response = await submit(client, "/search", handle=f"http://{server.host}/notes/1")
     assert response.status_code == 302 and response.location == f"/people/ana@{server.host}"
     assert "That post is not kept here" in await text(await client.get(response.location))
+
+
+async def test_a_remote_posts_author_is_fetched_only_from_the_posts_own_server(app, alice, stub):
+    """Mastodon trusts `attributedTo` only on the post's host
+    (app/services/activitypub/fetch_remote_status_service.rb, `trustworthy_attribution?`,
+    mastodon/mastodon@01613ce lines 15 and 25-27): a post naming an author
+    elsewhere is refused, and that other server is never asked."""
+    elsewhere = await stub(lambda request: (200, {"id": f"http://{request.headers['host']}/users/eve",
+                                                  "type": "Person", "preferredUsername": "eve",
+                                                  "inbox": f"http://{request.headers['host']}/users/eve/inbox"}))
+
+    def respond(request):
+        if request.path == "/notes/1":
+            return 200, {"id": f"http://{request.headers['host']}/notes/1", "type": "Note", "content": "Hi",
+                         "attributedTo": elsewhere.url("/users/eve"),
+                         "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+        return 404, {}
+
+    server = await stub(respond)
+    response = await submit(await logged_in(app, alice), "/search", handle=f"http://{server.host}/notes/1")
+    assert response.status_code == 400
+    assert "That address is not a person, circle or post we can show." in await text(response)
+    assert elsewhere.fetched == [] and elsewhere.received == []
+    assert not await Actor.filter(local=False).exists()
 
 
 async def test_an_address_that_answers_nothing_useful_says_so(app, alice, stub):

@@ -226,6 +226,12 @@ async def _find_address(address: str) -> str:
             author_id = parse.id_of(document.get("attributedTo"))
             if not author_id:
                 raise parse.InvalidDocument("the post names no author")
+            # Only the post's own server says who wrote it, as Mastodon trusts it
+            # (app/services/activitypub/fetch_remote_status_service.rb,
+            # `trustworthy_attribution?`): no other server is asked, so none
+            # this one's admins blocked either (the post's was refused above).
+            if parse.host_of(author_id) != host:
+                raise parse.InvalidDocument("the post names an author on another server")
             author = await keys.resolve_actor(fed, author_id)
             await flash(_("That post is not kept here: posts from elsewhere appear once someone here follows "
                           "their circle or their author. Here is who wrote it."))

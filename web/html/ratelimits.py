@@ -37,6 +37,8 @@ BY_ENDPOINT: dict[str, Limit] = {
     **dict.fromkeys(("users.follow", "users.unfollow", "post_actions.like"), ratelimits.ACTIONS),
     **dict.fromkeys(("settings.upload_avatar", "settings.remove_avatar"), ratelimits.PROFILE_PICTURE),
 }
+# Pages that only read, yet cost the database much (GET, HEAD).
+READING_ENDPOINTS: dict[str, Limit] = {"search.index": ratelimits.SEARCH, "search.in_circle": ratelimits.SEARCH}
 BY_ADDRESS = {ratelimits.SIGN_UP, ratelimits.LOGIN, ratelimits.PASSWORD_HELP}  # counted per client address, signed in or not
 
 
@@ -45,11 +47,17 @@ def enabled() -> bool:
 
 
 async def check_request() -> None:
-    """Spend the limit this request's page takes, if any (state-changing requests only)."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or not enabled():
+    """Spend the limit this request's page takes, if any (state-changing
+    requests, and the few costly pages that read)."""
+    if request.method == "OPTIONS" or not enabled():
         return
-    limit = BY_ENDPOINT.get(request.endpoint or "")
-    if limit is None or forms.wants_preview(await request.form):  # a preview saves nothing
+    if request.method in ("GET", "HEAD"):
+        limit = READING_ENDPOINTS.get(request.endpoint or "")
+    else:
+        limit = BY_ENDPOINT.get(request.endpoint or "")
+        if limit is not None and forms.wants_preview(await request.form):  # a preview saves nothing
+            return
+    if limit is None:
         return
     account = security.current_account()
     if account is not None and limit not in BY_ADDRESS:
