@@ -61,7 +61,7 @@ async def test_a_forwarded_report_and_a_ban_cross_servers(two_instances):
         assert "Reporting in bad faith" in (await bea.get("/c/rust/moderation/log")).text
 
         # The Block reaches A: Ann is no member there any more, and her next post is refused.
-        await eventually(lambda: page_has(ann, remote_circle, "You are banned from this circle."), "the Block reaching A", servers)
+        await eventually(lambda: page_has(ann, remote_circle, "You are banned from this circle, so"), "the Block reaching A", servers)
         response = await post_form(ann, f"{remote_circle}/posts/new", f"{remote_circle}/posts/new",
                                    title="After the ban", body="Let me back in.")
         assert response.status_code == 403
