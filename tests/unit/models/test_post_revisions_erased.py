@@ -58,7 +58,7 @@ async def test_a_deleted_account_leaves_no_earlier_version_and_names_no_editor(d
     # A version of someone else's post that names Bob as its editor (not made by
     # today's editors, but the rows allow it): it stays, without his name.
     await PostRevision.filter(post_id=others.id).update(by_id=bob.actor.id)
-    await account_deletion.delete_account(bob, by=bob)
+    await account_deletion.delete_account(bob, by=bob, instance=instance)
     assert not await PostRevision.filter(post_id__in=[post.id, reply.id]).exists()
     assert not await PostRevision.filter(source__contains="Bob's").exists()
     [kept] = await PostRevision.filter(post_id=others.id)
@@ -78,6 +78,6 @@ async def test_a_remote_actors_delete_leaves_no_earlier_version(database, instan
     )
     await post_edits.keep_revision(post, title="", content="<p>Rita's first words</p>", by_id=rita.id)
     others = await _edited(instance, alice, circle, "Alice's first words")
-    assert await remote.delete_actor(rita.uri)
+    assert await remote.delete_actor(rita.uri, instance=instance)
     assert not await PostRevision.filter(post_id=post.id).exists()
     assert await PostRevision.filter(post_id=others.id).count() == 1
