@@ -262,16 +262,18 @@ async def test_people_and_circles_by_a_piece_of_their_name(world):
 
 
 async def test_the_migration_indexes_the_posts_that_were_there_before_it(world, database_url):
-    """Go back to the migration before this one (its reverse drops the
-    index), write a post, migrate forward again: the post is found."""
+    """Write a post, go back to the migration before this one (its reverse
+    drops the index; the post stays), migrate forward again: the post is
+    found. (The post is written first: the models have columns that later
+    migrations add.)"""
     instance, alice, _bob, circle = world
+    before = await factories.post(instance, alice, circle, "Written before search existed: hedgehogs")
     previous = MIGRATION.Migration.dependencies[0][1]
     await db.disconnect()
     await tortoise_migrate(config=db.migration_config(database_url), target=f"{db.APP_LABEL}.{previous}")
     await Tortoise.close_connections()
     await db.connect(database_url)
     assert "posts_search" not in await _search_structures()
-    before = await factories.post(instance, alice, circle, "Written before search existed: hedgehogs")
     await db.disconnect()
     await db.migrate(database_url)
     await db.connect(database_url)
