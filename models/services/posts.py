@@ -229,7 +229,7 @@ async def mark_deleted(
     post.deleted_at = now
     await PostRevision.filter(post_id=post.id).delete()  # a deleted post's words do not survive in its history
     if post.root_id:
-        if not await _by_its_circle(post):  # its notes were never counted
+        if not is_circle_note(post, await post.circle if post.circle_id else None):  # notes were never counted
             await Post.filter(id=post.root_id).update(reply_count=F("reply_count") - 1)
     elif post.circle_id:
         await Circle.filter(id=post.circle_id).update(post_count=F("post_count") - 1)
@@ -239,11 +239,6 @@ async def mark_deleted(
             data={"by": by.uri, "activity": activity or {}, **({"summary": summary} if summary else {})},
         )
     return True
-
-
-async def _by_its_circle(post: Post) -> bool:
-    """A reply written by its circle itself (is_circle_note, for replies)."""
-    return bool(post.circle_id) and await Circle.exists(id=post.circle_id, actor_id=post.author_id)
 
 
 async def forget_revisions(post_ids: list[int], *, editor: Actor) -> None:

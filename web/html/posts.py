@@ -16,6 +16,7 @@ from models.services import reviews as review_service
 from models.services import threads
 from web import security
 from web.html import confirm, post_actions, resources
+from web.html.circle_header import is_active_steward
 from web.html.forms import form_error, page_param, preview, wants_preview
 from web.html.media import media_store, uploaded_image
 from web.html.thread_links import thread_url
@@ -35,9 +36,7 @@ async def thread_context(post_id: int) -> dict:
     replies = await threads.fill(view)
     media = await media_service.media_of([root.id, *(reply.id for reply in replies)])
     can_reply = bool(membership and membership.state is MembershipState.ACTIVE)
-    is_steward = bool(
-        membership and membership.state is MembershipState.ACTIVE and membership.role in circle_service.STEWARD_ROLES
-    )
+    is_steward = is_active_steward(membership)
     feedback = await review_service.feedback_in(root, replies) if root.kind is PostKind.REVIEW else {}
     return {
         "post": post,
