@@ -41,6 +41,7 @@ MODEL_MODULES = [
     "models.ratelimits",
     "models.person_blocks",
     "models.emails",
+    "models.oauth",
 ]
 
 

@@ -16,6 +16,7 @@ import web
 import web.errors
 import web.html
 import web.html.media
+import web.mastodon
 from federation.routes import software_version
 from federation.runtime import Federation
 from models import db
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     app.extensions["circles.site"] = Site(instance=instance, registration=settings.registration_mode)
     web.errors.register(app)
     web.html.register(app)
+    web.mastodon.register(app)
     federation.routes.register(app, instance)
     app.register_blueprint(federation.inbox.bp)
 

@@ -22,6 +22,7 @@ from models.errors import (
     RateLimited,
 )
 from web.i18n import N_, _, error_message
+from web.mastodon import errors as api_errors
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def headers_for(error: DomainError) -> dict[str, str]:
 
 def wants_json() -> bool:
     """ActivityPub and API clients get errors as JSON, browsers as a page."""
+    if api_errors.is_api_request():
+        return True
     accept = request.headers.get("Accept", "")
     return vocab.is_activitypub_media_type(accept) or request.accept_mimetypes.best == "application/json"
 
@@ -105,9 +108,15 @@ FALLBACK_PAGE = """<!doctype html>
 def register(app: Quart) -> None:
     @app.errorhandler(DomainError)
     async def domain_error(error: DomainError):
+        if api_errors.is_api_request():
+            return api_errors.body_for(error), api_errors.status_for(error, status_for(error)), headers_for(error)
         # JSON clients get the English; a page is in the reader's language.
         message = error.message if wants_json() else error_message(error)
         return await error_page(status_for(error), message, headers_for(error))
+
+    @app.errorhandler(api_errors.ApiError)
+    async def api_error(error: api_errors.ApiError):
+        return {"error": error.message}, error.status
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException):

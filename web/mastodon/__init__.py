@@ -1,0 +1,27 @@
+"""A Mastodon-compatible client API, so that people use Circles from the apps
+they already have (https://docs.joinmastodon.org/client/intro/).
+
+Entities are shaped as Mastodon's documentation and serializers shape them
+(`entities.py`); requests carry an OAuth bearer token (`auth.py`); errors are
+`{"error": "..."}` (`errors.py`); lists page by id (`pagination.py`).
+Each area is one blueprint, listed in BLUEPRINTS.
+"""
+
+from __future__ import annotations
+
+from quart import Quart, request
+
+from web.mastodon import auth
+
+BLUEPRINTS: tuple = ()
+
+
+def register(app: Quart) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    api_blueprints = {blueprint.name for blueprint in BLUEPRINTS}
+
+    @app.before_request
+    async def load_token() -> None:
+        if request.blueprint in api_blueprints:
+            await auth.load_token()

@@ -1,0 +1,38 @@
+"""How the client API reports errors: Mastodon's `{"error": "..."}` bodies,
+with 422 for invalid parameters (web/errors.py calls these for API paths)."""
+
+from __future__ import annotations
+
+from quart import request
+
+from models.errors import DomainError, InvalidInput
+
+# Paths that answer apps, not browsers: the API and OAuth's token endpoints.
+API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
+
+
+class ApiError(Exception):
+    """A refusal that only the API makes (a missing token, a scope not granted)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIXES)
+
+
+def body_for(error: DomainError) -> dict:
+    """Mastodon says what failed validation in `error` and names the field in `details`."""
+    if isinstance(error, InvalidInput):
+        body: dict = {"error": f"Validation failed: {error.message}"}
+        if error.field:
+            body["details"] = {error.field: [{"error": "ERR_INVALID", "description": error.message}]}
+        return body
+    return {"error": error.message}
+
+
+def status_for(error: DomainError, page_status: int) -> int:
+    """The API's status: 422 where a page would say 400 (Mastodon's choice for invalid parameters)."""
+    return 422 if isinstance(error, InvalidInput) else page_status
