@@ -1,6 +1,6 @@
-"""Entities shaped as Mastodon's API documentation and serializers shape them
-(https://docs.joinmastodon.org/entities/): ids as strings, ISO 8601 times,
-HTML content. Each function takes many rows and loads what it needs in a
+"""Account entities shaped as Mastodon's API documentation and serializers
+shape them (https://docs.joinmastodon.org/entities/Account/), and what every
+entity shares: ids as strings, ISO 8601 times, HTML content. Each function takes many rows and loads what it needs in a
 fixed number of queries, so a page of 40 statuses costs no more than one.
 """
 
@@ -11,7 +11,6 @@ import datetime as dt
 from models.accounts import Account
 from models.actors import Actor, ActorKind
 from models.instance import Instance
-from models.posts import Post
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -50,26 +49,4 @@ async def accounts(actors: list[Actor], *, instance: Instance, viewer: Account |
             "fields": [],
         }
         for actor in actors
-    ]
-
-
-async def statuses(posts: list[Post], *, instance: Instance, viewer: Account | None) -> list[dict]:
-    """Status entities for these posts, in their order (their authors loaded
-    with `select_related("author")`). Basic fields only so far."""
-    authors = {entity["id"]: entity for entity in await accounts(
-        list({post.author_id: post.author for post in posts}.values()), instance=instance, viewer=viewer
-    )}
-    return [
-        {
-            "id": str(post.id),
-            "uri": post.uri,
-            "url": post.url or post.uri,
-            "created_at": iso(post.published_at),
-            "edited_at": iso(post.edited_at),
-            "account": authors[str(post.author_id)],
-            "content": post.content,
-            "in_reply_to_id": str(post.in_reply_to_id) if post.in_reply_to_id else None,
-            "language": post.language or None,
-        }
-        for post in posts
     ]
