@@ -15,7 +15,7 @@ from web.html import (
 )
 from web.html import (
     language, live, media, moderation, notification_settings, people, person_blocks, post_actions,
-    ratelimits, roles, search, settings, unsubscribe, visibility,
+    ratelimits, oauth_consent, roles, search, settings, unsubscribe, visibility,
 )
 from web.site import site
 
@@ -24,7 +24,7 @@ BLUEPRINTS = (
     governance.bp, meetings.bp, notifications.bp, sisters.bp, tutoring.bp, dashboard.bp, users.bp,
     admin.bp, health.bp, moderation.bp, people.bp, settings.bp, media.bp, circle_invites.bp, roles.bp,
     person_blocks.bp, account_email.bp, unsubscribe.bp, notification_settings.bp, live.bp,
-    language.bp, post_actions.bp, search.bp,
+    language.bp, post_actions.bp, search.bp, oauth_consent.bp,
 )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from quart import Quart, request
 
-from web.mastodon import auth
+from web.mastodon import accounts, auth, instance, notifications, oauth, polls, search, statuses, streaming, timelines
 
-BLUEPRINTS: tuple = ()
+BLUEPRINTS = (
+    oauth.bp, instance.bp, accounts.bp, statuses.bp, timelines.bp, notifications.bp, streaming.bp, polls.bp, search.bp,
+)
 
 
 def register(app: Quart) -> None:
