@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from quart import Quart, request
 
-from web.mastodon import accounts, auth, instance, notifications, oauth, polls, search, statuses, streaming, timelines
+from web.mastodon import (
+    accounts, auth, instance, notifications, oauth, openapi, polls, search, statuses, streaming, timelines,
+)
 
 BLUEPRINTS = (
     oauth.bp, instance.bp, accounts.bp, statuses.bp, timelines.bp, notifications.bp, streaming.bp, polls.bp, search.bp,
+    openapi.bp,
 )
 
 
