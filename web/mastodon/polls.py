@@ -12,16 +12,17 @@ from models.errors import Conflict, InvalidInput
 from models.posts import Post
 from models.services import governance, meetings, remote_polls, visibility
 from web.mastodon import auth, poll_entities
+from web.i18n import N_
 from web.mastodon.errors import ApiError
 from web.site import site
 
 bp = Blueprint("mastodon_polls", __name__)
 
 NOT_FOUND = "Record not found"  # Mastodon's body for a missing or hidden record
-ENDED = "The poll has already ended."  # config/locales/en.yml, polls.errors.expired
-NO_SUCH_OPTION = "The chosen vote option does not exist."  # polls.errors.invalid_choice
-ONE_CHOICE = "This poll takes one choice."
-NO_CHOICE = "Choose an option of the poll."
+ENDED = N_("The poll has already ended.")  # Mastodon's config/locales/en.yml, polls.errors.expired
+NO_SUCH_OPTION = N_("The chosen vote option does not exist.")  # polls.errors.invalid_choice
+ONE_CHOICE = N_("This poll takes one choice.")
+NO_CHOICE = N_("Choose an option of the poll.")
 
 
 async def _visible_poll(raw_id: str) -> poll_entities.PollSource:
@@ -45,7 +46,8 @@ async def _entity(post: Post) -> dict:
 
 @bp.get("/api/v1/polls/<raw_id>")
 async def show(raw_id: str):
-    # Anyone may read a poll they can see; a token, when given, needs the scope.
+    # Anyone may read a poll they can see; a token, when given, needs the scope
+    # (app/controllers/api/v1/polls_controller.rb: authorize_if_got_token! :read, :'read:statuses').
     if auth.current_token() is not None:
         auth.require("read:statuses")
     source = await _visible_poll(raw_id)
