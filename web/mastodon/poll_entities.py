@@ -76,8 +76,9 @@ class PollSource:
 async def sources(posts: list[Post]) -> dict[int, PollSource]:
     """The polls among a page of posts, by post id: three queries at most."""
     found: dict[int, PollSource] = {}
+    by_id = {post.id: post for post in posts}
     for post_id, proposal in (await governance.proposals_for_posts([p for p in posts if p.local])).items():
-        found[post_id] = PollSource(next(p for p in posts if p.id == post_id), proposal=proposal)
+        found[post_id] = PollSource(by_id[post_id], proposal=proposal)
     # A meeting's own post, and the circle's RSVP reply under a meeting here.
     meeting_posts = [p for p in posts if p.kind is PostKind.MEETING]
     wanted = {p.id: p.id if p.root_id is None else p.root_id for p in meeting_posts}
