@@ -59,7 +59,7 @@ def _account_id() -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 19:
-        raise InvalidInput("account_id must be an id.", field="account_id")
+        raise InvalidInput("%(name)s must be an id.", field="account_id", name="account_id")  # pagination.py's
     return int(raw)
 
 
