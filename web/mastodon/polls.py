@@ -32,7 +32,8 @@ async def _visible_poll(raw_id: str) -> poll_entities.PollSource:
         raise ApiError(404, NOT_FOUND)
     post = await Post.filter(id=int(raw_id), deleted_at=None).select_related("author", "circle__actor").first()
     account = auth.current_account()
-    if post is None or (post.circle is not None and not await visibility.can_read(post.circle, account and account.actor)):
+    viewer = account.actor if account else None
+    if post is None or (post.circle is not None and not await visibility.can_read(post.circle, viewer)):
         raise ApiError(404, NOT_FOUND)
     source = await poll_entities.source_of(post)
     if source is None:

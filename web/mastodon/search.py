@@ -78,7 +78,8 @@ async def _spend(limit) -> None:
     from web.html import ratelimits as page_limits
 
     account = auth.current_account()
-    await page_limits.spend(limit, f"account:{account.id}" if account else f"address:{request.remote_addr or 'unknown'}")
+    subject = f"account:{account.id}" if account else f"address:{request.remote_addr or 'unknown'}"
+    await page_limits.spend(limit, subject)
 
 
 async def _readable(post: Post, viewer: Actor | None) -> bool:

@@ -127,7 +127,8 @@ async def test_who_may_see_and_vote(instance, alice, circle, make_api):
     poll = await (await anonymous.get(f"/api/v1/polls/{proposal.post_id}")).get_json()
     assert "voted" not in poll and "own_votes" not in poll
     response = await stranger.post(f"/api/v1/polls/{proposal.post_id}/votes", form={"choices[]": "0"})
-    assert response.status_code == 403 and (await response.get_json())["error"] == "Join this circle to take part in it."
+    assert response.status_code == 403
+    assert (await response.get_json())["error"] == "Join this circle to take part in it."
     assert (await anonymous.post(f"/api/v1/polls/{proposal.post_id}/votes", form={"choices[]": "0"})).status_code == 401
     reader = await make_api(alice, scopes="read")
     assert (await reader.post(f"/api/v1/polls/{proposal.post_id}/votes", form={"choices[]": "0"})).status_code == 403

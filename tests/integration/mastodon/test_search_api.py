@@ -80,11 +80,14 @@ async def test_paging_by_offset_and_limit_and_by_author(instance, alice, garden,
     assert (await _search(api, q="gardening", type="accounts", offset="1"))["accounts"] == []
 
 
+NEGATIVE = "Pagination values for `offset` and `limit` must be positive"
+
+
 @pytest.mark.parametrize(("params", "status", "error"), [
     ({}, 400, "param is missing or the value is empty: q"),
     ({"q": "  "}, 400, "param is missing or the value is empty: q"),
-    ({"q": "x", "limit": "-1"}, 400, "Pagination values for `offset` and `limit` must be positive"),
-    ({"q": "x", "type": "statuses", "offset": "-5"}, 400, "Pagination values for `offset` and `limit` must be positive"),
+    ({"q": "x", "limit": "-1"}, 400, NEGATIVE),
+    ({"q": "x", "type": "statuses", "offset": "-5"}, 400, NEGATIVE),
     ({"q": "x", "limit": "ten"}, 422, None),
     ({"q": "x", "type": "statuses", "offset": "1.5"}, 422, None),
     ({"q": "x", "type": "statuses", "account_id": "bob"}, 422, None),
