@@ -122,13 +122,16 @@ _VISIBLE = (
 )
 
 
-def _sql(dialect: str, in_circle: bool) -> str:
+def _sql(dialect: str, in_circle: bool, by_author: bool = False) -> str:
     """The ranked search, with numbered placeholders: 1 the query, 2 the
-    viewer's actor id (0 for nobody), 3 the limit, 4 the offset, 5 the circle.
+    viewer's actor id (0 for nobody), 3 the limit, 4 the offset, then the
+    circle and the author when asked for.
     The document's column names are those of posts alone (no other table
     here has a title, source or content), as the index has them."""
     mark = (lambda n: f"${n}") if dialect == "postgres" else (lambda n: f"?{n}")
     where = _VISIBLE.format(viewer=mark(2)) + (f" AND p.circle_id = {mark(5)}" if in_circle else "")
+    if by_author:
+        where += f" AND p.author_id = {mark(6 if in_circle else 5)}"
     page = f"LIMIT {mark(3)} OFFSET {mark(4)}"
     if dialect == "postgres":
         return (
@@ -161,21 +164,26 @@ class Results:
 
 
 async def search_posts(
-    query: str, *, viewer: Actor | None, circle: Circle | None = None, page: int = 1, per_page: int = PAGE_SIZE
+    query: str, *, viewer: Actor | None, circle: Circle | None = None, page: int = 1, per_page: int = PAGE_SIZE,
+    offset: int | None = None, author_id: int | None = None,
 ) -> Results:
     """The posts matching `query` that `viewer` may read, in `circle` or in
-    every circle, most relevant first (then newest): one page of them, with
-    their authors and circles (two queries)."""
+    every circle (by `author_id` only, if given), most relevant first (then
+    newest): one page of them, with their authors and circles (two queries).
+    `offset` (the client API's) skips that many instead of whole pages."""
     terms = parse(clean_query(query))
     if not terms.groups:
         return Results([], page, False)
     client = connections.get("default")
     dialect = client.capabilities.dialect
     text = query if dialect == "postgres" else fts5_query(terms)
-    params = [text, viewer.id if viewer else 0, per_page + 1, (page - 1) * per_page]
+    skip = (page - 1) * per_page if offset is None else offset
+    params = [text, viewer.id if viewer else 0, per_page + 1, skip]
     if circle is not None:
         params.append(circle.id)
-    rows = await client.execute_query_dict(_sql(dialect, circle is not None), params)
+    if author_id is not None:
+        params.append(author_id)
+    rows = await client.execute_query_dict(_sql(dialect, circle is not None, author_id is not None), params)
     ids = [row["id"] for row in rows]
     posts = {p.id: p for p in await Post.filter(id__in=ids[:per_page]).select_related("author", "circle__actor")}
     words = terms.words

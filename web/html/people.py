@@ -196,17 +196,29 @@ MAX_ADDRESS = 2000
 
 
 async def _find_address(address: str) -> str:
-    """Where the post, person or circle at a web address has its page here:
-    known already, or fetched from its server through the SSRF guard
-    (federation/fetch.py). A post is kept here only where it belongs (a
-    circle we follow, someone people here follow); for another, its author's
-    page."""
+    """Where the post, person or circle at a web address has its page here
+    (for a post not kept here, its author's page)."""
+    found, only_its_author = await resolve_address(address)
+    if isinstance(found, Post):
+        return url_for("posts.show", post_id=found.id)
+    if only_its_author:
+        await flash(_("That post is not kept here: posts from elsewhere appear once someone here follows "
+                      "their circle or their author. Here is who wrote it."))
+    return await page_of(found)
+
+
+async def resolve_address(address: str) -> tuple[Post | Actor, bool]:
+    """The post, person or circle at a web address: known already, or fetched
+    from its server through the SSRF guard (federation/fetch.py). A post is
+    kept here only where it belongs (a circle we follow, someone people here
+    follow); for another, its author, with True (also for the client API's
+    search, web/mastodon/search.py)."""
     address = address.strip()
     if len(address) > MAX_ADDRESS:
         raise InvalidInput(_("That web address is too long."), field="handle")
     known = await search_service.known_by_address(address)
     if known is not None:
-        return url_for("posts.show", post_id=known.id) if isinstance(known, Post) else await page_of(known)
+        return known, False
     host = parse.host_of(address)
     if not host or host == site().instance.domain.lower():
         raise InvalidInput(_("Nothing here has that address."), field="handle")
@@ -218,11 +230,11 @@ async def _find_address(address: str) -> str:
         if parse.host_of(object_id) != host:
             raise parse.InvalidDocument("the document names another server as its home")
         if parse.type_of(document) in parse.ACTOR_TYPES:
-            return await page_of(await keys.resolve_actor(fed, object_id))
+            return await keys.resolve_actor(fed, object_id), False
         if parse.type_of(document) in parse.POST_TYPES:
             post = await search_service.known_by_address(object_id)
             if post is not None:
-                return url_for("posts.show", post_id=post.id)
+                return post, False
             author_id = parse.id_of(document.get("attributedTo"))
             if not author_id:
                 raise parse.InvalidDocument("the post names no author")
@@ -232,10 +244,7 @@ async def _find_address(address: str) -> str:
             # this one's admins blocked either (the post's was refused above).
             if parse.host_of(author_id) != host:
                 raise parse.InvalidDocument("the post names an author on another server")
-            author = await keys.resolve_actor(fed, author_id)
-            await flash(_("That post is not kept here: posts from elsewhere appear once someone here follows "
-                          "their circle or their author. Here is who wrote it."))
-            return await page_of(author)
+            return await keys.resolve_actor(fed, author_id), True
     except FetchError:
         raise InvalidInput(_("Could not reach %(domain)s. Check the address, or try again later.", domain=host),
                            field="handle") from None

@@ -1,7 +1,100 @@
-"""Polls: how members vote on circle proposals and answer meeting RSVPs from apps (https://docs.joinmastodon.org/methods/polls/)."""
+"""Polls: how members vote on circle proposals, answer meeting RSVPs and
+answer polls from other servers, from apps
+(https://docs.joinmastodon.org/methods/polls/). A poll's id is its post's
+(web/mastodon/poll_entities.py); a vote goes through the service the web
+form uses, so its rules and its federation are the same."""
 
 from __future__ import annotations
 
-from quart import Blueprint
+from quart import Blueprint, request
+
+from models.errors import Conflict, InvalidInput
+from models.posts import Post
+from models.services import governance, meetings, remote_polls, visibility
+from web.mastodon import auth, poll_entities
+from web.i18n import N_
+from web.mastodon.errors import ApiError
+from web.site import site
 
 bp = Blueprint("mastodon_polls", __name__)
+
+NOT_FOUND = "Record not found"  # Mastodon's body for a missing or hidden record
+ENDED = N_("The poll has already ended.")  # Mastodon's config/locales/en.yml, polls.errors.expired
+NO_SUCH_OPTION = N_("The chosen vote option does not exist.")  # polls.errors.invalid_choice
+ONE_CHOICE = N_("This poll takes one choice.")
+NO_CHOICE = N_("Choose an option of the poll.")
+
+
+async def _visible_poll(raw_id: str) -> poll_entities.PollSource:
+    """The poll with this id, if the viewer may read its post; else 404, as
+    Mastodon answers for a status one may not see (app/controllers/api/v1/polls_controller.rb)."""
+    if not raw_id.isdigit() or len(raw_id) > 19:
+        raise ApiError(404, NOT_FOUND)
+    post = await Post.filter(id=int(raw_id), deleted_at=None).select_related("author", "circle__actor").first()
+    account = auth.current_account()
+    viewer = account.actor if account else None
+    if post is None or (post.circle is not None and not await visibility.can_read(post.circle, viewer)):
+        raise ApiError(404, NOT_FOUND)
+    source = await poll_entities.source_of(post)
+    if source is None:
+        raise ApiError(404, NOT_FOUND)
+    return source
+
+
+async def _entity(post: Post) -> dict:
+    return (await poll_entities.polls([post], viewer=auth.current_account()))[post.id]
+
+
+@bp.get("/api/v1/polls/<raw_id>")
+async def show(raw_id: str):
+    # Anyone may read a poll they can see; a token, when given, needs the scope
+    # (app/controllers/api/v1/polls_controller.rb: authorize_if_got_token! :read, :'read:statuses').
+    if auth.current_token() is not None:
+        auth.require("read:statuses")
+    source = await _visible_poll(raw_id)
+    return await _entity(source.post)
+
+
+async def _choices() -> list[str]:
+    """`choices[]` as a form sends it, or `choices` in JSON."""
+    if request.is_json:
+        body = await request.get_json(silent=True)
+        raw = body.get("choices") if isinstance(body, dict) else None
+        return [str(c) for c in raw] if isinstance(raw, list) else ([str(raw)] if raw is not None else [])
+    form = await request.form
+    return form.getlist("choices[]") or form.getlist("choices")
+
+
+def _index(choices: list[str], titles: list[str]) -> int:
+    """The one option chosen (Mastodon's VoteValidator: an index of the poll's options)."""
+    if not choices:
+        raise InvalidInput(NO_CHOICE, field="choices")
+    if len(choices) > 1:
+        raise InvalidInput(ONE_CHOICE, field="choices")
+    raw = choices[0].strip()
+    if not raw.isdigit() or int(raw) >= len(titles):
+        raise InvalidInput(NO_SUCH_OPTION, field="choices")
+    return int(raw)
+
+
+@bp.post("/api/v1/polls/<raw_id>/votes")
+@auth.scoped("write:statuses")  # app/controllers/api/v1/polls/votes_controller.rb
+async def vote(raw_id: str):
+    source = await _visible_poll(raw_id)
+    index = _index(await _choices(), source.titles)
+    if source.expired:
+        raise InvalidInput(ENDED)
+    actor = auth.current_account().actor
+    try:
+        if source.proposal is not None:
+            proposal = await governance.get_proposal(source.post.id)
+            choice = poll_entities.PROPOSAL_OPTIONS[index][1]
+            await governance.vote(site().instance, proposal, actor, choice.value)
+        elif source.meeting is not None:
+            await meetings.rsvp(actor, source.meeting, poll_entities.RSVP_OPTIONS[index][1])
+        else:
+            await remote_polls.answer(actor, source.post, source.titles[index])
+    except Conflict as error:
+        # Mastodon answers a vote its rules refuse with 422 (a closed poll, one voted on already).
+        raise InvalidInput(error.template, field=error.field, **error.params) from None
+    return await _entity(source.post)
