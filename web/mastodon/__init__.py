@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from quart import Quart, request
 
-from web.mastodon import accounts, auth, instance, notifications, oauth, polls, search, statuses, streaming, timelines
+from web.mastodon import accounts, auth, cors, instance, notifications, oauth, polls, search, statuses, streaming, timelines
 
 BLUEPRINTS = (
     oauth.bp, instance.bp, accounts.bp, statuses.bp, timelines.bp, notifications.bp, streaming.bp, polls.bp, search.bp,
@@ -27,3 +27,5 @@ def register(app: Quart) -> None:
     async def load_token() -> None:
         if request.blueprint in api_blueprints:
             await auth.load_token()
+
+    cors.register(app)
