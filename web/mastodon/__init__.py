@@ -22,6 +22,10 @@ def register(app: Quart) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     api_blueprints = {blueprint.name for blueprint in BLUEPRINTS}
+    # Rails routes ignore a trailing slash, and apps rely on it (Mastodon.py asks for /api/v1/instance/).
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] in api_blueprints:
+            rule.strict_slashes = False
 
     @app.before_request
     async def load_token() -> None:

@@ -117,3 +117,9 @@ async def test_instance_costs_a_fixed_number_of_queries(client, instance, count_
         await client.get("/api/v2/instance")
         await client.get("/api/v1/instance/peers")
     assert len(later) - len(first) <= 1  # peers is one query, whatever the count of hosts
+
+
+async def test_a_trailing_slash_is_the_same_path(client, database):
+    # Rails ignores it, and Mastodon.py asks for /api/v1/instance/ and /api/v2/instance/.
+    for path in ("/api/v1/instance/", "/api/v2/instance/", "/api/v1/custom_emojis/"):
+        assert (await client.get(path)).status_code == 200
