@@ -59,6 +59,11 @@ UNCHECKED = {
     "/email/unsubscribe/<int:account_id>/<kind>/<token>",
     # live updates: each topic checked, one's own account and readable threads (tests/integration/test_live.py)
     "/live",
+    # the client API: public server facts, and an app's own token (tests/integration/mastodon/test_instance.py,
+    # test_oauth.py); the consent page is signed-in only (test_oauth.py)
+    "/api/v1/instance", "/api/v2/instance", "/api/v1/instance/peers", "/api/v1/instance/rules",
+    "/api/v1/custom_emojis", "/.well-known/oauth-authorization-server", "/api/v1/apps/verify_credentials",
+    "/oauth/authorize",
 }
 
 
