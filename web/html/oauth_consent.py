@@ -84,7 +84,8 @@ def _form_action_source(redirect_uri: str) -> str:
     return f"{parts.scheme}:"
 
 
-@bp.get("/oauth/authorize")
+# As Rails routes do, a trailing slash is the same path: toot asks for /oauth/authorize/.
+@bp.get("/oauth/authorize", strict_slashes=False)
 @security.login_required
 async def authorize():
     values = request.args
@@ -105,7 +106,7 @@ async def authorize():
     return html, 200, headers
 
 
-@bp.post("/oauth/authorize")
+@bp.post("/oauth/authorize", strict_slashes=False)
 @security.login_required
 async def decide():
     form = await request.form

@@ -481,3 +481,10 @@ async def test_no_cors_on_the_consent_page_or_other_pages(client):
     for path in ("/oauth/authorize", "/login"):
         response = await client.options(path, headers={"Origin": "https://elk.example"})
         assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_the_consent_page_takes_a_trailing_slash(client, browser):
+    # toot opens /oauth/authorize/?...; Rails routes ignore the slash.
+    app = await register(client)
+    query = {"client_id": app["client_id"], "redirect_uri": REDIRECT, "response_type": "code"}
+    assert (await browser.get("/oauth/authorize/", query_string=query)).status_code == 200
