@@ -52,6 +52,10 @@ async def params() -> dict:
                     values[key[:-2]] = items
                 else:
                     values[key] = items[-1]
+    items = [*values, *(v for value in values.values() for v in (value if isinstance(value, list) else [value]))]
+    if any(isinstance(item, str) and "\x00" in item for item in items):
+        # PostgreSQL fails on NUL in any query; no parameter here takes one (web/security.py refuses them on pages).
+        raise InvalidInput("The request contains a character that is not allowed (NUL).")
     return values
 
 
@@ -116,7 +120,7 @@ def _client_credentials(values: dict) -> tuple[str | None, str | None]:
             client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None, None
-        return client_id, secret
+        return (None, None) if "\x00" in client_id + secret else (client_id, secret)
     return text(values, "client_id"), text(values, "client_secret")
 
 
@@ -136,7 +140,10 @@ def _token_response(token, secret: str) -> dict:
 
 @bp.post("/oauth/token")
 async def token():
-    values = await params()
+    try:
+        values = await params()
+    except InvalidInput:
+        return oauth_error("invalid_request")
     grant_type = text(values, "grant_type")
     if not grant_type:
         return oauth_error("invalid_request", description=DESCRIPTIONS["invalid_request"] + " Missing param: grant_type.")
@@ -168,7 +175,10 @@ async def token():
 @bp.post("/oauth/revoke")
 async def revoke():
     # RFC 7009 as Doorkeeper answers it: 200 {} even for an unknown token; 403 for a client that is not the token's.
-    values = await params()
+    try:
+        values = await params()
+    except InvalidInput:
+        return oauth_error("invalid_request")
     client_id, client_secret = _client_credentials(values)
     app = await _client(client_id)
     if app is None or not oauth.secret_matches(app, client_secret):

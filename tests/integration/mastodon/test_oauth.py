@@ -488,3 +488,25 @@ async def test_the_consent_page_takes_a_trailing_slash(client, browser):
     app = await register(client)
     query = {"client_id": app["client_id"], "redirect_uri": REDIRECT, "response_type": "code"}
     assert (await browser.get("/oauth/authorize/", query_string=query)).status_code == 200
+
+
+# NUL characters: PostgreSQL fails on them in any query, so they are refused before one
+
+
+async def test_nul_characters_are_refused_not_a_server_error(client, browser):
+    app = await register(client)
+    created = await client.post("/api/v1/apps", form={"client_name": "a\x00b", "redirect_uris": REDIRECT})
+    assert created.status_code == 422
+    created = await client.post("/api/v1/apps", json={"client_name": "a", "redirect_uris": REDIRECT,
+                                                      "website": "https://x.example/\x00"})
+    assert created.status_code == 422
+    token = await client.post("/oauth/token", form={"grant_type": "client_credentials", "client_id": "a\x00"})
+    assert token.status_code == 400 and (await token.get_json())["error"] == "invalid_request"
+    basic = base64.b64encode(b"a\x00:b").decode()
+    token = await client.post("/oauth/token", form={"grant_type": "client_credentials"},
+                              headers={"Authorization": f"Basic {basic}"})
+    assert token.status_code == 401
+    revoked = await client.post("/oauth/revoke", form={"client_id": "\x00", "token": "x"})
+    assert revoked.status_code == 400
+    page = await browser.get("/oauth/authorize", query_string={"client_id": "\x00", "response_type": "code"})
+    assert page.status_code == 400
