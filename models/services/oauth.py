@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.accounts import Account, AccountState
+from models.base import URL_LENGTH
 from models.errors import AuthenticationFailed, InvalidInput, NotFound
 from models.oauth import OAuthApp, OAuthGrant, OAuthToken
 from models.translation import N_
@@ -111,7 +112,9 @@ async def register_app(
     if len(uris) > MAX_REDIRECT_URIS:
         raise InvalidInput("At most %(max)d redirect URIs.", field="redirect_uris", max=MAX_REDIRECT_URIS)
     website = (website or "").strip() or None
-    if website and urlsplit(website).scheme not in ("http", "https"):
+    if website and (
+        urlsplit(website).scheme not in ("http", "https") or len(website) > URL_LENGTH or not website.isprintable()
+    ):
         raise InvalidInput("The website must be an http or https address.", field="website")
     secret = clock.token(32)
     app = await OAuthApp.create(

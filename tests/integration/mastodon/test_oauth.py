@@ -510,3 +510,11 @@ async def test_nul_characters_are_refused_not_a_server_error(client, browser):
     assert revoked.status_code == 400
     page = await browser.get("/oauth/authorize", query_string={"client_id": "\x00", "response_type": "code"})
     assert page.status_code == 400
+
+
+async def test_overlong_values_are_422_not_a_server_error(client):
+    for fields in ({"website": "https://x.example/" + "a" * 5000}, {"client_name": "a" * 201},
+                   {"redirect_uris": "https://x.example/" + "a" * 3000}, {"scopes": "read " + "x" * 5000}):
+        form = {"client_name": "Pocket", "redirect_uris": REDIRECT, **fields}
+        response = await client.post("/api/v1/apps", form=form)
+        assert response.status_code == 422, fields
