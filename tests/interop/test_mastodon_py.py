@@ -7,6 +7,7 @@ own account with its version checks on."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -29,7 +30,7 @@ async def consent(base_url: str, authorize_url: str, username: str) -> str:
         page = await browser.get(authorize_url)
         assert page.status_code == 200, page.text[:2000]
         assert "Authorize" in page.text
-        fields = dict(HIDDEN_RE.findall(page.text))
+        fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
         answer = await browser.post("/oauth/authorize", data={**fields, "decision": "authorize"})
     assert answer.status_code == 302, answer.text[:2000]
     location = answer.headers["location"]

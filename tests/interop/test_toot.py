@@ -6,6 +6,7 @@ its token request."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ async def code_from_page(base_url: str, login_url: str, username: str) -> str:
         await sign_up(browser, username)
         page = await browser.get(login_url)
         assert page.status_code == 200, page.text[:2000]
-        fields = dict(HIDDEN_RE.findall(page.text))
+        fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
         shown = await browser.post("/oauth/authorize", data={**fields, "decision": "authorize"})
     assert shown.status_code == 200, shown.text[:2000]
     return CODE_RE.search(shown.text).group(1)

@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import hashlib
 import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -43,7 +44,8 @@ async def consent_form(browser, app: dict, **params) -> tuple[str, dict]:
     page = await browser.get("/oauth/authorize", query_string=query)
     html = await text(page)
     assert page.status_code == 200, html
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    fields = {name: unescape(value) for name, value in found}  # as a browser reads them
     return html, fields
 
 
@@ -518,3 +520,18 @@ async def test_overlong_values_are_422_not_a_server_error(client):
         form = {"client_name": "Pocket", "redirect_uris": REDIRECT, **fields}
         response = await client.post("/api/v1/apps", form=form)
         assert response.status_code == 422, fields
+
+
+async def test_the_apps_name_and_website_are_escaped_on_the_consent_page(client, browser):
+    app = await register(client, client_name='<script>alert(1)</script>', website='https://x.example/"><b>')
+    html, _ = await consent_form(browser, app)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert '"><b>' not in html
+
+
+async def test_an_apps_own_scheme_is_redirected_to(client, browser):
+    app = await register(client, redirect_uris="tusky://oauth")
+    response = await authorize(browser, app, redirect_uri="tusky://oauth", state="a b&c")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("tusky://oauth?code=")
+    assert query_of(response.headers["Location"])["state"] == "a b&c"
