@@ -38,7 +38,7 @@ from models.reflections import Reflection
 from models.services import media as media_service
 from models.services import meetings as meeting_service
 from models.services import posts as post_service
-from models.services import governance_decisions, roles
+from models.services import governance_decisions, oauth, roles
 from models.services.memberships import end_membership
 from models.tutoring import Pairing, Skill, TutoringMessage
 
@@ -67,6 +67,7 @@ async def delete_account(
             updated_at=clock.now(),
         )
         await OutboxEvent.create(kind="actor.deleted", subject_id=actor.id)
+        await oauth.revoke_all(account)  # the rows go with the account too; no token may act meanwhile
         await account.delete()
     await governance_decisions.decide_after_leaving(instance, circle_ids)
     if media_store is not None:

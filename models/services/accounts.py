@@ -34,7 +34,7 @@ from models.errors import (
     RateLimited,
 )
 from models.instance import Instance
-from models.services import actors, validation
+from models.services import actors, oauth, validation
 from models.translation import N_
 
 PASSWORD_MIN = 8
@@ -258,7 +258,9 @@ async def change_password(account: Account, *, current: str, new: str) -> None:
     _check_password(new, username=account.actor.username, field="new_password")
     account.password_hash = await hash_password(new)
     account.session_epoch += 1  # log out every other session
-    await account.save(update_fields=["password_hash", "session_epoch"])
+    async with in_transaction():
+        await account.save(update_fields=["password_hash", "session_epoch"])
+        await oauth.revoke_all(account)  # and every app's token
 
 
 async def account_for_session(account_id: int, epoch: int) -> Account | None:
@@ -288,7 +290,10 @@ async def set_state(account: Account, state: AccountState) -> Account:
     if state not in ACCOUNT_TRANSITIONS[account.state]:
         raise Conflict("An account cannot go from %(old)s to %(new)s.", old=account.state, new=state)
     account.state = state
-    await account.save(update_fields=["state"])
+    async with in_transaction():
+        await account.save(update_fields=["state"])
+        if state is AccountState.DISABLED:
+            await oauth.revoke_all(account)  # a token would outlive the ban otherwise, were it enabled again
     return account
 
 
@@ -376,4 +381,5 @@ async def reset_password(token: str, new: str) -> Account:
             raise NotFound(RESET_GONE)
         account.password_hash, account.session_epoch = password_hash, account.session_epoch + 1
         await account.save(update_fields=["password_hash", "session_epoch"])
+        await oauth.revoke_all(account)
     return account

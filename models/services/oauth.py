@@ -23,14 +23,17 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.accounts import Account, AccountState
+from models.base import URL_LENGTH
 from models.errors import AuthenticationFailed, InvalidInput, NotFound
 from models.oauth import OAuthApp, OAuthGrant, OAuthToken
+from models.translation import N_
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"  # "show me the code" instead of redirecting
 CODE_LIFETIME = dt.timedelta(minutes=10)
 LAST_USED_PRECISION = dt.timedelta(hours=1)  # how stale `last_used_at` may be, to spare a write per request
 MAX_REDIRECT_URIS = 10
 MAX_NAME = 200
+WRONG_SECRET = N_("The client secret is wrong.")
 
 GRANULAR = {
     "read": (
@@ -109,7 +112,9 @@ async def register_app(
     if len(uris) > MAX_REDIRECT_URIS:
         raise InvalidInput("At most %(max)d redirect URIs.", field="redirect_uris", max=MAX_REDIRECT_URIS)
     website = (website or "").strip() or None
-    if website and urlsplit(website).scheme not in ("http", "https"):
+    if website and (
+        urlsplit(website).scheme not in ("http", "https") or len(website) > URL_LENGTH or not website.isprintable()
+    ):
         raise InvalidInput("The website must be an http or https address.", field="website")
     secret = clock.token(32)
     app = await OAuthApp.create(
@@ -211,7 +216,7 @@ async def exchange_code(
         if (redirect_uri or grant_row.redirect_uri) != grant_row.redirect_uri:
             raise AuthenticationFailed(INVALID_GRANT)
         if not secret_matches(app, client_secret) and not grant_row.code_challenge:
-            raise AuthenticationFailed("The client secret is wrong.")
+            raise AuthenticationFailed(WRONG_SECRET)
         if not _verifier_matches(grant_row, code_verifier):
             raise AuthenticationFailed("The PKCE code_verifier does not match the code_challenge.")
         grant_row.used_at = clock.now()
@@ -234,7 +239,7 @@ async def issue_token(app: OAuthApp, account: Account | None, scopes: tuple[str,
 async def app_token(app: OAuthApp, client_secret: str | None, scope: str | None) -> tuple[OAuthToken, str]:
     """client_credentials: a token for the app itself, within its registered scopes."""
     if not secret_matches(app, client_secret):
-        raise AuthenticationFailed("The client secret is wrong.")
+        raise AuthenticationFailed(WRONG_SECRET)
     scopes = parse_scopes(scope, field="scope") if scope else tuple(app.scopes.split())
     if not _within(scopes, app.scopes):
         raise InvalidInput("The app asks for more than it registered for.", field="scope")
@@ -263,7 +268,7 @@ async def token_for(secret: str) -> OAuthToken | None:
 async def revoke(app: OAuthApp, client_secret: str | None, secret: str) -> None:
     """RFC 7009: the app gives up a token it was issued. An unknown token is no error."""
     if not secret_matches(app, client_secret):
-        raise AuthenticationFailed("The client secret is wrong.")
+        raise AuthenticationFailed(WRONG_SECRET)
     await OAuthToken.filter(
         token_digest=clock.token_digest(secret or ""), app_id=app.id, revoked_at__isnull=True
     ).update(revoked_at=clock.now())

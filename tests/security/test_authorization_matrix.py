@@ -62,6 +62,13 @@ UNCHECKED = {
     # client API: a poll as its post is visible, else 404 (tests/integration/mastodon/test_polls.py);
     # search finds only what the searcher may read (tests/integration/mastodon/test_search_api.py)
     "/api/v1/polls/<raw_id>", "/api/v2/search",
+    # the client API: public server facts, and an app's own token (tests/integration/mastodon/test_instance.py,
+    # test_oauth.py); the consent page is signed-in only (test_oauth.py)
+    "/api/v1/instance", "/api/v2/instance", "/api/v1/instance/peers", "/api/v1/instance/rules",
+    "/api/v1/custom_emojis", "/.well-known/oauth-authorization-server", "/api/v1/apps/verify_credentials",
+    "/oauth/authorize",
+    # the client API's own description (web/mastodon/openapi.py): public, like the routes it lists
+    "/api/openapi.json",
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from quart import Quart, request
 
 from web.mastodon import (
-    accounts, auth, instance, notifications, oauth, openapi, polls, search, statuses, streaming, timelines,
+    accounts, auth, cors, instance, notifications, oauth, openapi, polls, search, statuses, streaming, timelines,
 )
 
 BLUEPRINTS = (
@@ -25,8 +25,14 @@ def register(app: Quart) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     api_blueprints = {blueprint.name for blueprint in BLUEPRINTS}
+    # Rails routes ignore a trailing slash, and apps rely on it (Mastodon.py asks for /api/v1/instance/).
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] in api_blueprints:
+            rule.strict_slashes = False
 
     @app.before_request
     async def load_token() -> None:
         if request.blueprint in api_blueprints:
             await auth.load_token()
+
+    cors.register(app)
