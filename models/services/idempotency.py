@@ -32,6 +32,10 @@ async def recall(account: Account, key: str) -> Post | None:
     return row.post if row is not None else None
 
 
+def _live(row: IdempotencyKey) -> bool:
+    return row.created_at > clock.now() - WINDOW and row.post.deleted_at is None
+
+
 async def once(account: Account, key: str | None, make: Callable[[], Awaitable[Post]]) -> Post:
     """`make()` the post, unless this key made one within the hour: then that
     one. Two requests with one key at the same moment make one post: the key
@@ -46,9 +50,11 @@ async def once(account: Account, key: str | None, make: Callable[[], Awaitable[P
     try:
         async with in_transaction():
             # An expired key, or one whose post was deleted, may be used again.
-            stale = await IdempotencyKey.filter(account_id=account.id, key_digest=digest).select_related("post").first()
-            if stale is not None:
-                await IdempotencyKey.filter(id=stale.id).delete()
+            row = await IdempotencyKey.filter(account_id=account.id, key_digest=digest).select_related("post").first()
+            if row is not None:
+                if _live(row):
+                    return row.post  # made meanwhile, by the same request sent again
+                await IdempotencyKey.filter(id=row.id).delete()
             post = await make()
             await IdempotencyKey.create(account_id=account.id, key_digest=digest, post_id=post.id)
     except IntegrityError:
