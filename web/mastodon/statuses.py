@@ -19,9 +19,10 @@ from quart import Blueprint, current_app, request
 
 from models.accounts import Account
 from models.actors import Actor, ActorKind
-from models.circles import Circle
-from models.errors import Conflict, InvalidInput, NotFound
+from models.circles import Circle, MembershipState
+from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.posts import Post
+from models.services import circles as circle_service
 from models.services import idempotency, person_blocks, post_edits, visibility
 from models.services import posts as post_service
 from models.services import questions as question_service
@@ -158,7 +159,8 @@ async def create():
     reply_to = params.text("in_reply_to_id").strip()
     if reply_to:
         parent = await _reply_parent(reply_to)
-        _check_visibility(wanted, parent.circle)
+        circle = parent.circle
+        _check_visibility(wanted, circle)
 
         async def make() -> Post:
             return await post_service.reply(instance(), account.actor, parent, body=text, language=language)
@@ -171,17 +173,23 @@ async def create():
                 return await question_service.ask(
                     instance(), account.actor, circle, title=_question_title(text), body=text, language=language)
             return await post_service.create_post(instance(), account.actor, circle, body=text, language=language)
-    post = await _as_status_field(idempotency.once(account, key, make))
+    post = await _as_status_field(idempotency.once(account, key, make), circle=circle)
     return await one(await Post.get(id=post.id).select_related("author"))
 
 
-async def _as_status_field(awaitable):
-    """The services name the text `body` or `title`; Mastodon's parameter is `status`."""
+async def _as_status_field(awaitable, *, circle: Circle | None = None):
+    """The services name the text `body` or `title`; Mastodon's parameter is
+    `status`. A banned person is told so, as the circle's pages tell them."""
     try:
         return await awaitable
     except InvalidInput as error:
         if error.field in ("body", "title"):
             error.field = "status"
+        raise
+    except PermissionDenied:
+        member = await circle_service.membership(circle, viewer_actor()) if circle is not None else None
+        if member is not None and member.state is MembershipState.BANNED:
+            raise PermissionDenied(circle_service.BANNED) from None
         raise
 
 
@@ -362,7 +370,7 @@ async def edit(raw_id: str):
     _refuse_unsupported(params)
     text = _status_text(params)
     try:
-        await _as_status_field(post_edits.edit_post(viewer_actor(), post, body=text))
+        await _as_status_field(post_edits.edit_post(viewer_actor(), post, body=text), circle=post.circle)
     except Conflict as error:  # a kind with its own editor: the request cannot be done here (422)
         raise InvalidInput(error.template, field="status", **error.params) from None
     return await one(await Post.get(id=post.id).select_related("author"))

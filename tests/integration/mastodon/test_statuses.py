@@ -8,13 +8,15 @@ import pytest
 from models.bookmarks import Bookmark
 from models.circles import Visibility
 from models.federation import OutboxEvent
+from models.media import Media
 from models.person_blocks import BlockKind
 from models.posts import Like, Post, PostKind
 from models.services import bookmarks as bookmark_service
-from models.services import likes, person_blocks
+from models.services import likes, moderation, person_blocks
 from models.services import posts as post_service
 from models.services import questions as question_service
 from tests import factories
+from web.mastodon.status_entities import statuses
 
 STATUS_KEYS = {
     "id", "uri", "url", "created_at", "edited_at", "account", "content", "visibility", "sensitive",
@@ -360,3 +362,39 @@ async def test_no_boosts_and_no_pins(api, instance, alice, rust):
     assert response.status_code == 422 and "no boosts" in (await response.get_json())["error"]
     assert await (await api.get(f"/api/v1/statuses/{post.id}/reblogged_by")).get_json() == []
     assert (await api.post(f"/api/v1/statuses/{post.id}/pin")).status_code == 422
+
+
+# --- who may post, and what an entity carries ---
+
+async def test_a_banned_person_is_told_so(make_api, instance, alice, bob, rust):
+    await factories.member(rust, bob)
+    await moderation.ban(rust, alice.actor, bob.actor_id, reason="spam", instance=instance)
+    response = await _post(await make_api(bob), status="@rust still here?")
+    assert response.status_code == 403 and "banned" in (await response.get_json())["error"]
+
+
+async def test_a_blocked_reader_gets_404(make_api, instance, alice, bob, rust):
+    post = await factories.post(instance, alice, rust, "Not for bob")
+    await person_blocks.set_block(alice.actor, bob.actor, BlockKind.BLOCK)
+    assert (await (await make_api(bob)).get(f"/api/v1/statuses/{post.id}")).status_code == 404
+
+
+async def test_images_are_media_attachments(api, instance, alice, rust):
+    post = await factories.post(instance, alice, rust, "Look")
+    await Media.create(owner=alice.actor, post=post, url="https://elsewhere.example/a.png", media_type="image/png",
+                       width=40, height=20, alt="A diagram")
+    status = await (await api.get(f"/api/v1/statuses/{post.id}")).get_json()
+    [attachment] = status["media_attachments"]
+    assert attachment["type"] == "image" and attachment["description"] == "A diagram"
+    assert attachment["remote_url"] == "https://elsewhere.example/a.png"
+    assert attachment["meta"]["original"] == {"width": 40, "height": 20, "size": "40x20", "aspect": 2.0}
+
+
+async def test_polls_given_by_the_caller_are_shown(instance, alice, rust):
+    post = await factories.post(instance, alice, rust, "Vote")
+    poll = {"id": "1", "options": []}
+    [with_poll] = await statuses([await Post.get(id=post.id).select_related("author")], instance=instance,
+                                 viewer=None, polls={post.id: poll})
+    [without] = await statuses([await Post.get(id=post.id)], instance=instance, viewer=None)
+    assert with_poll["poll"] == poll and without["poll"] is None
+    assert without["account"]["username"] == "alice"  # authors loaded when the caller did not
