@@ -212,7 +212,7 @@ def _status_text(params: Params) -> str:
     text = params.text("status")
     if len(text) > post_service.BODY_MAX:
         # Mastodon's wording (config/locales/en.yml, statuses.over_character_limit)
-        raise InvalidInput("character limit of %(max)d exceeded", field="status", max=post_service.BODY_MAX)
+        raise InvalidInput("Text character limit of %(max)d exceeded", field="status", max=post_service.BODY_MAX)
     if not text.strip():
         raise InvalidInput("Write something to post.", field="status")
     return text

@@ -398,3 +398,23 @@ async def test_polls_given_by_the_caller_are_shown(instance, alice, rust):
     [without] = await statuses([await Post.get(id=post.id)], instance=instance, viewer=None)
     assert with_poll["poll"] == poll and without["poll"] is None
     assert without["account"]["username"] == "alice"  # authors loaded when the caller did not
+
+
+async def test_bookmarks_and_context_cost_a_fixed_number_of_queries(api, instance, alice, rust, count_queries):
+    root = await factories.post(instance, alice, rust, "root")
+
+    async def grow(n):
+        for _ in range(n):
+            reply = await post_service.reply(instance, alice.actor, root, body=f"reply {await Post.all().count()}")
+            await bookmark_service.bookmark(alice, reply)
+
+    async def cost(path):
+        with count_queries() as queries:
+            assert (await api.get(path)).status_code == 200
+        return len(queries)
+
+    await grow(1)
+    await api.get("/api/v1/bookmarks")  # the token's first use is noted once
+    few = (await cost("/api/v1/bookmarks"), await cost(f"/api/v1/statuses/{root.id}/context"))
+    await grow(8)
+    assert (await cost("/api/v1/bookmarks"), await cost(f"/api/v1/statuses/{root.id}/context")) == few
