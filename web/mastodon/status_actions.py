@@ -12,13 +12,14 @@ from models.posts import Like
 from models.services import bookmarks as bookmark_service
 from models.services import circles as circle_service
 from models.services import likes, person_blocks, visibility
+from web.i18n import N_
 from web.mastodon import auth, pagination
 from web.mastodon.entities import accounts
 from web.mastodon.status_entities import statuses
 from web.mastodon.statuses import bp, instance, one, read_scope, viewer, viewer_actor, visible_post
 
-NO_BOOSTS = "Circles has no boosts: share a post by linking to it, or reply to bring it up in its circle."
-NO_PINS = "Circles has no pinned posts on profiles: a circle's facilitators pin posts in the circle."
+NO_BOOSTS = N_("Circles has no boosts: share a post by linking to it, or reply to bring it up in its circle.")
+NO_PINS = N_("Circles has no pinned posts on profiles: a circle's facilitators pin posts in the circle.")
 
 
 @bp.post("/api/v1/statuses/<raw_id>/favourite")

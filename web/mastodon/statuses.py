@@ -27,6 +27,7 @@ from models.services import idempotency, person_blocks, post_edits, visibility
 from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services.notification_events import MENTION_RE
+from web.i18n import N_
 from web.mastodon import auth
 from web.mastodon.pagination import MAX_ID
 from web.mastodon.status_entities import QUESTION_TAG, status_edits, statuses
@@ -35,7 +36,7 @@ from web.site import site
 bp = Blueprint("mastodon_statuses", __name__)
 
 NOT_FOUND = "Record not found"  # Mastodon's 404 body (app/controllers/api/base_controller.rb)
-REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."  # config/locales/en.yml
+REPLY_NOT_FOUND = N_("The post you are trying to reply to does not appear to exist.")  # Mastodon's, config/locales/en.yml
 MANY_LIMIT = 20  # GET /api/v1/statuses?id[]= (Api::V1::StatusesController: DEFAULT_STATUSES_LIMIT)
 QUESTION_RE = re.compile(rf"(?<![\w#&/])#{QUESTION_TAG}\b", re.IGNORECASE)
 VISIBILITIES = ("public", "unlisted", "private", "direct")
