@@ -11,12 +11,21 @@ from models.errors import InvalidInput
 from models.posts import Like
 from models.services import bookmarks as bookmark_service
 from models.services import circles as circle_service
-from models.services import likes, person_blocks, visibility
+from models.services import likes, person_blocks, ratelimits, visibility
 from web.i18n import N_
 from web.mastodon import auth, pagination
 from web.mastodon.entities import accounts
 from web.mastodon.status_entities import statuses
-from web.mastodon.statuses import bp, instance, one, read_scope, viewer, viewer_actor, visible_post
+from web.mastodon.statuses import (
+    bp,
+    instance,
+    one,
+    read_scope,
+    spend,
+    viewer,
+    viewer_actor,
+    visible_post,
+)
 
 NO_BOOSTS = N_("Circles has no boosts: share a post by linking to it, or reply to bring it up in its circle.")
 NO_PINS = N_("Circles has no pinned posts on profiles: a circle's facilitators pin posts in the circle.")
@@ -26,6 +35,7 @@ NO_PINS = N_("Circles has no pinned posts on profiles: a circle's facilitators p
 @auth.scoped("write:favourites")
 async def favourite(raw_id: str):
     """Like it, as a member of its circle (403 for others, as the web UI refuses)."""
+    await spend(ratelimits.ACTIONS)  # likes notify and federate: the web UI's limit
     post = await visible_post(raw_id)
     await likes.like(viewer_actor(), post)
     return await one(post)
@@ -34,6 +44,7 @@ async def favourite(raw_id: str):
 @bp.post("/api/v1/statuses/<raw_id>/unfavourite")
 @auth.scoped("write:favourites")
 async def unfavourite(raw_id: str):
+    await spend(ratelimits.ACTIONS)  # likes notify and federate: the web UI's limit
     post = await visible_post(raw_id)
     await likes.unlike(viewer_actor(), post)
     return await one(post)

@@ -23,10 +23,11 @@ from models.circles import Circle, MembershipState
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.posts import Post
 from models.services import circles as circle_service
-from models.services import idempotency, person_blocks, post_edits, visibility
+from models.services import idempotency, person_blocks, post_edits, ratelimits, visibility
 from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services.notification_events import MENTION_RE
+from web.html import ratelimits as web_limits
 from web.i18n import N_
 from web.mastodon import auth
 from web.mastodon.pagination import MAX_ID
@@ -141,6 +142,12 @@ async def one(post: Post, **options) -> dict:
     return (await statuses([post], instance=instance(), viewer=viewer(), **options))[0]
 
 
+async def spend(limit) -> None:
+    """The web UI's rate limit for the same act, shared with it: one budget
+    per person however they write (429 with Retry-After past it)."""
+    await web_limits.spend(limit, f"account:{viewer().id}")
+
+
 def media_store():
     return current_app.extensions["circles.media"]
 
@@ -152,6 +159,7 @@ def media_store():
 async def create():
     params = await Params.read()
     account = viewer()
+    await spend(ratelimits.POSTING)
     _refuse_unsupported(params)
     text = _status_text(params)
     language = params.text("language")
@@ -368,6 +376,7 @@ async def edit(raw_id: str):
     """Edit the text (post_edits: its history kept, one federated Update)."""
     params = await Params.read()
     post = await visible_post(raw_id)
+    await spend(ratelimits.POSTING)  # as the web UI's edit form (web/html/ratelimits.py)
     _refuse_unsupported(params)
     text = _status_text(params)
     try:

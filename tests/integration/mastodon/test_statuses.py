@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from models import clock
 from models.bookmarks import Bookmark
 from models.circles import Visibility
 from models.federation import OutboxEvent
 from models.media import Media
 from models.person_blocks import BlockKind
 from models.posts import Like, Post, PostKind
+from models.ratelimits import RateWindow
 from models.services import bookmarks as bookmark_service
-from models.services import likes, moderation, person_blocks
+from models.services import likes, moderation, person_blocks, ratelimits
 from models.services import posts as post_service
 from models.services import questions as question_service
 from tests import factories
@@ -418,3 +420,12 @@ async def test_bookmarks_and_context_cost_a_fixed_number_of_queries(api, instanc
     few = (await cost("/api/v1/bookmarks"), await cost(f"/api/v1/statuses/{root.id}/context"))
     await grow(8)
     assert (await cost("/api/v1/bookmarks"), await cost(f"/api/v1/statuses/{root.id}/context")) == few
+
+
+async def test_posting_shares_the_web_uis_rate_limit(api, alice, rust):
+    limit = ratelimits.POSTING
+    await RateWindow.create(key=limit.key(f"account:{alice.id}"),
+                            started_at=ratelimits.window_start(limit, clock.now()), hits=limit.hits)
+    response = await _post(api, status="@rust one too many")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert not await Post.exists()
