@@ -21,7 +21,7 @@ from models.accounts import Account
 from models.actors import Actor, ActorKind
 from models.circles import Circle, MembershipState
 from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from models.posts import Post
+from models.posts import Post, PostKind
 from models.services import circles as circle_service
 from models.services import idempotency, person_blocks, post_edits, ratelimits, visibility
 from models.services import posts as post_service
@@ -292,6 +292,14 @@ def _question_title(text: str) -> str:
     return title
 
 
+def _edited_title(post: Post, text: str) -> str | None:
+    """A question titled by its first line (asked from an app) keeps that
+    title in step with its text; any other title stays as it is (None)."""
+    if post.kind is PostKind.QUESTION and not post.root_id and post.title == _question_title(post.source):
+        return _question_title(text) or None
+    return None
+
+
 # --- reading ---
 
 @bp.get("/api/v1/statuses/<raw_id>")
@@ -380,7 +388,8 @@ async def edit(raw_id: str):
     _refuse_unsupported(params)
     text = _status_text(params)
     try:
-        await _as_status_field(post_edits.edit_post(viewer_actor(), post, body=text), circle=post.circle)
+        await _as_status_field(post_edits.edit_post(viewer_actor(), post, body=text, title=_edited_title(post, text)),
+                               circle=post.circle)
     except Conflict as error:  # a kind with its own editor: the request cannot be done here (422)
         raise InvalidInput(error.template, field="status", **error.params) from None
     return await one(await Post.get(id=post.id).select_related("author"))

@@ -429,3 +429,9 @@ async def test_posting_shares_the_web_uis_rate_limit(api, alice, rust):
     response = await _post(api, status="@rust one too many")
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
     assert not await Post.exists()
+
+
+async def test_a_question_asked_from_an_app_keeps_its_title_in_step(api, rust):
+    status = await (await _post(api, status="@rust #question How do traits work?")).get_json()
+    await api.put(f"/api/v1/statuses/{status['id']}", json={"status": "@rust #question How do generics work?"})
+    assert (await Post.get(id=int(status["id"]))).title == "How do generics work?"
