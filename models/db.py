@@ -42,6 +42,8 @@ MODEL_MODULES = [
     "models.person_blocks",
     "models.emails",
     "models.oauth",
+    "models.bookmarks",
+    "models.idempotency",
 ]
 
 
