@@ -37,6 +37,7 @@ from models.services import likes
 from models.services import media as media_service
 from models.services import posts as post_service
 from models.services.notification_events import MENTION_RE
+from web.mastodon import poll_entities
 from web.mastodon.entities import accounts, iso
 
 HASHTAG_RE = re.compile(r"(?<![\w#&/])#(\w{1,40})", re.UNICODE)
@@ -44,17 +45,17 @@ QUESTION_TAG = "question"
 
 
 async def statuses(
-    posts: list[Post], *, instance: Instance, viewer: Account | None, polls: dict | None = None,
-    source: bool = False,
+    posts: list[Post], *, instance: Instance, viewer: Account | None, source: bool = False,
 ) -> list[dict]:
     """Status entities for these posts, in their order (their authors loaded
-    with `select_related("author")`, else loaded here in one query). `polls`
-    maps a post id to its Poll entity; `source` gives `text` (the post as
+    with `select_related("author")`, else loaded here in one query). Proposals
+    and meetings carry their Poll (poll_entities.py); `source` gives `text` (the post as
     typed) instead of `content`, as Mastodon answers a delete."""
     if not posts:
         return []
     page = await _Page.load(posts, instance=instance, viewer=viewer)
-    return [page.status(post, poll=(polls or {}).get(post.id), source=source) for post in posts]
+    polls = await poll_entities.polls(posts, viewer=viewer)
+    return [page.status(post, poll=polls.get(post.id), source=source) for post in posts]
 
 
 class _Page:

@@ -93,6 +93,16 @@ async def test_a_proposal_is_a_poll_and_a_vote_from_an_app_is_the_web_vote(app, 
     assert (await Vote.get(proposal_id=proposal.id)).choice is VoteChoice.YES
 
 
+async def test_a_proposal_s_status_carries_its_poll(instance, alice, circle, make_api):
+    proposal = await _proposal(instance, alice, circle)
+    api = await make_api(alice)
+    status = await (await api.get(f"/api/v1/statuses/{proposal.post_id}")).get_json()
+    poll = await (await api.get(f"/api/v1/polls/{proposal.post_id}")).get_json()
+    assert status["poll"] == poll and poll["id"] == status["id"]
+    [plain] = await (await api.get(f"/api/v1/accounts/{alice.actor_id}/statuses")).get_json()
+    assert plain["id"] == status["id"] and plain["poll"] == poll  # every list of statuses carries it
+
+
 async def test_the_last_vote_decides_and_the_poll_has_then_ended(instance, alice, circle, make_api):
     proposal = await _proposal(instance, alice, circle)
     api = await make_api(alice)
