@@ -39,9 +39,10 @@ def flag(name: str) -> bool:
 
 
 def home_filter(account: Account) -> Q:
-    """The home page's feeds as one filter: posts/recent_posts_for (the
-    person's active circles) or profiles.posts_from_followed (people they
-    follow, in circles they may read), with the same building blocks."""
+    """The home page's feeds as one filter of top-level posts:
+    posts.recent_posts_for (the person's active circles) or
+    profiles.posts_from_followed (people they follow, in circles they may
+    read), built of the same parts."""
     actor = account.actor
     circles = Membership.filter(actor_id=actor.id, state=MembershipState.ACTIVE).values("circle_id")
     followed = Follow.filter(
@@ -49,7 +50,7 @@ def home_filter(account: Account) -> Q:
         target__kind=ActorKind.PERSON,
     ).values("target_id")
     from_followed = Q(author_id__in=Subquery(followed)) & visibility.readable_circles(actor)
-    return Q(circle_id__in=Subquery(circles)) | from_followed
+    return (Q(circle_id__in=Subquery(circles)) | from_followed) & Q(root_id=None)
 
 
 def public_filter() -> Q:
@@ -111,7 +112,7 @@ async def public():
 
 # A hashtag in a post: "#tag" as typed here (Markdown keeps it as text), or
 # "#<span>tag</span>" as Mastodon links it, not followed by more of a word.
-def _tag_pattern(tag: str) -> re.Pattern[str]:
+def tag_pattern(tag: str) -> re.Pattern[str]:
     return re.compile(rf"#(?:<span>)?{re.escape(tag)}(?![\w])", re.IGNORECASE)
 
 
@@ -132,7 +133,7 @@ async def _tagged_page(queryset, page: pagination.Page, name: str) -> list[Post]
     """A page of posts that really carry the tag: the database finds those
     that contain its text (`#rust` is in `#rustacean`), this keeps the whole
     words and resource tags, reading on until the page is full."""
-    pattern, found = _tag_pattern(name), []
+    pattern, found = tag_pattern(name), []
     tagged = set(await ResourceTag.filter(tag=name).values_list("resource__post_id", flat=True))
     cursor = page
     for _round in range(TAG_SCAN_ROUNDS):

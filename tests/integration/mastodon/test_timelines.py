@@ -53,6 +53,13 @@ async def test_home_is_the_home_page_feeds(api, world):
     assert status["account"]["username"] == "carol" and "Carol" in status["content"]
 
 
+async def test_home_leaves_out_replies_as_the_home_page_does(api, instance, world):
+    from models.services import posts as post_service
+
+    await post_service.reply(instance, world["bob"].actor, world["posts"]["club"], body="A reply")
+    assert len(ids(await get_json(api, "/api/v1/timelines/home"))) == 3
+
+
 async def test_home_leaves_out_muted_people(api, alice, world):
     await person_blocks.set_block(alice.actor, world["bob"].actor, BlockKind.MUTE)
     assert ids(await get_json(api, "/api/v1/timelines/home")) == [str(world["posts"]["carol"].id)]
