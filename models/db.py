@@ -42,6 +42,7 @@ MODEL_MODULES = [
     "models.person_blocks",
     "models.emails",
     "models.oauth",
+    "models.markers",
 ]
 
 

@@ -132,3 +132,45 @@ async def test_the_list_costs_the_same_queries_for_more_rows(api, instance, alic
 
     await measure(1)
     assert await measure(2) == await measure(9)
+
+
+async def markers(api, query: str = "?timeline[]=home&timeline[]=notifications") -> dict:
+    response = await api.get(f"/api/v1/markers{query}")
+    assert response.status_code == 200
+    return await response.get_json()
+
+
+async def test_markers_are_set_and_read_back(api, told):
+    assert await markers(api) == {}
+    response = await api.post("/api/v1/markers", form={"home[last_read_id]": "12345"})
+    assert response.status_code == 200
+    home = (await response.get_json())["home"]
+    assert home["last_read_id"] == "12345" and home["version"] == 1 and home["updated_at"].endswith("Z")
+    again = await api.post("/api/v1/markers", json={"home": {"last_read_id": "12346"}, "lists": {"last_read_id": "1"}})
+    assert await again.get_json() == {"home": {**home, "last_read_id": "12346", "version": 2,
+                                               "updated_at": (await again.get_json())["home"]["updated_at"]}}
+    assert list(await markers(api, "?timeline[]=home")) == ["home"]
+
+
+async def test_the_notifications_marker_is_the_web_read_state(api, alice, told):
+    rows = told["rows"]
+    assert await markers(api, "?timeline[]=notifications") == {}  # nothing read yet
+    await notification_service.mark_read(alice, rows["post.reply"].id)
+    got = await markers(api, "?timeline[]=notifications")
+    assert got["notifications"]["last_read_id"] == str(rows["post.reply"].id)
+    # The app read up to the like: the web counts it read, the follow stays unread.
+    response = await api.post("/api/v1/markers", form={"notifications[last_read_id]": str(rows["post.liked"].id)})
+    assert (await response.get_json())["notifications"]["last_read_id"] == str(rows["post.liked"].id)
+    assert await (await api.get("/api/v1/notifications/unread_count")).get_json() == {"count": 1}
+    newest = rows["tutoring.message"].id
+    await api.post("/api/v1/markers", form={"notifications[last_read_id]": str(newest)})
+    assert await (await api.get("/api/v1/notifications/unread_count")).get_json() == {"count": 0}
+    assert await Notification.filter(id=newest, read_at=None).exists()  # the app never showed it: still unread
+
+
+async def test_markers_refuse_bad_ids_and_need_their_scopes(api, make_api, alice):
+    response = await api.post("/api/v1/markers", form={"home[last_read_id]": "soon"})
+    assert response.status_code == 422 and "home[last_read_id]" in (await response.get_json())["details"]
+    reader = await make_api(alice, scopes="read:statuses")
+    assert (await reader.get("/api/v1/markers?timeline[]=home")).status_code == 200
+    assert (await reader.post("/api/v1/markers", form={"home[last_read_id]": "1"})).status_code == 403
