@@ -112,7 +112,7 @@ def post_filter(channel: Channel) -> Q:
     if "media" in parts:
         where &= Q(id__in=Subquery(Media.all().values("post_id")))
     if channel.tag:
-        where &= Q(content__icontains=f"#{channel.tag}") | Q(content__icontains=f"#<span>{channel.tag}")
+        where &= timelines.tag_filter(channel.tag)
     return where
 
 
@@ -173,8 +173,7 @@ class Reader:
             return []
         self.cursors[channel] = rows[-1].id
         if channel.tag:
-            pattern = timelines.tag_pattern(channel.tag)
-            rows = [post for post in rows if pattern.search(post.content)]
+            rows = await timelines.carrying_tag(rows, channel.tag)
         for post in rows:
             self.sent.setdefault(post.id, set()).add(channel)
             self.sent.move_to_end(post.id)

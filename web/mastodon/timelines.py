@@ -116,6 +116,21 @@ def tag_pattern(tag: str) -> re.Pattern[str]:
     return re.compile(rf"#(?:<span>)?{re.escape(tag)}(?![\w])", re.IGNORECASE)
 
 
+def tag_filter(name: str) -> Q:
+    """Posts that may carry the hashtag `name`: its text in them, or a resource tagged so."""
+    tagged = Subquery(ResourceTag.filter(tag=name).values("resource__post_id"))
+    return Q(content__icontains=f"#{name}") | Q(content__icontains=f"#<span>{name}") | Q(id__in=tagged)
+
+
+async def carrying_tag(posts: list[Post], name: str) -> list[Post]:
+    """Those of `posts` (found by `tag_filter`) that really carry it: the
+    database finds the text (`#rust` is in `#rustacean`), this keeps whole words."""
+    pattern = tag_pattern(name)
+    tagged = set(await ResourceTag.filter(tag=name, resource__post_id__in=[p.id for p in posts])
+                 .values_list("resource__post_id", flat=True)) if posts else set()
+    return [post for post in posts if post.id in tagged or pattern.search(post.content)]
+
+
 @bp.get("/api/v1/timelines/tag/<hashtag>")
 async def tag(hashtag: str):
     viewer = may_read_public()
@@ -123,22 +138,18 @@ async def tag(hashtag: str):
     name = hashtag.strip().lstrip("#").lower()
     if not name or not all(c.isalnum() or c == "_" for c in name):
         return jsonify([])
-    tagged = Subquery(ResourceTag.filter(tag=name).values("resource__post_id"))
-    mentions = Q(content__icontains=f"#{name}") | Q(content__icontains=f"#<span>{name}")
-    queryset = visible_posts(public_filter() & origin_filter() & (mentions | Q(id__in=tagged)), viewer)
+    queryset = visible_posts(public_filter() & origin_filter() & tag_filter(name), viewer)
     return await respond(await _tagged_page(queryset, page, name), viewer)
 
 
 async def _tagged_page(queryset, page: pagination.Page, name: str) -> list[Post]:
-    """A page of posts that really carry the tag: the database finds those
-    that contain its text (`#rust` is in `#rustacean`), this keeps the whole
-    words and resource tags, reading on until the page is full."""
-    pattern, found = tag_pattern(name), []
-    tagged = set(await ResourceTag.filter(tag=name).values_list("resource__post_id", flat=True))
+    """A page of posts that carry the tag, reading on past those that only
+    contain its text until the page is full (TAG_SCAN_ROUNDS at most)."""
+    found: list[Post] = []
     cursor = page
     for _round in range(TAG_SCAN_ROUNDS):
         rows = await pagination.apply(queryset, cursor)
-        found += [post for post in rows if post.id in tagged or pattern.search(post.content)]
+        found += await carrying_tag(rows, name)
         if len(rows) < cursor.limit or len(found) >= page.limit:
             break
         last = rows[-1].id

@@ -163,3 +163,12 @@ async def test_public_costs_the_same_queries_for_more_posts(make_api, instance, 
 
     await measure(1)
     assert await measure(2) == await measure(8)
+
+
+async def test_tag_finds_resources_by_their_tags(make_api, instance, world):
+    from models.services import resources
+
+    resource = await resources.add_resource(instance, world["bob"].actor, world["open"], title="A book",
+                                            description="Read it", link="https://example.org/book", tags="python")
+    anonymous = await make_api(None)
+    assert ids(await get_json(anonymous, "/api/v1/timelines/tag/python")) == [str(resource.post_id)]
