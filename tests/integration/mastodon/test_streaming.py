@@ -13,6 +13,10 @@ from quart.testing.connections import WebsocketResponseError
 from models.services import circles as circle_service
 from models.services import posts as post_service
 from tests import factories
+from tests.conftest import POSTGRES_URL
+from tests.integration.test_live import client_of, join, new_post, served, start_circle  # noqa: F401 (a fixture)
+from tests.servers import sign_up
+from web.mastodon import streaming
 
 TIMEOUT = 10.0
 
@@ -146,6 +150,25 @@ async def test_who_left_a_circle_stops_hearing_of_it(client, make_api, alice, in
         assert json.loads((await events.next())[1])["id"] == str(later.id)
 
 
+async def test_a_quiet_stream_says_thump(client, make_api, alice, hub, monkeypatch):
+    monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.2)
+    api = await make_api(alice)
+    async with Opened(client, "/api/v1/streaming/public", api.token) as events:
+        text = ""
+        while ":thump" not in text:
+            text += (await asyncio.wait_for(events.connection.receive(), TIMEOUT)).decode()
+
+
+async def test_a_revoked_token_ends_the_stream(client, make_api, alice, hub, monkeypatch):
+    from models.services import oauth
+
+    monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.2)
+    api = await make_api(alice)
+    async with Opened(client, "/api/v1/streaming/public", api.token) as events:
+        await oauth.revoke_all(alice)
+        await asyncio.wait_for(events.connection._task, TIMEOUT)  # the response ended by itself
+
+
 async def test_websocket_subscribe_and_unsubscribe(client, make_api, alice, instance, world, hub):
     api = await make_api(alice)
     async with client.websocket(f"/api/v1/streaming?access_token={api.token}") as ws:
@@ -182,3 +205,41 @@ async def test_websocket_without_a_token_is_refused(client, hub):
         async with client.websocket("/api/v1/streaming?stream=public") as ws:
             await asyncio.wait_for(ws.receive(), TIMEOUT)
     assert refused.value.response.status_code == 401
+
+
+# --- between processes: `circles serve` twice on one PostgreSQL database ---------------------
+
+async def _next_update(response) -> dict:
+    event = None
+    async for line in response.aiter_lines():
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:") and event == "update":
+            return json.loads(line[5:].strip())
+    raise EOFError("the stream ended")
+
+
+async def test_a_post_made_through_another_process_arrives(served, database):
+    if not POSTGRES_URL:
+        reason = "several web processes share a PostgreSQL database only: set CIRCLES_TEST_DATABASE_URL"
+        print(f"SKIPPED: {reason}")
+        pytest.skip(reason)
+    from models.accounts import Account
+    from models.services import oauth
+
+    first, second = await served("a"), await served("b")
+    async with client_of(first) as alice, client_of(second) as bob:
+        await sign_up(bob, "bob")
+        await start_circle(bob, "readers")
+        await sign_up(alice, "alice")
+        await join(alice, "readers")
+        account = await Account.filter(actor__username="alice").select_related("actor").first()
+        app, _ = await oauth.register_app(name="App", redirect_uris="https://app.example/cb", scopes="read",
+                                          website=None)
+        _, token = await oauth.issue_token(app, account, oauth.parse_scopes("read"))
+        headers = {"Authorization": f"Bearer {token}"}
+        async with alice.stream("GET", "/api/v1/streaming/user", headers=headers) as response:
+            assert response.status_code == 200
+            thread = await new_post(bob, "readers", "From the other process")
+            status = await asyncio.wait_for(_next_update(response), TIMEOUT)
+            assert thread.endswith(f"/posts/{status['id']}") and status["account"]["username"] == "bob"
