@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from quart import Blueprint, make_response, request, stream_with_context, websocket
 from tortoise.expressions import Q, Subquery
 
-from models import live
+from models import db, live
 from models.accounts import AccountState
 from models.notifications import Notification
 from models.oauth import OAuthToken
@@ -208,21 +208,28 @@ class Reader:
             id=self.token.id, revoked_at__isnull=True, account__state=AccountState.ACTIVE).exists()
 
 
-async def events_after(reader: Reader, subscription, on_quiet) -> AsyncIterator:
-    """The events of an open stream, until the hub closes or the token goes;
-    `on_quiet()` is awaited after each quiet while (a keep-alive)."""
+async def events_after(reader: Reader, subscription) -> AsyncIterator[tuple[Channel, str, str] | None]:
+    """The events of an open stream, and None after each quiet while (time
+    for a keep-alive), until the hub closes, the token goes or the database
+    connection is lost (the app connects again)."""
     while True:
         changed = await subscription.wait(HEARTBEAT_SECONDS)
         if changed is None:
             return
-        if not changed:
-            await on_quiet()
-            if not await reader.still_allowed():
+        try:
+            if not changed:
+                yield None
+                if not await reader.still_allowed():
+                    return
+                if hub().cross_process:
+                    continue
+                changed = set(reader.topics)  # no other process can tell this one: look again now and then
+            events = await reader.read(changed)
+        except Exception as error:
+            if db.connection_lost(error):
                 return
-            if hub().cross_process:
-                continue
-            changed = set(reader.topics)  # no other process can tell this one: look again now and then
-        for event in await reader.read(changed):
+            raise
+        for event in events:
             yield event
 
 
@@ -269,28 +276,20 @@ async def sse(path: str | None = None):
 
     headers = {"Content-Type": "text/event-stream", "Cache-Control": "private, no-store", "X-Accel-Buffering": "no"}
     # The entity builders may need the request (addresses): the body keeps its context.
-    response = await make_response(stream_with_context(_with_thumps)(reader, live_hub, client), 200, headers)
+    response = await make_response(stream_with_context(_body)(reader, live_hub, client), 200, headers)
     response.timeout = None
     return response
 
 
-async def _with_thumps(reader: Reader, live_hub, client: str):
+async def _body(reader: Reader, live_hub, client: str):
     """The SSE body: events as they come, a `:thump` after each quiet while."""
     with live_hub.subscribe(reader.topics, client) as subscription:
         yield ":)\n"
-        while True:
-            changed = await subscription.wait(HEARTBEAT_SECONDS)
-            if changed is None:
-                return
-            if not changed:
+        async for item in events_after(reader, subscription):
+            if item is None:
                 yield ":thump\n"
-                if not await reader.still_allowed():
-                    return
-                if live_hub.cross_process:
-                    continue
-                changed = set(reader.topics)
-            for _channel, event, payload in await reader.read(changed):
-                yield f"event: {event}\ndata: {payload}\n\n"
+            else:
+                yield f"event: {item[1]}\ndata: {item[2]}\n\n"
 
 
 # --- WebSocket ----------------------------------------------------------------------------
@@ -324,16 +323,14 @@ async def ws():
     with live_hub.subscribe(reader.topics, client) as subscription:
         listening = asyncio.create_task(_receive(reader))
         try:
-            async for channel, event, payload in events_after(reader, subscription, _nothing):
-                await websocket.send(json.dumps({"stream": channel.stream, "event": event, "payload": payload}))
+            async for item in events_after(reader, subscription):
+                if item is not None:  # quiet: the WebSocket's own pings keep it open
+                    channel, event, payload = item
+                    await websocket.send(json.dumps({"stream": channel.stream, "event": event, "payload": payload}))
         finally:
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
-
-
-async def _nothing() -> None:
-    return None
 
 
 async def _receive(reader: Reader) -> None:
