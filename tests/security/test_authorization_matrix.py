@@ -59,6 +59,13 @@ UNCHECKED = {
     "/email/unsubscribe/<int:account_id>/<kind>/<token>",
     # live updates: each topic checked, one's own account and readable threads (tests/integration/test_live.py)
     "/live",
+    # the client API (web/mastodon/): a bearer token and its scopes; each timeline shows only what the
+    # token's person may read, each notification and marker is one's own
+    # (tests/integration/mastodon/test_timelines.py, test_notifications.py, test_streaming.py)
+    "/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/timelines/tag/<hashtag>",
+    "/api/v1/timelines/list/<list_id>", "/api/v1/lists", "/api/v1/notifications",
+    "/api/v1/notifications/unread_count", "/api/v1/notifications/<notification_id>", "/api/v1/markers",
+    "/api/v1/streaming", "/api/v1/streaming/<path:path>", "/api/v1/streaming/health",
 }
 
 
