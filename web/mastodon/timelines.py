@@ -29,13 +29,14 @@ from web.site import site
 
 bp = Blueprint("mastodon_timelines", __name__)
 
-TRUE = ("1", "true", "on", "yes")
+FALSE = ("0", "f", "false", "off")  # ActiveModel::Type::Boolean::FALSE_VALUES, as Rails reads a flag
 TAG_SCAN_ROUNDS = 5  # pages of candidates a tag timeline reads at most to fill one page
 
 
 def flag(name: str) -> bool:
-    """A boolean parameter as Rails reads one (ActiveModel::Type::Boolean: "false", "0", "" are false)."""
-    return request.args.get(name, "").strip().lower() in TRUE
+    """A boolean parameter as Rails reads one: absent, empty, "false", "0", "f" and "off" are false."""
+    value = request.args.get(name, "").strip().lower()
+    return bool(value) and value not in FALSE
 
 
 def home_filter(account: Account) -> Q:
@@ -59,11 +60,12 @@ def public_filter() -> Q:
 
 
 def origin_filter() -> Q:
-    """`local`, `remote` and `only_media` (app/controllers/api/v1/timelines/public_controller.rb)."""
-    where = Q()
-    if flag("local"):
+    """`local`, `remote` (both: everything) and `only_media`
+    (app/controllers/api/v1/timelines/public_controller.rb, app/models/public_feed.rb)."""
+    where, local, remote = Q(), flag("local"), flag("remote")
+    if local and not remote:
         where &= Q(local=True)
-    elif flag("remote"):
+    elif remote and not local:
         where &= Q(local=False)
     if flag("only_media"):
         where &= Q(id__in=Subquery(Media.all().values("post_id")))

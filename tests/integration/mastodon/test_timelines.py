@@ -81,6 +81,8 @@ async def test_public_shows_public_circles_only_even_to_members(api, make_api, w
     assert ids(await get_json(anonymous, "/api/v1/timelines/public")) == expected
     assert ids(await get_json(anonymous, "/api/v1/timelines/public?local=true")) == expected
     assert ids(await get_json(anonymous, "/api/v1/timelines/public?remote=true")) == []
+    assert ids(await get_json(anonymous, "/api/v1/timelines/public?remote=false")) == expected
+    assert ids(await get_json(anonymous, "/api/v1/timelines/public?remote=1&local=1")) == expected
     assert ids(await get_json(anonymous, "/api/v1/timelines/public?only_media=true")) == []
 
 
