@@ -44,6 +44,7 @@ MODEL_MODULES = [
     "models.oauth",
     "models.bookmarks",
     "models.idempotency",
+    "models.markers",
 ]
 
 

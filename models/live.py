@@ -1,9 +1,10 @@
 """Live updates: a service says "this topic changed" (an account's
 notifications, a thread) and open pages hear it through server-sent events.
 
-Topics are short strings: `account:<id>` (notifications of that account) and
-`thread:<root post id>` (a reply in that thread). Call `announce` in the
-transaction of the change.
+Topics are short strings: `account:<id>` (notifications of that account),
+`thread:<root post id>` (a reply in that thread) and `posts` (a post was
+written, arrived or deleted, anywhere: the client API's streams read what
+they may show). Call `announce` in the transaction of the change.
 
 On PostgreSQL a topic is a `NOTIFY` on the `circles_live` channel, sent on the
 caller's connection: the database delivers it when the transaction commits
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from tortoise import connections
 
 CHANNEL = "circles_live"
+POSTS = "posts"
 log = logging.getLogger(__name__)
 
 _listeners: set[Callable[[str], None]] = set()

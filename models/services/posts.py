@@ -186,8 +186,8 @@ async def _insert(
     )
     # Federation picks this up (federation/fanout.py); written in the caller's transaction.
     await OutboxEvent.create(kind="post.created", subject_id=post.id)
-    if post.root_id:
-        await live.announce(f"thread:{post.root_id}")  # open thread pages (models/live.py)
+    # Open thread pages, and the client API's streams (models/live.py).
+    await live.announce(live.POSTS, f"thread:{post.root_id}" if post.root_id else "")
     return post
 
 
@@ -227,6 +227,7 @@ async def mark_deleted(
     if not await Post.filter(id=post.id, deleted_at=None).update(deleted_at=now):
         return False
     post.deleted_at = now
+    await live.announce(live.POSTS)  # the client API's streams say it is gone (models/live.py)
     await PostRevision.filter(post_id=post.id).delete()  # a deleted post's words do not survive in its history
     if post.root_id:
         if not is_circle_note(post, await post.circle if post.circle_id else None):  # notes were never counted

@@ -348,8 +348,8 @@ async def _insert_remote(
         await notification_events.post_written(
             post, author, circle, parent, mentioned=await notification_events.mentioned_by_uri(data.mentions)
         )
-        if root_id:
-            await live.announce(f"thread:{root_id}")  # open thread pages (models/live.py)
+        # Open thread pages, and the client API's streams (models/live.py).
+        await live.announce(live.POSTS, f"thread:{root_id}" if root_id else "")
     post.circle = circle
     return post
 

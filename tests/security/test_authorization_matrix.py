@@ -75,6 +75,13 @@ UNCHECKED = {
     "/api/v1/statuses/<raw_id>/source", "/api/v1/statuses/<raw_id>/history",
     "/api/v1/statuses/<raw_id>/favourited_by", "/api/v1/statuses/<raw_id>/reblogged_by",
     "/api/v1/bookmarks", "/api/v1/favourites",
+    # the client API (web/mastodon/): a bearer token and its scopes; each timeline shows only what the
+    # token's person may read, each notification and marker is one's own
+    # (tests/integration/mastodon/test_timelines.py, test_notifications.py, test_streaming.py)
+    "/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/timelines/tag/<hashtag>",
+    "/api/v1/timelines/list/<list_id>", "/api/v1/lists", "/api/v1/notifications",
+    "/api/v1/notifications/unread_count", "/api/v1/notifications/<notification_id>", "/api/v1/markers",
+    "/api/v1/streaming", "/api/v1/streaming/<path:path>", "/api/v1/streaming/health",
 }
 
 
