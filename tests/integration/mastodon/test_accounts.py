@@ -154,6 +154,21 @@ async def test_show_anonymous_and_unknown(make_api, bob):
         assert await response.get_json() == {"error": "Record not found"}
 
 
+async def test_account_waiting_for_approval_is_not_found(api, instance):
+    from models.accounts import AccountState
+    from models.services import accounts as account_service
+
+    waiting = await factories.account(instance, "waiting")
+    await account_service.set_state(waiting, AccountState.DISABLED)
+    assert (await api.get(f"/api/v1/accounts/{waiting.actor_id}")).status_code == 404
+    assert (await api.get("/api/v1/accounts/lookup?acct=waiting")).status_code == 404
+
+
+async def test_update_credentials_refuses_a_json_list(api):
+    response = await api.patch("/api/v1/accounts/update_credentials", json=["display_name"])
+    assert response.status_code == 422
+
+
 async def test_locked_circle(api, instance, bob):
     circle = await factories.circle(instance, bob, "approvers", join_mode="approval")
     body = await (await api.get(f"/api/v1/accounts/{circle.actor_id}")).get_json()
@@ -188,6 +203,37 @@ async def test_search_resolve_needs_a_token(make_api, bob):
     assert response.status_code == 200 and await response.get_json() == []
 
 
+def _world(name: str, document: dict):
+    """A stub server answering WebFinger and the actor document of one account."""
+    def respond(request):
+        host = request.headers["host"]
+        uri = f"http://{host}/users/{name}"
+        if request.path.startswith("/.well-known/webfinger"):
+            if f"acct%3A{name}%40" not in request.path:
+                return 404, {}
+            return 200, {"subject": f"acct:{name}@{host}", "links": [
+                {"rel": "self", "type": "application/activity+json", "href": uri}]}
+        if request.path == f"/users/{name}":
+            return 200, {"id": uri, "preferredUsername": name, "inbox": f"{uri}/inbox", **document}
+        return 404, {}
+
+    return respond
+
+
+async def test_search_resolves_a_handle_elsewhere(api, make_api, stub):
+    server = await stub(_world("ana", {"type": "Person", "name": "Ana"}))
+    anonymous = await make_api(None)
+    response = await anonymous.get(f"/api/v1/accounts/search?q=ana@{server.host}&resolve=true")
+    assert await response.get_json() == [] and not server.fetched  # no token: nothing fetched
+    response = await api.get(f"/api/v1/accounts/search?q=ana@{server.host}")
+    assert await response.get_json() == [] and not server.fetched  # not asked to resolve
+    response = await api.get(f"/api/v1/accounts/search?q=@ana@{server.host}&resolve=true")
+    [found] = await response.get_json()
+    assert found["acct"] == f"ana@{server.host}" and found["display_name"] == "Ana" and found["group"] is False
+    response = await api.get(f"/api/v1/accounts/search?q=nobody@{server.host}&resolve=true")
+    assert response.status_code == 200 and await response.get_json() == []
+
+
 async def test_featured_tags_and_lists(api, bob):
     assert await (await api.get(f"/api/v1/accounts/{bob.actor_id}/featured_tags")).get_json() == []
     assert await (await api.get(f"/api/v1/accounts/{bob.actor_id}/lists")).get_json() == []
@@ -219,11 +265,15 @@ async def test_statuses_of_members_only_circle_hidden_from_non_members(api, alic
     assert len(mine) == 1 and "For all" in mine[0]["content"]
     assert await (await api.get(f"/api/v1/accounts/{private.actor_id}/statuses")).get_json() == []
     assert await (await api.get(f"/api/v1/accounts/{private.actor_id}/followers")).get_json() == []
+    hidden = await (await api.get(f"/api/v1/accounts/{private.actor_id}")).get_json()
+    assert hidden["hide_collections"] is True and hidden["indexable"] is False
     shown = await (await api.get(f"/api/v1/accounts/{bob.actor_id}")).get_json()
     assert shown["statuses_count"] == 1
     await factories.member(private, alice)
     assert len(await (await api.get(f"/api/v1/accounts/{bob.actor_id}/statuses")).get_json()) == 2
     assert len(await (await api.get(f"/api/v1/accounts/{private.actor_id}/statuses")).get_json()) == 1
+    members = await (await api.get(f"/api/v1/accounts/{private.actor_id}/followers")).get_json()
+    assert {row["username"] for row in members} == {"alice", "bob"}
 
 
 async def test_statuses_filters(api, bob, circle, instance):
@@ -331,6 +381,8 @@ async def test_follow_blocked(api, alice, bob):
     assert response.status_code == 403
     rows = await (await api.get(f"/api/v1/accounts/relationships?id[]={bob.actor_id}")).get_json()
     assert rows[0]["blocked_by"] is True and rows[0]["following"] is False
+    # Mastodon shows a blocked viewer none of the blocker's statuses
+    assert await (await api.get(f"/api/v1/accounts/{bob.actor_id}/statuses")).get_json() == []
 
 
 async def test_follow_remote_person_is_requested(api, alice):
