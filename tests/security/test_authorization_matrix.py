@@ -59,6 +59,13 @@ UNCHECKED = {
     "/email/unsubscribe/<int:account_id>/<kind>/<token>",
     # live updates: each topic checked, one's own account and readable threads (tests/integration/test_live.py)
     "/live",
+    # the client API's accounts: a bearer token and its scopes; members-only circles' posts and members
+    # only for their members (tests/integration/mastodon/test_accounts.py)
+    "/api/v1/accounts/verify_credentials", "/api/v1/accounts/lookup", "/api/v1/accounts/search",
+    "/api/v1/accounts/relationships", "/api/v1/accounts/<account_id>", "/api/v1/accounts/<account_id>/statuses",
+    "/api/v1/accounts/<account_id>/followers", "/api/v1/accounts/<account_id>/following",
+    "/api/v1/accounts/<account_id>/featured_tags", "/api/v1/accounts/<account_id>/lists",
+    "/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests",
 }
 
 

@@ -18,11 +18,11 @@ from models.circles import Circle, MembershipState
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.person_blocks import BlockKind
 from models.services import circles as circle_service
-from models.services import follows, moderation, person_blocks
+from models.services import follows, moderation, person_blocks, ratelimits
 from models.translation import N_
 from web.mastodon import auth, entities
 from web.mastodon.account_support import (
-    boolean, bp, find_account, instance, me, not_found, params, parse_id,
+    boolean, bp, find_account, instance, me, not_found, params, parse_id, spend,
 )
 
 RELATIONSHIPS_MAX = 80
@@ -80,8 +80,10 @@ async def _follow(target: Actor, person: Actor) -> None:
     if await person_blocks.is_blocked_by(target, person):
         raise PermissionDenied("You blocked %(name)s: unblock them first to follow them.", name=target.name)
     if target.local:
+        await spend(ratelimits.ACTIONS)  # as users.follow
         await follows.follow_local(person, target)
         return
+    await spend(ratelimits.LOOKUP)  # as people.follow
     if await moderation.is_blocked(target.domain):
         raise PermissionDenied("This server does not talk to %(domain)s: its admins blocked it.", domain=target.domain)
     await follows.follow_remote(person, target, instance_base_url=instance().base_url)
@@ -101,6 +103,7 @@ async def unfollow(account_id: str):
             pass  # not a member: nothing to undo
     elif target.local:
         if target.kind is ActorKind.PERSON:
+            await spend(ratelimits.ACTIONS)  # as users.unfollow
             await follows.unfollow_local(person, target)
     else:
         await follows.unfollow_remote(person, target)

@@ -5,12 +5,12 @@ and the viewer."""
 
 from __future__ import annotations
 
-from quart import Blueprint, request
+from quart import Blueprint, current_app, request
 
 from models.accounts import Account, AccountState
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput
-from models.services import oauth
+from models.services import oauth, ratelimits
 from web.mastodon import auth
 from web.mastodon.errors import ApiError
 from web.mastodon.pagination import MAX_ID
@@ -40,6 +40,13 @@ def me() -> Account:
     account = auth.current_account()
     assert account is not None
     return account
+
+
+async def spend(limit: ratelimits.Limit) -> None:
+    """Spend the rate limit the web page doing the same spends
+    (web/html/ratelimits.py), for the same person: an app is no way around it."""
+    if current_app.extensions.get("circles.rate_limits", True):
+        await ratelimits.spend(limit, f"account:{me().id}")
 
 
 def read_if_token(scope: str) -> None:

@@ -15,13 +15,13 @@ from models.accounts import Account
 from models.actors import Actor, ActorKind
 from models.errors import DomainError, InvalidInput
 from models.services import media as media_service
-from models.services import profiles
+from models.services import profiles, ratelimits
 from models.services import search as search_service
 from web import i18n
 from web.mastodon import account_lists, account_relations  # noqa: F401  (their routes join bp)
 from web.mastodon import auth, entities
 from web.mastodon.account_support import (
-    boolean, bp, find_account, instance, is_shown, limit, me, not_found, params, read_if_token, text, viewer,
+    boolean, bp, find_account, instance, is_shown, limit, me, not_found, params, read_if_token, spend, text, viewer,
 )
 
 __all__ = ["bp"]
@@ -120,6 +120,7 @@ async def _uploaded_avatar() -> media_service.CleanImage | None:
     upload = files.get("avatar")
     if upload is None:
         return None
+    await spend(ratelimits.PROFILE_PICTURE)  # as settings.upload_avatar, before the costly cleaning
     return await media_service.prepare_avatar(upload.read(media_service.MAX_UPLOAD_BYTES + 1))
 
 
@@ -191,6 +192,7 @@ async def _resolved(query: str) -> list[Actor]:
     when the query is no handle or its server does not answer."""
     if query.lstrip("@").count("@") != 1 or " " in query:
         return []
+    await spend(ratelimits.LOOKUP)  # as the search page's lookup (people.search_post)
     # web.html imports web.errors, which imports this package: import it when first needed.
     from web.html.people import find_actor
 

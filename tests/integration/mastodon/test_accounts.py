@@ -4,6 +4,7 @@ their statuses, followers and following, following, blocking and muting."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -391,6 +392,23 @@ async def test_follow_remote_person_is_requested(api, alice):
     assert body["requested"] is True and body["following"] is False
     gone = await (await api.post(f"/api/v1/accounts/{carol.id}/unfollow")).get_json()
     assert gone["requested"] is False
+
+
+async def test_follow_spends_the_web_pages_rate_limit(api, alice, bob):
+    from models import clock
+    from models.ratelimits import RateWindow
+    from models.services import ratelimits
+
+    limit = ratelimits.ACTIONS
+    started = ratelimits.window_start(limit, clock.now())
+    clock.freeze(started + dt.timedelta(seconds=5))  # not at a window's edge
+    try:
+        await RateWindow.create(key=limit.key(f"account:{alice.id}"), hits=limit.hits, started_at=started)
+        response = await api.post(f"/api/v1/accounts/{bob.actor_id}/follow")
+    finally:
+        clock.freeze(None)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert not await Follow.exists(follower_id=alice.actor_id)
 
 
 async def test_follow_needs_follow_scope(make_api, alice, bob):
