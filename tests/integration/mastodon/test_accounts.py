@@ -170,6 +170,16 @@ async def test_update_credentials_refuses_a_json_list(api):
     assert response.status_code == 422
 
 
+async def test_nul_characters_refused(api):
+    # PostgreSQL fails on a NUL in any query: a 422, never a 500, on both databases
+    assert (await api.get("/api/v1/accounts/search?q=a%00b")).status_code == 422
+    assert (await api.get("/api/v1/accounts/lookup?acct=a%00b")).status_code == 422
+    response = await api.patch("/api/v1/accounts/update_credentials", json={"display_name": "a\u0000b"})
+    assert response.status_code == 422
+    response = await api.patch("/api/v1/accounts/update_credentials", json={"source": {"language": "\u0000"}})
+    assert response.status_code == 422
+
+
 async def test_locked_circle(api, instance, bob):
     circle = await factories.circle(instance, bob, "approvers", join_mode="approval")
     body = await (await api.get(f"/api/v1/accounts/{circle.actor_id}")).get_json()
