@@ -61,6 +61,7 @@ UNCHECKED = {
     "/live",
     # the client API's accounts: a bearer token and its scopes; members-only circles' posts and members
     # only for their members (tests/integration/mastodon/test_accounts.py)
+    "/api/v1/accounts", "/api/v1/accounts/familiar_followers",
     "/api/v1/accounts/verify_credentials", "/api/v1/accounts/lookup", "/api/v1/accounts/search",
     "/api/v1/accounts/relationships", "/api/v1/accounts/<account_id>", "/api/v1/accounts/<account_id>/statuses",
     "/api/v1/accounts/<account_id>/followers", "/api/v1/accounts/<account_id>/following",

@@ -22,10 +22,9 @@ from models.services import follows, moderation, person_blocks, ratelimits
 from models.translation import N_
 from web.mastodon import auth, entities
 from web.mastodon.account_support import (
-    boolean, bp, find_account, instance, me, not_found, params, parse_id, spend,
+    actors_by_ids, boolean, bp, find_account, instance, me, not_found, params, spend,
 )
 
-RELATIONSHIPS_MAX = 80
 BLOCKED_YOU = N_("%(name)s has blocked you, so you cannot follow them.")
 
 
@@ -38,10 +37,7 @@ async def _relationship(target: Actor) -> dict:
 @auth.scoped("read:follows")
 async def relationships():
     """Relationships with each account `id[]` names; unknown ids are left out, as Mastodon does."""
-    raw = request.args.getlist("id[]") or request.args.getlist("id")
-    ids = [actor_id for actor_id in map(parse_id, raw[:RELATIONSHIPS_MAX]) if actor_id is not None]
-    found = {actor.id: actor for actor in await Actor.filter(id__in=ids, deleted_at=None)} if ids else {}
-    targets = [found[actor_id] for actor_id in dict.fromkeys(ids) if actor_id in found]
+    targets = await actors_by_ids(request.args.getlist("id[]") or request.args.getlist("id"))
     return await entities.relationships(me().actor, targets)
 
 

@@ -6,6 +6,7 @@ and the viewer."""
 from __future__ import annotations
 
 from quart import Blueprint, current_app, request
+from tortoise.expressions import Q
 
 from models.accounts import Account, AccountState
 from models.actors import Actor, ActorKind
@@ -80,6 +81,21 @@ async def find_account(raw_id: str) -> Actor:
     if actor is None or not await is_shown(actor):
         raise not_found()
     return actor
+
+
+IDS_MAX = 80
+
+
+async def actors_by_ids(raw_ids: list[str]) -> list[Actor]:
+    """The accounts these ids name, in their order, once each; malformed,
+    unknown and hidden ones left out, as Mastodon leaves them out of lists."""
+    ids = list(dict.fromkeys(actor_id for actor_id in map(parse_id, raw_ids[:IDS_MAX]) if actor_id is not None))
+    if not ids:
+        return []
+    found = {actor.id: actor for actor in await Actor.filter(
+        Q(local=False) | Q(kind=ActorKind.GROUP) | Q(account__state=AccountState.ACTIVE), id__in=ids, deleted_at=None,
+    )}
+    return [found[actor_id] for actor_id in ids if actor_id in found]
 
 
 async def is_shown(actor: Actor) -> bool:

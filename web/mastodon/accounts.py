@@ -12,7 +12,9 @@ from __future__ import annotations
 from quart import current_app, request
 
 from models.accounts import Account
-from models.actors import Actor, ActorKind
+from tortoise.expressions import Subquery
+
+from models.actors import Actor, ActorKind, Follow, FollowState
 from models.errors import DomainError, InvalidInput
 from models.services import media as media_service
 from models.services import profiles, ratelimits
@@ -21,7 +23,8 @@ from web import i18n
 from web.mastodon import account_lists, account_relations  # noqa: F401  (their routes join bp)
 from web.mastodon import auth, entities
 from web.mastodon.account_support import (
-    boolean, bp, find_account, instance, is_shown, limit, me, not_found, params, read_if_token, spend, text, viewer,
+    actors_by_ids, boolean, bp, find_account, instance, is_shown, limit, me, not_found, params, read_if_token,
+    spend, text, viewer,
 )
 
 __all__ = ["bp"]
@@ -99,6 +102,9 @@ def _refuse_unsupported(values: dict) -> None:
         raise InvalidInput("People here accept followers at once: an account cannot be locked.", field="locked")
     if boolean(values, "bot"):
         raise InvalidInput("Accounts here are people: an account cannot be marked as a bot.", field="bot")
+    if boolean(values, "hide_collections"):
+        raise InvalidInput("Whom you follow and who follows you are shown here; your profile page settings "
+                           "choose whether your circles are.", field="hide_collections")
     if boolean(values, "source[sensitive]"):
         raise InvalidInput("Circles has no sensitive-media default.", field="source[sensitive]")
     privacy = text(values, "source[privacy]")
@@ -201,6 +207,38 @@ async def _resolved(query: str) -> list[Actor]:
     except DomainError:
         current_app.logger.debug("account search could not resolve %r", query[:300])
         return []
+
+
+@bp.get("/api/v1/accounts")
+async def many():
+    """Several accounts by `id[]`, in that order; unknown ones left out (Mastodon 4.3's GET /api/v1/accounts)."""
+    read_if_token("read:accounts")
+    actors = await actors_by_ids(request.args.getlist("id[]") or request.args.getlist("id"))
+    return await entities.accounts(actors, instance=instance(), viewer=viewer())
+
+
+@bp.get("/api/v1/accounts/familiar_followers")
+@auth.scoped("read:follows")
+async def familiar_followers():
+    """For each account `id[]` names, its followers whom one follows oneself
+    (app/controllers/api/v1/accounts/familiar_followers_controller.rb), in three queries and the entities'."""
+    targets = await actors_by_ids(request.args.getlist("id[]") or request.args.getlist("id"))
+    mine = me().actor_id
+    followed = Follow.filter(follower_id=mine, state=FollowState.ACCEPTED).values("target_id")
+    rows = await Follow.filter(
+        target_id__in=[target.id for target in targets], state=FollowState.ACCEPTED, follower__deleted_at=None,
+        follower_id__in=Subquery(followed),
+    ).exclude(follower_id=mine).select_related("follower").order_by("-id")
+    found = {entity["id"]: entity for entity in await entities.accounts(
+        list({row.follower_id: row.follower for row in rows}.values()), instance=instance(), viewer=viewer())}
+    return [
+        {"id": str(target.id),
+         "accounts": [found[str(row.follower_id)] for row in rows if row.target_id == target.id][:FAMILIAR_MAX]}
+        for target in targets
+    ]
+
+
+FAMILIAR_MAX = 20
 
 
 @bp.get("/api/v1/accounts/<account_id>")

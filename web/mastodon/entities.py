@@ -100,8 +100,9 @@ async def _post_stats(person_ids: list[int], circle_ids: list[int], viewer: Acto
     read, and of each circle's top-level posts: one query each."""
     stats: dict = {}
     if person_ids:
-        rows = await Post.filter(visibility.readable_circles(viewer), author_id__in=person_ids, deleted_at=None).annotate(
-            n=Count("id"), last=Max("published_at")).group_by("author_id").values_list("author_id", "n", "last")
+        readable = Post.filter(visibility.readable_circles(viewer), author_id__in=person_ids, deleted_at=None)
+        rows = await readable.annotate(n=Count("id"), last=Max("published_at")).group_by("author_id").values_list(
+            "author_id", "n", "last")
         stats.update({("actor", key): (count, last) for key, count, last in rows})
     if circle_ids:
         rows = await Post.filter(circle_id__in=circle_ids, root_id=None, deleted_at=None).annotate(

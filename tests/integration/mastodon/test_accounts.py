@@ -95,6 +95,9 @@ async def test_update_credentials_json_and_partial(api, alice):
     ({"note": "x" * 2001}, "note"),
     ({"locked": "true"}, "locked"),
     ({"bot": "maybe"}, "bot"),
+    ({"bot": "true"}, "bot"),
+    ({"hide_collections": "true"}, "hide_collections"),
+    ({"fields_attributes[0][name]": "Site", "fields_attributes[0][value]": "x"}, "fields_attributes"),
     ({"source[privacy]": "private"}, "source[privacy]"),
     ({"source[language]": "xx"}, "source[language]"),
 ])
@@ -441,6 +444,29 @@ async def test_relationships(api, alice, bob, circle):
     single = await (await api.get(f"/api/v1/accounts/relationships?id={bob.actor_id}")).get_json()
     assert single[0]["followed_by"] is True
     assert await (await api.get("/api/v1/accounts/relationships")).get_json() == []
+
+
+async def test_many_accounts(make_api, bob, circle, instance):
+    waiting = await factories.account(instance, "waiting")
+    from models.accounts import AccountState
+    from models.services import accounts as account_service
+
+    await account_service.set_state(waiting, AccountState.DISABLED)
+    anonymous = await make_api(None)
+    query = f"id[]={circle.actor_id}&id[]=junk&id[]={waiting.actor_id}&id[]={bob.actor_id}&id[]={circle.actor_id}"
+    rows = await (await anonymous.get(f"/api/v1/accounts?{query}")).get_json()
+    assert [row["username"] for row in rows] == ["gardeners", "bob"]
+
+
+async def test_familiar_followers(api, alice, bob, instance):
+    carol, dave = await factories.account(instance, "carol"), await factories.account(instance, "dave")
+    for follower, target in ((alice, carol), (carol, bob), (dave, bob), (alice, bob)):
+        await Follow.create(follower_id=follower.actor_id, target_id=target.actor_id, state=FollowState.ACCEPTED)
+    query = f"id[]={bob.actor_id}&id[]={dave.actor_id}"
+    rows = await (await api.get(f"/api/v1/accounts/familiar_followers?{query}")).get_json()
+    assert [(row["id"], [a["username"] for a in row["accounts"]]) for row in rows] == [
+        (str(bob.actor_id), ["carol"]), (str(dave.actor_id), []),
+    ]
 
 
 # --- blocks and mutes ---------------------------------------------------------------------------
