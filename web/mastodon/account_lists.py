@@ -185,8 +185,15 @@ async def follow_requests():
     return []
 
 
-@bp.post("/api/v1/follow_requests/<account_id>/<any(authorize, reject):decision>")
+# Two plain routes, not one `<any(...)>`: the OpenAPI description (web/mastodon/openapi.py) reads plain ones.
+@bp.post("/api/v1/follow_requests/<account_id>/authorize")
 @auth.scoped("write:follows")
-async def answer_follow_request(account_id: str, decision: str):
+async def authorize_follow_request(account_id: str):
     """There is never a request waiting, so none to answer."""
+    raise not_found()
+
+
+@bp.post("/api/v1/follow_requests/<account_id>/reject")
+@auth.scoped("write:follows")
+async def reject_follow_request(account_id: str):
     raise not_found()

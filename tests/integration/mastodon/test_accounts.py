@@ -514,6 +514,8 @@ async def test_follow_requests_empty(api, bob):
     assert await (await api.get("/api/v1/follow_requests")).get_json() == []
     response = await api.post(f"/api/v1/follow_requests/{bob.actor_id}/authorize")
     assert response.status_code == 404
+    response = await api.post(f"/api/v1/follow_requests/{bob.actor_id}/reject")
+    assert response.status_code == 404 and await response.get_json() == {"error": "Record not found"}
 
 
 # --- queries ------------------------------------------------------------------------------------
