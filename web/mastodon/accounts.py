@@ -152,17 +152,24 @@ async def lookup():
     """An account known here by its handle, without asking other servers
     (app/controllers/api/v1/accounts/lookups_controller.rb: skip_webfinger)."""
     read_if_token("read:accounts")
-    name, _, domain = (request.args.get("acct") or "").strip().lstrip("@").partition("@")
-    if not name or len(name) > 255 or len(domain) > 255:
+    actor = await by_handle(request.args.get("acct") or "")
+    if actor is None:
         raise not_found()
+    return await _one(actor)
+
+
+async def by_handle(handle: str) -> Actor | None:
+    """The person or circle known here by `name` or `name@domain` (ours or
+    another server's), if it may be shown."""
+    name, _, domain = handle.strip().lstrip("@").partition("@")
+    if not name or len(name) > 255 or len(domain) > 255:
+        return None
     local = not domain or domain.lower() == instance().domain.lower()
     actor = await Actor.get_or_none(
         username=name, deleted_at=None, kind__in=(ActorKind.PERSON, ActorKind.GROUP),
         **({"local": True} if local else {"domain": domain.lower(), "local": False}),
     )
-    if actor is None or not await is_shown(actor):
-        raise not_found()
-    return await _one(actor)
+    return actor if actor is not None and await is_shown(actor) else None
 
 
 @bp.get("/api/v1/accounts/search")
@@ -176,6 +183,8 @@ async def search():
     count = limit(values, default=40, maximum=80)
     offset = _offset(values)
     found = await _resolved(query) if boolean(values, "resolve") and viewer() is not None else []
+    if not found and _is_handle(query):  # a full handle finds its account, as the web's handle lookup does
+        found = [actor for actor in [await by_handle(query)] if actor is not None]
     wanted = offset + count
     found += [*await search_service.find_people(query, limit=wanted),
               *[circle.actor for circle in await search_service.find_circles(query, limit=wanted)]]
@@ -193,10 +202,15 @@ def _offset(values: dict) -> int:
     return min(int(raw), 10_000) if raw else 0
 
 
+def _is_handle(query: str) -> bool:
+    name, at, domain = query.lstrip("@").partition("@")
+    return bool(name and at and domain) and "@" not in domain and " " not in query
+
+
 async def _resolved(query: str) -> list[Actor]:
     """The account a full handle names, looked up where it lives; nothing
     when the query is no handle or its server does not answer."""
-    if query.lstrip("@").count("@") != 1 or " " in query:
+    if not _is_handle(query):
         return []
     await spend(ratelimits.LOOKUP)  # as the search page's lookup (people.search_post)
     # web.html imports web.errors, which imports this package: import it when first needed.

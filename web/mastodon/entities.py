@@ -113,7 +113,8 @@ async def _post_stats(person_ids: list[int], circle_ids: list[int], viewer: Acto
 
 async def accounts(actors: list[Actor], *, instance: Instance, viewer: Account | None) -> list[dict]:
     """Account entities for these actors, in their order, in at most seven
-    queries whatever their number."""
+    queries whatever their number. `viewer` (with its actor loaded, as
+    auth.current_account gives it) decides which posts and circles count."""
     if not actors:
         return []
     viewer_actor = viewer.actor if viewer is not None else None

@@ -201,6 +201,7 @@ async def test_lookup(api, bob, circle, instance):
 
 
 async def test_search(api, bob, circle):
+    await circle.fetch_related("actor")
     response = await api.get("/api/v1/accounts/search?q=garden")
     assert [row["username"] for row in await response.get_json()] == ["gardeners"]
     response = await api.get("/api/v1/accounts/search?q=bob")
@@ -208,6 +209,15 @@ async def test_search(api, bob, circle):
     assert (await api.get("/api/v1/accounts/search?q=bob&limit=x")).status_code == 422
     response = await api.get("/api/v1/accounts/search?q=bob&following=true")
     assert await response.get_json() == []
+    response = await api.get(f"/api/v1/accounts/search?q=@gardeners@{circle.actor.domain}")
+    assert [row["username"] for row in await response.get_json()] == ["gardeners"]
+
+
+async def test_search_keeps_to_peoples_search_choice(api, alice, instance):
+    # alice has not let search find her (indexable off): only her full handle does, as on the web
+    assert await (await api.get("/api/v1/accounts/search?q=alice")).get_json() == []
+    rows = await (await api.get(f"/api/v1/accounts/search?q=alice@{instance.domain}")).get_json()
+    assert [row["username"] for row in rows] == ["alice"]
 
 
 async def test_search_resolve_needs_a_token(make_api, bob):
