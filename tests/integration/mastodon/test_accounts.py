@@ -340,6 +340,20 @@ async def test_followers_and_following(api, alice, bob, circle):
     assert me["following_count"] == 2
 
 
+async def test_following_hides_circles_as_the_profile_page_does(api, make_api, alice, bob, instance):
+    private = await factories.circle(instance, bob, "hush", visibility="members")
+    await factories.circle(instance, bob, "loud")
+    outsider = [row["username"] for row in
+                await (await api.get(f"/api/v1/accounts/{bob.actor_id}/following")).get_json()]
+    assert outsider == ["loud"]  # alice is no member of the members-only circle
+    bobs_app = await make_api(bob)
+    own = await (await bobs_app.get(f"/api/v1/accounts/{bob.actor_id}/following")).get_json()
+    assert {row["username"] for row in own} == {"hush", "loud"}
+    await profiles.update_privacy(bob, discoverable=True, indexable=True, shows_circles=False, shows_posts=True)
+    assert await (await api.get(f"/api/v1/accounts/{bob.actor_id}/following")).get_json() == []
+    assert private
+
+
 # --- follow, unfollow, relationships ----------------------------------------------------------
 
 
