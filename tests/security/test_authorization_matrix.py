@@ -82,6 +82,14 @@ UNCHECKED = {
     "/api/v1/timelines/list/<list_id>", "/api/v1/lists", "/api/v1/notifications",
     "/api/v1/notifications/unread_count", "/api/v1/notifications/<notification_id>", "/api/v1/markers",
     "/api/v1/streaming", "/api/v1/streaming/<path:path>", "/api/v1/streaming/health",
+    # the client API's accounts: a bearer token and its scopes; members-only circles' posts and members
+    # only for their members (tests/integration/mastodon/test_accounts.py)
+    "/api/v1/accounts", "/api/v1/accounts/familiar_followers",
+    "/api/v1/accounts/verify_credentials", "/api/v1/accounts/lookup", "/api/v1/accounts/search",
+    "/api/v1/accounts/relationships", "/api/v1/accounts/<account_id>", "/api/v1/accounts/<account_id>/statuses",
+    "/api/v1/accounts/<account_id>/followers", "/api/v1/accounts/<account_id>/following",
+    "/api/v1/accounts/<account_id>/featured_tags", "/api/v1/accounts/<account_id>/lists",
+    "/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests",
 }
 
 

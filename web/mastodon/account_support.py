@@ -1,0 +1,170 @@
+"""What the accounts endpoints share (web/mastodon/accounts.py,
+account_lists.py, account_relations.py): their blueprint, finding the
+account an id names, the request's parameters however an app sends them,
+and the viewer."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, request
+from tortoise.expressions import Q
+
+from models.accounts import Account, AccountState
+from models.actors import Actor, ActorKind
+from models.errors import InvalidInput
+from models.services import oauth, ratelimits
+from web import security
+from web.mastodon import auth
+from web.mastodon.errors import ApiError
+from web.mastodon.pagination import MAX_ID
+from web.site import site
+
+bp = Blueprint("mastodon_accounts", __name__)
+
+NUL = "The request contains a character that is not allowed (NUL)."
+
+
+@bp.before_request
+async def refuse_nul_characters() -> None:
+    """PostgreSQL fails on a NUL in any query: refused, as the web pages refuse it."""
+    await security.refuse_nul_characters()
+
+# Mastodon's answer for any id it cannot find (app/controllers/api/base_controller.rb).
+RECORD_NOT_FOUND = "Record not found"
+
+
+def not_found() -> ApiError:
+    return ApiError(404, RECORD_NOT_FOUND)
+
+
+def viewer() -> Account | None:
+    return auth.current_account()
+
+
+def viewer_actor() -> Actor | None:
+    account = auth.current_account()
+    return account.actor if account is not None else None
+
+
+def me() -> Account:
+    """The person behind the token (endpoints guarded by `scoped` have one)."""
+    account = auth.current_account()
+    assert account is not None
+    return account
+
+
+async def spend(limit: ratelimits.Limit) -> None:
+    """Spend the rate limit the web page doing the same spends
+    (web/html/ratelimits.py), for the same person: an app is no way around it."""
+    if current_app.extensions.get("circles.rate_limits", True):
+        await ratelimits.spend(limit, f"account:{me().id}")
+
+
+def read_if_token(scope: str) -> None:
+    """Public endpoints: anyone may call them, but a token, when sent, must
+    allow `scope` (Mastodon's `authorize_if_got_token!`)."""
+    token = auth.current_token()
+    if token is not None and not oauth.allows(token.scopes, scope):
+        raise ApiError(403, auth.OUT_OF_SCOPE)
+
+
+def parse_id(raw: str) -> int | None:
+    raw = (raw or "").strip()
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        return None
+    return int(raw)
+
+
+async def find_account(raw_id: str) -> Actor:
+    """The actor an id in the path names; 404 for a malformed or unknown one."""
+    actor_id = parse_id(raw_id)
+    actor = await Actor.get_or_none(id=actor_id, deleted_at=None) if actor_id else None
+    if actor is None or not await is_shown(actor):
+        raise not_found()
+    return actor
+
+
+IDS_MAX = 80
+
+
+async def actors_by_ids(raw_ids: list[str]) -> list[Actor]:
+    """The accounts these ids name, in their order, once each; malformed,
+    unknown and hidden ones left out, as Mastodon leaves them out of lists."""
+    ids = list(dict.fromkeys(actor_id for actor_id in map(parse_id, raw_ids[:IDS_MAX]) if actor_id is not None))
+    if not ids:
+        return []
+    found = {actor.id: actor for actor in await Actor.filter(
+        Q(local=False) | Q(kind=ActorKind.GROUP) | Q(account__state=AccountState.ACTIVE), id__in=ids, deleted_at=None,
+    )}
+    return [found[actor_id] for actor_id in ids if actor_id in found]
+
+
+async def is_shown(actor: Actor) -> bool:
+    """Not a person here whose account is not active (waiting for approval,
+    disabled): Mastodon's `check_account_approval` answers 404 for those."""
+    if not actor.local or actor.kind is ActorKind.GROUP:
+        return True
+    account = await Account.get_or_none(actor_id=actor.id)
+    return account is not None and account.state is AccountState.ACTIVE
+
+
+def instance():
+    return site().instance
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+async def params() -> dict[str, object]:
+    """The request's parameters from the query, a form (urlencoded or
+    multipart) or a JSON body, flat: a JSON `{"source": {"privacy": ...}}`
+    reads as the form's `source[privacy]`."""
+    merged: dict[str, object] = dict(request.args.items())
+    if request.mimetype == "application/json":
+        body = await request.get_json(silent=True)
+        if body is not None and not isinstance(body, dict):
+            raise InvalidInput("The request body must be a JSON object.")
+        for key, value in (body or {}).items():
+            if isinstance(value, dict):
+                merged.update({f"{key}[{inner}]": item for inner, item in value.items()})
+            else:
+                merged[key] = value
+    else:
+        merged.update((await request.form).items())
+    if any("\x00" in f"{key}{value}" for key, value in merged.items()):
+        raise InvalidInput(NUL)
+    return merged
+
+
+TRUE = frozenset({"true", "1", "on", "t", "yes"})
+FALSE = frozenset({"false", "0", "off", "f", "no", ""})
+
+
+def boolean(values: dict, name: str) -> bool | None:
+    """A boolean parameter as Rails reads one; None when not given."""
+    if name not in values or values[name] is None:
+        return None
+    value = values[name]
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise InvalidInput("%(name)s must be true or false.", field=name, name=name)
+
+
+def text(values: dict, name: str) -> str | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise InvalidInput("%(name)s must be text.", field=name, name=name)
+    return str(value)
+
+
+def limit(values: dict, *, default: int, maximum: int) -> int:
+    raw = str(values.get("limit") or "").strip()
+    if raw and not raw.isdigit():
+        raise InvalidInput("limit must be a positive number.", field="limit")
+    return min(max(int(raw), 1), maximum) if raw else default
