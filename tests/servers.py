@@ -145,3 +145,30 @@ def start_server(database_url: str, folder: Path, *, host: str = "127.0.0.1", po
     process, log = _start(["serve", "--bind", f"{host}:{port}"], database_url, folder, f"{host}:{port}",
                           CIRCLES_REGISTRATION="open", **env_overrides)
     return Server(process, log, f"http://{host}:{port}")
+
+
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+async def oauth_token(client: httpx.AsyncClient, scopes: str = "read write follow push") -> str:
+    """An access token for the person logged in on `client`, the way an app
+    gets one: register, consent on the web page, exchange the code (out of band)."""
+    from html import unescape
+    from urllib.parse import urlencode
+
+    app = (await client.post("/api/v1/apps", data={"client_name": "Tests", "redirect_uris": OOB,
+                                                    "scopes": scopes})).json()
+    query = urlencode({"client_id": app["client_id"], "redirect_uri": OOB, "response_type": "code", "scope": scopes})
+    page = await client.get(f"/oauth/authorize?{query}")
+    assert page.status_code == 200, page.text[:2000]
+    fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
+    shown = await client.post("/oauth/authorize", data={**fields, "decision": "authorize"})
+    assert shown.status_code == 200, shown.text[:2000]
+    code = re.search(r'id="oauth-code" type="text" value="([^"]+)"', shown.text)
+    assert code, shown.text[:2000]
+    token = await client.post("/oauth/token", data={
+        "grant_type": "authorization_code", "code": code.group(1), "redirect_uri": OOB,
+        "client_id": app["client_id"], "client_secret": app["client_secret"]})
+    assert token.status_code == 200, token.text
+    return token.json()["access_token"]

@@ -72,10 +72,6 @@ async def test_mastodon_py_signs_in_and_reads_the_instance(circles):
         m.app_verify_credentials()
 
 
-# /api/v1/accounts/verify_credentials is the accounts work's (web/mastodon/accounts.py): until it is
-# merged the library gets a 404, and only that; once it is, this XPASSes and strict makes it fail,
-# so the marker is removed then.
-@pytest.mark.xfail(raises=MastodonNotFoundError, strict=True, reason="needs GET /api/v1/accounts/verify_credentials")
 async def test_mastodon_py_reads_the_signed_in_account(circles):
     m = await signed_in(circles, "grace")
     assert m.account_verify_credentials()["username"] == "grace"

@@ -52,10 +52,6 @@ async def test_toot_logs_in_with_a_code_from_the_page(circles, toot_config):
         }))
 
 
-# `toot login` then asks /api/v1/accounts/verify_credentials for the username: the accounts
-# work's endpoint (web/mastodon/accounts.py). Until it is merged this fails with a 404 and only
-# that; once it is, this XPASSes and strict makes it fail, so the marker is removed then.
-@pytest.mark.xfail(raises=NotFoundError, strict=True, reason="needs GET /api/v1/accounts/verify_credentials")
 async def test_toot_login_finishes_with_the_username(circles, toot_config):
     app = auth.get_or_create_app(circles.base_url)
     code = await code_from_page(circles.base_url, api.get_browser_login_url(app), "margaret")

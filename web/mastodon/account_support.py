@@ -12,7 +12,6 @@ from models.accounts import Account, AccountState
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput
 from models.services import oauth, ratelimits
-from web import security
 from web.mastodon import auth
 from web.mastodon.errors import ApiError
 from web.mastodon.pagination import MAX_ID
@@ -22,11 +21,6 @@ bp = Blueprint("mastodon_accounts", __name__)
 
 NUL = "The request contains a character that is not allowed (NUL)."
 
-
-@bp.before_request
-async def refuse_nul_characters() -> None:
-    """PostgreSQL fails on a NUL in any query: refused, as the web pages refuse it."""
-    await security.refuse_nul_characters()
 
 # Mastodon's answer for any id it cannot find (app/controllers/api/base_controller.rb).
 RECORD_NOT_FOUND = "Record not found"
