@@ -76,8 +76,10 @@ def test_the_accounts_table_is_really_there(admin):
     expect(admin.locator("main table").get_by_role("button", name="Password reset link for @cordelia_also_quite_long")
            ).to_be_visible()
     state = admin.locator("main table tbody tr").nth(1).locator("td").nth(1)
-    lines = "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }"
+    lines = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
     assert state.evaluate(lines) == 1, \
         "a short word (the account's state) should stay on one line, not be broken letter by letter"
+    search = admin.locator(".header-search button")
+    assert search.evaluate(lines) == 1, "the header's Search button should not break its word on a phone"
     admin.goto("/admin/domains")
     expect(admin.locator("main table")).to_contain_text(REASON.strip()[:40])
