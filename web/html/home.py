@@ -31,7 +31,7 @@ async def index():
         # One query per kind present, for the feed and the followed section together.
         card_details=await feed_cards.card_details([*posts, *followed["followed_posts"]]),
         open_questions=await question_service.could_answer(account.actor, circles=circles),
-        meetings=await meeting_service.next_meetings_for(account.actor, limit=5, circle_ids=list(circles)),
+        meetings=await meeting_service.next_meetings_for(account.actor, limit=5, circles=circles),
         **followed,
     )
 
