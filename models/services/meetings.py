@@ -366,15 +366,27 @@ async def past_in(circle: Circle, *, page: int = 1, per_page: int = PAGE_SIZE) -
     return await rows.offset((page - 1) * per_page).limit(per_page + 1)
 
 
-async def next_meetings_for(actor: Actor, *, limit: int = 10, circle_ids: list[int] | None = None) -> list[Meeting]:
+async def next_meetings_for(
+    actor: Actor, *, limit: int = 10, circle_ids: list[int] | None = None, circles: dict[int, Circle] | None = None,
+) -> list[Meeting]:
     """"My next meetings": not cancelled, not over, in every circle the person
-    belongs to (`circle_ids`, when their memberships are loaded already)."""
-    if circle_ids is None:
+    belongs to (`circle_ids`, when their memberships are loaded already; or
+    `circles`, by id with their actors, attached rather than joined again,
+    the posts then without their authors: the home page's short list)."""
+    if circles is not None:
+        circle_ids = list(circles)
+    elif circle_ids is None:
         circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
-    rows = _listed().filter(circle_id__in=circle_ids, ends_at__gt=clock.now(), cancelled_at=None)
-    return await rows.order_by("starts_at", "id").limit(limit)
+    if circles is None:
+        rows = _listed().filter(circle_id__in=circle_ids, ends_at__gt=clock.now(), cancelled_at=None)
+        return await rows.order_by("starts_at", "id").limit(limit)
+    rows = Meeting.filter(post__deleted_at=None, circle_id__in=circle_ids, ends_at__gt=clock.now(), cancelled_at=None)
+    meetings = await rows.select_related("post").order_by("starts_at", "id").limit(limit)
+    for meeting in meetings:
+        meeting.circle = circles[meeting.circle_id]
+    return meetings
 
 
 async def calendar_of_circle(circle: Circle) -> list[Meeting]:

@@ -164,15 +164,21 @@ async def list_questions(
     return await questions.select_related("author").offset((page - 1) * limit).limit(limit)
 
 
-async def could_answer(actor: Actor, *, limit: int = 5, circle_ids: list[int] | None = None) -> list[Post]:
+async def could_answer(
+    actor: Actor, *, limit: int = 5, circle_ids: list[int] | None = None, circles: dict[int, Circle] | None = None,
+) -> list[Post]:
     """Open questions in the person's circles that someone else asked,
     unanswered first, oldest first: where their help is wanted. Pass
-    `circle_ids` (of the person's circles) when they are loaded already."""
-    if circle_ids is None:
+    `circle_ids` (of the person's circles) when they are loaded already, or
+    `circles` (by id, with their actors) to attach those instead of joining
+    them again (the rows then come without their authors)."""
+    if circles is not None:
+        circle_ids = list(circles)
+    elif circle_ids is None:
         circle_ids = [m.circle_id for m in await circle_service.memberships_of(actor)]
     if not circle_ids:
         return []
-    return await (
+    rows = (
         Post.filter(circle_id__in=circle_ids, kind=PostKind.QUESTION, root_id=None, deleted_at=None,
                     accepted_answer_id=None)
         .exclude(author_id=actor.id)
@@ -180,9 +186,11 @@ async def could_answer(actor: Actor, *, limit: int = 5, circle_ids: list[int] | 
         .filter(person_blocks.not_hidden_from(actor))
         .annotate(has_replies=Case(When(reply_count=0, then="0"), default="1"))
         .order_by("has_replies", "published_at", "id")
-        .select_related("author", "circle__actor")
         .limit(limit)
     )
+    if circles is None:
+        return await rows.select_related("author", "circle__actor")
+    return post_service.attach_circles(await rows, circles)
 
 
 async def answer_credits(circle: Circle, actor_ids: list[int] | None = None) -> dict[int, int]:

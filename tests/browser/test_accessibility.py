@@ -1,5 +1,6 @@
 """Every main page, scanned by axe-core in chromium (no serious or critical
-violation allowed), photographed at desktop and phone widths, and checked
+violation allowed) in the light and the dark scheme, and again in Arabic
+(right-to-left) in both, photographed at desktop and phone widths, and checked
 not to scroll sideways on a 360 px phone.
 
 axe-core comes from npm (package-lock.json here, `npm ci` when needed) and is
@@ -113,6 +114,10 @@ PAGE_NAMES = (
 )
 
 
+# Pages whose state comes from posting a form: posted again (the form keeps its values) in Arabic.
+POSTED_AGAIN = {"signup-with-errors": lambda p: p.get_by_role("button", name="Create account").click()}
+
+
 def _describe(violations: list[dict]) -> str:
     lines = []
     for v in violations:
@@ -131,6 +136,34 @@ def scan(page: Page, axe_source: str, name: str) -> list[dict]:
     if minor:
         print(f"{name}: minor axe findings (not failing):\n{_describe(minor)}")
     return [v for v in results["violations"] if v["impact"] in BLOCKING]
+
+
+RTL_LANGUAGE = "ar"  # the shipped right-to-left language (web/translations/ar)
+
+
+def scan_right_to_left(page: Page, axe_source: str, name: str, *, redo: Callable[[Page], object] | None = None,
+                       flip: bool = False) -> list[dict]:
+    """The page again as someone who reads Arabic sees it (the footer menu's language cookie,
+    so <html dir="rtl"> and the Arabic catalogue), scanned by axe in the light and the dark
+    scheme. The page is fetched again, or `redo` (run once the cookie is set) gets there,
+    e.g. by posting its form again. `flip` only turns the page as it is right-to-left (a
+    state that cannot be fetched again, like live updates). The cookie goes afterwards."""
+    page.context.add_cookies([{"name": "lang", "value": RTL_LANGUAGE, "url": page.url}])
+    try:
+        if flip:
+            page.evaluate("document.documentElement.dir = 'rtl'")
+        else:
+            (redo or (lambda p: p.goto(p.url)))(page)
+            expect(page.locator("html")).to_have_attribute("lang", RTL_LANGUAGE)
+        assert page.locator("html").get_attribute("dir") == "rtl", f"{name}: not right-to-left at {page.url}"
+        blocking = []
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            blocking += scan(page, axe_source, f"{name} (rtl, {scheme})")
+        page.emulate_media(color_scheme="light")
+        return blocking
+    finally:
+        page.context.clear_cookies(name="lang")
 
 
 def test_the_scan_finds_what_it_should(visitor, axe_source):
@@ -165,6 +198,8 @@ def test_main_page_is_accessible_and_fits_a_phone(name, main_pages, axe_source, 
     page.emulate_media(color_scheme="dark")  # the stylesheet has a dark scheme: its contrast counts too
     blocking += scan(page, axe_source, f"{name} (dark)")
     page.emulate_media(color_scheme="light")
+    blocking += scan_right_to_left(page, axe_source, name, redo=POSTED_AGAIN.get(name))
+    arrive(page)  # back in English, for the phone check below
 
     page.set_viewport_size(PHONE)
     page.screenshot(path=screenshots / f"{name}-phone.png", full_page=True)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import ui
-from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan
+from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan, scan_right_to_left
 from tests.npm import ensure_npm_packages
 
 HANDLE, NAME = "weavers", "Basket Weavers"
@@ -68,4 +68,8 @@ def test_the_confirmation_page_is_accessible(people, new_context):
     blocking = scan(page, AXE_JS.read_text(), "confirmation page")
     page.emulate_media(color_scheme="dark")
     blocking += scan(page, AXE_JS.read_text(), "confirmation page (dark)")
+    page.emulate_media(color_scheme="light")
+    page.goto(thread)  # in English; the button then asks again, answered in Arabic
+    blocking += scan_right_to_left(page, AXE_JS.read_text(), "confirmation page",
+                                   redo=lambda p: p.get_by_role("button", name="Delete this post").click())
     assert not blocking, _describe(blocking)

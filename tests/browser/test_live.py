@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import ui
-from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan
+from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan, scan_right_to_left
 from tests.npm import ensure_npm_packages
 
 HANDLE, NAME = "growers", "Seed Growers"
@@ -91,4 +91,7 @@ def test_the_updated_page_stays_accessible(people, new_context):
     blocking = scan(page, AXE_JS.read_text(), "thread with new replies")
     page.emulate_media(color_scheme="dark")
     blocking += scan(page, AXE_JS.read_text(), "thread with new replies (dark)")
+    page.emulate_media(color_scheme="light")
+    # right-to-left as it is: fetching it again would show the new replies, not the button
+    blocking += scan_right_to_left(page, AXE_JS.read_text(), "thread with new replies", flip=True)
     assert not blocking, _describe(blocking)

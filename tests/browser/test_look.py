@@ -1,6 +1,7 @@
 """Look and feel: every main page, with a very long word and a long web address in a
 post's title and body, fits a 360 px phone without scrolling sideways, is photographed
-at 360 and 1280 px in the light and the dark scheme, and passes axe in both schemes.
+at 360 and 1280 px in the light and the dark scheme, and passes axe in both schemes, left-to-right
+and right-to-left (in Arabic).
 One server and one set of content for the whole module."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import ui
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.test_accessibility import AXE_JS, OVERFLOWING_JS, _describe, scan
+from tests.browser.test_accessibility import AXE_JS, OVERFLOWING_JS, _describe, scan, scan_right_to_left
 from tests.npm import ensure_npm_packages
 from tests.servers import CIRCLES
 
@@ -102,6 +103,11 @@ def test_page_fits_a_phone_and_reads_well_light_and_dark(name, pages, axe_source
             page.screenshot(path=screenshots / f"look-{name}-{label}-{scheme}.png", full_page=True)
         blocking += scan(page, axe_source, f"{name} ({scheme})")
     page.emulate_media(color_scheme="light")
+    blocking += scan_right_to_left(page, axe_source, name)  # light and dark, in Arabic
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), (
+        f"{name} ({page.url}) scrolls sideways on a {PHONE['width']} px phone right-to-left")
+    page.screenshot(path=screenshots / f"look-{name}-360-rtl.png", full_page=True)
     assert not blocking, f"{name} ({page.url}) has serious or critical accessibility violations:\n{_describe(blocking)}"
 
 

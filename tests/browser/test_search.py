@@ -1,6 +1,7 @@
 """Search in chromium: words typed in the header's box (Enter, no script)
 find a post with the words marked; the circle page's own box searches that
-circle; axe finds nothing serious on the results, light or dark."""
+circle; axe finds nothing serious on the results, light or dark,
+left-to-right or right-to-left (in Arabic)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import ui
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan
+from tests.browser.test_accessibility import AXE_JS, HERE, _describe, scan, scan_right_to_left
 from tests.npm import ensure_npm_packages
 
 HANDLE, NAME = "herbalists", "Herbalists"
@@ -66,4 +67,5 @@ def test_search_pages_are_accessible(alice):
         alice.emulate_media(color_scheme="dark")
         blocking += scan(alice, axe, f"{path} (dark)")
         alice.emulate_media(color_scheme="light")
+        blocking += scan_right_to_left(alice, axe, path)
     assert not blocking, _describe(blocking)

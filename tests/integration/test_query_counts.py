@@ -581,3 +581,32 @@ async def test_admin_domains_and_overview(world):
 
     await world.assert_flat("/admin/domains", block)
     await world.assert_flat("/admin/overview", fail)
+
+
+async def test_home_followed_section_cards(world):
+    """The people-you-follow section shows each item as a feed card (what it is, its state,
+    the circle) from a fixed number of queries, however many items and kinds there are."""
+    from models.actors import Follow, FollowState
+
+    bob = await factories.account(world.instance, "bobfollowed")
+    elsewhere = await factories.circle(world.instance, bob, "elsewhere")  # a circle alice is not in
+    await Follow.create(follower=world.alice.actor, target=bob.actor, state=FollowState.ACCEPTED)
+
+    async def grow(k):
+        for _ in range(k):
+            n = next(_serial)
+            await question_service.ask(world.instance, bob.actor, elsewhere, title=f"Why {n}?", body="Tell me")
+            await meeting_service.schedule(world.instance, bob.actor, elsewhere, title=f"Meet {n}", agenda="",
+                                           **slot())
+            await governance.propose(world.instance, bob.actor, elsewhere, kind="free_text", title=f"Rule {n}",
+                                     body="Why not", closes_at=clock.now() + dt.timedelta(days=2))
+            await resource_service.add_resource(world.instance, bob.actor, elsewhere, title=f"Docs {n}",
+                                                description="Read", link=f"https://docs{n}.example.org/x")
+
+    await world.assert_flat("/", grow)
+    page = await (await world.client.get("/")).get_data(as_text=True)
+    followed = page[page.index('id="followed"'):]
+    assert followed.count('class="post-card') == 10  # a page of them
+    for shown in ('kind-question', 'kind-meeting', 'kind-proposal', 'kind-resource', 'class="card-state"',
+                  '<time class="card-state"', "docs", 'avatar avatar-small initials', "/c/elsewhere"):
+        assert shown in followed, shown

@@ -20,16 +20,19 @@ async def index():
     if account is None:
         return await render_template("home/welcome.html", circles=await circle_service.list_circles(limit=12))
     memberships = await circle_service.memberships_of(account.actor)
-    circle_ids = [m.circle_id for m in memberships]  # loaded once for the three lists below
-    posts = await post_service.recent_posts_for(account.actor, circle_ids=circle_ids)
+    # The person's circles, loaded once (with their actors) for the lists below, which attach them rather than join them again.
+    circles = {m.circle_id: m.circle for m in memberships}
+    posts = await post_service.recent_posts_for(account.actor, circles=circles)
+    followed = await _followed(account.actor)
     return await render_template(
         "home/index.html",
         memberships=memberships,
         posts=posts,
-        card_details=await feed_cards.card_details(posts),
-        open_questions=await question_service.could_answer(account.actor, circle_ids=circle_ids),
-        meetings=await meeting_service.next_meetings_for(account.actor, limit=5, circle_ids=circle_ids),
-        **await _followed(account.actor),
+        # One query per kind present, for the feed and the followed section together.
+        card_details=await feed_cards.card_details([*posts, *followed["followed_posts"]]),
+        open_questions=await question_service.could_answer(account.actor, circles=circles),
+        meetings=await meeting_service.next_meetings_for(account.actor, limit=5, circles=circles),
+        **followed,
     )
 
 
