@@ -100,6 +100,7 @@ async def instance_v2():
         "domain": instance.domain,
         "title": site().name,
         "version": version(),
+        "source_url": instance.base_url,  # no public repository to name: the server itself, as NodeInfo's homepage
         "description": _description(),
         "usage": {"users": {"active_month": usage.active_month}},
         "thumbnail": {"url": ""},  # no picture of the server yet
