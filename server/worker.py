@@ -11,7 +11,7 @@ import logging
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
 from models import clock
-from models.services import governance, mail, meeting_reminders, ratelimits
+from models.services import governance, idempotency, mail, meeting_reminders, ratelimits
 from server.mail import Postman
 
 log = logging.getLogger(__name__)
@@ -40,18 +40,20 @@ async def send_email(fed: Federation, postman: Postman | None = None) -> int:
     return await postman.send_due(fed.lease) if postman is not None else 0
 
 
-async def forget_rate_windows(fed: Federation) -> int:
-    """Rate-limit windows of subjects that have not come back for a day; hourly."""
+async def forget_old_rows(fed: Federation) -> int:
+    """Hourly: rate-limit windows of subjects that have not come back for a
+    day, and apps' idempotency keys past their hour."""
     if clock.now().minute != 0:
         return 0
     await ratelimits.forget_old()
+    await idempotency.forget_expired()
     return 0  # not work that should make the loop run again at once
 
 
 # Proposals close before the fan-out, so their outcome goes out in the same pass.
 STAGES = (
     inbox.process_pending, close_due_proposals, send_meeting_reminders, fanout.fan_out_pending, delivery.deliver_due,
-    queue_email_digests, send_email, forget_rate_windows,
+    queue_email_digests, send_email, forget_old_rows,
 )
 NEEDS_POSTMAN = frozenset({send_email})
 

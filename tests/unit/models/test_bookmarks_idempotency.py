@@ -117,3 +117,22 @@ async def test_two_requests_at_once_make_one_post(instance, alice, rust):
     first, second = await asyncio.gather(idempotency.once(alice, "race", make), idempotency.once(alice, "race", make))
     assert first.id == second.id
     assert await Post.filter(deleted_at=None).count() == 1
+
+
+async def test_the_worker_forgets_keys_past_their_hour_on_the_hour(instance, alice, rust):
+    from server import worker
+
+    async def make():
+        return await post_service.create_post(instance, alice.actor, rust, body="post")
+
+    await idempotency.once(alice, "old", make)
+    on_the_hour = (clock.now() + idempotency.WINDOW + dt.timedelta(hours=1)).replace(minute=0)
+    try:
+        clock.freeze(on_the_hour.replace(minute=30))
+        await worker.forget_old_rows(None)  # not on the hour: nothing yet
+        assert await IdempotencyKey.filter(account_id=alice.id).count() == 1
+        clock.freeze(on_the_hour)
+        await worker.forget_old_rows(None)
+    finally:
+        clock.freeze(None)
+    assert await IdempotencyKey.filter(account_id=alice.id).count() == 0
