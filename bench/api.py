@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import httpx
 from quart import Quart, request
 
-from bench.pages import Sample, Server, build, compare, free_port, progress, say
+from bench.pages import Sample, Server, bench_settings, build, compare, free_port, progress, say
 from models import clock, db
 from models.accounts import Account
 from models.actors import Actor
@@ -50,7 +50,6 @@ from models.oauth import OAuthToken
 from models.posts import Post
 from models.services import oauth
 from server.app import create_app
-from server.config import Settings
 
 HOME = "/api/v1/timelines/home"
 
@@ -150,11 +149,7 @@ async def main(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="circles-bench-api-"))
     database_url = args.database_url or f"sqlite://{folder / 'bench.sqlite3'}"
     port = free_port()
-    settings = Settings(
-        domain=f"127.0.0.1:{port}", scheme="http", bind=f"127.0.0.1:{port}", data_dir=str(folder / "data"),
-        database_url=database_url, secret_key="bench-" + "x" * 40, registration="open",
-        media_dir=str(folder / "data" / "media"), run_worker=False, log_level="WARNING",
-    )
+    settings = bench_settings(folder, database_url, port)
     instance = Instance(domain=settings.domain, scheme=settings.scheme)
     servers: list[Server] = []
     try:

@@ -278,6 +278,15 @@ async def compare(name: str, path: str, circles: httpx.AsyncClient, baseline: ht
     return ours, theirs
 
 
+def bench_settings(folder: Path, database_url: str, port: int) -> Settings:
+    """Circles on 127.0.0.1:port over `database_url`, without its federation worker."""
+    return Settings(
+        domain=f"127.0.0.1:{port}", scheme="http", bind=f"127.0.0.1:{port}", data_dir=str(folder / "data"),
+        database_url=database_url, secret_key="bench-" + "x" * 40, registration="open",
+        media_dir=str(folder / "data" / "media"), run_worker=False, log_level="WARNING",
+    )
+
+
 async def log_in(client: httpx.AsyncClient, username: str) -> None:
     form = await client.get("/login")
     token = CSRF_RE.search(form.text)
@@ -295,11 +304,7 @@ async def main(args: argparse.Namespace) -> int:
     kind = database_url.split("://")[0]
     tag = uuid.uuid4().hex[:6]
     port = free_port()
-    settings = Settings(
-        domain=f"127.0.0.1:{port}", scheme="http", bind=f"127.0.0.1:{port}", data_dir=str(folder / "data"),
-        database_url=database_url, secret_key="bench-" + "x" * 40, registration="open",
-        media_dir=str(folder / "data" / "media"), run_worker=False, log_level="WARNING",
-    )
+    settings = bench_settings(folder, database_url, port)
     instance = Instance(domain=settings.domain, scheme=settings.scheme)
     servers: list[Server] = []
     try:
