@@ -98,6 +98,10 @@ async def test_a_learner_uses_circles_from_mastodon_py(two_instances):
         hello = m.status_post("@study hello, circle!")
         assert "hello, circle!" in text_of(hello)
         question = m.status_post("@study How do closures capture variables? #question")
+        assert [x["acct"] for x in hello["mentions"]] == ["study"]
+        question_page = (await ada_web.get(f"/posts/{question['id']}")).text
+        assert '<span class="badge">question</span>' in question_page  # a question on the web too
+        assert "How do closures capture variables?" in question_page
         reply = m.status_post("They capture the variables, not their values.", in_reply_to_id=question)
         assert reply["in_reply_to_id"] == question["id"]
         context = m.status_context(question)
@@ -138,7 +142,8 @@ async def test_a_learner_uses_circles_from_mastodon_py(two_instances):
         m.poll_vote(poll["id"], [0])
         after = m.poll(poll["id"])
         assert after["voted"] is True and after["own_votes"] == [0]
-        assert after["options"][0]["votes_count"] == 1
+        assert after["options"][0] == {"title": "Yes", "votes_count": 1}
+        assert "1 yes · 0 no" in (await ada_web.get(f"/proposals/{post_id}")).text  # counted as the web counts
 
         # 5. Carol, on A, replies to ada from her app; ada is notified of a mention and dismisses it.
         await sign_up(carol_web, "carol")
