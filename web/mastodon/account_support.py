@@ -5,21 +5,19 @@ and the viewer."""
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, request
+from quart import Blueprint, current_app
 from tortoise.expressions import Q
 
 from models.accounts import Account, AccountState
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput
-from models.services import oauth, ratelimits
+from models.services import oauth, ratelimits, validation
 from web.mastodon import auth
 from web.mastodon.errors import ApiError
-from web.mastodon.pagination import MAX_ID
+from web.mastodon.params import read as params  # noqa: F401 (the accounts modules read it from here)
 from web.site import site
 
 bp = Blueprint("mastodon_accounts", __name__)
-
-NUL = "The request contains a character that is not allowed (NUL)."
 
 
 # Mastodon's answer for any id it cannot find (app/controllers/api/base_controller.rb).
@@ -62,10 +60,8 @@ def read_if_token(scope: str) -> None:
 
 
 def parse_id(raw: str) -> int | None:
-    raw = (raw or "").strip()
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        return None
-    return int(raw)
+    number = validation.whole_number((raw or "").strip())
+    return number if number is not None and validation.is_row_id(number) else None
 
 
 async def find_account(raw_id: str) -> Actor:
@@ -108,27 +104,6 @@ def instance():
 # --- parameters ---------------------------------------------------------------------------
 
 
-async def params() -> dict[str, object]:
-    """The request's parameters from the query, a form (urlencoded or
-    multipart) or a JSON body, flat: a JSON `{"source": {"privacy": ...}}`
-    reads as the form's `source[privacy]`."""
-    merged: dict[str, object] = dict(request.args.items())
-    if request.mimetype == "application/json":
-        body = await request.get_json(silent=True)
-        if body is not None and not isinstance(body, dict):
-            raise InvalidInput("The request body must be a JSON object.")
-        for key, value in (body or {}).items():
-            if isinstance(value, dict):
-                merged.update({f"{key}[{inner}]": item for inner, item in value.items()})
-            else:
-                merged[key] = value
-    else:
-        merged.update((await request.form).items())
-    if any("\x00" in f"{key}{value}" for key, value in merged.items()):
-        raise InvalidInput(NUL)
-    return merged
-
-
 TRUE = frozenset({"true", "1", "on", "t", "yes"})
 FALSE = frozenset({"false", "0", "off", "f", "no", ""})
 
@@ -159,6 +134,7 @@ def text(values: dict, name: str) -> str | None:
 
 def limit(values: dict, *, default: int, maximum: int) -> int:
     raw = str(values.get("limit") or "").strip()
-    if raw and not raw.isdigit():
+    number = validation.whole_number(raw)
+    if raw and number is None:
         raise InvalidInput("limit must be a positive number.", field="limit")
-    return min(max(int(raw), 1), maximum) if raw else default
+    return min(max(number, 1), maximum) if raw else default

@@ -17,7 +17,7 @@ from tortoise.expressions import Subquery
 from models.actors import Actor, ActorKind, Follow, FollowState
 from models.errors import DomainError, InvalidInput
 from models.services import media as media_service
-from models.services import profiles, ratelimits
+from models.services import profiles, ratelimits, validation
 from models.services import search as search_service
 from web import i18n
 from web.mastodon import account_lists, account_relations  # noqa: F401  (their routes join bp)
@@ -197,9 +197,10 @@ async def search():
 
 def _offset(values: dict) -> int:
     raw = str(values.get("offset") or "").strip()
-    if raw and not raw.isdigit():
+    number = validation.whole_number(raw)
+    if raw and number is None:
         raise InvalidInput("offset must be a number.", field="offset")
-    return min(int(raw), 10_000) if raw else 0
+    return min(number, MAX_OFFSET) if raw else 0
 
 
 def _is_handle(query: str) -> bool:
@@ -253,6 +254,7 @@ async def familiar_followers():
 
 
 FAMILIAR_MAX = 20
+MAX_OFFSET = 10_000  # a search offset beyond this loads too many rows to skip
 
 
 @bp.get("/api/v1/accounts/<account_id>")

@@ -111,6 +111,18 @@ async def _post_stats(person_ids: list[int], circle_ids: list[int], viewer: Acto
     return stats
 
 
+def _person_counts(actor: Actor, person: Account | None, viewer_actor: Actor | None,
+                   followers: dict, following: dict, joined: dict, stats: dict) -> tuple:
+    """Followers, following, statuses and the last status's date, as the
+    person's profile choices let others see them (the profile page's rule):
+    their circles and their posts are theirs to show."""
+    yourself = viewer_actor is not None and viewer_actor.id == actor.id
+    shows_circles = yourself or person is None or person.profile_shows_circles
+    shows_posts = yourself or person is None or person.profile_shows_posts
+    return (followers.get(actor.id, 0), following.get(actor.id, 0) + (joined.get(actor.id, 0) if shows_circles else 0),
+            *(stats.get(("actor", actor.id), (0, None)) if shows_posts else (0, None)))
+
+
 async def accounts(actors: list[Actor], *, instance: Instance, viewer: Account | None) -> list[dict]:
     """Account entities for these actors, in their order, in at most seven
     queries whatever their number. `viewer` (with its actor loaded, as
@@ -133,8 +145,7 @@ async def accounts(actors: list[Actor], *, instance: Instance, viewer: Account |
         if circle is not None:
             counts = (circle.member_count, 0, *stats.get(("circle", circle.id), (0, None)))
         else:
-            counts = (followers.get(actor.id, 0), following.get(actor.id, 0) + joined.get(actor.id, 0),
-                      *stats.get(("actor", actor.id), (0, None)))
+            counts = _person_counts(actor, people.get(actor.id), viewer_actor, followers, following, joined, stats)
         entities.append(_account(actor, instance, counts, circle=circle, person=people.get(actor.id)))
     return entities
 

@@ -19,6 +19,7 @@ from models.markers import Marker
 from models.notifications import Notification
 from models.services import validation
 from web.mastodon import auth, pagination
+from web.mastodon import params as api_params
 from web.mastodon.entities import iso
 from web.mastodon.notification_entities import TYPES, kinds_for, notifications, rows_query
 from web.site import site
@@ -60,8 +61,8 @@ async def index():
 @auth.scoped("read:notifications")
 async def unread_count():
     """Unread as the web counts them (read_at), of the kinds the API shows, up to `limit`."""
-    raw = request.args.get("limit", "").strip()
-    limit = min(max(int(raw), 1), UNREAD_MAX) if raw.isascii() and raw.isdigit() else UNREAD_DEFAULT
+    asked = validation.whole_number(request.args.get("limit", "").strip())
+    limit = min(max(asked, 1), UNREAD_MAX) if asked is not None else UNREAD_DEFAULT
     unread = await rows_query(auth.current_account()).filter(read_at=None).limit(limit).values_list("id", flat=True)
     return jsonify({"count": len(unread)})
 
@@ -146,12 +147,10 @@ async def markers():
 
 async def _posted_ids() -> dict[str, int]:
     """`home[last_read_id]` and `notifications[last_read_id]`, from a form or JSON; other timelines are ignored."""
-    body = await request.get_json(silent=True)
-    form = await request.form
+    values = await api_params.read()
     posted = {}
     for timeline in TIMELINES:
-        raw = body.get(timeline, {}).get("last_read_id") if isinstance(body, dict) and isinstance(
-            body.get(timeline), dict) else form.get(f"{timeline}[last_read_id]")
+        raw = values.get(f"{timeline}[last_read_id]")
         if raw is None:
             continue
         number = validation.whole_number(str(raw).strip())

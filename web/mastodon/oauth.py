@@ -18,6 +18,7 @@ from models.errors import AuthenticationFailed, InvalidInput, NotFound
 from models.oauth import OAuthApp
 from models.services import oauth
 from web.mastodon import auth
+from web.mastodon.params import read as params
 
 bp = Blueprint("mastodon_oauth", __name__)
 
@@ -34,29 +35,6 @@ DESCRIPTIONS = {
     "unauthorized_client": "You are not authorized to revoke this token",
 }
 GRANT_TYPES = ("authorization_code", "client_credentials")
-
-
-async def params() -> dict:
-    """The request's parameters: query, form and JSON body (apps send either body)."""
-    values: dict = dict(request.args)
-    if request.method != "GET":
-        if request.is_json:
-            body = await request.get_json(silent=True)
-            if isinstance(body, dict):
-                values.update(body)
-        else:
-            form = await request.form
-            for key in form:
-                items = form.getlist(key)
-                if key.endswith("[]"):
-                    values[key[:-2]] = items
-                else:
-                    values[key] = items[-1]
-    items = [*values, *(v for value in values.values() for v in (value if isinstance(value, list) else [value]))]
-    if any(isinstance(item, str) and "\x00" in item for item in items):
-        # PostgreSQL fails on NUL in any query; no parameter here takes one (web/security.py refuses them on pages).
-        raise InvalidInput("The request contains a character that is not allowed (NUL).")
-    return values
 
 
 def text(values: dict, name: str) -> str | None:

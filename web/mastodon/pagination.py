@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from quart import request
 
 from models.errors import InvalidInput
+from models.services import validation
 
 MAX_ID = (1 << 63) - 1
 
@@ -29,17 +30,19 @@ def _id_param(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > MAX_ID:
+    number = validation.whole_number(raw)
+    if number is None or number > MAX_ID:
         raise InvalidInput("%(name)s must be an id.", field=name, name=name)
-    return int(raw)
+    return number
 
 
 def page_params(*, default: int = 20, maximum: int = 40) -> Page:
     """The paging parameters of this request; a limit beyond `maximum` is cut to it, as Mastodon does."""
     raw = request.args.get("limit", "").strip()
-    if raw and not raw.isdigit():
+    number = validation.whole_number(raw)
+    if raw and number is None:
         raise InvalidInput("limit must be a positive number.", field="limit")
-    limit = min(max(int(raw), 1), maximum) if raw else default
+    limit = min(max(number, 1), maximum) if raw else default
     return Page(_id_param("max_id"), _id_param("since_id"), _id_param("min_id"), limit)
 
 

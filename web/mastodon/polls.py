@@ -6,12 +6,13 @@ form uses, so its rules and its federation are the same."""
 
 from __future__ import annotations
 
-from quart import Blueprint, request
+from quart import Blueprint
 
 from models.errors import Conflict, InvalidInput
 from models.posts import Post
-from models.services import governance, meetings, remote_polls, visibility
+from models.services import governance, meetings, remote_polls, validation, visibility
 from web.mastodon import auth, poll_entities
+from web.mastodon import params as api_params
 from web.i18n import N_
 from web.mastodon.errors import ApiError
 from web.site import site
@@ -28,9 +29,10 @@ NO_CHOICE = N_("Choose an option of the poll.")
 async def _visible_poll(raw_id: str) -> poll_entities.PollSource:
     """The poll with this id, if the viewer may read its post; else 404, as
     Mastodon answers for a status one may not see (app/controllers/api/v1/polls_controller.rb)."""
-    if not raw_id.isdigit() or len(raw_id) > 19:
+    post_id = validation.whole_number(raw_id)
+    if post_id is None or not validation.is_row_id(post_id):
         raise ApiError(404, NOT_FOUND)
-    post = await Post.filter(id=int(raw_id), deleted_at=None).select_related("author", "circle__actor").first()
+    post = await Post.filter(id=post_id, deleted_at=None).select_related("author", "circle__actor").first()
     account = auth.current_account()
     viewer = account.actor if account else None
     if post is None or (post.circle is not None and not await visibility.can_read(post.circle, viewer)):
@@ -57,12 +59,8 @@ async def show(raw_id: str):
 
 async def _choices() -> list[str]:
     """`choices[]` as a form sends it, or `choices` in JSON."""
-    if request.is_json:
-        body = await request.get_json(silent=True)
-        raw = body.get("choices") if isinstance(body, dict) else None
-        return [str(c) for c in raw] if isinstance(raw, list) else ([str(raw)] if raw is not None else [])
-    form = await request.form
-    return form.getlist("choices[]") or form.getlist("choices")
+    raw = (await api_params.read()).get("choices")
+    return [str(c) for c in raw] if isinstance(raw, list) else ([str(raw)] if raw is not None else [])
 
 
 def _index(choices: list[str], titles: list[str]) -> int:
@@ -71,10 +69,10 @@ def _index(choices: list[str], titles: list[str]) -> int:
         raise InvalidInput(NO_CHOICE, field="choices")
     if len(choices) > 1:
         raise InvalidInput(ONE_CHOICE, field="choices")
-    raw = choices[0].strip()
-    if not raw.isdigit() or int(raw) >= len(titles):
+    index = validation.whole_number(choices[0].strip())
+    if index is None or index >= len(titles):
         raise InvalidInput(NO_SUCH_OPTION, field="choices")
-    return int(raw)
+    return index
 
 
 @bp.post("/api/v1/polls/<raw_id>/votes")

@@ -20,7 +20,7 @@ from models.errors import DomainError, InvalidInput, RateLimited
 from models.posts import Post
 from models.services import ratelimits
 from models.services import search as search_service
-from models.services import visibility
+from models.services import validation, visibility
 from web.mastodon import auth, entities, status_entities
 from web.mastodon.errors import ApiError
 from web.site import site
@@ -33,6 +33,7 @@ RESULTS_LIMIT = 20  # the default; at most twice it (Api::BaseController#limit_p
 TYPES = ("accounts", "statuses", "hashtags")
 # Mastodon's wording, which apps may show.
 MISSING_Q = "param is missing or the value is empty: q"
+MAX_OFFSET = 10_000
 NEGATIVE = "Pagination values for `offset` and `limit` must be positive"
 ANONYMOUS_OFFSET = "Search queries pagination is not supported without authentication"
 ANONYMOUS_RESOLVE = "Search queries that resolve remote resources are not supported without authentication"
@@ -42,11 +43,12 @@ def _number(name: str, default: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.lstrip("-").isdigit() or len(raw) > 18:
+    number = validation.whole_number(raw.removeprefix("-"))
+    if number is None or len(raw) > 18:
         raise InvalidInput("%(name)s must be a whole number.", field=name, name=name)
-    if int(raw) < 0:
+    if raw.startswith("-") and number > 0:
         raise ApiError(400, NEGATIVE)  # require_valid_pagination_options!
-    return int(raw)
+    return number
 
 
 def _truthy(name: str) -> bool:
@@ -58,9 +60,10 @@ def _account_id() -> int | None:
     raw = request.args.get("account_id", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 19:
+    number = validation.whole_number(raw)
+    if number is None or not validation.is_row_id(number):
         raise InvalidInput("%(name)s must be an id.", field="account_id", name="account_id")  # pagination.py's
-    return int(raw)
+    return number
 
 
 # web/html's lookups are imported when first used: web.errors imports this
@@ -170,7 +173,8 @@ async def search():
         raise ApiError(401, ANONYMOUS_RESOLVE)
     kind = request.args.get("type", "").strip() or None
     limit = min(_number("limit", RESULTS_LIMIT), RESULTS_LIMIT * 2)
-    offset = _number("offset", 0) if kind else 0  # SearchService: no offset without a type
+    # SearchService: no offset without a type; a bound, as a large one would load every match to skip them
+    offset = min(_number("offset", 0), MAX_OFFSET) if kind else 0
     query = search_service.clean_query(raw)
     await _spend(ratelimits.SEARCH)
     return await _results(query, kind, account, resolve=resolve, limit=limit, offset=offset)

@@ -30,6 +30,7 @@ from models.services.notification_events import MENTION_RE
 from web.html import ratelimits as web_limits
 from web.i18n import N_
 from web.mastodon import auth
+from web.mastodon import params as api_params
 from web.mastodon.pagination import MAX_ID
 from web.mastodon.status_entities import QUESTION_TAG, status_edits, statuses
 from web.site import site
@@ -53,17 +54,7 @@ class Params:
 
     @classmethod
     async def read(cls) -> Params:
-        if request.is_json:
-            body = await request.get_json(silent=True)
-            if not isinstance(body, dict):
-                raise InvalidInput("The request body must be a JSON object.")
-            return cls(body)
-        form = await request.form
-        values: dict = {}
-        for key in form:
-            items = form.getlist(key)
-            values[key] = items if key.endswith("[]") else items[-1]
-        return cls(values)
+        return cls(await api_params.read())
 
     def text(self, name: str) -> str:
         value = self.values.get(name)
@@ -86,7 +77,7 @@ class Params:
         return False
 
     def listed(self, name: str) -> list:
-        value = self.values.get(name, self.values.get(f"{name}[]"))
+        value = self.values.get(name)
         if value is None:
             return []
         return value if isinstance(value, list) else [value]
@@ -361,6 +352,8 @@ async def source(raw_id: str):
     """StatusSource: the text as typed, to edit it (https://docs.joinmastodon.org/entities/StatusSource/)."""
     auth.require("read:statuses", user=True)
     post = await visible_post(raw_id)
+    if not post_edits.is_editor(viewer_actor(), post):  # Mastodon gives the source only to who may edit
+        raise NotFound(NOT_FOUND)
     return {"id": str(post.id), "text": post.source, "spoiler_text": ""}
 
 

@@ -23,6 +23,7 @@ import collections
 from collections.abc import AsyncIterator
 import contextlib
 import json
+import time
 from dataclasses import dataclass
 
 from quart import Blueprint, make_response, request, stream_with_context, websocket
@@ -211,16 +212,21 @@ class Reader:
 async def events_after(reader: Reader, subscription) -> AsyncIterator[tuple[Channel, str, str] | None]:
     """The events of an open stream, and None after each quiet while (time
     for a keep-alive), until the hub closes, the token goes or the database
-    connection is lost (the app connects again)."""
+    connection is lost (the app connects again). The token is checked at
+    least every HEARTBEAT_SECONDS, busy or quiet: a revoked token or a
+    disabled account ends the stream."""
+    checked = time.monotonic()
     while True:
         changed = await subscription.wait(HEARTBEAT_SECONDS)
         if changed is None:
             return
         try:
-            if not changed:
-                yield None
+            if time.monotonic() - checked >= HEARTBEAT_SECONDS:
                 if not await reader.still_allowed():
                     return
+                checked = time.monotonic()
+            if not changed:
+                yield None
                 if hub().cross_process:
                     continue
                 changed = set(reader.topics)  # no other process can tell this one: look again now and then

@@ -580,3 +580,16 @@ async def test_statuses_page_in_fixed_queries(api, bob, instance, count_queries)
     assert len(await response.get_json()) == 9
     assert len(many) == len(few), many.report()
 
+
+
+async def test_counts_keep_the_profile_s_choices(make_api, api, instance, alice, bob, circle):
+    """A person who hides their posts or circles on their profile shows none in
+    their counts to others either (users/show.html's rule); they see their own."""
+    await factories.member(circle, alice)
+    await factories.post(instance, alice, circle, "Mine")
+    alice.profile_shows_posts = alice.profile_shows_circles = False
+    await alice.save(update_fields=["profile_shows_posts", "profile_shows_circles"])
+    seen = await (await (await make_api(bob)).get(f"/api/v1/accounts/{alice.actor_id}")).get_json()
+    assert (seen["statuses_count"], seen["following_count"], seen["last_status_at"]) == (0, 0, None)
+    mine = await (await api.get("/api/v1/accounts/verify_credentials")).get_json()
+    assert mine["statuses_count"] == 1 and mine["following_count"] == 1 and mine["last_status_at"]
