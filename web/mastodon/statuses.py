@@ -42,6 +42,10 @@ REPLY_NOT_FOUND = N_("The post you are trying to reply to does not appear to exi
 MANY_LIMIT = 20  # GET /api/v1/statuses?id[]= (Api::V1::StatusesController: DEFAULT_STATUSES_LIMIT)
 QUESTION_RE = re.compile(rf"(?<![\w#&/])#{QUESTION_TAG}\b", re.IGNORECASE)
 VISIBILITIES = ("public", "unlisted", "private", "direct")
+# A context reads at most this much of a thread, and shows at most this many
+# replies (app/controllers/api/v1/statuses_controller.rb: CONTEXT_LIMIT 4096, and 60 without a token).
+THREAD_MAX = 4096
+DESCENDANTS_MAX, DESCENDANTS_ANONYMOUS = 4096, 60
 
 
 # --- reading parameters: JSON bodies or forms, with Rails' `name[]` arrays ---
@@ -317,12 +321,13 @@ async def show_many():
 async def context(raw_id: str):
     """Ancestors (root first) and descendants (depth first, oldest first),
     as Mastodon's Context; deleted posts and people the viewer hid are left
-    out, but replies under a deleted one stay."""
+    out, but replies under a deleted one stay. A long thread is cut, as
+    Mastodon cuts it."""
     read_scope("read:statuses")
     post = await visible_post(raw_id)
     root_id = post.root_id or post.id
     thread = await Post.filter(id=root_id).select_related("author") + await Post.filter(
-        root_id=root_id).select_related("author").order_by("id")
+        root_id=root_id).select_related("author").order_by("id").limit(THREAD_MAX)
     hidden = await person_blocks.hidden_ids(viewer_actor()) if viewer_actor() else set()
     by_id = {row.id: row for row in thread}
     children: dict[int, list[Post]] = {}
@@ -342,7 +347,8 @@ async def context(raw_id: str):
     def shown(rows: list[Post]) -> list[Post]:
         return [row for row in rows if row.deleted_at is None and row.author_id not in hidden]
 
-    ancestors, descendants = shown(list(reversed(ancestors))), shown(descendants)
+    limit = DESCENDANTS_MAX if viewer() is not None else DESCENDANTS_ANONYMOUS
+    ancestors, descendants = shown(list(reversed(ancestors))), shown(descendants)[:limit]
     entities = await statuses(ancestors + descendants, instance=instance(), viewer=viewer())
     return {"ancestors": entities[:len(ancestors)], "descendants": entities[len(ancestors):]}
 

@@ -221,6 +221,20 @@ async def test_context_lists_ancestors_and_descendants(make_api, api, instance, 
     assert [s["id"] for s in muted["descendants"]] == [str(leaf.id)]
 
 
+async def test_a_long_thread_s_context_is_cut_shorter_for_anonymous_readers(
+        monkeypatch, make_api, api, instance, alice, rust):
+    from web.mastodon import statuses as status_views
+
+    monkeypatch.setattr(status_views, "DESCENDANTS_MAX", 3)
+    monkeypatch.setattr(status_views, "DESCENDANTS_ANONYMOUS", 2)
+    root = await factories.post(instance, alice, rust, "root")
+    replies = [await post_service.reply(instance, alice.actor, root, body=f"reply {n}") for n in range(4)]
+    signed_in = await (await api.get(f"/api/v1/statuses/{root.id}/context")).get_json()
+    assert [s["id"] for s in signed_in["descendants"]] == [str(r.id) for r in replies[:3]]
+    anonymous = await (await (await make_api(None)).get(f"/api/v1/statuses/{root.id}/context")).get_json()
+    assert [s["id"] for s in anonymous["descendants"]] == [str(r.id) for r in replies[:2]]
+
+
 async def test_the_circles_notes_are_unlisted_and_not_counted(api, make_api, instance, alice, bob, rust):
     await factories.member(rust, bob)
     question = await question_service.ask(instance, bob.actor, rust, title="Why?", body="Why though")
