@@ -455,7 +455,7 @@ async def test_authorization_server_metadata(client):
     assert body["app_registration_endpoint"] == "http://circles.test/api/v1/apps"
     assert {"read", "write", "read:statuses", "follow", "push", "profile"} <= set(body["scopes_supported"])
     assert body["grant_types_supported"] == ["authorization_code", "client_credentials"]
-    assert body["code_challenge_methods_supported"] == ["S256"]
+    assert body["code_challenge_methods_supported"] == ["S256", "plain"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
