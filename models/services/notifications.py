@@ -5,7 +5,7 @@ in models/services/notification_events.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
@@ -109,6 +109,29 @@ async def mark_read(account: Account, notification_id: int) -> Notification:
         notification.read_at = now
         await live.announce(f"account:{account.id}")
     return notification
+
+
+async def dismiss(account: Account, notification_id: int) -> None:
+    """Remove one of one's notifications (apps dismiss them, as Mastodon does; the web marks them read)."""
+    if await Notification.filter(id=notification_id, recipient=account).delete():
+        await live.announce(f"account:{account.id}")
+
+
+async def clear(account: Account, kinds: Iterable[str]) -> int:
+    """Remove one's notifications of these kinds."""
+    removed = await Notification.filter(recipient=account, kind__in=list(kinds)).delete()
+    if removed:
+        await live.announce(f"account:{account.id}")
+    return removed
+
+
+async def mark_read_up_to(account: Account, last_id: int, kinds: Iterable[str]) -> int:
+    """Mark read one's unread notifications of these kinds up to `last_id` (an app's marker)."""
+    marked = await Notification.filter(
+        recipient=account, kind__in=list(kinds), read_at=None, id__lte=last_id).update(read_at=clock.now())
+    if marked:
+        await live.announce(f"account:{account.id}")
+    return marked
 
 
 async def notify(

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from quart import Blueprint, jsonify, request
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
-from models import clock, live
 from models.errors import InvalidInput, NotFound
 from models.markers import Marker
 from models.notifications import Notification
+from models.services import markers as markers_service
+from models.services import notifications as notification_service
 from models.services import validation
+from models.services.markers import TIMELINES
 from web.mastodon import auth, pagination
 from web.mastodon import params as api_params
 from web.mastodon.entities import iso
@@ -91,8 +91,7 @@ async def show(notification_id: str):
 @auth.scoped("write:notifications")
 async def dismiss(notification_id: str):
     row = await _own(notification_id)
-    await Notification.filter(id=row.id).delete()
-    await live.announce(f"account:{row.recipient_id}")
+    await notification_service.dismiss(auth.current_account(), row.id)
     return jsonify({})
 
 
@@ -100,16 +99,12 @@ async def dismiss(notification_id: str):
 @auth.scoped("write:notifications")
 async def clear():
     """Those the API shows: kinds only the web page shows stay there (notification_entities.py)."""
-    account = auth.current_account()
-    if await Notification.filter(recipient=account, kind__in=list(TYPES)).delete():
-        await live.announce(f"account:{account.id}")
+    await notification_service.clear(auth.current_account(), TYPES)
     return jsonify({})
 
 
 # --- markers ---------------------------------------------------------------------------------
 # app/controllers/api/v1/markers_controller.rb: read:statuses to read them, write:statuses to set them.
-
-TIMELINES = ("home", "notifications")
 
 
 async def _read_up_to(account) -> dict | None:
@@ -166,20 +161,9 @@ async def _posted_ids() -> dict[str, int]:
 async def set_markers():
     account, posted = auth.current_account(), await _posted_ids()
     try:
-        async with in_transaction():
-            for timeline, last_id in posted.items():
-                await _save_marker(account, timeline, last_id)
+        await markers_service.save(account, posted, notification_kinds=TYPES)
     except IntegrityError:  # another request made it at the same moment (Mastodon's StaleObjectError)
         return jsonify({"error": "Conflict during update, please try again"}), 409
     return jsonify(await _markers(account, list(posted)))
 
 
-async def _save_marker(account, timeline: str, last_id: int) -> None:
-    now = clock.now()
-    if not await Marker.filter(account=account, timeline=timeline).update(
-            last_read_id=last_id, version=F("version") + 1, updated_at=now):
-        await Marker.create(account=account, timeline=timeline, last_read_id=last_id, version=1, updated_at=now)
-    if timeline == "notifications":  # what the app read is read on the web too
-        if await Notification.filter(recipient=account, kind__in=list(TYPES), read_at=None, id__lte=last_id).update(
-                read_at=now):
-            await live.announce(f"account:{account.id}")
