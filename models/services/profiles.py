@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from models.accounts import Account
 from models.actors import Actor, ActorKind, Follow, FollowState
+from models.circles import Membership, MembershipState
 from models.errors import InvalidInput, NotFound
 from models.federation import OutboxEvent
 from models.instance import Instance
@@ -57,12 +59,26 @@ async def posts_of(
     return await posts.select_related("author", "circle__actor").order_by("-id").limit(limit)
 
 
-async def followed_ids(actor: Actor) -> list[int]:
-    """The people `actor` follows, but those they muted (blocking ends a follow)."""
-    return await Follow.filter(
+def _followed(actor: Actor):
+    """The follows of people by `actor`, but of those they muted (blocking ends a follow)."""
+    return Follow.filter(
         person_blocks.not_hidden_from(actor, "target_id"), follower=actor, state=FollowState.ACCEPTED,
         target__kind=ActorKind.PERSON,
-    ).values_list("target_id", flat=True)
+    )
+
+
+async def followed_ids(actor: Actor) -> list[int]:
+    return await _followed(actor).values_list("target_id", flat=True)
+
+
+def home_filter(actor: Actor) -> Q:
+    """The home page's two feeds as one filter of top-level posts, for lists
+    paged by id (apps' home timeline and its stream): the person's active
+    circles (posts.recent_posts_for) or the people they follow, in circles
+    they may read (posts_from_followed)."""
+    circles = Membership.filter(actor_id=actor.id, state=MembershipState.ACTIVE).values("circle_id")
+    from_followed = Q(author_id__in=Subquery(_followed(actor).values("target_id"))) & visibility.readable_circles(actor)
+    return (Q(circle_id__in=Subquery(circles)) | from_followed) & Q(root_id=None)
 
 
 async def posts_from_followed(actor: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:

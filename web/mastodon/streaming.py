@@ -35,7 +35,7 @@ from models.notifications import Notification
 from models.oauth import OAuthToken
 from models.media import Media
 from models.posts import Post
-from models.services import oauth
+from models.services import oauth, profiles
 from web.live import hub
 from web.mastodon import auth, timelines
 from web.mastodon.notification_entities import notifications, rows_query
@@ -167,7 +167,7 @@ class Reader:
         return events
 
     async def _updates(self, channel: Channel) -> list[tuple[Channel, str, str]]:
-        where = timelines.home_filter(self.account) if channel.name == "user" else post_filter(channel)
+        where = profiles.home_filter(self.account.actor) if channel.name == "user" else post_filter(channel)
         rows = await timelines.visible_posts(where, self.account).filter(
             id__gt=self.cursors[channel]).order_by("id").limit(BATCH)
         if not rows:

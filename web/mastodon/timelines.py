@@ -16,13 +16,12 @@ from quart import Blueprint, jsonify, request
 from tortoise.expressions import Q, Subquery
 
 from models.accounts import Account
-from models.actors import ActorKind, Follow, FollowState
-from models.circles import Membership, MembershipState, Visibility
+from models.circles import Visibility
 from models.errors import NotFound
 from models.media import Media
 from models.posts import Post
 from models.resources import ResourceTag
-from models.services import person_blocks, visibility
+from models.services import person_blocks, profiles
 from web.mastodon import auth, pagination
 from web.mastodon.status_entities import statuses
 from web.site import site
@@ -37,21 +36,6 @@ def flag(name: str) -> bool:
     """A boolean parameter as Rails reads one: absent, empty, "false", "0", "f" and "off" are false."""
     value = request.args.get(name, "").strip().lower()
     return bool(value) and value not in FALSE
-
-
-def home_filter(account: Account) -> Q:
-    """The home page's feeds as one filter of top-level posts:
-    posts.recent_posts_for (the person's active circles) or
-    profiles.posts_from_followed (people they follow, in circles they may
-    read), built of the same parts."""
-    actor = account.actor
-    circles = Membership.filter(actor_id=actor.id, state=MembershipState.ACTIVE).values("circle_id")
-    followed = Follow.filter(
-        person_blocks.not_hidden_from(actor, "target_id"), follower_id=actor.id, state=FollowState.ACCEPTED,
-        target__kind=ActorKind.PERSON,
-    ).values("target_id")
-    from_followed = Q(author_id__in=Subquery(followed)) & visibility.readable_circles(actor)
-    return (Q(circle_id__in=Subquery(circles)) | from_followed) & Q(root_id=None)
 
 
 def public_filter() -> Q:
@@ -94,7 +78,7 @@ async def one_page(queryset, page: pagination.Page) -> list[Post]:
 async def home():
     account = auth.current_account()
     page = pagination.page_params()
-    return await respond(await one_page(visible_posts(home_filter(account), account), page), account)
+    return await respond(await one_page(visible_posts(profiles.home_filter(account.actor), account), page), account)
 
 
 def may_read_public() -> Account | None:
