@@ -67,11 +67,10 @@ class _Page:
         page.instance, page.viewer = instance, viewer
         ids = [post.id for post in posts]
         authors = await _authors(posts)
-        page.circles = {circle.id: circle for circle in await Circle.filter(
-            id__in={post.circle_id for post in posts if post.circle_id}).select_related("actor")}
-        parents = dict(await Post.filter(id__in={p.in_reply_to_id for p in posts if p.in_reply_to_id})
-                       .values_list("id", "author_id"))
-        page.parent_authors = parents
+        page.circles = await _circles(posts)
+        parent_ids = {p.in_reply_to_id for p in posts if p.in_reply_to_id}
+        page.parent_authors = dict(
+            await Post.filter(id__in=parent_ids).values_list("id", "author_id")) if parent_ids else {}
         people = await _mentioned_people(posts, instance)
         shown = {**authors, **{c.actor.id: c.actor for c in page.circles.values()}, **people}
         page.accounts = {int(e["id"]): e for e in await accounts(list(shown.values()), instance=instance, viewer=viewer)}
@@ -139,10 +138,25 @@ def _str(value) -> str | None:
 
 async def _authors(posts: list[Post]) -> dict[int, Actor]:
     """The posts' authors by id, from the rows when loaded (else one query)."""
-    loaded = {post.author_id: post.author for post in posts if isinstance(post.__dict__.get("_author"), Actor)}
+    loaded = {post.author_id: post.author for post in posts if _loaded(post, "author", Actor)}
     missing = {post.author_id for post in posts} - loaded.keys()
     if missing:
         loaded.update({actor.id: actor for actor in await Actor.filter(id__in=missing)})
+    return loaded
+
+
+def _loaded(post: Post, relation: str, model) -> bool:
+    """Whether the row came with this relation (select_related), so reading it costs no query."""
+    return isinstance(post.__dict__.get(f"_{relation}"), model)
+
+
+async def _circles(posts: list[Post]) -> dict[int, Circle]:
+    """The posts' circles (with their actors) by id, from the rows when loaded (else one query)."""
+    loaded = {post.circle_id: post.circle for post in posts
+              if _loaded(post, "circle", Circle) and _loaded(post.circle, "actor", Actor)}
+    missing = {post.circle_id for post in posts if post.circle_id} - loaded.keys()
+    if missing:
+        loaded.update({c.id: c for c in await Circle.filter(id__in=missing).select_related("actor")})
     return loaded
 
 
