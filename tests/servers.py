@@ -4,6 +4,7 @@ browser would (forms with CSRF tokens) over loopback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -12,7 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from html import unescape
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -149,26 +152,53 @@ def start_server(database_url: str, folder: Path, *, host: str = "127.0.0.1", po
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+OOB_CODE_RE = re.compile(r'id="oauth-code" type="text" value="([^"]+)"')
+
+
+async def press_authorize(browser: httpx.AsyncClient, authorize_url: str) -> httpx.Response:
+    """The person logged in on `browser` opens the consent page and presses
+    Authorize; the answer (a redirect to the app, or the out-of-band code page)."""
+    page = await browser.get(authorize_url)
+    assert page.status_code == 200 and "Authorize" in page.text, page.text[:2000]
+    fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
+    return await browser.post("/oauth/authorize", data={**fields, "decision": "authorize"})
+
+
+def oob_code(shown: httpx.Response) -> str:
+    """The code the out-of-band page shows, to copy into the app."""
+    assert shown.status_code == 200, shown.text[:2000]
+    code = OOB_CODE_RE.search(shown.text)
+    assert code, shown.text[:2000]
+    return code.group(1)
 
 
 async def oauth_token(client: httpx.AsyncClient, scopes: str = "read write follow push") -> str:
     """An access token for the person logged in on `client`, the way an app
     gets one: register, consent on the web page, exchange the code (out of band)."""
-    from html import unescape
-    from urllib.parse import urlencode
-
     app = (await client.post("/api/v1/apps", data={"client_name": "Tests", "redirect_uris": OOB,
                                                     "scopes": scopes})).json()
     query = urlencode({"client_id": app["client_id"], "redirect_uri": OOB, "response_type": "code", "scope": scopes})
-    page = await client.get(f"/oauth/authorize?{query}")
-    assert page.status_code == 200, page.text[:2000]
-    fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
-    shown = await client.post("/oauth/authorize", data={**fields, "decision": "authorize"})
-    assert shown.status_code == 200, shown.text[:2000]
-    code = re.search(r'id="oauth-code" type="text" value="([^"]+)"', shown.text)
-    assert code, shown.text[:2000]
+    code = oob_code(await press_authorize(client, f"/oauth/authorize?{query}"))
     token = await client.post("/oauth/token", data={
-        "grant_type": "authorization_code", "code": code.group(1), "redirect_uri": OOB,
+        "grant_type": "authorization_code", "code": code, "redirect_uri": OOB,
         "client_id": app["client_id"], "client_secret": app["client_secret"]})
     assert token.status_code == 200, token.text
     return token.json()["access_token"]
+
+
+@contextlib.asynccontextmanager
+async def two_served_instances(make_database, folder: Path):
+    """Two `circles serve`, A on 127.0.0.1 and B on 127.0.0.2, each allowed to
+    reach only the other; `make_database` is the fixture of that name."""
+    port_a, port_b, peers = two_peer_addresses()
+    a = start_server(await make_database("a"), folder / "a", host="127.0.0.1", port=port_a,
+                     CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
+    b = start_server(await make_database("b"), folder / "b", host="127.0.0.2", port=port_b,
+                     CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
+    try:
+        await a.wait_until_healthy()
+        await b.wait_until_healthy()
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()

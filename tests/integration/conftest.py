@@ -5,7 +5,7 @@ import pytest
 from federation.runtime import Federation
 from tests import factories
 from tests.integration.stubs import Answer, Received, StubInbox
-from tests.servers import start_server, two_peer_addresses
+from tests.servers import two_served_instances
 
 
 @pytest.fixture
@@ -27,18 +27,8 @@ def no_server_errors(caplog):
 
 @pytest.fixture
 async def two_instances(make_database, tmp_path):
-    port_a, port_b, peers = two_peer_addresses()
-    a = start_server(await make_database("a"), tmp_path / "a", host="127.0.0.1", port=port_a,
-                     CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
-    b = start_server(await make_database("b"), tmp_path / "b", host="127.0.0.2", port=port_b,
-                     CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
-    try:
-        await a.wait_until_healthy()
-        await b.wait_until_healthy()
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    async with two_served_instances(make_database, tmp_path) as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -6,20 +6,17 @@ own account with its version checks on."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from mastodon import Mastodon
-from mastodon.errors import MastodonNotFoundError, MastodonUnauthorizedError
+from mastodon.errors import MastodonUnauthorizedError
 
-from tests.servers import sign_up
+from tests.servers import press_authorize, sign_up
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never reached: the code is read from the redirect
 SCOPES = ["read", "write", "follow"]
-HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 async def consent(base_url: str, authorize_url: str, username: str) -> str:
@@ -27,11 +24,7 @@ async def consent(base_url: str, authorize_url: str, username: str) -> str:
     Authorize; the code from the redirect to the app."""
     async with httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=10) as browser:
         await sign_up(browser, username)
-        page = await browser.get(authorize_url)
-        assert page.status_code == 200, page.text[:2000]
-        assert "Authorize" in page.text
-        fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
-        answer = await browser.post("/oauth/authorize", data={**fields, "decision": "authorize"})
+        answer = await press_authorize(browser, authorize_url)
     assert answer.status_code == 302, answer.text[:2000]
     location = answer.headers["location"]
     assert location.startswith(CALLBACK + "?")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -26,7 +25,7 @@ import pytest
 from mastodon import Mastodon
 
 from tests.integration.federated import eventually, post_form
-from tests.servers import HIDDEN_RE, Server, redirected_to, sign_up, start_server, two_peer_addresses
+from tests.servers import Server, press_authorize, redirected_to, sign_up, two_served_instances
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never reached: the code is read from the redirect
 SCOPES = ["read", "write", "follow"]
@@ -35,18 +34,8 @@ SCOPES = ["read", "write", "follow"]
 @pytest.fixture
 async def two_instances(make_database, tmp_path):
     """A on 127.0.0.1 and B on 127.0.0.2, each allowed to reach only the other."""
-    port_a, port_b, peers = two_peer_addresses()
-    a = start_server(await make_database("a"), tmp_path / "a", host="127.0.0.1", port=port_a,
-                     CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
-    b = start_server(await make_database("b"), tmp_path / "b", host="127.0.0.2", port=port_b,
-                     CIRCLES_ALLOW_PRIVATE_ADDRESSES=peers)
-    try:
-        await a.wait_until_healthy()
-        await b.wait_until_healthy()
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    async with two_served_instances(make_database, tmp_path) as servers:
+        yield servers
 
 
 async def mastodon_py(server: Server, browser: httpx.AsyncClient) -> Mastodon:
@@ -57,10 +46,7 @@ async def mastodon_py(server: Server, browser: httpx.AsyncClient) -> Mastodon:
     m = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=server.base_url,
                  version_check_mode="created", request_timeout=10)
     url = m.auth_request_url(redirect_uris=CALLBACK, scopes=SCOPES, state="s", allow_http=True)
-    page = await browser.get(url)
-    assert page.status_code == 200 and "Authorize" in page.text, page.text[:2000]
-    fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
-    answer = await browser.post("/oauth/authorize", data={**fields, "decision": "authorize"})
+    answer = await press_authorize(browser, url)
     assert answer.status_code == 302, answer.text[:2000]
     code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
     m.log_in(code=code, redirect_uri=CALLBACK, scopes=SCOPES, allow_http=True)

@@ -5,30 +5,22 @@ its token request."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
 
 import httpx
 import pytest
 from toot import api, auth, http
-from toot.exceptions import ApiError, NotFoundError
+from toot.exceptions import ApiError
 
-from tests.servers import sign_up
+from tests.servers import oob_code, press_authorize, sign_up
 
-HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-CODE_RE = re.compile(r'id="oauth-code" type="text" value="([^"]+)"')
 
 
 async def code_from_page(base_url: str, login_url: str, username: str) -> str:
     """A person signs up, opens toot's login URL and presses Authorize; the code they would copy."""
     async with httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=10) as browser:
         await sign_up(browser, username)
-        page = await browser.get(login_url)
-        assert page.status_code == 200, page.text[:2000]
-        fields = {name: unescape(value) for name, value in HIDDEN_RE.findall(page.text)}
-        shown = await browser.post("/oauth/authorize", data={**fields, "decision": "authorize"})
-    assert shown.status_code == 200, shown.text[:2000]
-    return CODE_RE.search(shown.text).group(1)
+        shown = await press_authorize(browser, login_url)
+    return oob_code(shown)
 
 
 @pytest.fixture
