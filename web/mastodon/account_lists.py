@@ -22,7 +22,7 @@ from models.posts import Post, PostKind
 from models.services import person_blocks, visibility
 from web.mastodon import auth, entities, pagination
 from web.mastodon.account_support import (
-    boolean, bp, find_account, instance, me, not_found, read_if_token, viewer, viewer_actor,
+    boolean, bp, find_account, instance, me, not_found, viewer, viewer_actor,
 )
 from web.mastodon.status_entities import statuses as status_entities
 
@@ -42,7 +42,7 @@ def _paged(entities_: list[dict], rows: list, page: pagination.Page):
 
 @bp.get("/api/v1/accounts/<account_id>/statuses")
 async def account_statuses(account_id: str):
-    read_if_token("read:statuses")
+    auth.require_if_token("read:statuses")
     actor = await find_account(account_id)
     page = pagination.page_params(default=STATUSES_LIMIT, maximum=STATUSES_MAX)
     posts = await _statuses_query(actor)
@@ -102,7 +102,7 @@ async def _shows_posts(person: Actor, seer: Actor | None) -> bool:
 @bp.get("/api/v1/accounts/<account_id>/followers")
 async def followers(account_id: str):
     """A person's followers; a circle's members (who may see them: all, or its members)."""
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     actor = await find_account(account_id)
     page = pagination.page_params(default=ACCOUNTS_LIMIT, maximum=ACCOUNTS_MAX)
     if actor.kind is ActorKind.GROUP:
@@ -121,7 +121,7 @@ async def followers(account_id: str):
 async def following(account_id: str):
     """Whom a person follows, and the circles they are in here (those the
     viewer may know of, and only if their profile shows their circles)."""
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     actor = await find_account(account_id)
     page = pagination.page_params(default=ACCOUNTS_LIMIT, maximum=ACCOUNTS_MAX)
     if actor.kind is ActorKind.GROUP:

@@ -11,17 +11,14 @@ from tortoise.expressions import Q
 from models.accounts import Account, AccountState
 from models.actors import Actor, ActorKind
 from models.errors import InvalidInput
-from models.services import oauth, ratelimits, validation
+from models.services import ratelimits, validation
 from web.mastodon import auth
-from web.mastodon.errors import ApiError
+from web.mastodon.errors import RECORD_NOT_FOUND, ApiError
 from web.mastodon.params import read as params  # noqa: F401 (the accounts modules read it from here)
+from web.mastodon.params import row_id
 from web.site import site
 
 bp = Blueprint("mastodon_accounts", __name__)
-
-
-# Mastodon's answer for any id it cannot find (app/controllers/api/base_controller.rb).
-RECORD_NOT_FOUND = "Record not found"
 
 
 def not_found() -> ApiError:
@@ -51,22 +48,9 @@ async def spend(limit: ratelimits.Limit) -> None:
         await ratelimits.spend(limit, f"account:{me().id}")
 
 
-def read_if_token(scope: str) -> None:
-    """Public endpoints: anyone may call them, but a token, when sent, must
-    allow `scope` (Mastodon's `authorize_if_got_token!`)."""
-    token = auth.current_token()
-    if token is not None and not oauth.allows(token.scopes, scope):
-        raise ApiError(403, auth.OUT_OF_SCOPE)
-
-
-def parse_id(raw: str) -> int | None:
-    number = validation.whole_number((raw or "").strip())
-    return number if number is not None and validation.is_row_id(number) else None
-
-
 async def find_account(raw_id: str) -> Actor:
     """The actor an id in the path names; 404 for a malformed or unknown one."""
-    actor_id = parse_id(raw_id)
+    actor_id = row_id(raw_id)
     actor = await Actor.get_or_none(id=actor_id, deleted_at=None) if actor_id else None
     if actor is None or not await is_shown(actor):
         raise not_found()
@@ -79,7 +63,7 @@ IDS_MAX = 80
 async def actors_by_ids(raw_ids: list[str]) -> list[Actor]:
     """The accounts these ids name, in their order, once each; malformed,
     unknown and hidden ones left out, as Mastodon leaves them out of lists."""
-    ids = list(dict.fromkeys(actor_id for actor_id in map(parse_id, raw_ids[:IDS_MAX]) if actor_id is not None))
+    ids = list(dict.fromkeys(actor_id for actor_id in map(row_id, raw_ids[:IDS_MAX]) if actor_id is not None))
     if not ids:
         return []
     found = {actor.id: actor for actor in await Actor.filter(

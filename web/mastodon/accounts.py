@@ -23,7 +23,7 @@ from web import i18n
 from web.mastodon import account_lists, account_relations  # noqa: F401  (their routes join bp)
 from web.mastodon import auth, entities
 from web.mastodon.account_support import (
-    actors_by_ids, boolean, bp, find_account, instance, is_shown, limit, me, not_found, params, read_if_token,
+    actors_by_ids, boolean, bp, find_account, instance, is_shown, limit, me, not_found, params,
     spend, text, viewer,
 )
 
@@ -151,7 +151,7 @@ async def _update_profile(account: Account, given: dict[str, str | None]) -> Non
 async def lookup():
     """An account known here by its handle, without asking other servers
     (app/controllers/api/v1/accounts/lookups_controller.rb: skip_webfinger)."""
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     actor = await by_handle(request.args.get("acct") or "")
     if actor is None:
         raise not_found()
@@ -177,7 +177,7 @@ async def search():
     """People and circles by name or handle, as the web search finds them;
     with `resolve=true` and a person's token, a handle from elsewhere is
     looked up on its server (through the federation layer's safe fetch)."""
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     values = dict(request.args.items())
     query = (text(values, "q") or "").strip()
     count = limit(values, default=40, maximum=80)
@@ -227,7 +227,7 @@ async def _resolved(query: str) -> list[Actor]:
 @bp.get("/api/v1/accounts")
 async def many():
     """Several accounts by `id[]`, in that order; unknown ones left out (Mastodon 4.3's GET /api/v1/accounts)."""
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     actors = await actors_by_ids(request.args.getlist("id[]") or request.args.getlist("id"))
     return await entities.accounts(actors, instance=instance(), viewer=viewer())
 
@@ -259,14 +259,14 @@ MAX_OFFSET = 10_000  # a search offset beyond this loads too many rows to skip
 
 @bp.get("/api/v1/accounts/<account_id>")
 async def show(account_id: str):
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     return await _one(await find_account(account_id))
 
 
 @bp.get("/api/v1/accounts/<account_id>/featured_tags")
 async def featured_tags(account_id: str):
     """No featured hashtags here; apps ask for them on every profile."""
-    read_if_token("read:accounts")
+    auth.require_if_token("read:accounts")
     await find_account(account_id)
     return []
 

@@ -61,6 +61,13 @@ def require(scope: str, *, user: bool = False) -> OAuthToken:
     return token
 
 
+def require_if_token(scope: str) -> None:
+    """Public endpoints: anyone may call them, but a token, when sent, must
+    allow `scope` (Mastodon's `authorize_if_got_token!`)."""
+    if current_token() is not None:
+        require(scope)
+
+
 def scoped(scope: str, *, user: bool = True):
     """Guard an endpoint: a token with `scope` (and, with `user`, a person behind it)."""
 

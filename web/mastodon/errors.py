@@ -6,9 +6,13 @@ from __future__ import annotations
 from quart import request
 
 from models.errors import DomainError, InvalidInput
+from web.i18n import N_
 
 # Paths that answer apps, not browsers: the API and OAuth's token endpoints.
 API_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke")
+
+# Mastodon's body for any record it cannot find or may not show (app/controllers/api/base_controller.rb).
+RECORD_NOT_FOUND = N_("Record not found")
 
 
 class ApiError(Exception):

@@ -20,6 +20,8 @@ from models.services import validation
 from models.services.markers import TIMELINES
 from web.mastodon import auth, pagination
 from web.mastodon import params as api_params
+from web.mastodon.errors import RECORD_NOT_FOUND
+from web.mastodon.params import row_id
 from web.mastodon.entities import iso
 from web.mastodon.notification_entities import TYPES, kinds_for, notifications, rows_query
 from web.site import site
@@ -30,7 +32,6 @@ bp = Blueprint("mastodon_notifications", __name__)
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
 UNREAD_DEFAULT, UNREAD_MAX = 100, 1000  # unread_count's `limit` (the same controller)
-RECORD_NOT_FOUND = "Record not found"  # Mastodon's wording for every missing record
 
 
 def _filtered(account):
@@ -68,10 +69,8 @@ async def unread_count():
 
 
 async def _own(notification_id: str) -> Notification:
-    number = validation.whole_number(notification_id)
-    row = None
-    if number is not None and validation.is_row_id(number):
-        row = await rows_query(auth.current_account()).filter(id=number).first()
+    number = row_id(notification_id)
+    row = await rows_query(auth.current_account()).filter(id=number).first() if number is not None else None
     if row is None:
         raise NotFound(RECORD_NOT_FOUND)
     return row

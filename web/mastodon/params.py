@@ -12,6 +12,7 @@ from __future__ import annotations
 from quart import request
 
 from models.errors import InvalidInput
+from models.services import validation
 
 NUL = "The request contains a character that is not allowed (NUL)."
 
@@ -30,6 +31,12 @@ def _has_nul(value) -> bool:
     if isinstance(value, list):
         return any(_has_nul(item) for item in value)
     return False
+
+
+def row_id(raw: str | None) -> int | None:
+    """An id from a path or parameter, when it can name a row (plain ASCII digits within the column)."""
+    number = validation.whole_number((raw or "").strip())
+    return number if number is not None and validation.is_row_id(number) else None
 
 
 async def read() -> dict:

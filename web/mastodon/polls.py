@@ -13,13 +13,13 @@ from models.posts import Post
 from models.services import governance, meetings, remote_polls, validation, visibility
 from web.mastodon import auth, poll_entities
 from web.mastodon import params as api_params
+from web.mastodon.params import row_id
 from web.i18n import N_
-from web.mastodon.errors import ApiError
+from web.mastodon.errors import RECORD_NOT_FOUND, ApiError
 from web.site import site
 
 bp = Blueprint("mastodon_polls", __name__)
 
-NOT_FOUND = "Record not found"  # Mastodon's body for a missing or hidden record
 ENDED = N_("The poll has already ended.")  # Mastodon's config/locales/en.yml, polls.errors.expired
 NO_SUCH_OPTION = N_("The chosen vote option does not exist.")  # polls.errors.invalid_choice
 ONE_CHOICE = N_("This poll takes one choice.")
@@ -29,17 +29,17 @@ NO_CHOICE = N_("Choose an option of the poll.")
 async def _visible_poll(raw_id: str) -> poll_entities.PollSource:
     """The poll with this id, if the viewer may read its post; else 404, as
     Mastodon answers for a status one may not see (app/controllers/api/v1/polls_controller.rb)."""
-    post_id = validation.whole_number(raw_id)
-    if post_id is None or not validation.is_row_id(post_id):
-        raise ApiError(404, NOT_FOUND)
+    post_id = row_id(raw_id)
+    if post_id is None:
+        raise ApiError(404, RECORD_NOT_FOUND)
     post = await Post.filter(id=post_id, deleted_at=None).select_related("author", "circle__actor").first()
     account = auth.current_account()
     viewer = account.actor if account else None
     if post is None or (post.circle is not None and not await visibility.can_read(post.circle, viewer)):
-        raise ApiError(404, NOT_FOUND)
+        raise ApiError(404, RECORD_NOT_FOUND)
     source = await poll_entities.source_of(post)
     if source is None:
-        raise ApiError(404, NOT_FOUND)
+        raise ApiError(404, RECORD_NOT_FOUND)
     return source
 
 
@@ -51,8 +51,7 @@ async def _entity(post: Post) -> dict:
 async def show(raw_id: str):
     # Anyone may read a poll they can see; a token, when given, needs the scope
     # (app/controllers/api/v1/polls_controller.rb: authorize_if_got_token! :read, :'read:statuses').
-    if auth.current_token() is not None:
-        auth.require("read:statuses")
+    auth.require_if_token("read:statuses")
     source = await _visible_poll(raw_id)
     return await _entity(source.post)
 

@@ -160,8 +160,7 @@ async def _hashtags(query: str, *, limit: int, offset: int) -> list[dict]:
 
 @bp.get("/api/v2/search")
 async def search():
-    if auth.current_token() is not None:  # authorize_if_got_token! :read, :'read:search'
-        auth.require("read:search")
+    auth.require_if_token("read:search")  # authorize_if_got_token! :read, :'read:search'
     raw = request.args.get("q", "")
     if not raw.strip():
         raise ApiError(400, MISSING_Q)  # params.require(:q)

@@ -20,7 +20,6 @@ from web.mastodon.statuses import (
     bp,
     instance,
     one,
-    read_scope,
     spend,
     viewer,
     viewer_actor,
@@ -54,7 +53,7 @@ async def unfavourite(raw_id: str):
 async def favourited_by(raw_id: str):
     """Who liked it, for the members of its circle (the thread page shows
     them to members only; others see the count)."""
-    read_scope("read:accounts")
+    auth.require_if_token("read:accounts")
     post = await visible_post(raw_id)
     actor = viewer_actor()
     if actor is None or post.circle_id is None or not await circle_service.is_member(post.circle, actor):
@@ -69,7 +68,7 @@ async def favourited_by(raw_id: str):
 
 @bp.get("/api/v1/statuses/<raw_id>/reblogged_by")
 async def reblogged_by(raw_id: str):
-    read_scope("read:accounts")
+    auth.require_if_token("read:accounts")
     await visible_post(raw_id)
     return []
 

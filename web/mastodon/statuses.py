@@ -31,13 +31,14 @@ from web.html import ratelimits as web_limits
 from web.i18n import N_
 from web.mastodon import auth
 from web.mastodon import params as api_params
+from web.mastodon.errors import RECORD_NOT_FOUND
+from web.mastodon.params import row_id
 from web.mastodon.pagination import MAX_ID
 from web.mastodon.status_entities import QUESTION_TAG, status_edits, statuses
 from web.site import site
 
 bp = Blueprint("mastodon_statuses", __name__)
 
-NOT_FOUND = "Record not found"  # Mastodon's 404 body (app/controllers/api/base_controller.rb)
 REPLY_NOT_FOUND = N_("The post you are trying to reply to does not appear to exist.")  # Mastodon's, config/locales/en.yml
 MANY_LIMIT = 20  # GET /api/v1/statuses?id[]= (Api::V1::StatusesController: DEFAULT_STATUSES_LIMIT)
 QUESTION_RE = re.compile(rf"(?<![\w#&/])#{QUESTION_TAG}\b", re.IGNORECASE)
@@ -102,27 +103,15 @@ def viewer_actor() -> Actor | None:
     return account.actor if account is not None else None
 
 
-def read_scope(scope: str) -> None:
-    """Mastodon's `authorize_if_got_token!`: anyone may read public things,
-    but a token must carry the scope."""
-    if auth.current_token() is not None:
-        auth.require(scope)
-
-
-def parse_id(raw: str) -> int:
-    """An id in a path; anything else is "not found", as Mastodon answers."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not 0 < int(raw) <= MAX_ID:
-        raise NotFound(NOT_FOUND)
-    return int(raw)
-
-
 async def visible_post(raw_id: str) -> Post:
     """A live post the viewer may read: in a circle they may read, by no one
     who blocked them. Anything else is 404, as Mastodon hides statuses
     (`set_status` turns NotPermittedError into RecordNotFound)."""
-    post = await Post.filter(id=parse_id(raw_id), deleted_at=None).select_related("author", "circle").first()
+    post_id = row_id(raw_id)
+    post = await Post.filter(id=post_id, deleted_at=None).select_related(
+        "author", "circle").first() if post_id is not None else None
     if post is None or not await may_read(post, viewer_actor()):
-        raise NotFound(NOT_FOUND)
+        raise NotFound(RECORD_NOT_FOUND)
     return post
 
 
@@ -299,14 +288,14 @@ def _edited_title(post: Post, text: str) -> str | None:
 
 @bp.get("/api/v1/statuses/<raw_id>")
 async def show(raw_id: str):
-    read_scope("read:statuses")
+    auth.require_if_token("read:statuses")
     return await one(await visible_post(raw_id))
 
 
 @bp.get("/api/v1/statuses")
 async def show_many():
     """Several statuses by `id[]`: those the viewer may read, in the order asked."""
-    read_scope("read:statuses")
+    auth.require_if_token("read:statuses")
     raw = request.args.getlist("id[]") or request.args.getlist("id")
     ids = list(dict.fromkeys(int(value) for value in raw if value.isascii() and value.isdigit()
                              and len(value) <= 19 and 0 < int(value) <= MAX_ID))[:MANY_LIMIT]
@@ -323,7 +312,7 @@ async def context(raw_id: str):
     as Mastodon's Context; deleted posts and people the viewer hid are left
     out, but replies under a deleted one stay. A long thread is cut, as
     Mastodon cuts it."""
-    read_scope("read:statuses")
+    auth.require_if_token("read:statuses")
     post = await visible_post(raw_id)
     root_id = post.root_id or post.id
     thread = await Post.filter(id=root_id).select_related("author") + await Post.filter(
@@ -359,7 +348,7 @@ async def source(raw_id: str):
     auth.require("read:statuses", user=True)
     post = await visible_post(raw_id)
     if not post_edits.is_editor(viewer_actor(), post):  # Mastodon gives the source only to who may edit
-        raise NotFound(NOT_FOUND)
+        raise NotFound(RECORD_NOT_FOUND)
     return {"id": str(post.id), "text": post.source, "spoiler_text": ""}
 
 
@@ -368,7 +357,7 @@ async def history(raw_id: str):
     """Earlier versions, for the author and the circle's stewards (the web
     UI's rule); to anyone else the post as it is now, as Mastodon shows a
     status never edited."""
-    read_scope("read:statuses")
+    auth.require_if_token("read:statuses")
     post = await visible_post(raw_id)
     revisions = await post_edits.history(viewer_actor(), post) if await post_edits.may_see_history(
         viewer_actor(), post) else []

@@ -23,6 +23,7 @@ from models.posts import Post
 from models.resources import ResourceTag
 from models.services import person_blocks, profiles
 from web.mastodon import auth, pagination
+from web.mastodon.errors import RECORD_NOT_FOUND
 from web.mastodon.status_entities import statuses
 from web.site import site
 
@@ -84,8 +85,7 @@ async def home():
 def may_read_public() -> Account | None:
     """Open without a token; a token given must allow reading statuses
     (`authorize_if_got_token!` in Mastodon's public and tag controllers)."""
-    if auth.current_token() is not None:
-        auth.require("read:statuses")
+    auth.require_if_token("read:statuses")
     return auth.current_account()
 
 
@@ -154,4 +154,4 @@ async def lists():
 @bp.get("/api/v1/timelines/list/<list_id>")
 @auth.scoped("read:lists")
 async def list_timeline(list_id: str):
-    raise NotFound("Record not found")
+    raise NotFound(RECORD_NOT_FOUND)
