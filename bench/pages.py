@@ -279,11 +279,13 @@ async def compare(name: str, path: str, circles: httpx.AsyncClient, baseline: ht
 
 
 def bench_settings(folder: Path, database_url: str, port: int) -> Settings:
-    """Circles on 127.0.0.1:port over `database_url`, without its federation worker."""
+    """Circles on 127.0.0.1:port over `database_url`, without its federation worker,
+    and without rate limits, which would answer a benchmark's thousands of
+    requests with 429 (they cost the client API two statements per request)."""
     return Settings(
         domain=f"127.0.0.1:{port}", scheme="http", bind=f"127.0.0.1:{port}", data_dir=str(folder / "data"),
         database_url=database_url, secret_key="bench-" + "x" * 40, registration="open",
-        media_dir=str(folder / "data" / "media"), run_worker=False, log_level="WARNING",
+        media_dir=str(folder / "data" / "media"), run_worker=False, log_level="WARNING", rate_limits=False,
     )
 
 

@@ -10,6 +10,8 @@ babel.cfg); the web layer translates it when it shows the error
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class DomainError(Exception):
     """A rule said no. `field` names the input at fault, when there is one."""
@@ -49,6 +51,10 @@ class AuthenticationFailed(DomainError):
 
 
 class RateLimited(DomainError):
-    def __init__(self, message: str, *, retry_after: int, **params: object) -> None:
+    """Past a limit of `allowed` uses, refilled at `resets_at`, `retry_after` seconds from now."""
+
+    def __init__(self, message: str, *, retry_after: int, allowed: int = 0, resets_at: dt.datetime | None = None,
+                 **params: object) -> None:
         super().__init__(message, **params)
-        self.retry_after = retry_after
+        self.retry_after, self.allowed = retry_after, allowed
+        self.resets_at = resets_at or dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_after)

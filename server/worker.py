@@ -41,8 +41,8 @@ async def send_email(fed: Federation, postman: Postman | None = None) -> int:
 
 
 async def forget_old_rows(fed: Federation) -> int:
-    """Hourly: rate-limit windows of subjects that have not come back for a
-    day, and apps' idempotency keys past their hour."""
+    """Hourly: rate-limit windows that have ended, and apps' idempotency keys
+    past their hour."""
     if clock.now().minute != 0:
         return 0
     await ratelimits.forget_old()

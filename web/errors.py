@@ -109,7 +109,7 @@ def register(app: Quart) -> None:
     @app.errorhandler(DomainError)
     async def domain_error(error: DomainError):
         if api_errors.is_api_request():
-            return api_errors.body_for(error), api_errors.status_for(error, status_for(error)), headers_for(error)
+            return api_errors.body_for(error), api_errors.status_for(error, status_for(error)), api_errors.headers_for(error)
         # JSON clients get the English; a page is in the reader's language.
         message = error.message if wants_json() else error_message(error)
         return await error_page(status_for(error), message, headers_for(error))

@@ -24,7 +24,7 @@ from models.ratelimits import RateWindow
 from models.translation import N_
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-KEEP = dt.timedelta(days=1)  # the longest window; older rows are deleted by `forget_old`
+KEEP = dt.timedelta(hours=1)  # the longest window: rows begun earlier have ended (`forget_old` deletes them)
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,12 @@ SEARCH = Limit("search", 60, 60, SLOW_DOWN)
 # host once the signature is verified. Mastodon retries a delivery answered
 # 429 (app/workers/activitypub/delivery_worker.rb, `response_error_unsalvageable?`
 # leaves out 401, 408 and 429).
+# The client API (web/mastodon/ratelimits.py): every request, per token or,
+# without one, per address, as Mastodon's rack-attack counts them
+# (config/initializers/rack_attack.rb: 300 per 5 minutes); registering apps,
+# which writes a row each, per address.
+API = Limit("api", 300, 300, SLOW_DOWN)
+API_APPS = Limit("api-apps", 30, 3600, SLOW_DOWN)
 INBOX_ADDRESS = Limit("inbox-address", 3000, 60, SLOW_DOWN)
 INBOX_HOST = Limit("inbox-host", 1200, 60, SLOW_DOWN)
 
@@ -86,24 +92,41 @@ def window_start(limit: Limit, now: dt.datetime) -> dt.datetime:
     return EPOCH + dt.timedelta(seconds=elapsed - elapsed % limit.seconds)
 
 
-async def spend(limit: Limit, subject: str) -> None:
+@dataclass(frozen=True)
+class Usage:
+    """How much of `limit` one subject has used in the current window."""
+
+    limit: Limit
+    hits: int
+    resets_at: dt.datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit.hits - self.hits)
+
+
+async def spend(limit: Limit, subject: str) -> Usage:
     """Count one use of `limit` by `subject`; RateLimited when it is past the limit."""
     now = clock.now()
     key, started = limit.key(subject), window_start(limit, now)
     hits = await _count(key, started)
+    resets_at = started + dt.timedelta(seconds=limit.seconds)
     if hits > limit.hits:
-        retry_after = max(1, int((started + dt.timedelta(seconds=limit.seconds) - now).total_seconds()) + 1)
-        raise RateLimited(limit.message, retry_after=retry_after, minutes=max(1, -(-retry_after // 60)))
+        retry_after = max(1, int((resets_at - now).total_seconds()) + 1)
+        raise RateLimited(limit.message, retry_after=retry_after, allowed=limit.hits, resets_at=resets_at,
+                          minutes=max(1, -(-retry_after // 60)))
+    return Usage(limit, hits, resets_at)
 
 
 async def _count(key: str, started: dt.datetime) -> int:
     """One more hit in the window; the hits so far. Concurrent first hits meet
-    at the unique (key, started_at) and the loser adds to the winner's row."""
+    at the unique (key, started_at) and the loser adds to the winner's row.
+    Two statements whether or not the window is new (windows past are left to
+    `forget_old`), so a request costs the same at any moment."""
     window = RateWindow.filter(key=key, started_at=started)
     if not await window.update(hits=F("hits") + 1):
         try:
             await RateWindow.create(key=key, started_at=started, hits=1)
-            await RateWindow.filter(key=key, started_at__lt=started).delete()
             return 1
         except IntegrityError:
             await window.update(hits=F("hits") + 1)
@@ -111,5 +134,5 @@ async def _count(key: str, started: dt.datetime) -> int:
 
 
 async def forget_old() -> int:
-    """Delete windows of subjects that have not come back (run now and then)."""
+    """Delete the windows that have ended (the worker runs it hourly)."""
     return await RateWindow.filter(started_at__lt=clock.now() - KEEP).delete()

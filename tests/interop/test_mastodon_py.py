@@ -6,6 +6,7 @@ own account with its version checks on."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -68,3 +69,15 @@ async def test_mastodon_py_signs_in_and_reads_the_instance(circles):
 async def test_mastodon_py_reads_the_signed_in_account(circles):
     m = await signed_in(circles, "grace")
     assert m.account_verify_credentials()["username"] == "grace"
+
+
+async def test_mastodon_py_reads_the_rate_limit_headers(circles):
+    """Mastodon.py paces itself by X-RateLimit-* (mastodon/internals.py: an
+    unparseable Reset raises MastodonRatelimitError on every call)."""
+    m = await signed_in(circles, "hedy")
+    m.account_verify_credentials()
+    first = m.ratelimit_remaining
+    m.timeline_home()
+    assert m.ratelimit_limit == 300
+    assert m.ratelimit_remaining == first - 1 < 300
+    assert time.time() < m.ratelimit_reset <= time.time() + 300 + 5  # this 5-minute window's end, read from the date

@@ -12,7 +12,7 @@ from __future__ import annotations
 from quart import Quart, request
 
 from web import security
-from web.mastodon import auth, cors, oauth
+from web.mastodon import auth, cors, oauth, ratelimits
 
 
 def blueprints() -> tuple:
@@ -46,5 +46,10 @@ def register(app: Quart) -> None:
             if request.blueprint != oauth.bp.name:
                 await security.refuse_nul_characters()
             await auth.load_token()
+            await ratelimits.check_request()
+
+    @app.after_request
+    async def after_api_request(response):
+        return ratelimits.add_headers(response) if request.blueprint in api_blueprints else response
 
     cors.register(app)

@@ -16,6 +16,7 @@ from web.mastodon import auth
 from web.mastodon.errors import RECORD_NOT_FOUND, ApiError
 from web.mastodon.params import read as params  # noqa: F401 (the accounts modules read it from here)
 from web.mastodon.params import row_id
+from web.mastodon.ratelimits import spend  # noqa: F401 (the accounts modules read it from here)
 from web.site import site
 
 bp = Blueprint("mastodon_accounts", __name__)
@@ -39,13 +40,6 @@ def me() -> Account:
     account = auth.current_account()
     assert account is not None
     return account
-
-
-async def spend(limit: ratelimits.Limit) -> None:
-    """Spend the rate limit the web page doing the same spends
-    (web/html/ratelimits.py), for the same person: an app is no way around it."""
-    if current_app.extensions.get("circles.rate_limits", True):
-        await ratelimits.spend(limit, f"account:{me().id}")
 
 
 async def find_account(raw_id: str) -> Actor:

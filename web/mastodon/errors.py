@@ -3,9 +3,11 @@ with 422 for invalid parameters (web/errors.py calls these for API paths)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from quart import request
 
-from models.errors import DomainError, InvalidInput
+from models.errors import DomainError, InvalidInput, RateLimited
 from web.i18n import N_
 
 # Paths that answer apps, not browsers: the API and OAuth's token endpoints.
@@ -40,3 +42,17 @@ def body_for(error: DomainError) -> dict:
 def status_for(error: DomainError, page_status: int) -> int:
     """The API's status: 422 where a page would say 400 (Mastodon's choice for invalid parameters)."""
     return 422 if isinstance(error, InvalidInput) else page_status
+
+
+def headers_for(error: DomainError) -> dict[str, str]:
+    """A 429's headers: the limit it ran into, none left, when it refills
+    (rack-attack's throttled_responder in config/initializers/rack_attack.rb)."""
+    if not isinstance(error, RateLimited):
+        return {}
+    return {"Retry-After": str(error.retry_after), **rate_limit_headers(error.allowed, 0, error.resets_at)}
+
+
+def rate_limit_headers(allowed: int, remaining: int, resets_at: dt.datetime) -> dict[str, str]:
+    # Mastodon's `iso8601(6)`: microseconds and a Z (Mastodon.py reads it to wait for the reset).
+    return {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": resets_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}

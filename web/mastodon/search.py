@@ -23,6 +23,7 @@ from models.services import search as search_service
 from models.services import validation, visibility
 from web.mastodon import auth, entities, status_entities
 from web.mastodon.errors import ApiError
+from web.mastodon.ratelimits import spend
 from web.site import site
 
 log = logging.getLogger(__name__)
@@ -76,15 +77,6 @@ def _is_address(text: str) -> bool:
     return is_address(text)
 
 
-async def _spend(limit) -> None:
-    """The web pages' limit, counted on the same subject, so an app and the web share it."""
-    from web.html import ratelimits as page_limits
-
-    account = auth.current_account()
-    subject = f"account:{account.id}" if account else f"address:{request.remote_addr or 'unknown'}"
-    await page_limits.spend(limit, subject)
-
-
 async def _readable(post: Post, viewer: Actor | None) -> bool:
     """Loaded with its circle: whether the searcher may read it."""
     return post.circle is None or await visibility.can_read(post.circle, viewer)
@@ -96,7 +88,7 @@ async def _resolve_address(query: str, viewer: Actor | None) -> tuple[list[Actor
     be found, as Mastodon's ResolveURLService answers nil."""
     from web.html import people
 
-    await _spend(ratelimits.LOOKUP)
+    await spend(ratelimits.LOOKUP)
     try:
         found, _ = await people.resolve_address(query)
     except RateLimited:
@@ -118,7 +110,7 @@ async def _resolve_handle(query: str) -> Actor | None:
         return None
     from web.html import people
 
-    await _spend(ratelimits.LOOKUP)
+    await spend(ratelimits.LOOKUP)
     try:
         return await people.find_actor(query)
     except RateLimited:
@@ -175,7 +167,7 @@ async def search():
     # SearchService: no offset without a type; a bound, as a large one would load every match to skip them
     offset = min(_number("offset", 0), MAX_OFFSET) if kind else 0
     query = search_service.clean_query(raw)
-    await _spend(ratelimits.SEARCH)
+    await spend(ratelimits.SEARCH)
     return await _results(query, kind, account, resolve=resolve, limit=limit, offset=offset)
 
 

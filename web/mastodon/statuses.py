@@ -27,13 +27,13 @@ from models.services import idempotency, person_blocks, post_edits, ratelimits, 
 from models.services import posts as post_service
 from models.services import questions as question_service
 from models.services.notification_events import MENTION_RE
-from web.html import ratelimits as web_limits
 from web.i18n import N_
 from web.mastodon import auth
 from web.mastodon import params as api_params
 from web.mastodon.errors import RECORD_NOT_FOUND
 from web.mastodon.params import row_id
 from web.mastodon.pagination import MAX_ID
+from web.mastodon.ratelimits import spend
 from web.mastodon.status_entities import QUESTION_TAG, status_edits, statuses
 from web.site import site
 
@@ -124,12 +124,6 @@ async def may_read(post: Post, actor: Actor | None) -> bool:
 
 async def one(post: Post, **options) -> dict:
     return (await statuses([post], instance=instance(), viewer=viewer(), **options))[0]
-
-
-async def spend(limit) -> None:
-    """The web UI's rate limit for the same act, shared with it: one budget
-    per person however they write (429 with Retry-After past it)."""
-    await web_limits.spend(limit, f"account:{viewer().id}")
 
 
 def media_store():
