@@ -1,22 +1,21 @@
 """What the accounts endpoints share (web/mastodon/accounts.py,
 account_lists.py, account_relations.py): their blueprint, finding the
-account an id names, the request's parameters however an app sends them,
-and the viewer."""
+account an id names, and the viewer; and, from params.py and ratelimits.py,
+reading parameters and spending rate limits."""
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from tortoise.expressions import Q
 
 from models.accounts import Account, AccountState
 from models.actors import Actor, ActorKind
-from models.errors import InvalidInput
-from models.services import ratelimits, validation
 from web.mastodon import auth
 from web.mastodon.errors import RECORD_NOT_FOUND, ApiError
-from web.mastodon.params import read as params  # noqa: F401 (the accounts modules read it from here)
-from web.mastodon.params import row_id
-from web.mastodon.ratelimits import spend  # noqa: F401 (the accounts modules read it from here)
+# The accounts modules read these from here, with the rest they share.
+from web.mastodon.params import boolean, limit, row_id, text  # noqa: F401
+from web.mastodon.params import read as params  # noqa: F401
+from web.mastodon.ratelimits import spend  # noqa: F401
 from web.site import site
 
 bp = Blueprint("mastodon_accounts", __name__)
@@ -77,42 +76,3 @@ async def is_shown(actor: Actor) -> bool:
 
 def instance():
     return site().instance
-
-
-# --- parameters ---------------------------------------------------------------------------
-
-
-TRUE = frozenset({"true", "1", "on", "t", "yes"})
-FALSE = frozenset({"false", "0", "off", "f", "no", ""})
-
-
-def boolean(values: dict, name: str) -> bool | None:
-    """A boolean parameter as Rails reads one; None when not given."""
-    if name not in values or values[name] is None:
-        return None
-    value = values[name]
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise InvalidInput("%(name)s must be true or false.", field=name, name=name)
-
-
-def text(values: dict, name: str) -> str | None:
-    value = values.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float):
-        raise InvalidInput("%(name)s must be text.", field=name, name=name)
-    return str(value)
-
-
-def limit(values: dict, *, default: int, maximum: int) -> int:
-    raw = str(values.get("limit") or "").strip()
-    number = validation.whole_number(raw)
-    if raw and number is None:
-        raise InvalidInput("limit must be a positive number.", field="limit")
-    return min(max(number, 1), maximum) if raw else default

@@ -59,3 +59,58 @@ async def read() -> dict:
     if any(_has_nul(key) or _has_nul(value) for key, value in values.items()):
         raise InvalidInput(NUL)
     return values
+
+
+# --- reading one parameter ---
+
+TRUE = frozenset({"true", "1", "on", "t", "yes"})
+FALSE = frozenset({"false", "0", "off", "f", "no", ""})
+
+
+def boolean(values: dict, name: str) -> bool | None:
+    """A boolean parameter as Rails reads one; None when not given."""
+    if name not in values or values[name] is None:
+        return None
+    value = values[name]
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise InvalidInput("%(name)s must be true or false.", field=name, name=name)
+
+
+def text(values: dict, name: str) -> str | None:
+    """A text parameter (a number sent in JSON reads as its digits); None when not given."""
+    value = values.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise InvalidInput("%(name)s must be text.", field=name, name=name)
+    return str(value)
+
+
+def listed(values: dict, name: str) -> list:
+    """A list parameter (`name[]`), a single value read as a list of one."""
+    value = values.get(name)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def given(values: dict, *names: str) -> bool:
+    """Whether any of these (or a nested `name[...]` key) has a value."""
+    for key, value in values.items():
+        if (key in names or key.split("[", 1)[0] in names) and value not in (None, "", [], {}):
+            return True
+    return False
+
+
+def limit(values: dict, *, default: int, maximum: int) -> int:
+    raw = str(values.get("limit") or "").strip()
+    number = validation.whole_number(raw)
+    if raw and number is None:
+        raise InvalidInput("limit must be a positive number.", field="limit")
+    return min(max(number, 1), maximum) if raw else default

@@ -30,6 +30,7 @@ from models.services.notification_events import MENTION_RE
 from web.i18n import N_
 from web.mastodon import auth
 from web.mastodon import params as api_params
+from web.mastodon.params import given, listed
 from web.mastodon.errors import RECORD_NOT_FOUND
 from web.mastodon.params import row_id
 from web.mastodon.pagination import MAX_ID
@@ -50,43 +51,6 @@ DESCENDANTS_MAX, DESCENDANTS_ANONYMOUS = 4096, 60
 
 
 # --- reading parameters: JSON bodies or forms, with Rails' `name[]` arrays ---
-
-class Params:
-    """A request's parameters, from a JSON body, a form, or the query string."""
-
-    def __init__(self, values: dict) -> None:
-        self.values = values
-
-    @classmethod
-    async def read(cls) -> Params:
-        return cls(await api_params.read())
-
-    def text(self, name: str) -> str:
-        value = self.values.get(name)
-        if value is None:
-            return ""
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise InvalidInput("%(name)s must be text.", field=name, name=name)
-        return str(value)
-
-    def flag(self, name: str) -> bool:
-        value = self.values.get(name)
-        return value is True or str(value).lower() in ("true", "1", "on")
-
-    def given(self, *names: str) -> bool:
-        """Whether any of these (or a nested `name[...]` form key) has a value."""
-        for key, value in self.values.items():
-            base = key.split("[", 1)[0]
-            if (key in names or base in names) and value not in (None, "", [], {}):
-                return True
-        return False
-
-    def listed(self, name: str) -> list:
-        value = self.values.get(name)
-        if value is None:
-            return []
-        return value if isinstance(value, list) else [value]
-
 
 # --- shared with status_actions.py ---
 
@@ -135,15 +99,15 @@ def media_store():
 @bp.post("/api/v1/statuses")
 @auth.scoped("write:statuses")
 async def create():
-    params = await Params.read()
+    params = await api_params.read()
     account = viewer()
     await spend(ratelimits.POSTING)
     _refuse_unsupported(params)
     text = _status_text(params)
-    language = params.text("language")
+    language = _text(params, "language")
     wanted = _visibility(params)
     key = request.headers.get("Idempotency-Key", "").strip() or None
-    reply_to = params.text("in_reply_to_id").strip()
+    reply_to = _text(params, "in_reply_to_id").strip()
     if reply_to:
         parent = await _reply_parent(reply_to)
         circle = parent.circle
@@ -180,23 +144,27 @@ async def _as_status_field(awaitable, *, circle: Circle | None = None):
         raise
 
 
-def _refuse_unsupported(params: Params) -> None:
+def _refuse_unsupported(params: dict) -> None:
     """What a Mastodon status may carry but a post here cannot: said plainly (422)."""
-    if params.given("poll"):
+    if given(params, "poll"):
         raise InvalidInput("Posts here have no polls: a circle decides through proposals and asks who comes "
                            "to a meeting on its page.", field="poll")
-    if params.given("scheduled_at"):
+    if given(params, "scheduled_at"):
         raise InvalidInput("Scheduled posts are not supported here: send it when it is due.", field="scheduled_at")
-    if params.listed("media_ids"):
+    if listed(params, "media_ids"):
         raise InvalidInput("Images can be added to a post on its circle's page; there is no media upload "
                            "through apps yet.", field="media_ids")
-    if params.text("spoiler_text").strip() or params.flag("sensitive"):
+    if _text(params, "spoiler_text").strip() or api_params.boolean(params, "sensitive"):
         raise InvalidInput("Posts here have no content warnings: say what it is about in its first line.",
                            field="spoiler_text")
 
 
-def _status_text(params: Params) -> str:
-    text = params.text("status")
+def _text(params: dict, name: str) -> str:
+    return api_params.text(params, name) or ""
+
+
+def _status_text(params: dict) -> str:
+    text = _text(params, "status")
     if len(text) > post_service.BODY_MAX:
         # Mastodon's wording (config/locales/en.yml, statuses.over_character_limit)
         raise InvalidInput("Text character limit of %(max)d exceeded", field="status", max=post_service.BODY_MAX)
@@ -205,8 +173,8 @@ def _status_text(params: Params) -> str:
     return text
 
 
-def _visibility(params: Params) -> str:
-    wanted = params.text("visibility").strip() or "public"
+def _visibility(params: dict) -> str:
+    wanted = _text(params, "visibility").strip() or "public"
     if wanted not in VISIBILITIES:
         raise InvalidInput("visibility must be public, unlisted, private or direct.", field="visibility")
     if wanted == "direct":
@@ -364,7 +332,7 @@ async def history(raw_id: str):
 @auth.scoped("write:statuses")
 async def edit(raw_id: str):
     """Edit the text (post_edits: its history kept, one federated Update)."""
-    params = await Params.read()
+    params = await api_params.read()
     post = await visible_post(raw_id)
     await spend(ratelimits.POSTING)  # as the web UI's edit form (web/html/ratelimits.py)
     _refuse_unsupported(params)
