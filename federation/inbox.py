@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from federation import fetch, handlers, keys, parse, signatures
 from federation.fetch import FetchError
 from federation.runtime import Federation
-from models import clock
+from models import clock, live
 from models.actors import ActorKind
 from models.errors import DomainError, RateLimited
 from models.federation import INBOX_TRANSITIONS, InboxItem, InboxState
@@ -161,7 +161,7 @@ async def receive() -> Response:
             json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json",
             headers=refused.headers,
         )
-    wake_worker()
+    await live.announce(live.WORK)  # a worker, here or in another process, processes it now
     return _accepted("Accepted.")
 
 
@@ -185,12 +185,6 @@ async def _refuse_replay(activity_id: str, fingerprint: str) -> None:
 
 def _accepted(message: str) -> Response:
     return Response(json.dumps({"status": message}), status=202, content_type="application/json")
-
-
-def wake_worker() -> None:
-    event = current_app.extensions.get("circles.wake_worker")
-    if event is not None:
-        event.set()
 
 
 @bp.post("/inbox")

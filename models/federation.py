@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from tortoise import fields
 
+from models import live
 from models.base import Entity, url_field
 
 
@@ -56,6 +57,12 @@ class OutboxEvent(Entity):
 
     class Meta:
         table = "outbox_events"
+
+    async def save(self, *args, **kwargs) -> None:
+        new = not self._saved_in_db
+        await super().save(*args, **kwargs)
+        if new:  # a worker starts on it now, not at its next look (models/live.py, WORK)
+            await live.announce(live.WORK)
 
 
 class DeliveryState(StrEnum):

@@ -2,9 +2,10 @@
 notifications, a thread) and open pages hear it through server-sent events.
 
 Topics are short strings: `account:<id>` (notifications of that account),
-`thread:<root post id>` (a reply in that thread) and `posts` (a post was
+`thread:<root post id>` (a reply in that thread), `posts` (a post was
 written, arrived or deleted, anywhere: the client API's streams read what
-they may show). Call `announce` in the transaction of the change.
+they may show) and `work` (a worker queue gained a row: a local change to
+federate, an activity received; workers wake on it, server/worker.py). Call `announce` in the transaction of the change.
 
 On PostgreSQL a topic is a `NOTIFY` on the `circles_live` channel, sent on the
 caller's connection: the database delivers it when the transaction commits
@@ -15,7 +16,8 @@ That is before the commit: a listener must read the new state from the
 database, not from the announcement (on SQLite the read waits for the commit,
 since the one connection is the transaction's until then). A separate
 `circles worker` process on SQLite cannot reach the web process this way; the
-open pages there check again now and then instead (web/html/live.py).
+open pages there check again now and then instead (web/html/live.py), and the
+worker looks at its queues every few seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tortoise import connections
 
 CHANNEL = "circles_live"
 POSTS = "posts"
+WORK = "work"
 log = logging.getLogger(__name__)
 
 _listeners: set[Callable[[str], None]] = set()

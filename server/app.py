@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         lease=settings.worker_lease, meeting_reminders=settings.meeting_reminder_leads,
     )
     app.extensions["circles.federation"] = fed
-    wake = app.extensions["circles.wake_worker"] = asyncio.Event()
+    wake = asyncio.Event()
     postman = app.extensions["circles.postman"] = Postman(
         settings.smtp_url, settings.domain, Renderer(app, settings.email_from)
     )
@@ -83,7 +83,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         await ensure_instance_actor(instance)
         await live.start()
         if settings.run_worker:
-            app.extensions["circles.worker_task"] = asyncio.create_task(worker.run_forever(fed, wake, postman))
+            app.extensions["circles.worker_tasks"] = [
+                asyncio.create_task(worker.run_forever(fed, wake, postman)),
+                asyncio.create_task(worker.wake_on_work(live, wake)),
+            ]
 
     @app.after_serving
     async def stop() -> None:
@@ -91,8 +94,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
             return
         app.extensions["circles.stopped"] = True
         await live.stop()
-        task = app.extensions.pop("circles.worker_task", None)
-        if task is not None:
+        for task in app.extensions.pop("circles.worker_tasks", []):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -346,10 +346,15 @@ def worker_command() -> None:
         # The app is never served: it writes the email (templates, translations, links).
         app = create_app(settings, manage_database=False)
         fed, postman = app.extensions["circles.federation"], app.extensions["circles.postman"]
+        hub, wake = app.extensions["circles.live"], asyncio.Event()
+        await hub.start()  # on PostgreSQL, hears the web processes' new work (worker.wake_on_work)
+        waker = asyncio.create_task(worker.wake_on_work(hub, wake))
         click.echo(f"Circles worker for {settings.base_url} started.")
         try:
-            await worker.run_forever(fed, asyncio.Event(), postman)
+            await worker.run_forever(fed, wake, postman)
         finally:
+            await hub.stop()
+            await waker
             await fed.close()
             await db.disconnect()
 

@@ -10,12 +10,13 @@ import logging
 
 from federation import delivery, fanout, inbox
 from federation.runtime import Federation
-from models import clock
+from models import clock, live
 from models.services import governance, idempotency, mail, meeting_reminders, ratelimits
 from server.mail import Postman
+from web.live import Hub
 
 log = logging.getLogger(__name__)
-IDLE_WAIT = 2.0  # seconds between polls when nothing woke us
+IDLE_WAIT = 2.0  # seconds between looks when nothing woke us (rows due later; SQLite across processes)
 
 
 async def close_due_proposals(fed: Federation) -> int:
@@ -82,3 +83,14 @@ async def run_forever(fed: Federation, wake: asyncio.Event, postman: Postman | N
             await asyncio.wait_for(wake.wait(), timeout=IDLE_WAIT)
         except TimeoutError:
             pass
+
+
+async def wake_on_work(hub: Hub, wake: asyncio.Event) -> None:
+    """Set `wake` each time a queue gains a row (models/live.py, WORK): in this
+    process, or on PostgreSQL in any process, so a post starts federating
+    at once rather than at the next look. The hub says "everything" after it
+    reconnects, which wakes the worker too: announcements may have been missed."""
+    with hub.subscribe(frozenset({live.WORK}), client="worker") as subscription:
+        while (changed := await subscription.wait(timeout=60)) is not None:
+            if changed:
+                wake.set()
