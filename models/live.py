@@ -27,6 +27,7 @@ from tortoise import connections
 
 CHANNEL = "circles_live"
 POSTS = "posts"
+GONE = "posts:gone"  # with POSTS when a post is deleted: the client API's streams look for deletions then only
 log = logging.getLogger(__name__)
 
 _listeners: set[Callable[[str], None]] = set()
