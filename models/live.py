@@ -29,6 +29,7 @@ from tortoise import connections
 
 CHANNEL = "circles_live"
 POSTS = "posts"
+GONE = "posts:gone"  # with POSTS when a post is deleted: the client API's streams look for deletions then only
 WORK = "work"
 log = logging.getLogger(__name__)
 

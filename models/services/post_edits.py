@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from models import clock
+from models import clock, live
 from models.actors import Actor
 from models.errors import Conflict, NotFound, PermissionDenied
 from models.federation import OutboxEvent
@@ -101,11 +101,12 @@ async def keep_revision(post: Post, *, title: str, content: str, by_id: int, sou
     Update): keep the title and text it had, and mark the post edited
     (`edited_at`, which the thread page shows; `updated_at` also moves for
     other changes, such as an accepted answer). Call in the transaction that
-    changes the post."""
+    changes the post: the announcement waits for its commit on PostgreSQL."""
     now = clock.now()
     await PostRevision.create(post_id=post.id, title=title, source=source, content=content, edited_at=now, by_id=by_id)
     await Post.filter(id=post.id).update(edited_at=now)
     post.edited_at = now
+    await live.announce(live.POSTS)  # the client API's streams send `status.update` (models/live.py)
 
 
 async def may_see_history(actor: Actor | None, post: Post) -> bool:

@@ -227,7 +227,7 @@ async def mark_deleted(
     if not await Post.filter(id=post.id, deleted_at=None).update(deleted_at=now):
         return False
     post.deleted_at = now
-    await live.announce(live.POSTS)  # the client API's streams say it is gone (models/live.py)
+    await live.announce(live.POSTS, live.GONE)  # the client API's streams say it is gone (models/live.py)
     await PostRevision.filter(post_id=post.id).delete()  # a deleted post's words do not survive in its history
     if post.root_id:
         if not is_circle_note(post, await post.circle if post.circle_id else None):  # notes were never counted

@@ -63,8 +63,10 @@ PARAMETERS: dict[str, dict[str, dict]] = {
     # timelines, notifications, markers
     "GET /api/v1/timelines/home": PAGING,
     "GET /api/v1/timelines/public": {**PAGING, "local": BOOLEAN, "remote": BOOLEAN, "only_media": BOOLEAN},
-    "GET /api/v1/timelines/tag/{hashtag}": {**PAGING, "local": BOOLEAN, "remote": BOOLEAN,
-                                            "only_media": BOOLEAN},
+    "GET /api/v1/timelines/tag/{hashtag}": {**PAGING, "local": BOOLEAN, "remote": BOOLEAN, "only_media": BOOLEAN,
+                                            "any[]": {"type": "array", "items": STRING},
+                                            "all[]": {"type": "array", "items": STRING},
+                                            "none[]": {"type": "array", "items": STRING}},
     "GET /api/v1/notifications": {**PAGING, "types[]": {"type": "array", "items": STRING},
                                   "exclude_types[]": {"type": "array", "items": STRING}, "account_id": ID},
     "GET /api/v1/markers": {"timeline[]": {"type": "array", "items": STRING}},

@@ -2,39 +2,44 @@
 
 Mastodon's streaming server (streaming/index.js) is the model: the same
 channel names and paths, a token for every stream (public ones need no scope),
-`update` (a Status as a JSON string), `notification` and `delete` (the id)
-events, `:thump` comments to keep a quiet line open, and over WebSocket
+`update` (a Status as a JSON string), `status.update` (the Status again
+once edited), `notification` and `delete` (the id) events, `:thump`
+comments to keep a quiet line open, and over WebSocket
 `{"type": "subscribe", "stream": ...}` messages and `{"stream": [...], "event",
 "payload"}` answers.
 
 What happened comes from the web's live hub (web/live.py): `posts` is
-announced when a post is written, arrives or is deleted, `account:<id>` when
-that person's notifications change (models/live.py; on PostgreSQL a NOTIFY
-heard by every process). Each time, a stream reads from the database the
-posts after the last one it sent that its channel shows, with the same
-filters as the timelines, so the access of the moment decides: someone who
-left a members-only circle stops hearing of its posts at once.
+announced when a post is written, edited, arrives or is deleted,
+`account:<id>` when that person's notifications change (models/live.py; on
+PostgreSQL a NOTIFY heard by every process). Each time, a stream reads from
+the database the posts after the last one it sent that its channel shows,
+with the same filters as the timelines, so the access of the moment decides:
+someone who left a members-only circle stops hearing of its posts at once.
+Edits are read the same way, by the revisions kept after the last one it
+looked at (each edit keeps one: models/services/post_edits.py); deletions,
+announced as `posts:gone` too, by when they happened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
 import contextlib
+import datetime
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from quart import Blueprint, make_response, request, stream_with_context, websocket
 from tortoise.expressions import Q, Subquery
 
-from models import db, live
+from models import clock, db, live
 from models.accounts import AccountState
+from models.media import Media
 from models.notifications import Notification
 from models.oauth import OAuthToken
-from models.media import Media
-from models.posts import Post
+from models.posts import Post, PostRevision
 from models.services import oauth, profiles
 from web.live import hub
 from web.mastodon import auth, timelines
@@ -47,6 +52,8 @@ bp = Blueprint("mastodon_streaming", __name__)
 HEARTBEAT_SECONDS = 15.0  # streaming/index.js writes ":thump" every 15 s
 BATCH = 40  # rows one stream reads at a time
 REMEMBERED = 500  # posts a stream remembers having sent, to say when they are deleted
+# Deletions are looked for by time: one committed this long after it was stamped is still heard.
+DELETE_SLACK = datetime.timedelta(seconds=60)
 PUBLIC = frozenset({
     "public", "public:local", "public:remote", "public:media", "public:local:media", "public:remote:media",
     "hashtag", "hashtag:local",
@@ -124,13 +131,17 @@ class Reader:
     def __init__(self, token: OAuthToken) -> None:
         self.token, self.account = token, token.account
         self.instance = site().instance
-        self.cursors: dict[Channel, int] = {}
+        self.cursors: dict[Channel, int] = {}  # the newest post each channel has seen
+        self.edit_cursors: dict[Channel, int] = {}  # the newest revision (an edit) it has seen
+        self.note_cursors: dict[Channel, int] = {}  # the newest notification
+        self.looked: dict[Channel, tuple[datetime.datetime, datetime.datetime]] = {}  # (opened, last looked)
         self.sent: collections.OrderedDict[int, set[Channel]] = collections.OrderedDict()
+        self.said_gone: collections.OrderedDict[tuple[int, Channel], None] = collections.OrderedDict()
         self.lock = asyncio.Lock()
 
     @property
     def topics(self) -> frozenset[str]:
-        return frozenset({live.POSTS, f"account:{self.account.id}"})
+        return frozenset({live.POSTS, live.GONE, f"account:{self.account.id}"})
 
     def hears_notifications(self, channel: Channel) -> bool:
         """`user` carries notifications only for a token that may read them (channelsForUserStream)."""
@@ -142,23 +153,33 @@ class Reader:
         async with self.lock:
             if channel in self.cursors:
                 return
-            newest = await Post.all().order_by("-id").first().values_list("id", flat=True)
-            self.cursors[channel] = newest or 0
+            self.cursors[channel] = 0
+            if channel.has_posts:
+                newest = await Post.all().order_by("-id").first().values_list("id", flat=True)
+                edited = await PostRevision.all().order_by("-id").first().values_list("id", flat=True)
+                self.cursors[channel], self.edit_cursors[channel] = newest or 0, edited or 0
+                now = clock.now()
+                self.looked[channel] = (now, now)
             if self.hears_notifications(channel):
                 newest = await Notification.filter(recipient_id=self.account.id).order_by("-id").first().values_list(
                     "id", flat=True)
-                self.cursors[Channel(channel.name, "notifications")] = newest or 0
+                self.note_cursors[channel] = newest or 0
 
-    def remove(self, channel: Channel) -> None:
-        self.cursors.pop(channel, None)
-        self.cursors.pop(Channel(channel.name, "notifications"), None)
+    async def remove(self, channel: Channel) -> None:
+        """Stop listening, once any read under way is done (it reads the channel's cursors)."""
+        async with self.lock:
+            for cursors in (self.cursors, self.edit_cursors, self.note_cursors, self.looked):
+                cursors.pop(channel, None)
 
     async def read(self, changed: set[str]) -> list[tuple[Channel, str, str]]:
         """(channel, event, payload) for what happened since the last read."""
         events: list[tuple[Channel, str, str]] = []
         async with self.lock:
-            for channel in [c for c in self.cursors if c.tag != "notifications"]:
+            for channel in list(self.cursors):
                 if live.POSTS in changed and channel.has_posts:
+                    events += await self._edits(channel)
+                    if live.GONE in changed:
+                        events += await self._gone(channel)
                     events += await self._updates(channel)
                 if f"account:{self.account.id}" in changed and self.hears_notifications(channel):
                     events += await self._notifications(channel)
@@ -166,13 +187,37 @@ class Reader:
                 events += await self._deletes()
         return events
 
+    def _where(self, channel: Channel) -> Q:
+        return profiles.home_filter(self.account.actor) if channel.name == "user" else post_filter(channel)
+
+    def _shown(self, channel: Channel):
+        """The posts the channel shows this person now."""
+        return timelines.visible_posts(self._where(channel), self.account)
+
     async def _updates(self, channel: Channel) -> list[tuple[Channel, str, str]]:
-        where = profiles.home_filter(self.account.actor) if channel.name == "user" else post_filter(channel)
-        rows = await timelines.visible_posts(where, self.account).filter(
-            id__gt=self.cursors[channel]).order_by("id").limit(BATCH)
+        rows = await self._shown(channel).filter(id__gt=self.cursors[channel]).order_by("id").limit(BATCH)
         if not rows:
             return []
         self.cursors[channel] = rows[-1].id
+        return await self._send(channel, "update", rows)
+
+    async def _edits(self, channel: Channel) -> list[tuple[Channel, str, str]]:
+        """`status.update` for the posts edited since the last look that the
+        channel showed before this read (newer ones go out as `update`, already
+        edited), whether or not this stream sent them: Mastodon sends it to
+        every stream the edited status goes to (app/services/fan_out_on_write_service.rb,
+        `anonymous_payload` with `update: true`; app/workers/push_update_worker.rb for home feeds)."""
+        edits = await PostRevision.filter(id__gt=self.edit_cursors[channel], post_id__lte=self.cursors[channel]) \
+            .order_by("id").limit(BATCH).values_list("id", "post_id")
+        if not edits:
+            return []
+        self.edit_cursors[channel] = edits[-1][0]
+        rows = await self._shown(channel).filter(id__in=sorted({post_id for _, post_id in edits})).order_by("id")
+        return await self._send(channel, "status.update", rows)
+
+    async def _send(self, channel: Channel, event: str, rows: list[Post]) -> list[tuple[Channel, str, str]]:
+        """The events for these posts, those of a hashtag channel that carry its tag;
+        each remembered, to say when it is deleted."""
         if channel.tag:
             rows = await timelines.carrying_tag(rows, channel.tag)
         for post in rows:
@@ -181,26 +226,49 @@ class Reader:
         while len(self.sent) > REMEMBERED:
             self.sent.popitem(last=False)
         entities = await statuses(rows, instance=self.instance, viewer=self.account)
-        return [(channel, "update", json.dumps(entity, ensure_ascii=False)) for entity in entities]
+        return [(channel, event, json.dumps(entity, ensure_ascii=False)) for entity in entities]
 
     async def _notifications(self, channel: Channel) -> list[tuple[Channel, str, str]]:
-        key = Channel(channel.name, "notifications")
-        rows = await rows_query(self.account).filter(id__gt=self.cursors[key]).order_by("id").limit(BATCH)
+        rows = await rows_query(self.account).filter(id__gt=self.note_cursors[channel]).order_by("id").limit(BATCH)
         if not rows:
             return []
-        self.cursors[key] = rows[-1].id
+        self.note_cursors[channel] = rows[-1].id
         entities = await notifications(rows, instance=self.instance, viewer=self.account)
         return [(channel, "notification", json.dumps(entity, ensure_ascii=False)) for entity in entities]
 
+    async def _gone(self, channel: Channel) -> list[tuple[Channel, str, str]]:
+        """`delete` for posts deleted since the channel last looked (or a little
+        before: DELETE_SLACK) that it would have shown, sent here or not (a
+        client shows what it read from the timelines too): Mastodon tells
+        the home, public and hashtag streams of every deleted status
+        (app/services/remove_status_service.rb). Posts have no index by
+        deletion time, so this looks only when a post was deleted."""
+        opened, last = self.looked[channel]
+        now = clock.now()
+        self.looked[channel] = (opened, now)
+        rows = await Post.filter(self._where(channel), deleted_at__gte=max(opened, last - DELETE_SLACK),
+                                 id__lte=self.cursors[channel]).order_by("id").limit(BATCH)
+        if channel.tag:
+            rows = await timelines.carrying_tag(rows, channel.tag)
+        return self._say_gone([(channel, post.id) for post in rows])
+
     async def _deletes(self) -> list[tuple[Channel, str, str]]:
+        """`delete` for the posts this stream sent that are gone now, however long after."""
         if not self.sent:
             return []
         gone = await Post.filter(id__in=list(self.sent), deleted_at__isnull=False).values_list("id", flat=True)
+        return self._say_gone([(channel, post_id) for post_id in gone for channel in self.sent.pop(post_id)
+                               if channel in self.cursors])
+
+    def _say_gone(self, deleted: list[tuple[Channel, int]]) -> list[tuple[Channel, str, str]]:
+        """Each deletion once for each channel."""
         events = []
-        for post_id in gone:
-            for channel in self.sent.pop(post_id):
-                if channel in self.cursors:
-                    events.append((channel, "delete", str(post_id)))
+        for channel, post_id in deleted:
+            if (post_id, channel) not in self.said_gone:
+                self.said_gone[(post_id, channel)] = None
+                events.append((channel, "delete", str(post_id)))
+        while len(self.said_gone) > REMEMBERED:
+            self.said_gone.popitem(last=False)
         return events
 
     async def still_allowed(self) -> bool:
@@ -353,7 +421,7 @@ async def _receive(reader: Reader) -> None:
             await _subscribe(reader, data)
         elif data.get("type") == "unsubscribe":
             with contextlib.suppress(StreamError):
-                reader.remove(channel_for(_first(data.get("stream")), data.get("tag")))
+                await reader.remove(channel_for(_first(data.get("stream")), data.get("tag")))
 
 
 def _first(value) -> str:

@@ -11,18 +11,20 @@ or blocked are left out everywhere, as on the web.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from quart import Blueprint, jsonify, request
 from tortoise.expressions import Q, Subquery
 
 from models.accounts import Account
 from models.circles import Visibility
-from models.errors import NotFound
+from models.errors import InvalidInput, NotFound
 from models.media import Media
 from models.posts import Post
 from models.resources import ResourceTag
 from models.services import person_blocks, profiles
-from web.mastodon import auth, pagination
+from web.i18n import N_
+from web.mastodon import auth, pagination, params
 from web.mastodon.errors import RECORD_NOT_FOUND
 from web.mastodon.status_entities import statuses
 from web.site import site
@@ -31,6 +33,10 @@ bp = Blueprint("mastodon_timelines", __name__)
 
 FALSE = ("0", "f", "false", "off")  # ActiveModel::Type::Boolean::FALSE_VALUES, as Rails reads a flag
 TAG_SCAN_ROUNDS = 5  # pages of candidates a tag timeline reads at most to fill one page
+TAGS_PER_MODE = 4  # any[], all[] and none[] each name at most 4 tags (app/models/tag_feed.rb, LIMIT_PER_MODE)
+TAG_MAX = 100  # characters in one of them
+TOO_MANY_TAGS = N_("%(name)s takes at most %(max)d hashtags.")
+NOT_A_TAG = N_("%(name)s takes hashtags: letters, digits and underscores.")
 
 
 def flag(name: str) -> bool:
@@ -108,34 +114,98 @@ def tag_filter(name: str) -> Q:
     return Q(content__icontains=f"#{name}") | Q(content__icontains=f"#<span>{name}") | Q(id__in=tagged)
 
 
+async def tags_carried(posts: list[Post], names) -> dict[int, set[str]]:
+    """Which of the hashtags `names` each post really carries, in one query
+    (resources' tags) however many names: the database finds the text
+    (`#rust` is in `#rustacean`), this keeps whole words."""
+    names = set(names)
+    carried: dict[int, set[str]] = {post.id: set() for post in posts}
+    if not carried or not names:
+        return carried
+    for post_id, name in await ResourceTag.filter(tag__in=sorted(names), resource__post_id__in=list(carried)) \
+            .values_list("resource__post_id", "tag"):
+        carried[post_id].add(name)
+    patterns = {name: tag_pattern(name) for name in names}
+    for post in posts:
+        carried[post.id].update(name for name, pattern in patterns.items() if pattern.search(post.content))
+    return carried
+
+
 async def carrying_tag(posts: list[Post], name: str) -> list[Post]:
-    """Those of `posts` (found by `tag_filter`) that really carry it: the
-    database finds the text (`#rust` is in `#rustacean`), this keeps whole words."""
-    pattern = tag_pattern(name)
-    tagged = set(await ResourceTag.filter(tag=name, resource__post_id__in=[p.id for p in posts])
-                 .values_list("resource__post_id", flat=True)) if posts else set()
-    return [post for post in posts if post.id in tagged or pattern.search(post.content)]
+    """Those of `posts` (found by `tag_filter`) that really carry the hashtag `name`."""
+    carried = await tags_carried(posts, [name])
+    return [post for post in posts if carried[post.id]]
+
+
+def tag_name(raw: str) -> str:
+    """A hashtag as given (`#Rust`, `rust`), the way it is compared: lower-case, without its `#`."""
+    return raw.strip().lstrip("#").lower()
+
+
+def is_tag_name(name: str) -> bool:
+    return 0 < len(name) <= TAG_MAX and all(c.isalnum() or c == "_" for c in name)
+
+
+@dataclass(frozen=True)
+class TagQuery:
+    """A tag timeline's wish (app/models/tag_feed.rb): posts with the tag or
+    any of `any[]`, with every one of `all[]`, with none of `none[]`."""
+
+    any: frozenset[str]
+    all: frozenset[str] = frozenset()
+    none: frozenset[str] = frozenset()
+
+    def where(self) -> Q:
+        """A filter the posts wanted all pass (some others too: `wants` decides)."""
+        where = Q(*(tag_filter(name) for name in sorted(self.any)), join_type=Q.OR)
+        for name in sorted(self.all):
+            where &= tag_filter(name)
+        return where  # `none` cannot be a filter: a post with `#rustacean` may still lack `#rust`
+
+    def wants(self, carried: set[str]) -> bool:
+        return bool(carried & self.any) and self.all <= carried and not carried & self.none
+
+    async def keep(self, posts: list[Post]) -> list[Post]:
+        carried = await tags_carried(posts, self.any | self.all | self.none)
+        return [post for post in posts if self.wants(carried[post.id])]
+
+
+def extra_tags(values: dict, mode: str) -> frozenset[str]:
+    """`any[]`, `all[]` or `none[]`: at most TAGS_PER_MODE hashtags (one
+    value alone counts as one, as Rails' Array() reads it; blank ones are
+    skipped); more, or one that is no hashtag, is refused, naming the field."""
+    raw = values.get(mode, [])
+    given = [raw] if isinstance(raw, str) else raw
+    if len(given) > TAGS_PER_MODE:
+        raise InvalidInput(TOO_MANY_TAGS, field=mode, name=f"{mode}[]", max=TAGS_PER_MODE)
+    names = [tag_name(value) for value in given if value.strip()]
+    if not all(is_tag_name(name) for name in names):
+        raise InvalidInput(NOT_A_TAG, field=mode, name=f"{mode}[]")
+    return frozenset(names)
 
 
 @bp.get("/api/v1/timelines/tag/<hashtag>")
 async def tag(hashtag: str):
     viewer = may_read_public()
     page = pagination.page_params()
-    name = hashtag.strip().lstrip("#").lower()
-    if not name or not all(c.isalnum() or c == "_" for c in name):
+    values = await params.read()
+    extra = {mode: extra_tags(values, mode) for mode in ("any", "all", "none")}
+    name = tag_name(hashtag)
+    if not is_tag_name(name):
         return jsonify([])
-    queryset = visible_posts(public_filter() & origin_filter() & tag_filter(name), viewer)
-    return await respond(await _tagged_page(queryset, page, name), viewer)
+    wanted = TagQuery(any=extra["any"] | {name}, all=extra["all"], none=extra["none"])
+    queryset = visible_posts(public_filter() & origin_filter() & wanted.where(), viewer)
+    return await respond(await _tagged_page(queryset, page, wanted), viewer)
 
 
-async def _tagged_page(queryset, page: pagination.Page, name: str) -> list[Post]:
-    """A page of posts that carry the tag, reading on past those that only
-    contain its text until the page is full (TAG_SCAN_ROUNDS at most)."""
+async def _tagged_page(queryset, page: pagination.Page, wanted: TagQuery) -> list[Post]:
+    """A page of posts that carry the tags wanted, reading on past those that only
+    contain their text until the page is full (TAG_SCAN_ROUNDS at most)."""
     found: list[Post] = []
     cursor = page
     for _round in range(TAG_SCAN_ROUNDS):
         rows = await pagination.apply(queryset, cursor)
-        found += await carrying_tag(rows, name)
+        found += await wanted.keep(rows)
         if len(rows) < cursor.limit or len(found) >= page.limit:
             break
         last = rows[-1].id

@@ -200,6 +200,82 @@ async def test_websocket_token_from_the_protocol_header_and_a_stream_in_the_addr
         assert message["stream"] == ["user"] and json.loads(message["payload"])["id"] == str(post.id)
 
 
+async def test_an_edit_arrives_as_status_update_and_its_deletion_as_delete(client, make_api, alice, instance,
+                                                                             world, hub):
+    """A post written before the stream opened, then edited: `status.update`
+    with the whole status as it now reads (Mastodon's app/services/fan_out_on_write_service.rb
+    and app/workers/push_update_worker.rb send the edited status so)."""
+    from models.services import post_edits
+
+    post = await factories.post(instance, world["bob"], world["club"], "Members only news")
+    api = await make_api(alice)
+    async with Opened(client, "/api/v1/streaming/user", api.token) as events:
+        await post_edits.edit_post(world["bob"].actor, post, body="Members only news, corrected")
+        event, data = await events.next()
+        assert event == "status.update"
+        status = json.loads(data)
+        assert status["id"] == str(post.id) and "corrected" in status["content"] and status["edited_at"]
+        await post_service.delete_post(world["bob"].actor, post)
+        assert await events.next() == ("delete", str(post.id))
+
+
+async def test_edits_go_to_the_streams_that_show_the_post(client, make_api, alice, instance, world, hub):
+    from models.services import post_edits
+
+    tagged = await factories.post(instance, world["bob"], world["open"], "Learning #rust")
+    members = await factories.post(instance, world["bob"], world["club"], "Members #rust")
+    untagged = await factories.post(instance, world["bob"], world["open"], "Nothing tagged")
+    api = await make_api(alice)
+    async with Opened(client, "/api/v1/streaming/hashtag?tag=rust", api.token) as events:
+        await post_edits.edit_post(world["bob"].actor, members, body="Members only, still #rust")
+        await post_edits.edit_post(world["bob"].actor, untagged, body="Still nothing tagged")
+        await events.nothing_within(0.5)  # neither is on the public hashtag stream
+        await post_edits.edit_post(world["bob"].actor, tagged, body="Learning more #rust")
+        event, data = await events.next()
+        assert event == "status.update" and json.loads(data)["id"] == str(tagged.id)
+        await post_edits.edit_post(world["bob"].actor, tagged, body="Learning Go now")
+        await events.nothing_within(0.5)  # no longer tagged: the stream does not show it
+
+
+async def test_websocket_status_update(client, make_api, alice, instance, world, hub):
+    from models.services import post_edits
+
+    post = await factories.post(instance, world["bob"], world["open"], "In the open")
+    api = await make_api(alice)
+    async with client.websocket(f"/api/v1/streaming?access_token={api.token}&stream=public:local") as ws:
+        await asyncio.sleep(0.2)
+        await post_edits.edit_post(world["bob"].actor, post, body="In the open, edited")
+        message = json.loads(await asyncio.wait_for(ws.receive(), TIMEOUT))
+        assert message["stream"] == ["public:local"] and message["event"] == "status.update"
+        assert json.loads(message["payload"])["id"] == str(post.id)
+
+
+async def test_deleting_an_older_post_says_delete_where_it_was_shown(client, make_api, alice, instance, world, hub):
+    """A post from before the stream opened (the client read it from a timeline)
+    is said deleted too, once, on the streams that show it
+    (Mastodon: app/services/remove_status_service.rb)."""
+    public = await factories.post(instance, world["bob"], world["open"], "For everyone")
+    later = await factories.post(instance, world["bob"], world["open"], "For everyone, later")
+    members = await factories.post(instance, world["bob"], world["club"], "Members only")
+    api = await make_api(alice)
+    async with Opened(client, "/api/v1/streaming/public", api.token) as events:
+        await post_service.delete_post(world["bob"].actor, members)
+        await events.nothing_within(0.5)  # the public stream never showed it
+        await post_service.delete_post(world["bob"].actor, public)
+        assert await events.next() == ("delete", str(public.id))
+        await post_service.delete_post(world["bob"].actor, later)
+        assert await events.next() == ("delete", str(later.id))  # the first is said once
+
+
+async def test_a_hashtag_named_notifications_is_heard(client, make_api, alice, instance, world, hub):
+    """The stream keeps a notifications cursor apart from its channels: `#notifications` is a tag like any."""
+    api = await make_api(alice)
+    async with Opened(client, "/api/v1/streaming/hashtag?tag=notifications", api.token) as events:
+        post = await factories.post(instance, world["bob"], world["open"], "About #notifications")
+        event, data = await events.next()
+        assert event == "update" and json.loads(data)["id"] == str(post.id)
+
+
 async def test_websocket_without_a_token_is_refused(client, hub):
     with pytest.raises(WebsocketResponseError) as refused:
         async with client.websocket("/api/v1/streaming?stream=public") as ws:

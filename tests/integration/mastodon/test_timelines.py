@@ -171,6 +171,83 @@ async def test_tag_finds_resources_by_their_tags(make_api, instance, world):
     from models.services import resources
 
     resource = await resources.add_resource(instance, world["bob"].actor, world["open"], title="A book",
-                                            description="Read it", link="https://example.org/book", tags="python")
+                                            description="Read it #rust", link="https://example.org/book", tags="python")
     anonymous = await make_api(None)
     assert ids(await get_json(anonymous, "/api/v1/timelines/tag/python")) == [str(resource.post_id)]
+
+
+# --- any[], all[] and none[] (app/models/tag_feed.rb) ------------------------------------
+
+
+@pytest.fixture
+async def tagged(instance, world):
+    """Public posts with #rust and #python in their mixes, and one with #pythonista only."""
+    made = {}
+    for key, body in (("both", "Both #rust and #Python"), ("python", "Just #python"),
+                      ("pythonista", "A #rust #pythonista"), ("neither", "Neither #go")):
+        made[key] = await factories.post(instance, world["bob"], world["open"], body)
+    return {**made, "rust": world["posts"]["open"]}
+
+
+def expect(*posts) -> list[str]:
+    return [str(post.id) for post in sorted(posts, key=lambda post: -post.id)]
+
+
+async def test_tag_with_any_shows_posts_with_either_tag(make_api, tagged):
+    anonymous = await make_api(None)
+    got = ids(await get_json(anonymous, "/api/v1/timelines/tag/rust?any[]=python"))
+    assert got == expect(tagged["rust"], tagged["both"], tagged["python"], tagged["pythonista"])
+    alone = ids(await get_json(anonymous, "/api/v1/timelines/tag/rust?any=%23Python"))  # one value, as Array() reads it
+    assert alone == got
+
+
+async def test_tag_with_all_shows_posts_with_every_tag(make_api, tagged):
+    anonymous = await make_api(None)
+    assert ids(await get_json(anonymous, "/api/v1/timelines/tag/rust?all[]=python")) == expect(tagged["both"])
+    assert ids(await get_json(anonymous, "/api/v1/timelines/tag/python?all[]=rust&all[]=go")) == []
+
+
+async def test_tag_with_none_leaves_out_posts_with_those_tags_as_whole_words(make_api, tagged):
+    anonymous = await make_api(None)
+    got = ids(await get_json(anonymous, "/api/v1/timelines/tag/rust?none[]=python"))
+    assert got == expect(tagged["rust"], tagged["pythonista"])  # #pythonista is not #python
+    mixed = await get_json(anonymous, "/api/v1/timelines/tag/go?any[]=python&none[]=rust")
+    assert ids(mixed) == expect(tagged["python"], tagged["neither"])
+
+
+async def test_tag_modes_count_resources_tags(make_api, instance, tagged, world):
+    from models.services import resources
+
+    resource = await resources.add_resource(instance, world["bob"].actor, world["open"], title="A book",
+                                            description="Read it #rust", link="https://example.org/book", tags="python")
+    anonymous = await make_api(None)
+    got = ids(await get_json(anonymous, "/api/v1/timelines/tag/rust?all[]=python"))
+    assert str(resource.post_id) in got
+    assert str(resource.post_id) not in ids(await get_json(anonymous, "/api/v1/timelines/tag/rust?none[]=python"))
+
+
+async def test_tag_modes_refuse_bad_lists_naming_the_field(make_api, world):
+    anonymous = await make_api(None)
+    five = "&".join(f"any[]=t{n}" for n in range(5))
+    too_many = await anonymous.get(f"/api/v1/timelines/tag/rust?{five}")
+    assert too_many.status_code == 422 and "any" in (await too_many.get_json())["details"]
+    for query in ("none[]=no%20such", "all[]=%23", "any[]=" + "x" * 101):
+        refused = await anonymous.get(f"/api/v1/timelines/tag/rust?{query}")
+        assert refused.status_code == 422, query
+        assert query.split("[", 1)[0] in (await refused.get_json())["details"]
+    four = "&".join(f"any[]=t{n}" for n in range(4))
+    assert (await anonymous.get(f"/api/v1/timelines/tag/rust?{four}&all[]=&none[]=go")).status_code == 200
+
+
+async def test_tag_modes_cost_the_same_queries_for_more_tags(make_api, tagged, count_queries):
+    anonymous = await make_api(None)
+
+    async def measure(query: str) -> int:
+        with count_queries() as queries:
+            assert (await anonymous.get(f"/api/v1/timelines/tag/rust?{query}")).status_code == 200
+        return len(queries)
+
+    await measure("")
+    one = await measure("any[]=python&all[]=rust&none[]=go")
+    many = await measure("any[]=python&any[]=a&any[]=b&any[]=c&all[]=rust&all[]=%23Rust&none[]=go&none[]=d&none[]=e")
+    assert one == many
