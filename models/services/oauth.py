@@ -163,7 +163,7 @@ CODE_CHALLENGE_METHODS = ("S256",)
 # Doorkeeper's refusal of another method (lib/doorkeeper/oauth/pre_authorization.rb,
 # validate_code_challenge_method -> Errors::InvalidCodeChallengeMethod), worded by its
 # config/locales/en.yml errors.messages.invalid_code_challenge_method for one method.
-BAD_CHALLENGE_METHOD = "The code_challenge_method must be S256."
+BAD_CHALLENGE_METHOD = N_("The code_challenge_method must be S256.")
 
 
 def _check_challenge(challenge: str | None, method: str | None) -> None:
