@@ -12,13 +12,34 @@ from models import clock
 from models.actors import Actor, ActorKind, Follow, FollowState
 from models.circle_invites import CircleInvite, usable
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
-from models.errors import InvalidInput
+from models.errors import InvalidInput, PermissionDenied
 from models.federation import OutboxEvent
 from models.instance import Instance
-from models.services import governance_decisions, notification_events, person_blocks, visibility
+from models.services import governance_decisions, moderation, notification_events, person_blocks, visibility
 from models.services.memberships import count_new_member, end_membership
 from models.text import isolated
 from models.translation import N_
+
+
+# Why a follow is refused, for whoever asks (a page, an app): each is a
+# PermissionDenied, which web/errors.py answers 403 everywhere, as Mastodon's
+# API answers Mastodon::NotPermittedError (app/controllers/concerns/api/error_handling.rb).
+BLOCKED_YOU = N_("%(name)s has blocked you, so you cannot follow them.")
+YOU_BLOCKED = N_("You blocked %(name)s: unblock them first to follow them.")
+SERVER_BLOCKED = N_("This server does not talk to %(domain)s: its admins blocked it.")
+
+
+async def refuse_if_not_allowed(follower: Actor, target: Actor) -> None:
+    """The one rule on who may not follow whom, for every way of following
+    (a page, the client API, a sister circle): not someone on a server this
+    server's admins blocked, nor across a person's block either way. Mastodon's
+    `following_not_allowed?` (app/services/follow_service.rb) checks the same
+    and raises Mastodon::NotPermittedError."""
+    if not target.local and await moderation.is_blocked(target.domain or ""):
+        raise PermissionDenied(SERVER_BLOCKED, domain=target.domain)
+    await person_blocks.refuse_if_blocked(follower, target, BLOCKED_YOU)
+    if await person_blocks.is_blocked_by(target, follower):
+        raise PermissionDenied(YOU_BLOCKED, name=target.name)
 
 
 @dataclass(frozen=True)
@@ -162,14 +183,12 @@ async def follow_local(follower: Actor, target: Actor) -> Follow:
     """A person here follows another person here: accepted at once, and no
     activity is queued (both are on this server, so there is nobody to tell
     but the followed person, who is notified). Idempotent; a block either way
-    refuses it."""
+    refuses it (refuse_if_not_allowed)."""
     if not (follower.local and target.local) or target.kind is not ActorKind.PERSON:
         raise InvalidInput("Follow a person on this server from a local account.")
     if follower.id == target.id:
         raise InvalidInput("You cannot follow yourself.")
-    await person_blocks.refuse_if_blocked(follower, target, N_("%(name)s has blocked you, so you cannot follow them."))
-    if await person_blocks.is_blocked_by(target, follower):
-        raise InvalidInput("You blocked %(name)s: unblock them first to follow them.", name=target.name)
+    await refuse_if_not_allowed(follower, target)
     async with in_transaction():
         follow, created = await Follow.get_or_create(
             follower=follower, target=target, defaults={"state": FollowState.ACCEPTED},
@@ -192,12 +211,12 @@ async def unfollow_local(follower: Actor, target: Actor) -> bool:
 async def follow_remote(follower: Actor, target: Actor, *, instance_base_url: str) -> Follow:
     """A local person follows a remote actor; for a remote circle this is a
     request to join it. A local circle follows a remote circle as its sister
-    (models/services/sisters.py). Idempotent. Queues the Follow activity."""
+    (models/services/sisters.py). Idempotent. Queues the Follow activity.
+    Refused across a block, and to a server this one's admins blocked
+    (refuse_if_not_allowed)."""
     if not follower.local or target.local:
         raise InvalidInput("Follow someone on another server from a local account.")
-    await person_blocks.refuse_if_blocked(follower, target, N_("%(name)s has blocked you, so you cannot follow them."))
-    if await person_blocks.is_blocked_by(target, follower):
-        raise InvalidInput("You blocked %(name)s: unblock them first to follow them.", name=target.name)
+    await refuse_if_not_allowed(follower, target)
     async with in_transaction():
         follow = await Follow.get_or_none(follower=follower, target=target)
         if follow is not None and follow.state is not FollowState.REJECTED:

@@ -156,13 +156,24 @@ def check_authorization_request(
     return uri, scopes
 
 
+# PKCE (RFC 7636) with S256 only, as Mastodon: config/initializers/doorkeeper.rb sets
+# `pkce_code_challenge_methods ['S256']`. "plain" would send the verifier itself in the
+# authorization request, where anyone who reads that request could use it.
+CODE_CHALLENGE_METHODS = ("S256",)
+# Doorkeeper's refusal of another method (lib/doorkeeper/oauth/pre_authorization.rb,
+# validate_code_challenge_method -> Errors::InvalidCodeChallengeMethod), worded by its
+# config/locales/en.yml errors.messages.invalid_code_challenge_method for one method.
+BAD_CHALLENGE_METHOD = N_("The code_challenge_method must be S256.")
+
+
 def _check_challenge(challenge: str | None, method: str | None) -> None:
     if not challenge:
         if method:
             raise InvalidInput("A code_challenge_method needs a code_challenge.", field="code_challenge")
         return
-    if (method or "plain") not in ("S256", "plain"):
-        raise InvalidInput("code_challenge_method must be S256 or plain.", field="code_challenge_method")
+    # A challenge needs its method named: Doorkeeper falls back to none (RFC 7636's default is plain).
+    if method not in CODE_CHALLENGE_METHODS:
+        raise InvalidInput(BAD_CHALLENGE_METHOD, field="code_challenge_method")
     if not 43 <= len(challenge) <= 128:
         raise InvalidInput("code_challenge must be 43 to 128 characters.", field="code_challenge")
 
@@ -177,7 +188,7 @@ async def grant(
     await OAuthGrant.create(
         app=app, account=account, code_digest=clock.token_digest(code), redirect_uri=redirect_uri,
         scopes=" ".join(scopes), code_challenge=code_challenge or "",
-        code_challenge_method=(code_challenge_method or "plain") if code_challenge else "",
+        code_challenge_method=code_challenge_method if code_challenge else "",
         expires_at=clock.now() + CODE_LIFETIME,
     )
     return code
@@ -188,11 +199,10 @@ def _verifier_matches(grant_row: OAuthGrant, verifier: str | None) -> bool:
         return True
     if not verifier:
         return False
-    if grant_row.code_challenge_method == "S256":
-        digest = hashlib.sha256(verifier.encode()).digest()
-        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    else:
-        expected = verifier
+    if grant_row.code_challenge_method not in CODE_CHALLENGE_METHODS:
+        return False  # a "plain" code from before S256 alone was taken: refused, as a new one would be
+    digest = hashlib.sha256(verifier.encode()).digest()
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return hmac.compare_digest(expected, grant_row.code_challenge)
 
 

@@ -12,11 +12,13 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.actors import Actor
-from models.errors import Conflict, InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from models.federation import OutboxEvent
 from models.polls import PollAnswer, RemotePoll
 from models.posts import Post
 from models.services import circles as circle_service
+from models.services import person_blocks
+from models.translation import N_
 
 MAX_OPTIONS = 20
 OPTION_MAX = 200
@@ -61,14 +63,24 @@ def is_open(poll: RemotePoll) -> bool:
     return poll.closed_at is None and (poll.closes_at is None or poll.closes_at > now)
 
 
+ANSWER_BLOCKED = N_("%(name)s has blocked you, so you cannot answer their poll.")
+ANSWER_AUTHOR_BLOCKED = N_("You blocked %(name)s: unblock them first to answer their poll.")
+
+
 async def answer(actor: Actor, post: Post, option: str) -> PollAnswer:
     """A member here answers a remote poll; the answer goes to the poll's
-    author (federation/fanout.py). One answer per person, as on Mastodon."""
+    author (federation/fanout.py). One answer per person, as on Mastodon.
+    Refused across a block either way, as Mastodon's PollPolicy#vote?
+    (app/policies/poll_policy.rb, which VoteService checks)."""
     poll = await poll_of(post)
     if poll is None or post.local:
         raise NotFound("That post has no poll to answer here.")
     if post.circle_id is not None:
         await circle_service.require_member(await post.circle, actor)
+    author = await post.author if post.author_id is not None else None
+    await person_blocks.refuse_if_blocked(actor, author, ANSWER_BLOCKED)
+    if author is not None and await person_blocks.is_blocked_by(author, actor):
+        raise PermissionDenied(ANSWER_AUTHOR_BLOCKED, name=author.name)
     if not is_open(poll):
         raise Conflict("This poll has closed.")
     if option not in poll.options:

@@ -60,8 +60,8 @@ async def test_a_block_ends_a_local_follow_both_ways_and_refuses_a_new_one(app, 
     assert not await Follow.exists()
     response = await submit(ann, "/users/bob/follow")
     assert response.status_code == 403 and "bob has blocked you" in await text(response)
-    response = await submit(bobby, "/users/alice/follow")
-    assert response.status_code == 400 and "unblock them first" in await text(response)
+    response = await submit(bobby, "/users/alice/follow")  # refused as the other way round: 403
+    assert response.status_code == 403 and "unblock them first" in await text(response)
     assert "unblock them first to follow them" in await text(await bobby.get("/users/alice"))
     assert not await Follow.exists()
 

@@ -393,8 +393,9 @@ async def test_a_blocked_domain_is_neither_looked_up_nor_followed(app, instance,
     assert response.status_code == 400
     assert "its admins blocked it" in await text(response) and 'value="@spammer@blocked.example"' in await text(response)
     await remote_person("spammer", "blocked.example")  # known from before the block
-    response = await submit(client, "/people/spammer@blocked.example/follow")
-    assert response.status_code == 400 and not await Follow.exists()
+    response = await submit(client, "/people/spammer@blocked.example/follow")  # refused by follows.follow_remote
+    assert response.status_code == 403 and "its admins blocked it" in await text(response)
+    assert not await Follow.exists()
 
 
 async def test_a_circle_elsewhere_opens_its_circle_page_and_a_look_writes_nothing(app, instance):

@@ -88,7 +88,8 @@ async def follow(handle: str):
     person = await _remote_person(handle)
     if person.kind is ActorKind.GROUP:
         raise InvalidInput(_("That is a circle: join it from its page."))
-    await _refuse_blocked(person.domain)
+    # The service refuses a blocked server, or a block either way, with a
+    # PermissionDenied that names why; the error page shows it (403).
     await follows.follow_remote(security.current_account().actor, person, instance_base_url=site().instance.base_url)
     await flash(_("Asked to follow %(name)s; it says “Requested” until their server answers.", name=person.name))
     return redirect(url_for("people.show", handle=person.handle))
@@ -107,7 +108,8 @@ async def unfollow(handle: str):
 
 
 async def _refuse_blocked(domain: str) -> None:
-    """No lookups of, nor follows to, a domain this server's admins blocked."""
+    """No lookups of a domain this server's admins blocked (following someone
+    there is refused by follows.refuse_if_not_allowed)."""
     if await moderation.is_blocked(domain):
         raise InvalidInput(_("This server does not talk to %(domain)s: its admins blocked it.", domain=domain),
                            field="handle")

@@ -18,15 +18,11 @@ from models.circles import Circle, MembershipState
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.person_blocks import BlockKind
 from models.services import circles as circle_service
-from models.services import follows, moderation, person_blocks, ratelimits
-from models.translation import N_
+from models.services import follows, person_blocks, ratelimits
 from web.mastodon import auth, entities
 from web.mastodon.account_support import (
     actors_by_ids, boolean, bp, find_account, instance, me, not_found, params, spend,
 )
-
-BLOCKED_YOU = N_("%(name)s has blocked you, so you cannot follow them.")
-
 
 async def _relationship(target: Actor) -> dict:
     [row] = await entities.relationships(me().actor, [target])
@@ -71,17 +67,15 @@ async def _join(group: Actor, person: Actor) -> None:
 
 
 async def _follow(target: Actor, person: Actor) -> None:
-    # Mastodon refuses (403) a follow either way across a block: following_not_allowed?
-    await person_blocks.refuse_if_blocked(person, target, BLOCKED_YOU)
-    if await person_blocks.is_blocked_by(target, person):
-        raise PermissionDenied("You blocked %(name)s: unblock them first to follow them.", name=target.name)
+    # A block either way, or this server's block of their server, is refused by
+    # the service (follows.refuse_if_not_allowed) with a PermissionDenied: 403, as
+    # Mastodon's FollowService raises Mastodon::NotPermittedError (`following_not_allowed?`,
+    # app/services/follow_service.rb) and app/controllers/concerns/api/error_handling.rb answers it.
     if target.local:
         await spend(ratelimits.ACTIONS)  # as users.follow
         await follows.follow_local(person, target)
         return
     await spend(ratelimits.LOOKUP)  # as people.follow
-    if await moderation.is_blocked(target.domain):
-        raise PermissionDenied("This server does not talk to %(domain)s: its admins blocked it.", domain=target.domain)
     await follows.follow_remote(person, target, instance_base_url=instance().base_url)
 
 

@@ -184,7 +184,7 @@ async def metadata():
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256", "plain"],  # what we accept (RFC 7636; Mastodon takes S256 only)
+        "code_challenge_methods_supported": list(oauth.CODE_CHALLENGE_METHODS),  # S256 alone, as Mastodon
     }
 
 

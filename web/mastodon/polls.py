@@ -10,12 +10,13 @@ from quart import Blueprint
 
 from models.errors import Conflict, InvalidInput
 from models.posts import Post
-from models.services import governance, meetings, remote_polls, validation, visibility
+from models.services import governance, meetings, remote_polls, validation
 from web.mastodon import auth, poll_entities
 from web.mastodon import params as api_params
 from web.mastodon.params import row_id
 from web.i18n import N_
 from web.mastodon.errors import RECORD_NOT_FOUND, ApiError
+from web.mastodon.statuses import may_read
 from web.site import site
 
 bp = Blueprint("mastodon_polls", __name__)
@@ -27,15 +28,18 @@ NO_CHOICE = N_("Choose an option of the poll.")
 
 
 async def _visible_poll(raw_id: str) -> poll_entities.PollSource:
-    """The poll with this id, if the viewer may read its post; else 404, as
-    Mastodon answers for a status one may not see (app/controllers/api/v1/polls_controller.rb)."""
+    """The poll with this id, if the viewer may read its post as a status
+    (statuses.may_read: its circle, and no block by its author); else 404, as
+    Mastodon answers for a status one may not see: `authorize @poll.status, :show?`
+    (app/controllers/api/v1/polls_controller.rb and polls/votes_controller.rb;
+    StatusPolicy#show? in app/policies/status_policy.rb refuses whom the author blocked)."""
     post_id = row_id(raw_id)
     if post_id is None:
         raise ApiError(404, RECORD_NOT_FOUND)
     post = await Post.filter(id=post_id, deleted_at=None).select_related("author", "circle__actor").first()
     account = auth.current_account()
     viewer = account.actor if account else None
-    if post is None or (post.circle is not None and not await visibility.can_read(post.circle, viewer)):
+    if post is None or not await may_read(post, viewer):
         raise ApiError(404, RECORD_NOT_FOUND)
     source = await poll_entities.source_of(post)
     if source is None:

@@ -423,6 +423,30 @@ async def test_follow_blocked(api, alice, bob):
     assert await (await api.get(f"/api/v1/accounts/{bob.actor_id}/statuses")).get_json() == []
 
 
+async def test_follow_refusals_are_403_with_the_services_words(api, alice, bob, instance):
+    """One rule, in follows.refuse_if_not_allowed, answered 403 as Mastodon's
+    FollowService raises Mastodon::NotPermittedError (`following_not_allowed?`,
+    app/services/follow_service.rb; app/controllers/concerns/api/error_handling.rb):
+    a person you blocked, here or elsewhere, and anyone on a server the admins blocked."""
+    from models.federation import OutboxEvent
+    from models.services import moderation
+
+    carol = await remote_person()
+    for target in (bob.actor, carol):
+        await person_blocks.set_block(alice.actor, target, BlockKind.BLOCK)
+        response = await api.post(f"/api/v1/accounts/{target.id}/follow")
+        assert response.status_code == 403
+        assert "unblock them first" in (await response.get_json())["error"]
+    admin = await factories.account(instance, "carla", is_admin=True)
+    await moderation.block_domain(admin, instance, "blocked.example", reason="Spam")
+    spammer = await remote_person("spammer", "blocked.example")
+    response = await api.post(f"/api/v1/accounts/{spammer.id}/follow")
+    assert response.status_code == 403
+    assert (await response.get_json())["error"] == "This server does not talk to blocked.example: its admins blocked it."
+    assert not await Follow.exists(follower_id=alice.actor_id)
+    assert not await OutboxEvent.filter(kind="follow.requested").exists()
+
+
 async def test_follow_remote_person_is_requested(api, alice):
     carol = await remote_person()
     body = await (await api.post(f"/api/v1/accounts/{carol.id}/follow")).get_json()

@@ -202,6 +202,8 @@ async def test_consent_page_lets_the_form_redirect_to_the_app(client, browser):
         {"response_type": "token"},
         {"code_challenge": "short", "code_challenge_method": "S256"},
         {"code_challenge": "x" * 43, "code_challenge_method": "MD5"},
+        {"code_challenge": VERIFIER, "code_challenge_method": "plain"},  # S256 alone, as Mastodon
+        {"code_challenge": s256(VERIFIER)},  # a challenge names its method (Doorkeeper assumes none)
     ],
 )
 async def test_a_bad_authorization_request_gets_an_error_page_never_a_redirect(client, browser, params):
@@ -287,6 +289,25 @@ async def test_pkce_lets_a_client_without_its_secret_exchange(client, browser):
     code = await code_for(browser, app, code_challenge=s256(VERIFIER), code_challenge_method="S256")
     response = await exchange(client, app, code, client_secret=None, code_verifier=VERIFIER)
     assert response.status_code == 200, await text(response)
+
+
+async def test_a_plain_challenge_is_refused_with_doorkeepers_words_and_grants_nothing(client, browser):
+    """Mastodon takes PKCE with S256 only (config/initializers/doorkeeper.rb,
+    `pkce_code_challenge_methods ['S256']`); Doorkeeper refuses another method
+    with errors.messages.invalid_code_challenge_method. The consent form is
+    checked again on its POST, so a form edited to say plain grants nothing."""
+    app = await register(client)
+    query = {"client_id": app["client_id"], "redirect_uri": REDIRECT, "response_type": "code",
+             "code_challenge": VERIFIER, "code_challenge_method": "plain"}
+    page = await browser.get("/oauth/authorize", query_string=query)
+    assert page.status_code == 400 and "Location" not in page.headers
+    assert "The code_challenge_method must be S256." in await text(page)
+    _, fields = await consent_form(browser, app, code_challenge=s256(VERIFIER), code_challenge_method="S256")
+    response = await browser.post("/oauth/authorize", form={
+        **fields, "code_challenge": VERIFIER, "code_challenge_method": "plain", "decision": "authorize",
+    })
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert await OAuthGrant.all().count() == 0
 
 
 async def test_a_wrong_verifier_is_invalid_grant(client, browser):
@@ -455,7 +476,8 @@ async def test_authorization_server_metadata(client):
     assert body["app_registration_endpoint"] == "http://circles.test/api/v1/apps"
     assert {"read", "write", "read:statuses", "follow", "push", "profile"} <= set(body["scopes_supported"])
     assert body["grant_types_supported"] == ["authorization_code", "client_credentials"]
-    assert body["code_challenge_methods_supported"] == ["S256", "plain"]
+    # Mastodon's config/initializers/doorkeeper.rb: pkce_code_challenge_methods ['S256']
+    assert body["code_challenge_methods_supported"] == ["S256"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 

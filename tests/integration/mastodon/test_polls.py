@@ -13,15 +13,17 @@ from federation import fanout
 from models import clock
 from models.actors import ActorKind
 from models.circles import Visibility
-from models.federation import Delivery
+from models.federation import Delivery, OutboxEvent
 from models.governance import ProposalState, Vote, VoteChoice
 from models.meetings import Meeting, Rsvp, RsvpAnswer
 from models.polls import PollAnswer
 from models.posts import Post
-from models.services import follows, governance, meetings, remote
+from models.errors import PermissionDenied
+from models.person_blocks import BlockKind
+from models.services import follows, governance, meetings, person_blocks, remote
 from models.services import remote_polls as remote_poll_service
 from tests import factories
-from tests.integration.webforms import logged_in, text
+from tests.integration.webforms import logged_in, submit, text
 
 GROUP = "https://elsewhere.example/c/readers"
 
@@ -215,6 +217,56 @@ async def test_a_closed_remote_poll_is_expired(instance, alice, make_api):
     assert (await (await api.get(f"/api/v1/polls/{post.id}")).get_json())["expired"] is True
     response = await api.post(f"/api/v1/polls/{post.id}/votes", form={"choices[]": "0"})
     assert response.status_code == 422 and await PollAnswer.all().count() == 0
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+async def test_whom_the_author_blocked_neither_sees_nor_votes_on_their_poll(instance, alice, circle, make_api):
+    """As the status itself (statuses.may_read): Mastodon's polls and votes
+    controllers `authorize @poll.status, :show?` and answer 404 for whom the
+    author blocked (app/controllers/api/v1/polls_controller.rb,
+    polls/votes_controller.rb; app/policies/status_policy.rb `author_blocking?`)."""
+    bob = await factories.account(instance, "bob")
+    await factories.member(circle, bob)
+    proposal = await _proposal(instance, alice, circle)
+    meeting = await _meeting(instance, alice, circle)
+    await person_blocks.set_block(alice.actor, bob.actor, BlockKind.BLOCK)
+    api = await make_api(bob)
+    for post_id in (proposal.post_id, meeting.post_id):
+        assert (await api.get(f"/api/v1/statuses/{post_id}")).status_code == 404  # as its status
+        assert (await api.get(f"/api/v1/polls/{post_id}")).status_code == 404
+        response = await api.post(f"/api/v1/polls/{post_id}/votes", form={"choices[]": "0"})
+        assert response.status_code == 404 and (await response.get_json())["error"] == "Record not found"
+    assert not await Vote.exists() and not await Rsvp.filter(actor=bob.actor).exists()
+    await person_blocks.set_block(alice.actor, bob.actor, BlockKind.MUTE)  # a mute hides nothing from bob
+    assert (await api.get(f"/api/v1/polls/{proposal.post_id}")).status_code == 200
+
+
+async def test_a_remote_poll_is_not_answered_across_a_block_either_way(app, instance, alice, make_api):
+    """Mastodon's VoteService checks PollPolicy#vote? (app/services/vote_service.rb,
+    app/policies/poll_policy.rb): no vote on the poll of someone one blocked, nor
+    of someone who blocked one. Here remote_polls.answer refuses both, for the
+    web form too; the API says 404 where the status is hidden (the author
+    blocked the voter) and 403 (NotPermittedError) where it is not."""
+    post = await _remote_poll(instance, alice)
+    rita = await post.author
+    await person_blocks.set_block(alice.actor, rita, BlockKind.BLOCK)
+    api = await make_api(alice)
+    assert (await api.get(f"/api/v1/polls/{post.id}")).status_code == 200  # the blocker still sees it
+    response = await api.post(f"/api/v1/polls/{post.id}/votes", form={"choices[]": "0"})
+    assert response.status_code == 403
+    assert (await response.get_json())["error"] == "You blocked rita: unblock them first to answer their poll."
+    page = await logged_in(app, alice)
+    answered = await submit(page, f"/posts/{post.id}/poll", option="Yes")
+    assert answered.status_code == 403 and "unblock them first to answer their poll" in await text(answered)
+
+    await person_blocks.remove(alice.actor, rita)
+    await person_blocks.set_block(rita, alice.actor, BlockKind.BLOCK)  # a Block from rita's server
+    assert (await api.get(f"/api/v1/polls/{post.id}")).status_code == 404
+    assert (await api.post(f"/api/v1/polls/{post.id}/votes", form={"choices[]": "0"})).status_code == 404
+    with pytest.raises(PermissionDenied, match="rita has blocked you, so you cannot answer their poll"):
+        await remote_poll_service.answer(alice.actor, post, "Yes")
+    assert not await PollAnswer.exists() and not await OutboxEvent.filter(kind="poll.answered").exists()
 
 
 # --- queries ---------------------------------------------------------------------------------
