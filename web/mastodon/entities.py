@@ -107,11 +107,11 @@ async def _post_stats(person_ids: list[int], viewer: Actor | None) -> dict[int, 
 
 
 # The date of a circle's newest top-level post, found by walking the posts
-# index on (circle_id, root_id, id) from its end: ids grow as posts arrive, and
-# Mastodon's last_status_at is when the newest status arrived too
-# (app/models/account_stat.rb). With the count the circle's row keeps
-# (Circle.post_count, kept by the post services), a page reads no more of a
-# big circle's posts than of a small one's.
+# index on (circle_id, root_id, id) from its end: ids grow as posts arrive,
+# and Mastodon's last_status_at is when the newest status arrived too (set
+# to now() as it is counted: app/models/concerns/account/counters.rb). With
+# the count the circle's row keeps (Circle.post_count, kept by the post
+# services), a page reads no more of a big circle's posts than of a small one's.
 _NEWEST_TOP_LEVEL = RawSQL(
     '(SELECT "p"."published_at" FROM "posts" "p" WHERE "p"."circle_id"="circles"."id" AND "p"."root_id" IS NULL'
     ' AND "p"."deleted_at" IS NULL ORDER BY "p"."id" DESC LIMIT 1)'
@@ -122,7 +122,8 @@ async def _circles_of(group_ids: list[int]) -> dict[int, Circle]:
     """The circles behind these Group actors, each with `newest_post_at`: one query."""
     if not group_ids:
         return {}
-    return {c.actor_id: c for c in await Circle.filter(actor_id__in=group_ids).annotate(newest_post_at=_NEWEST_TOP_LEVEL)}
+    circles = await Circle.filter(actor_id__in=group_ids).annotate(newest_post_at=_NEWEST_TOP_LEVEL)
+    return {circle.actor_id: circle for circle in circles}
 
 
 def _person_counts(actor: Actor, person: Account | None, viewer_actor: Actor | None,

@@ -2,8 +2,9 @@
 stored counts and indexes rather than counted over every post: a circle's
 statuses_count and last_status_at, and a status's replies_count.
 
-Mastodon keeps an account's counts in account_stats (statuses_count,
-last_status_at: app/models/account_stat.rb) and shows last_status_at as a
+Mastodon keeps an account's counts in account_stats (statuses_count, and
+last_status_at set as a status is counted: app/models/account_stat.rb,
+app/models/concerns/account/counters.rb) and shows last_status_at as a
 date (app/serializers/rest/account_serializer.rb `last_status_at&.to_date`);
 replies_count is the status's direct replies (app/models/status_stat.rb,
 incremented for a reply's `thread` only in app/models/status.rb
