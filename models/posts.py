@@ -60,7 +60,10 @@ class Post(Entity):
 
     class Meta:
         table = "posts"
-        indexes = (("circle_id", "root_id", "published_at"),)
+        # (circle_id, root_id, published_at) is missing on SQLite: see migration 0042.
+        # A circle's and a person's posts newest first, walked from the index's end, and a
+        # person's posts counted for their Account entity (web/mastodon/entities.py).
+        indexes = (("circle_id", "root_id", "published_at"), ("circle_id", "root_id", "id"), ("author_id", "id"))
 
 
 class Like(Entity):

@@ -75,10 +75,17 @@ def home_filter(actor: Actor) -> Q:
     """The home page's two feeds as one filter of top-level posts, for lists
     paged by id (apps' home timeline and its stream): the person's active
     circles (posts.recent_posts_for) or the people they follow, in circles
-    they may read (posts_from_followed)."""
+    they may read (posts_from_followed).
+
+    The circles are named through the joined circle row (`circle__id`, which
+    readable_circles joins anyway), not the post's own circle_id: were both
+    sides of the OR answerable from a posts index, SQLite would gather every
+    post of the person's circles and of those they follow by those indexes
+    and sort them all (a "MULTI-INDEX OR"), where walking the posts from the
+    newest stops after a page (bench/api.py)."""
     circles = Membership.filter(actor_id=actor.id, state=MembershipState.ACTIVE).values("circle_id")
     from_followed = Q(author_id__in=Subquery(_followed(actor).values("target_id"))) & visibility.readable_circles(actor)
-    return (Q(circle_id__in=Subquery(circles)) | from_followed) & Q(root_id=None)
+    return (Q(circle__id__in=Subquery(circles)) | from_followed) & Q(root_id=None)
 
 
 async def posts_from_followed(actor: Actor, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Post]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import re
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from models.accounts import Account
@@ -183,7 +184,15 @@ async def _reply_counts(ids: list[int], circles: dict[int, Circle], posts: list[
     if not ids:
         return {}
     circle_actor = {post.id: circles[post.circle_id].actor_id for post in posts if post.circle_id in circles}
-    rows = await Post.filter(in_reply_to_id__in=ids, deleted_at=None).annotate(n=Count("id")).group_by(
+    # A reply is in its parent's thread, and in its circle or in none: naming
+    # them lets the database find replies by the posts index on
+    # (circle_id, root_id, published_at) rather than read every post.
+    roots = {post.root_id or post.id for post in posts}
+    in_thread = Q(circle_id=None, root_id__in=roots)
+    if circle_ids := {post.circle_id for post in posts if post.circle_id is not None}:
+        in_thread |= Q(circle_id__in=circle_ids, root_id__in=roots)
+    replies = Post.filter(in_thread, in_reply_to_id__in=ids, deleted_at=None)
+    rows = await replies.annotate(n=Count("id")).group_by(
         "in_reply_to_id", "author_id").values_list("in_reply_to_id", "author_id", "n")
     counts: dict[int, int] = {}
     for parent_id, author_id, n in rows:
