@@ -12,7 +12,6 @@ import errno
 import functools
 import json
 import logging
-import pkgutil
 import shlex
 import socket
 import sys
@@ -24,7 +23,6 @@ from urllib.parse import urlsplit
 
 import click
 
-import models.migrations
 from models import clock, db
 from models.accounts import AccountState
 from models.actors import Actor
@@ -140,10 +138,6 @@ async def _require_reachable(settings: Settings) -> None:
 ELSEWHERE = "run this where the server's circles.toml is (or set CIRCLES_CONFIG to it)"
 
 
-def _migration_count() -> int:
-    return sum(1 for m in pkgutil.iter_modules(models.migrations.__path__) if m.name[:4].isdigit())
-
-
 def _require_database_file(settings: Settings) -> None:
     """Stop, creating nothing, when the configured SQLite file does not exist
     (opening it would create an empty one)."""
@@ -166,7 +160,7 @@ async def _require_instance(settings: Settings) -> None:
     except OSError as error:
         fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
     where = sqlite_file or settings.public_view()["database_url"]
-    if pending and len(pending) >= _migration_count():
+    if pending and len(pending) >= len(db.migration_names()):
         fail(f"the database {where} is empty (settings: {settings_origin()}). "
              f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
     if pending:
@@ -274,7 +268,7 @@ def _migrate_check() -> None:
 
     settings = settings_or_exit(create_secret=False)
     missing = settings.sqlite_file if settings.sqlite_file and not settings.sqlite_file.is_file() else None
-    pending = db.migration_names() if missing else _on_database(settings, lambda: db.pending_on())
+    pending = db.migration_names() if missing else _on_database(settings, db.pending_on)
     click.echo(instance_status.migration_check_text(pending, missing, settings_origin()))
     sys.exit(1 if pending else 0)
 
@@ -298,7 +292,7 @@ def _on_database(settings: Settings, body: Callable[[], Awaitable[Any]]) -> Any:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts and monitoring.")
 def status(as_json: bool) -> None:
-    """Print versions, migration state, federation queues and failing hosts."""
+    """Show versions, migrations, queues and failing hosts."""
     from server import status as instance_status
 
     settings = settings_or_exit(create_secret=False)
