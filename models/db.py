@@ -7,15 +7,18 @@ change and applied with `circles migrate` (idempotent).
 
 from __future__ import annotations
 
+import pkgutil
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg.exceptions as pg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
-from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
+import models.migrations
 from models import search_index
 
 APP_LABEL = "circles"
@@ -122,13 +125,67 @@ async def ping() -> bool:
     return True
 
 
-async def pending_migrations(database_url: str) -> list[str]:
-    """Names of the migrations not yet applied to this database."""
-    config = tortoise_config(database_url)
-    await Tortoise.init(config=config, init_connections=False)
+async def server_version() -> tuple[str, str]:
+    """The open database's kind ("sqlite" or "postgres") and its server's version."""
+    connection = connections.get("default")
+    kind = connection.capabilities.dialect
+    query = "SELECT sqlite_version() AS v" if kind == "sqlite" else "SHOW server_version"
+    _, rows = await connection.execute_query(query)
+    return kind, str(next(iter(dict(rows[0]).values())))
+
+
+# Where tortoise's migration engine (tortoise.migrations.recorder.MigrationRecorder)
+# writes one row (app, name, applied_at) per migration it applied.
+MIGRATIONS_TABLE = "tortoise_migrations"
+
+
+def migration_names() -> list[str]:
+    """The migrations in models/migrations, in the order they apply (they are
+    numbered). Read from the folder each time; the same modules tortoise's
+    loader takes (not packages, not names starting with _ or ~)."""
+    found = pkgutil.iter_modules(models.migrations.__path__)
+    return sorted(m.name for m in found if not m.ispkg and m.name[0] not in "_~")
+
+
+async def pending_on(connection: BaseDBAsyncClient | None = None) -> list[str]:
+    """The migrations in models/migrations not yet applied to this database
+    (the connection, or the open default one), in order. One query; nothing
+    is cached, so it is true at the moment it is asked.
+
+    A database with no record of migrations (new, empty) has all of them
+    pending. Any other error, such as an unreachable database, is raised for
+    the caller to report: it says nothing about migrations (tortoise's own
+    recorder answers "none applied" to every error)."""
+    connection = connection or connections.get("default")
     try:
-        executor = MigrationExecutor(connections.get("default"), config["apps"])
-        steps = await executor.plan([MigrationTarget(app_label=APP_LABEL, name="__latest__")])
-        return [step.migration.name for step in steps if not step.backward]
+        _, rows = await connection.execute_query(f'SELECT "app", "name" FROM "{MIGRATIONS_TABLE}"')  # nosec B608
+    except Exception as error:
+        if not _no_such_table(error):
+            raise
+        rows = []
+    applied = {row["name"] for row in rows if row["app"] == APP_LABEL}
+    return [name for name in migration_names() if name not in applied]
+
+
+def _no_such_table(error: BaseException) -> bool:
+    """The error (or one it came from) says the table queried does not exist."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, pg.UndefinedTableError):
+            return True
+        if isinstance(error, sqlite3.OperationalError) and str(error).startswith("no such table"):
+            return True
+        seen.add(id(error))
+        wrapped = error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
+        error = error.__cause__ or wrapped or error.__context__
+    return False
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Names of the migrations not yet applied to the database at this URL
+    (for the command line: opens its own connection, and closes every one)."""
+    await Tortoise.init(config=tortoise_config(database_url), init_connections=False)
+    try:
+        return await pending_on(connections.get("default"))
     finally:
         await Tortoise.close_connections()

@@ -12,7 +12,6 @@ import errno
 import functools
 import json
 import logging
-import pkgutil
 import shlex
 import socket
 import sys
@@ -24,7 +23,6 @@ from urllib.parse import urlsplit
 
 import click
 
-import models.migrations
 from models import clock, db
 from models.accounts import AccountState
 from models.actors import Actor
@@ -140,8 +138,13 @@ async def _require_reachable(settings: Settings) -> None:
 ELSEWHERE = "run this where the server's circles.toml is (or set CIRCLES_CONFIG to it)"
 
 
-def _migration_count() -> int:
-    return sum(1 for m in pkgutil.iter_modules(models.migrations.__path__) if m.name[:4].isdigit())
+def _require_database_file(settings: Settings) -> None:
+    """Stop, creating nothing, when the configured SQLite file does not exist
+    (opening it would create an empty one)."""
+    sqlite_file = settings.sqlite_file
+    if sqlite_file is not None and not sqlite_file.is_file():
+        fail(f"there is no database at {sqlite_file} (settings: {settings_origin()}). "
+             f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
 
 
 async def _require_instance(settings: Settings) -> None:
@@ -150,16 +153,14 @@ async def _require_instance(settings: Settings) -> None:
     with other settings than the server's must not make a second database or
     mint ids that point elsewhere."""
     sqlite_file = settings.sqlite_file
-    if sqlite_file is not None and not sqlite_file.is_file():
-        fail(f"there is no database at {sqlite_file} (settings: {settings_origin()}). "
-             f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
+    _require_database_file(settings)
     await _require_reachable(settings)
     try:
         pending = await db.pending_migrations(settings.database_url)
     except OSError as error:
         fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
     where = sqlite_file or settings.public_view()["database_url"]
-    if pending and len(pending) >= _migration_count():
+    if pending and len(pending) >= len(db.migration_names()):
         fail(f"the database {where} is empty (settings: {settings_origin()}). "
              f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
     if pending:
@@ -227,8 +228,13 @@ def init_config(address: str | None, keep_existing: bool) -> None:
 
 
 @main.command()
-def migrate() -> None:
+@click.option("--check", is_flag=True,
+              help="Apply nothing: exit 0 if no migration is pending, 1 listing those that are.")
+def migrate(check: bool) -> None:
     """Apply database migrations (safe to run again)."""
+    if check:
+        _migrate_check()
+        return
     settings = settings_or_exit()
     prepare_storage(settings)
     if settings.sqlite_file is not None and not settings.sqlite_file.exists():
@@ -254,6 +260,45 @@ def migrate() -> None:
         asyncio.run(run())
     except OSError as error:
         fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
+
+
+def _migrate_check() -> None:
+    """`circles migrate --check`: applies and writes nothing (no database file, no secret key)."""
+    from server import status as instance_status
+
+    settings = settings_or_exit(create_secret=False)
+    missing = settings.sqlite_file if settings.sqlite_file and not settings.sqlite_file.is_file() else None
+    pending = db.migration_names() if missing else _on_database(settings, db.pending_on)
+    click.echo(instance_status.migration_check_text(pending, missing, settings_origin()))
+    sys.exit(1 if pending else 0)
+
+
+def _on_database(settings: Settings, body: Callable[[], Awaitable[Any]]) -> Any:
+    """body() on the configured database, which must be reachable (a read: no migration needed)."""
+    async def run() -> Any:
+        await _require_reachable(settings)
+        await db.connect(settings.database_url)
+        try:
+            return await body()
+        finally:
+            await db.disconnect()
+
+    try:
+        return asyncio.run(run())
+    except OSError as error:
+        fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts and monitoring.")
+def status(as_json: bool) -> None:
+    """Show versions, migrations, queues and failing hosts."""
+    from server import status as instance_status
+
+    settings = settings_or_exit(create_secret=False)
+    _require_database_file(settings)
+    report = _on_database(settings, instance_status.gather)
+    click.echo(instance_status.as_json(report) if as_json else instance_status.as_text(report))
 
 
 @main.command()

@@ -27,7 +27,7 @@ ADMIN = {"/admin/", "/admin/domains", "/admin/overview", "/admin/reports", "/adm
 UNCHECKED = {
     # public by design: discovery, static, the circle directory, sign-in pages, the circle's profile
     "/", "/.well-known/host-meta", "/.well-known/host-meta.json", "/.well-known/nodeinfo", "/.well-known/webfinger",
-    "/nodeinfo/<any('2.0', '2.1'):schema>", "/actor", "/healthz", "/static/<path:filename>", "/circles",
+    "/nodeinfo/<any('2.0', '2.1'):schema>", "/actor", "/healthz", "/readyz", "/static/<path:filename>", "/circles",
     "/login", "/signup", "/password-reset", "/password-reset/<token>", "/c/<handle>/about", "/people/<handle>", "/users/<username>",
     "/media/<name>",
     # search: anyone, but each finds only what they may read (tests/unit/models/test_search.py,
