@@ -16,7 +16,7 @@ HANDLE_MAX = 30
 RESERVED_HANDLES = frozenset(
     {
         "admin", "administrator", "api", "actor", "c", "circles", "users", "posts", "login",
-        "logout", "signup", "settings", "static", "well_known", "healthz", "inbox", "outbox",
+        "logout", "signup", "settings", "static", "well_known", "healthz", "readyz", "inbox", "outbox",
         "root", "system", "instance", "moderator", "moderators", "support", "help", "about",
     }
 )
