@@ -9,14 +9,20 @@ import datetime as dt
 import json
 import logging
 import random
+from dataclasses import dataclass, field
 
+from tortoise.expressions import F
+from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
 from federation import keys
 from federation.fetch import BlockedAddress, FetchError, UnsafeURL, post_json
 from federation.runtime import Federation
 from models import clock
+from models.actors import ActorKey
+from models.errors import NotFound
 from models.federation import Delivery, DeliveryState, RemoteHost
+from models.services import actors as actor_service
 from models.services import moderation
 
 log = logging.getLogger(__name__)
@@ -59,10 +65,16 @@ async def claim_due(limit: int, lease: dt.timedelta) -> list[Delivery]:
     return rows
 
 
-async def _renew_lease(row: Delivery, lease: dt.timedelta) -> bool:
-    """Just before sending: extend this worker's lease on the row, unless it ran
-    out while the row waited its turn (a slow host) and another worker claimed it."""
-    leased_until = clock.now() + lease
+async def _renew_lease(batch: Pass, row: Delivery) -> bool:
+    """Just before sending: when less than half this worker's lease on the row
+    is left (it waited its turn behind a slow host), extend it, unless it ran
+    out and another worker claimed the row. With more left no other worker
+    can have claimed it, and a send (even knocking twice) ends well within it:
+    no statement."""
+    now, lease = clock.now(), batch.fed.lease
+    if row.next_attempt_at - now > lease / 2:
+        return True
+    leased_until = now + lease
     renewed = await Delivery.filter(
         id=row.id, state=DeliveryState.PENDING, next_attempt_at=row.next_attempt_at
     ).update(next_attempt_at=leased_until)
@@ -70,48 +82,132 @@ async def _renew_lease(row: Delivery, lease: dt.timedelta) -> bool:
     return renewed == 1
 
 
+@dataclass
+class Pass:
+    """What one pass over a batch of claimed rows reads once: the hosts (with
+    blocks), each sender's signer, the oldest row still pending of each
+    (sender, inbox); and what it writes together: the rows delivered, and how
+    each host fared."""
+
+    fed: Federation
+    hosts: dict[str, RemoteHost]
+    blocked: set[str]
+    keys: dict[int, ActorKey]
+    oldest: dict[tuple[int, str], int]
+    signers: dict[tuple[int, str], object] = field(default_factory=dict)
+    outcomes: list[HostOutcome] = field(default_factory=list)
+    _delivered: list[int] = field(default_factory=list)
+    _recording: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    async def load(cls, fed: Federation, rows: list[Delivery]) -> Pass:
+        names = {row.host for row in rows}
+        return cls(fed, await _remote_hosts(names), await moderation.blocked_among(names),
+                   await actor_service.signing_keys(sorted({row.signer_id for row in rows})), await _oldest(rows))
+
+    def signer(self, row: Delivery, scheme: str):
+        """The signing callable for this row's sender: its key parsed once a pass."""
+        if (row.signer_id, scheme) not in self.signers:
+            key = self.keys.get(row.signer_id)
+            if key is None:
+                raise NotFound("%(id)s has no signing key.", id=row.signer_id)
+            self.signers[row.signer_id, scheme] = keys.request_signer(key.private_pem, key.key_id, scheme=scheme)
+        return self.signers[row.signer_id, scheme]
+
+    async def delivered(self, row: Delivery) -> None:
+        """Record a row delivered before its sender goes on (a worker killed now
+        sends again only what was on its way). Rows delivered while another
+        write is under way go together in the next one: one statement for
+        many when answers come in at once."""
+        self._delivered.append(row.id)
+        async with self._recording:
+            ids, self._delivered = self._delivered, []
+            if ids:
+                await Delivery.filter(id__in=ids).update(
+                    state=DeliveryState.DELIVERED, delivered_at=clock.now(), last_error="", attempts=F("attempts") + 1)
+
+    async def record_hosts(self) -> None:
+        """How each host fared: the hosts that only answered well in one
+        statement (their failures reset, as any success resets them), the others each."""
+        fine = [outcome.host.id for outcome in self.outcomes if outcome.only_succeeded()]
+        if fine:
+            await RemoteHost.filter(id__in=fine).update(consecutive_failures=0, paused_until=None,
+                                                        last_success_at=clock.now())
+        for outcome in self.outcomes:
+            if not outcome.only_succeeded():
+                await outcome.save()
+
+
+async def _remote_hosts(names: set[str]) -> dict[str, RemoteHost]:
+    """The hosts' rows, made for the ones new to us: one query when all are known."""
+    hosts = {host.host: host for host in await RemoteHost.filter(host__in=sorted(names))}
+    if missing := names - hosts.keys():
+        await RemoteHost.bulk_create([RemoteHost(host=name) for name in sorted(missing)], ignore_conflicts=True)
+        hosts |= {host.host: host for host in await RemoteHost.filter(host__in=sorted(missing))}
+    return hosts
+
+
+async def _oldest(rows: list[Delivery]) -> dict[tuple[int, str], int]:
+    """The id of the oldest pending row of each (sender, inbox) in `rows`: one query."""
+    found = await Delivery.filter(
+        state=DeliveryState.PENDING, signer_id__in=sorted({r.signer_id for r in rows}),
+        inbox_url__in=sorted({r.inbox_url for r in rows}),
+    ).annotate(first=Min("id")).group_by("signer_id", "inbox_url").values_list("signer_id", "inbox_url", "first")
+    return {(signer_id, inbox_url): first for signer_id, inbox_url, first in found}
+
+
 async def deliver_due(fed: Federation, *, limit: int = 50) -> int:
     rows = await claim_due(limit, fed.lease)
+    if not rows:
+        return 0
+    batch = await Pass.load(fed, rows)
     by_host: dict[str, list[Delivery]] = {}
     for row in rows:
         by_host.setdefault(row.host, []).append(row)
-    await asyncio.gather(*(_deliver_host(fed, host, batch) for host, batch in by_host.items()))
+    try:
+        await asyncio.gather(*(_deliver_host(batch, host, group) for host, group in by_host.items()))
+    finally:
+        await batch.record_hosts()
     return len(rows)
 
 
-async def _deliver_host(fed: Federation, host: str, batch: list[Delivery]) -> None:
-    remote_host, _ = await RemoteHost.get_or_create(host=host)
-    if await moderation.is_blocked(host):  # an admin blocked the domain after these were queued
-        await Delivery.filter(id__in=[d.id for d in batch]).update(
+async def _deliver_host(batch: Pass, name: str, group: list[Delivery]) -> None:
+    host = batch.hosts[name]
+    if name in batch.blocked:  # an admin blocked the domain after these were queued
+        await Delivery.filter(id__in=[d.id for d in group]).update(
             state=DeliveryState.FAILED, last_error="The domain is blocked by an admin."
         )
         return
-    if remote_host.paused_until and remote_host.paused_until > clock.now():
-        await Delivery.filter(id__in=[d.id for d in batch]).update(next_attempt_at=remote_host.paused_until)
+    if host.paused_until and host.paused_until > clock.now():
+        await Delivery.filter(id__in=[d.id for d in group]).update(next_attempt_at=host.paused_until)
         return
     limit = asyncio.Semaphore(PER_HOST_CONCURRENCY)
     # One sender's activities reach one inbox in the order they were made (a
     # Create before its Update): each (signer, inbox) is sent one at a time, in
     # id order, and waits behind an older row of its own that is not yet due.
     in_order: dict[tuple[int, str], list[Delivery]] = {}
-    for row in sorted(batch, key=lambda r: r.id):
+    for row in sorted(group, key=lambda r: r.id):
         in_order.setdefault((row.signer_id, row.inbox_url), []).append(row)
+    outcome = HostOutcome(host)
+    batch.outcomes.append(outcome)
 
     async def in_turn(rows: list[Delivery]) -> None:
         async with limit:
             first = rows[0]
-            older = await Delivery.filter(
-                signer_id=first.signer_id, inbox_url=first.inbox_url, state=DeliveryState.PENDING, id__lt=first.id
-            ).order_by("id").first()
-            if older is not None:
-                # Its time may be another worker's lease (it is being sent now):
-                # look again soon rather than a whole lease later.
-                await _wait_behind(rows, min(older.next_attempt_at, clock.now() + WAIT_BEHIND_SENDING))
-                return
-            for index, row in enumerate(rows):
-                if not await _renew_lease(row, fed.lease):
+            if batch.oldest.get((first.signer_id, first.inbox_url), first.id) < first.id:
+                older = await Delivery.filter(
+                    signer_id=first.signer_id, inbox_url=first.inbox_url, state=DeliveryState.PENDING,
+                    id__lt=first.id,
+                ).order_by("id").first()
+                if older is not None:
+                    # Its time may be another worker's lease (it is being sent now):
+                    # look again soon rather than a whole lease later.
+                    await _wait_behind(rows, min(older.next_attempt_at, clock.now() + WAIT_BEHIND_SENDING))
                     return
-                await deliver_one(fed, row, remote_host)
+            for index, row in enumerate(rows):
+                if not await _renew_lease(batch, row):
+                    return
+                await deliver_one(batch, row, outcome)
                 if row.state is DeliveryState.PENDING:  # to try again later: the rest waits behind it
                     await _wait_behind(rows[index + 1:], row.next_attempt_at)
                     return
@@ -127,21 +223,20 @@ async def _wait_behind(rows: list[Delivery], when: dt.datetime) -> None:
         )
 
 
-async def _post(fed: Federation, row: Delivery, body: bytes, scheme: str):
-    signer = await row.signer
-    return await post_json(fed.client, row.inbox_url, body, sign=await keys.signer_for(signer, scheme=scheme))
+async def _post(batch: Pass, row: Delivery, body: bytes, scheme: str):
+    return await post_json(batch.fed.client, row.inbox_url, body, sign=batch.signer(row, scheme))
 
 
-async def deliver_one(fed: Federation, row: Delivery, host: RemoteHost) -> None:
+async def deliver_one(batch: Pass, row: Delivery, outcome: HostOutcome) -> None:
     body = json.dumps(row.payload, separators=(",", ":")).encode()
     row.attempts += 1
     try:
         # RFC 9421 first, then draft-cavage once if the host refuses it ("double knock").
-        scheme = host.signature_scheme or "rfc9421"
-        result = await _post(fed, row, body, scheme)
-        if result.status in SIGNATURE_REJECTED and host.signature_scheme is None:
+        scheme = outcome.host.signature_scheme or "rfc9421"
+        result = await _post(batch, row, body, scheme)
+        if result.status in SIGNATURE_REJECTED and outcome.host.signature_scheme is None:
             scheme = "cavage"
-            result = await _post(fed, row, body, scheme)
+            result = await _post(batch, row, body, scheme)
         status, error = result.status, f"HTTP {result.status}: {result.text[:200]}"
     except (BlockedAddress, UnsafeURL) as refused:
         # The inbox is on a private address or is no http(s) URL: never deliverable.
@@ -153,30 +248,72 @@ async def deliver_one(fed: Federation, row: Delivery, host: RemoteHost) -> None:
     except Exception as crash:  # worker loop: record it on the row and retry later
         log.exception("delivery %s failed", row.activity_id, extra={"activity_id": row.activity_id})
         scheme, status, error = None, None, f"{type(crash).__name__}: {crash}"
-    await _record(row, host, status, error, scheme)
+    await _record(batch, row, outcome, status, error, scheme)
 
 
-async def _record(row: Delivery, host: RemoteHost, status: int | None, error: str, scheme: str | None) -> None:
+class HostOutcome:
+    """How a host fared in one pass, written to its row once at the end. A
+    failure adds to the stored count (another worker may be adding too: no
+    lost updates); a success resets it."""
+
+    def __init__(self, host: RemoteHost) -> None:
+        self.host = host
+        self.succeeded = False
+        self.learned_scheme: str | None = None
+        self.failures_since_success = 0
+
+    def success(self, scheme: str | None) -> None:
+        if self.host.signature_scheme is None and scheme is not None:
+            self.host.signature_scheme = self.learned_scheme = scheme
+        self.succeeded, self.failures_since_success = True, 0
+        self.host.consecutive_failures, self.host.paused_until = 0, None
+
+    def failure(self, now: dt.datetime) -> None:
+        self.failures_since_success += 1
+        self.host.consecutive_failures += 1
+        if self.host.consecutive_failures >= PAUSE_AFTER_FAILURES:
+            self.host.paused_until = now + backoff(self.host.consecutive_failures - PAUSE_AFTER_FAILURES + 1)
+
+    def only_succeeded(self) -> bool:
+        """Answered well, and nothing else to write than that (no new scheme)."""
+        return self.succeeded and not self.failures_since_success and not self.learned_scheme
+
+    async def save(self) -> None:
+        rows = RemoteHost.filter(id=self.host.id)
+        if self.succeeded:
+            values: dict = {"consecutive_failures": self.failures_since_success, "last_success_at": clock.now(),
+                            "paused_until": self.host.paused_until}
+            if self.learned_scheme:
+                values["signature_scheme"] = self.learned_scheme
+            await rows.update(**values)
+        elif self.failures_since_success:
+            await rows.update(consecutive_failures=F("consecutive_failures") + self.failures_since_success)
+            if self.host.paused_until is not None:
+                await rows.update(paused_until=self.host.paused_until)
+
+
+async def _record(batch: Pass, row: Delivery, outcome: HostOutcome, status: int | None, error: str,
+                  scheme: str | None) -> None:
     now = clock.now()
     if status is not None and 200 <= status < 300:
         row.state, row.delivered_at, row.last_error = DeliveryState.DELIVERED, now, ""
-        host.signature_scheme = host.signature_scheme or scheme
-        host.consecutive_failures, host.paused_until, host.last_success_at = 0, None, now
+        outcome.success(scheme)
     elif status == 410:
         row.state, row.last_error = DeliveryState.GONE, error
     elif status is not None and 400 <= status < 500 and status not in RETRYABLE_STATUSES:
         row.state, row.last_error = DeliveryState.FAILED, error  # the inbox refuses this activity for good
     else:
         row.last_error = error
-        host.consecutive_failures += 1
-        if host.consecutive_failures >= PAUSE_AFTER_FAILURES:
-            host.paused_until = now + backoff(host.consecutive_failures - PAUSE_AFTER_FAILURES + 1)
+        outcome.failure(now)
         if now - row.created_at > GIVE_UP_AFTER:
             row.state = DeliveryState.FAILED
         else:
-            row.next_attempt_at = max(now + backoff(row.attempts), host.paused_until or now)
+            row.next_attempt_at = max(now + backoff(row.attempts), outcome.host.paused_until or now)
     log.info("delivery %s to %s: %s", row.activity_id, row.inbox_url, row.state.value,
              extra={"activity_id": row.activity_id, "remote_host": row.host})
+    if row.state is DeliveryState.DELIVERED:
+        await batch.delivered(row)
+        return
     await row.save(update_fields=["state", "attempts", "next_attempt_at", "last_error", "delivered_at"])
     if row.state is DeliveryState.GONE:
         # The actor behind this inbox is gone for good (Mastodon answers 410 for a
@@ -184,4 +321,3 @@ async def _record(row: Delivery, host: RemoteHost, status: int | None, error: st
         await Delivery.filter(inbox_url=row.inbox_url, state=DeliveryState.PENDING).update(
             state=DeliveryState.GONE, last_error=f"An earlier delivery to this inbox got {error[:200]}"
         )
-    await host.save(update_fields=["signature_scheme", "consecutive_failures", "paused_until", "last_success_at"])

@@ -105,6 +105,17 @@ async def signing_key(actor: Actor, algorithm: KeyAlgorithm = KeyAlgorithm.RSA) 
     return key
 
 
+async def signing_keys(actor_ids: list[int], algorithm: KeyAlgorithm = KeyAlgorithm.RSA) -> dict[int, ActorKey]:
+    """Each of these local actors' current private key of this algorithm, in
+    one query (those without one are left out)."""
+    keys: dict[int, ActorKey] = {}
+    for key in await ActorKey.filter(
+        actor_id__in=actor_ids, algorithm=algorithm, revoked_at=None, private_pem__isnull=False
+    ).order_by("id"):
+        keys[key.actor_id] = key  # the newest last
+    return keys
+
+
 async def local_actor(kind: ActorKind, username: str) -> Actor:
     actor = await Actor.get_or_none(kind=kind, username=username, local=True)
     if actor is None:

@@ -402,6 +402,25 @@ async def test_no_more_than_the_per_host_limit_is_in_flight(fed, signer, stub):
     assert {r.state for r in await Delivery.all()} == {DeliveryState.DELIVERED}
 
 
+async def test_a_pass_reads_its_hosts_senders_and_keys_once(fed, signer, stub, count_queries):
+    """Issue 15: at most two statements per delivery. A pass claims its rows,
+    reads the hosts, blocks, keys and waiting rows once, and records the
+    rows delivered together when their answers come in together: one
+    statement per delivery at the most, not the seven it took row by row."""
+    hosts = [await stub() for _ in range(12)]
+    for inbox in hosts:
+        await queue(signer, inbox.url("/inbox"))
+    await delivery.deliver_due(fed)  # the hosts' first contact: their rows made, their scheme learned
+    for inbox in hosts:
+        await queue(signer, inbox.url("/inbox"))
+    with count_queries() as statements:
+        assert await delivery.deliver_due(fed) == len(hosts)
+    assert all(len(inbox.received) == 2 for inbox in hosts)
+    assert {r.state for r in await Delivery.all()} == {DeliveryState.DELIVERED}
+    fixed = 8  # claim (select, update, and a transaction's own), hosts, blocks, waiting rows, keys, hosts fared
+    assert len(statements) <= len(hosts) + fixed, statements.report()
+
+
 async def test_rows_whose_lease_ran_out_are_not_sent_twice(fed, signer, stub):
     """A batch to a slow host can outlast the lease: another worker then
     claims the rows still waiting, and they must be sent by one worker only."""
