@@ -148,12 +148,13 @@ async def build(instance: Instance, ports: list[int], followers: int, shared: bo
 # --- the two runs ----------------------------------------------------------------------------
 
 
-async def circles_run(fed: Federation, owner, circle, counter) -> tuple[float, int, int]:
+async def circles_run(fed: Federation, owner, circle, counter, n: int) -> tuple[float, int, int]:
     """Seconds from the post to its last delivery, POSTs received, SQL statements."""
     before = counter.value
     with count_queries() as statements:
         started = time.perf_counter()
-        await post_service.create_post(fed.instance, owner.actor, circle, body="Notes from this week.")
+        # Each round its own text: the same text again would be taken for a form sent twice (one post).
+        await post_service.create_post(fed.instance, owner.actor, circle, body=f"Notes from week {n}.")
         while await fanout.fan_out_pending(fed) or await delivery.deliver_due(fed):
             pass
         elapsed = time.perf_counter() - started
@@ -167,7 +168,9 @@ async def baseline_run(deliveries: list[tuple[str, bytes]], signer, counter) -> 
     """The same bodies to the same inboxes, signed and POSTed with httpx, 50 at a time."""
     before = counter.value
     limit = asyncio.Semaphore(BASELINE_CONCURRENCY)
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=None)) as client:
+    # The connection limits of Circles' own client (federation/fetch.make_client).
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as client:
         async def send(url: str, body: bytes) -> None:
             async with limit:
                 request = client.build_request("POST", url, content=body,
@@ -216,7 +219,7 @@ async def run(args: argparse.Namespace) -> None:
             signer = keys.request_signer(key.private_pem, key.key_id, scheme="rfc9421")
             ours, theirs, statements = [], [], []
             for round_ in range(args.rounds):
-                seconds, received, sql = await circles_run(fed, owner, circle, counter)
+                seconds, received, sql = await circles_run(fed, owner, circle, counter, round_ + 1)
                 if received != expected:
                     raise SystemExit(f"Circles made {received} POSTs, expected {expected}")
                 bodies = await last_bodies(circle)
