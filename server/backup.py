@@ -37,6 +37,7 @@ from typing import Any
 from tortoise import Tortoise, fields
 from tortoise.transactions import in_transaction
 
+from models import db
 from server.wording import plural
 
 FORMAT_VERSION = 1
@@ -442,21 +443,13 @@ def write_secret_key(path: Path, key: str) -> None:
 
 # -- the two commands, without their command-line wrapping -----------------------
 
-def known_migrations() -> list[str]:
-    import pkgutil
-
-    import models.migrations
-
-    return sorted(m.name for m in pkgutil.iter_modules(models.migrations.__path__) if m.name[:4].isdigit())
-
-
 async def backup_instance(settings: Any, target: Path, *, force: bool, progress: Progress) -> dict[str, Any]:
     """Back up the instance `settings` describe; the ORM must be connected to its (migrated) database."""
     from federation.routes import software_version
 
     return await backup(
         target, media_dir=Path(settings.media_dir), secret_key=settings.secret_key,
-        software_version=software_version(), migration_head=known_migrations()[-1],
+        software_version=software_version(), migration_head=db.migration_names()[-1],
         force=force, progress=progress,
     )
 
@@ -466,9 +459,7 @@ async def restore_instance(settings: Any, source: Path, *, replace: bool, progre
     The archive is checked whole before anything is written; the database is
     migrated if it is new, then must hold no rows (unless `replace`, which
     deletes them in the same transaction as the load)."""
-    from models import db
-
-    migrations = known_migrations()
+    migrations = db.migration_names()
     archive = Archive(source, migrations)
     try:
         config = db.tortoise_config(settings.database_url)
