@@ -97,9 +97,7 @@ async def keys_of(actor: Actor) -> list[ActorKey]:
 
 async def signing_key(actor: Actor, algorithm: KeyAlgorithm = KeyAlgorithm.RSA) -> ActorKey:
     """The local actor's current private key of this algorithm."""
-    key = await ActorKey.filter(
-        actor=actor, algorithm=algorithm, revoked_at=None, private_pem__isnull=False
-    ).order_by("-id").first()
+    key = (await signing_keys([actor.id], algorithm)).get(actor.id)
     if key is None:
         raise NotFound("%(uri)s has no %(algorithm)s signing key.", uri=actor.uri, algorithm=algorithm.value)
     return key
