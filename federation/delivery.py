@@ -287,9 +287,10 @@ class HostOutcome:
                 values["signature_scheme"] = self.learned_scheme
             await rows.update(**values)
         elif self.failures_since_success:
-            await rows.update(consecutive_failures=F("consecutive_failures") + self.failures_since_success)
+            values = {"consecutive_failures": F("consecutive_failures") + self.failures_since_success}
             if self.host.paused_until is not None:
-                await rows.update(paused_until=self.host.paused_until)
+                values["paused_until"] = self.host.paused_until
+            await rows.update(**values)
 
 
 async def _record(batch: Pass, row: Delivery, outcome: HostOutcome, status: int | None, error: str,
