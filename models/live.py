@@ -5,7 +5,8 @@ Topics are short strings: `account:<id>` (notifications of that account),
 `thread:<root post id>` (a reply in that thread), `posts` (a post was
 written, arrived or deleted, anywhere: the client API's streams read what
 they may show) and `work` (a worker queue gained a row: a local change to
-federate, an activity received; workers wake on it, server/worker.py). Call `announce` in the transaction of the change.
+federate, an activity received; workers wake on it, server/worker.py).
+Call `announce` in the transaction of the change.
 
 On PostgreSQL a topic is a `NOTIFY` on the `circles_live` channel, sent on the
 caller's connection: the database delivers it when the transaction commits

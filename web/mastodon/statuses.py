@@ -30,9 +30,8 @@ from models.services.notification_events import MENTION_RE
 from web.i18n import N_
 from web.mastodon import auth
 from web.mastodon import params as api_params
-from web.mastodon.params import given, listed
 from web.mastodon.errors import RECORD_NOT_FOUND
-from web.mastodon.params import row_id
+from web.mastodon.params import given, listed, row_id
 from web.mastodon.pagination import MAX_ID
 from web.mastodon.ratelimits import spend
 from web.mastodon.status_entities import QUESTION_TAG, status_edits, statuses
@@ -49,8 +48,6 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 THREAD_MAX = 4096
 DESCENDANTS_MAX, DESCENDANTS_ANONYMOUS = 4096, 60
 
-
-# --- reading parameters: JSON bodies or forms, with Rails' `name[]` arrays ---
 
 # --- shared with status_actions.py ---
 
