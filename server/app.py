@@ -17,6 +17,7 @@ import web.errors
 import web.html
 import web.html.media
 import web.mastodon
+import web.security
 from federation.routes import software_version
 from federation.runtime import Federation
 from models import db
@@ -43,6 +44,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
         template_folder="templates",
         static_folder="static",
     )
+    app.session_interface = web.security.PageSessionInterface()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="circles_session",

@@ -11,6 +11,7 @@ import functools
 import hmac
 
 from quart import g, redirect, request, session, url_for
+from quart.sessions import SecureCookieSessionInterface
 
 from models import clock
 from models.accounts import Account
@@ -27,6 +28,18 @@ CSRF_EXEMPT = frozenset({"unsubscribe.confirm"})
 
 class CsrfFailed(PermissionDenied):
     pass
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """Quart's signed-cookie session, refreshed only by pages. A stylesheet, an
+    image or a URL no route knows (the browser's own /favicon.ico) sends no
+    Set-Cookie: such answers may be cached, and one arriving late would
+    otherwise bring back a cookie the person has just logged out of."""
+
+    def should_set_cookie(self, app, session) -> bool:
+        if not session.modified and request.endpoint in (None, "static"):
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def csrf_token() -> str:

@@ -275,6 +275,18 @@ async def test_session_cookie_is_secure_over_https(make_app):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+async def test_only_pages_refresh_the_session_cookie(client, instance):
+    """A late stylesheet or /favicon.ico answer must not bring back a cookie the
+    person has just cleared (tests/browser/test_flows.py's ended session)."""
+    await factories.account(instance, "alice")
+    await login(client, "alice")
+    assert session_cookie(await client.get("/"))  # a page keeps a 30-day session alive
+    for url in ("/static/style.css", "/favicon.ico"):
+        response = await client.get(url)
+        assert response.status_code in (200, 404), url
+        assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("circles_session=")], url
+
+
 async def test_post_without_csrf_token_is_refused(client, instance):
     await factories.account(instance, "alice")
     response = await client.post(
