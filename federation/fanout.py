@@ -327,9 +327,7 @@ async def _ban_plan(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[
         return []
     group, person = action.circle.actor, action.target_actor
     recipients = [*await follows.remote_followers(group), *([] if person.local else [person])]
-    microblogging = await nodeinfo.microblogging_hosts(fed, [post_fanout.inbox_of(r) or "" for r in recipients])
-    on_microblogging = [r for r in recipients if parse.host_of(post_fanout.inbox_of(r) or "") in microblogging]
-    group_aware = [r for r in recipients if r.id not in {m.id for m in on_microblogging}]
+    group_aware, on_microblogging = await post_fanout.by_software(fed, recipients)
     block_id = event.data.get("block") if undo else moderation.ban_block_id(action.circle, action)
     block_id = block_id or f"{group.uri}/moderation/{action.id}#block"
     plans = [

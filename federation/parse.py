@@ -6,6 +6,7 @@ the other direction is federation/convert.py."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import ipaddress
 import re
@@ -61,6 +62,7 @@ def id_of(value) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a fan-out asks it of the same inboxes many times
 def host_of(url: str) -> str:
     """host[:port] of a URL, or "" when it has none or is malformed."""
     try:

@@ -30,6 +30,18 @@ def inbox_of(actor: Actor) -> str | None:
     return actor.shared_inbox_url or actor.inbox_url
 
 
+async def by_software(fed: Federation, recipients: list[Actor]) -> tuple[list[Actor], list[Actor]]:
+    """The recipients on group-aware servers, and those on microblogging ones
+    (nodeinfo.py), each in the order given."""
+    microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(r) or "" for r in recipients])
+    group_aware: list[Actor] = []
+    on_microblogging: list[Actor] = []
+    for recipient in recipients:
+        on = parse.host_of(inbox_of(recipient) or "") in microblogging
+        (on_microblogging if on else group_aware).append(recipient)
+    return group_aware, on_microblogging
+
+
 async def post_event(fed: Federation, event: OutboxEvent) -> list[Plan]:
     post = await Post.get_or_none(id=event.subject_id).select_related(
         "author", "circle__actor", "in_reply_to", "accepted_answer"
@@ -41,13 +53,10 @@ async def post_event(fed: Federation, event: OutboxEvent) -> list[Plan]:
         # Our member writes in a circle elsewhere: the circle re-shares it.
         plans = await _author_plans(post, event, refs, [post.circle.actor])
         return _members_only(post, plans) if post.circle.members_only else plans
-    followers = await follows.remote_followers(post.circle.actor)
-    microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(f) or "" for f in followers])
-    on_microblogging = {f.id for f in followers if parse.host_of(inbox_of(f) or "") in microblogging}
-    group_aware = [f for f in followers if f.id not in on_microblogging]
+    group_aware, on_microblogging = await by_software(fed, await follows.remote_followers(post.circle.actor))
     if post.circle.members_only:
         return _members_only(post, _circle_plans(post, event, refs, group_aware, []))
-    microblog = [f for f in followers if f.id in on_microblogging] if _shown_to_microblogging(post) else []
+    microblog = on_microblogging if _shown_to_microblogging(post) else []
     return [
         *_circle_plans(post, event, refs, group_aware, microblog),
         *await _author_plans(post, event, refs, microblog),

@@ -52,6 +52,13 @@ MODEL_MODULES = [
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite") and "synchronous=" not in database_url:
+        # In WAL mode (tortoise's default) NORMAL cannot corrupt the database; a
+        # power cut (not a crash) may lose the last commits. A commit then no longer
+        # waits for the disk: 2.6 ms to 0.01 ms here, which a fan-out does hundreds
+        # of times (https://www.sqlite.org/pragma.html#pragma_synchronous).
+        # `?synchronous=FULL` in the URL keeps SQLite's default.
+        database_url += ("&" if "?" in database_url else "?") + "synchronous=NORMAL"
     return {
         "connections": {"default": database_url},
         "apps": {

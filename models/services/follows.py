@@ -165,11 +165,17 @@ async def settle_pending_follow(circle: Circle, follower: Actor, *, accepted: bo
     await OutboxEvent.create(kind=f"follow.{follow.state.value}", subject_id=follow.id)
 
 
+# What a fan-out reads of each recipient (federation/fanout.py, `_queue`): a
+# circle's ten thousand followers load without building their other fields.
+RECIPIENT_FIELDS = ("id", "uri", "kind", "local", "username", "domain", "inbox_url", "shared_inbox_url")
+
+
 async def remote_followers(target: Actor) -> list[Actor]:
-    rows = await Follow.filter(target=target, state=FollowState.ACCEPTED, follower__local=False).select_related(
-        "follower"
-    )
-    return [row.follower for row in rows]
+    """The target's accepted followers elsewhere, as read-only recipients
+    (RECIPIENT_FIELDS only: not to be saved)."""
+    return await Actor.filter(
+        following_rows__target=target, following_rows__state=FollowState.ACCEPTED, local=False
+    ).only(*RECIPIENT_FIELDS)
 
 
 async def find_follow(follow_id: int) -> Follow | None:
