@@ -9,6 +9,7 @@ import logging
 from tortoise.transactions import in_transaction
 
 from federation import convert, nodeinfo, parse, post_fanout, vocab
+from federation.post_fanout import Addressee, Plan
 from federation.runtime import Federation
 from models import clock
 from models.actors import Actor
@@ -26,7 +27,7 @@ from models.tutoring import TutoringMessage
 log = logging.getLogger(__name__)
 
 
-async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> list[Plan]:
     follow = await follows.find_follow(event.subject_id)
     if follow is None:
         return []  # undone (or blocked) before we answered: nothing to say
@@ -42,7 +43,7 @@ async def _follow_answer(fed: Federation, event: OutboxEvent, answer: str) -> li
     return [(follow.target, activity, [follow.follower])]
 
 
-async def _follow_request(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _follow_request(fed: Federation, event: OutboxEvent) -> list[Plan]:
     follow = await follows.find_follow(event.subject_id)
     if follow is None:
         return []  # withdrawn before it was sent
@@ -50,7 +51,7 @@ async def _follow_request(fed: Federation, event: OutboxEvent) -> list[tuple[Act
     return [(follow.follower, activity, [follow.target])]
 
 
-async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[Plan]:
     follower = await Actor.get_or_none(uri=event.data.get("follower", ""), local=True)
     target = await Actor.get_or_none(uri=event.data.get("target", ""), local=False)
     if follower is None or target is None:
@@ -60,7 +61,7 @@ async def _follow_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(follower, activity, [target])]
 
 
-async def _person_block(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _person_block(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[Plan]:
     """A local person blocks (or stops blocking) someone elsewhere: a `Block`
     to that person's own inbox, as Mastodon's BlockService sends it. Mastodon
     takes an Undo only with the Block embedded, type and all
@@ -76,7 +77,7 @@ async def _person_block(fed: Federation, event: OutboxEvent, *, undo: bool) -> l
     return [(owner, activity, [target])]
 
 
-async def _circle_invited(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _circle_invited(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """A facilitator invites someone elsewhere into the circle: an `Invite`
     shaped as Mobilizon sends one (lib/federation/activity_pub/actions/invite.ex:
     actor the inviter, object the group, target the invitee), which a Circles
@@ -106,7 +107,7 @@ async def _circle_invited(fed: Federation, event: OutboxEvent) -> list[tuple[Act
     return plans
 
 
-async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _actor_update(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """A local actor changed (new keys, new profile): tell its followers' servers."""
     from federation.routes import local_actor_document  # routes imports Quart; keep it out of import time
 
@@ -119,7 +120,7 @@ async def _actor_update(fed: Federation, event: OutboxEvent) -> list[tuple[Actor
     return [(actor, activity, await follows.remote_followers(actor))]
 
 
-async def _actor_deleted(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _actor_deleted(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """A local person's account was deleted: one Delete of the actor to every
     server we know (as Mastodon does: app/services/delete_account_service.rb,
     delete_actor!, to all known inboxes), since
@@ -154,7 +155,7 @@ def _like_activity(like_uri: str, actor: Actor, post: Post) -> dict:
     return body
 
 
-async def _like_created(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _like_created(fed: Federation, event: OutboxEvent) -> list[Plan]:
     like = await Like.get_or_none(id=event.subject_id).select_related("actor", "post__author", "post__circle__actor")
     if like is None or not like.actor.local:
         return []  # taken back before it went out
@@ -162,7 +163,7 @@ async def _like_created(fed: Federation, event: OutboxEvent) -> list[tuple[Actor
     return [(like.actor, _like_activity(like.uri, like.actor, like.post), recipients)] if recipients else []
 
 
-async def _like_undone(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _like_undone(fed: Federation, event: OutboxEvent) -> list[Plan]:
     post = await Post.get_or_none(id=event.subject_id).select_related("author", "circle__actor")
     actor = await Actor.get_or_none(uri=event.data.get("actor", ""), local=True)
     if post is None or actor is None or not event.data.get("like_uri"):
@@ -181,7 +182,7 @@ async def _rsvp_of(event: OutboxEvent) -> Rsvp | None:
     )
 
 
-async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """The circle accepts a remote member's Join of one of its meetings.
     Mobilizon finds the participation by the Join's id; for a `joinMode:
     free` event it counts its member as a participant at once, so this
@@ -198,7 +199,7 @@ async def _join_accepted(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(group, activity, [rsvp.actor])]
 
 
-async def _join_rejected(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _join_rejected(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """The circle refuses a Join the rules did not allow (full, cancelled, over)."""
     meeting = await Meeting.get_or_none(id=event.subject_id).select_related("post", "circle__actor")
     person = await Actor.get_or_none(uri=event.data.get("actor", ""), local=False)
@@ -213,7 +214,7 @@ async def _join_rejected(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(group, activity, [person])]
 
 
-async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """Our member answers a meeting held elsewhere: Join (going) or Leave, to
     the meeting's circle and organiser, as Mobilizon participants do."""
     rsvp = await _rsvp_of(event)
@@ -229,7 +230,7 @@ async def _meeting_answered(fed: Federation, event: OutboxEvent) -> list[tuple[A
     return [(rsvp.actor, activity, [group, post.author])]
 
 
-async def _poll_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _poll_answered(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """Our member answers a poll from elsewhere, as Mastodon votes: a Create
     of a Note named after the option, in reply to the Question, no content,
     addressed to the poll's author only."""
@@ -245,7 +246,7 @@ async def _poll_answered(fed: Federation, event: OutboxEvent) -> list[tuple[Acto
     return [(voter, activity, [post.author])]
 
 
-async def _tutoring_message(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _tutoring_message(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """A tutoring message written here, to the pairing's person on another
     server: a direct Note to them alone, in reply to the thread's last Note."""
     message = await TutoringMessage.get_or_none(id=event.subject_id).select_related(
@@ -267,7 +268,7 @@ def _paragraph(text: str) -> str:
     return "<p>" + "<br>".join(html.escape(line) for line in text.splitlines()) + "</p>"
 
 
-async def _tutoring_skills(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _tutoring_skills(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """Our member tells a circle elsewhere their skills, as a Mastodon user
     would: a direct message to its Group."""
     circle = await Circle.get_or_none(id=event.subject_id).select_related("actor")
@@ -281,7 +282,7 @@ async def _tutoring_skills(fed: Federation, event: OutboxEvent) -> list[tuple[Ac
     return [(actor, activity, [circle.actor])]
 
 
-async def _circle_direct_answer(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _circle_direct_answer(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """A circle here answers a remote person, to them alone (what it did with
     their skills message, or why it did not post their non-public message)."""
     circle = await Circle.get_or_none(id=event.subject_id).select_related("actor")
@@ -296,7 +297,7 @@ async def _circle_direct_answer(fed: Federation, event: OutboxEvent) -> list[tup
     return [(circle.actor, activity, [person])]
 
 
-async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[Plan]:
     """A report sent on to the reported person's server, as Mastodon does: a
     Flag from the instance actor (never naming who reported), its objects
     the person and the posts, its content the comment."""
@@ -312,7 +313,7 @@ async def _report_forwarded(fed: Federation, event: OutboxEvent) -> list[tuple[A
     return [(instance_actor, activity, [report.target_actor])]
 
 
-async def _ban_plan(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[tuple[Actor, dict, list[Actor]]]:
+async def _ban_plan(fed: Federation, event: OutboxEvent, *, undo: bool) -> list[Plan]:
     """A circle bans (or unbans) someone, as Lemmy does: a Block with the
     circle as target, to the person's server and the circle's followers; an
     unban is its Undo. Lemmy takes it only from a person, the moderator
@@ -399,7 +400,7 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
     return len(events)
 
 
-async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Actor], *,
+async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Addressee], *,
                  personal: bool = False) -> None:
     where = (lambda actor: actor.inbox_url) if personal else post_fanout.inbox_of
     inboxes = {inbox for inbox in map(where, recipients) if inbox}

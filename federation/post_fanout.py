@@ -23,19 +23,20 @@ from models.federation import OutboxEvent
 from models.posts import Post
 from models.services import follows
 
-Plan = tuple[Actor, dict, list[Actor]]  # who signs, the activity, who receives it
+Addressee = Actor | follows.Recipient  # whom an activity is delivered to: inbox_url, shared_inbox_url, id
+Plan = tuple[Actor, dict, list[Addressee]]  # who signs, the activity, who receives it
 
 
-def inbox_of(actor: Actor) -> str | None:
+def inbox_of(actor: Addressee) -> str | None:
     return actor.shared_inbox_url or actor.inbox_url
 
 
-async def by_software(fed: Federation, recipients: list[Actor]) -> tuple[list[Actor], list[Actor]]:
+async def by_software(fed: Federation, recipients: list[Addressee]) -> tuple[list[Addressee], list[Addressee]]:
     """The recipients on group-aware servers, and those on microblogging ones
     (nodeinfo.py), each in the order given."""
     microblogging = await nodeinfo.microblogging_hosts(fed, [inbox_of(r) or "" for r in recipients])
-    group_aware: list[Actor] = []
-    on_microblogging: list[Actor] = []
+    group_aware: list[Addressee] = []
+    on_microblogging: list[Addressee] = []
     for recipient in recipients:
         on = parse.host_of(inbox_of(recipient) or "") in microblogging
         (on_microblogging if on else group_aware).append(recipient)
@@ -101,8 +102,8 @@ def _shown_to_microblogging(post: Post) -> bool:
     return post.root_id is None or post.author_id == post.circle.actor_id
 
 
-def _circle_plans(post: Post, event: OutboxEvent, refs: dict, group_aware: list[Actor],
-                  microblog: list[Actor]) -> list[Plan]:
+def _circle_plans(post: Post, event: OutboxEvent, refs: dict, group_aware: list[Addressee],
+                  microblog: list[Addressee]) -> list[Plan]:
     """What the circle itself sends its followers."""
     group = post.circle.actor
     plans = []
@@ -128,7 +129,7 @@ def _circle_plans(post: Post, event: OutboxEvent, refs: dict, group_aware: list[
     return [plan for plan in plans if plan[2]]
 
 
-async def _author_plans(post: Post, event: OutboxEvent, refs: dict, circle_side: list[Actor]) -> list[Plan]:
+async def _author_plans(post: Post, event: OutboxEvent, refs: dict, circle_side: list[Addressee]) -> list[Plan]:
     """What a post's local author sends on their own behalf, to the people
     the post answers, their own followers and `circle_side`: a circle
     elsewhere, or this circle's microblogging followers. Servers apply a
@@ -159,7 +160,7 @@ def _author_activity(post: Post, event: OutboxEvent, refs: dict) -> dict:
     return convert.post_to_create(post, author=post.author, circle_actor=post.circle.actor, **refs)
 
 
-async def _followers_of(author: Actor, post: Post) -> list[Actor]:
+async def _followers_of(author: Actor, post: Post) -> list[follows.Recipient]:
     """A local person's followers elsewhere (not the circle: it has its own plans)."""
     if author.kind is not ActorKind.PERSON:
         return []
@@ -173,7 +174,7 @@ def _copy_to(activity: dict, address: str) -> None:
         activity["object"]["cc"] = [*activity["object"].get("cc", []), address]
 
 
-def _unique(actors: list[Actor]) -> list[Actor]:
+def _unique(actors: list[Addressee]) -> list[Addressee]:
     return list({actor.id: actor for actor in actors}.values())
 
 

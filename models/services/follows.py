@@ -4,6 +4,7 @@ following a circle (a Group) is asking to join it, as on Lemmy."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -165,17 +166,23 @@ async def settle_pending_follow(circle: Circle, follower: Actor, *, accepted: bo
     await OutboxEvent.create(kind=f"follow.{follow.state.value}", subject_id=follow.id)
 
 
-# What a fan-out reads of each recipient (federation/fanout.py, `_queue`): a
-# circle's ten thousand followers load without building their other fields.
-RECIPIENT_FIELDS = ("id", "uri", "kind", "local", "username", "domain", "inbox_url", "shared_inbox_url")
+class Recipient(NamedTuple):
+    """A follower elsewhere as a fan-out needs them: who, and where to deliver
+    (read like an Actor's fields, so plans mix the two)."""
+
+    id: int
+    inbox_url: str | None
+    shared_inbox_url: str | None
 
 
-async def remote_followers(target: Actor) -> list[Actor]:
-    """The target's accepted followers elsewhere, as read-only recipients
-    (RECIPIENT_FIELDS only: not to be saved)."""
-    return await Actor.filter(
+async def remote_followers(target: Actor) -> list[Recipient]:
+    """The target's accepted followers elsewhere: a circle's ten thousand in
+    one query, as tuples (building Actor objects took ten times as long, and
+    held the event loop while it did)."""
+    rows = await Actor.filter(
         following_rows__target=target, following_rows__state=FollowState.ACCEPTED, local=False
-    ).only(*RECIPIENT_FIELDS)
+    ).values_list("id", "inbox_url", "shared_inbox_url")
+    return [Recipient(*row) for row in rows]
 
 
 async def find_follow(follow_id: int) -> Follow | None:
