@@ -75,10 +75,9 @@ async def run_once(fed: Federation, postman: Postman | None = None) -> int:
 
 async def run_forever(fed: Federation, wake: asyncio.Event, postman: Postman | None = None) -> None:
     while True:
-        busy = await run_once(fed, postman)
-        if busy:
+        wake.clear()  # before the pass: news arriving during it starts the next one at once
+        if await run_once(fed, postman):
             continue
-        wake.clear()
         try:
             await asyncio.wait_for(wake.wait(), timeout=IDLE_WAIT)
         except TimeoutError:

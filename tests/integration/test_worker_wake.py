@@ -85,3 +85,29 @@ async def test_an_activity_received_wakes_the_worker(client, instance, peer, ali
                                      f"{rita}#main-key")
         assert response.status_code == 202, await response.get_data(as_text=True)
         await asyncio.wait_for(wake.wait(), 5)
+
+
+async def test_work_announced_during_a_pass_is_looked_at_at_once(monkeypatch):
+    """The wake is cleared before a pass, not after: news arriving while a pass
+    runs (after its stage had looked) starts the next pass at once, not
+    IDLE_WAIT later."""
+    wake, passes = asyncio.Event(), []
+
+    async def stage(fed) -> int:
+        passes.append(asyncio.get_running_loop().time())
+        if len(passes) == 1:
+            wake.set()  # as wake_on_work does when a post is written now
+        return 0  # this pass found nothing to do
+
+    monkeypatch.setattr(worker, "STAGES", (stage,))
+    loop = asyncio.create_task(worker.run_forever(None, wake))
+    try:
+        for _ in range(100):
+            if len(passes) >= 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert len(passes) >= 2, f"the second pass waited for the {worker.IDLE_WAIT} s poll"
