@@ -43,6 +43,15 @@ def with_database(example_url: str, database_url: str) -> str:
     return urlunsplit(urlsplit(database_url)._replace(query=query))
 
 
+def through_pgbouncer(database_url: str, address: str) -> str:
+    """The same database through PgBouncer at host:port, without asyncpg's
+    prepared statement cache (transaction pooling cannot keep it)."""
+    parts = urlsplit(database_url)
+    netloc = parts.netloc.rpartition("@")[0] + "@" + address if "@" in parts.netloc else address
+    query = "&".join(filter(None, [parts.query, "statement_cache_size=0"]))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def production_env(folder: Path, database_url: str, **overrides: str) -> dict[str, str]:
     """The environment of every process: deploy/circles.env.example with this
     machine's database, folders and a new secret key; then `overrides`."""

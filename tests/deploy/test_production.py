@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import signal
 import time
 from collections import Counter
@@ -48,6 +49,10 @@ FOLLOWERS = 250  # without shared inboxes: one delivery each, on RECEIVERS serve
 BURST = 60  # signed activities a phase, half to each web process
 CLAIM = 50  # rows a delivery pass claims (federation/delivery.deliver_due)
 SETTLE = 60.0  # seconds a phase may take to drain
+
+# host:port of a PgBouncer in transaction mode in front of the test database's server
+# (deploy/README.md, "PgBouncer"): the processes then connect through it.
+PGBOUNCER = os.environ.get("CIRCLES_TEST_PGBOUNCER", "")
 
 needs_postgres = pytest.mark.skipif(
     not POSTGRES_URL,
@@ -208,8 +213,10 @@ async def test_two_web_processes_and_two_workers_process_and_deliver_everything_
         assert env["CIRCLES_RUN_WORKER"] == "false" and "maxsize=" in env["CIRCLES_DATABASE_URL"]
         deployment.run(["migrate"], env, tmp_path)
         assert "migrations current" in deployment.run(["migrate", "--check"], env, tmp_path)
-
         await db.connect(env["CIRCLES_DATABASE_URL"])
+        if PGBOUNCER:  # the web processes and workers through PgBouncer; migrations and this test direct
+            env["CIRCLES_DATABASE_URL"] = deployment.through_pgbouncer(env["CIRCLES_DATABASE_URL"], PGBOUNCER)
+
         owner, fan, burst = await build(receivers, peer)
 
         web_args = deployment.exec_start("circles-web@.service")
