@@ -16,21 +16,27 @@ import shlex
 import socket
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
 from models import clock, db
 from models.accounts import AccountState
-from models.actors import Actor
-from models.errors import DomainError
-from models.instance import Instance
 from models.services import accounts as account_service
 from models.services import circles as circle_service
 from server import logs
+from server.cli_support import (
+    fail,
+    instance_of,
+    require_instance,
+    require_reachable,
+    secret_or_exit,
+    settings_or_exit,
+    settings_origin,
+    this_command,
+    with_database,
+)
 from server.wording import plural
 from server.config import (
     DEFAULT_CONFIG_FILE,
@@ -40,141 +46,12 @@ from server.config import (
     bind_is_valid,
     config_file_in_use,
     config_file_path,
-    load_settings,
     local_config_text,
     prepare_storage,
     read_config_file,
     settings_from_environment,
-    with_secret,
     write_new_file,
 )
-
-
-def _this_command() -> str:
-    """How this shell ran us (e.g. .venv/bin/circles), for hints that can be pasted."""
-    invoked = Path(sys.argv[0])
-    if invoked.name != "circles" or not invoked.is_file():
-        return "circles"
-    try:
-        return str(invoked.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(invoked)
-
-
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def settings_or_exit(*, create_secret: bool = True) -> Settings:
-    try:
-        return load_settings(create_secret=create_secret)
-    except ConfigError as error:
-        fail(f"configuration: {error}", 2)
-        raise AssertionError("unreachable")
-
-
-def secret_or_exit(settings: Settings) -> Settings:
-    """The settings with their secret key (generated on first use)."""
-    try:
-        return with_secret(settings)
-    except ConfigError as error:
-        fail(f"configuration: {error}", 2)
-        raise AssertionError("unreachable") from None
-
-
-def settings_origin() -> str:
-    """Where the settings come from, for messages: the file and any CIRCLES_* variables."""
-    path = config_file_in_use()
-    origin = str(path) if path else f"built-in defaults, no {DEFAULT_CONFIG_FILE} in {Path.cwd()}"
-    env = settings_from_environment()
-    return origin + (f"; {', '.join(env)} from the environment" if env else "")
-
-
-def instance_of(settings: Settings) -> Instance:
-    return Instance(domain=settings.domain, scheme=settings.scheme)
-
-
-def with_database(func: Callable[..., Awaitable[Any]]):
-    """Run an async command body on the configured instance's database (see _require_instance)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        settings = settings_or_exit(create_secret=False)  # these commands sign no cookies
-
-        async def run():
-            await _require_instance(settings)
-            await db.connect(settings.database_url)
-            try:
-                return await func(settings, *args, **kwargs)
-            finally:
-                await db.disconnect()
-
-        try:
-            return asyncio.run(run())
-        except DomainError as error:
-            fail(error.message)
-
-    return wrapper
-
-
-async def _require_reachable(settings: Settings) -> None:
-    """Stop with a clear message when the database does not answer. (Asked
-    about an unreachable database, tortoise reports every migration as pending,
-    and a refused login raises asyncpg's own error, not OSError.)"""
-    try:
-        await db.connect(settings.database_url)
-        reachable = await db.ping()
-    except OSError:
-        reachable = False
-    finally:
-        await db.disconnect()
-    if not reachable:
-        where = settings.public_view()["database_url"]
-        fail(f"cannot reach the database {where}. Check CIRCLES_DATABASE_URL "
-             "(host, port, user, password, database name).", 2)
-
-
-ELSEWHERE = "run this where the server's circles.toml is (or set CIRCLES_CONFIG to it)"
-
-
-def _require_database_file(settings: Settings) -> None:
-    """Stop, creating nothing, when the configured SQLite file does not exist
-    (opening it would create an empty one)."""
-    sqlite_file = settings.sqlite_file
-    if sqlite_file is not None and not sqlite_file.is_file():
-        fail(f"there is no database at {sqlite_file} (settings: {settings_origin()}). "
-             f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
-
-
-async def _require_instance(settings: Settings) -> None:
-    """Stop, creating nothing, unless the configured database exists, is
-    migrated, and holds ids on the configured domain and scheme: a command run
-    with other settings than the server's must not make a second database or
-    mint ids that point elsewhere."""
-    sqlite_file = settings.sqlite_file
-    _require_database_file(settings)
-    await _require_reachable(settings)
-    try:
-        pending = await db.pending_migrations(settings.database_url)
-    except OSError as error:
-        fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
-    where = sqlite_file or settings.public_view()["database_url"]
-    if pending and len(pending) >= len(db.migration_names()):
-        fail(f"the database {where} is empty (settings: {settings_origin()}). "
-             f"If a server is running, {ELSEWHERE}; to start a new instance here, run `circles migrate` first.", 2)
-    if pending:
-        fail(f"the database needs {len(pending)} migration(s) first: run `circles migrate`.", 2)
-    await db.connect(settings.database_url)
-    try:
-        other = await Actor.filter(local=True).exclude(uri__startswith=settings.base_url + "/").order_by("id").first()
-    finally:
-        await db.disconnect()
-    if other is not None:
-        parts = urlsplit(other.uri)
-        fail(f"the database {where} belongs to {parts.scheme}://{parts.netloc} (ids such as {other.uri}), "
-             f"but the settings ({settings_origin()}) say {settings.base_url}: ids made now would point elsewhere. "
-             f"Use the settings it was made with: {ELSEWHERE}, or set CIRCLES_DOMAIN and CIRCLES_SCHEME to match.", 2)
 
 
 @click.group()
@@ -233,7 +110,9 @@ def init_config(address: str | None, keep_existing: bool) -> None:
 def migrate(check: bool) -> None:
     """Apply database migrations (safe to run again)."""
     if check:
-        _migrate_check()
+        from server import status as instance_status
+
+        instance_status.migrate_check_command()
         return
     settings = settings_or_exit()
     prepare_storage(settings)
@@ -247,7 +126,7 @@ def migrate(check: bool) -> None:
             click.echo(" done")
 
     async def run() -> None:
-        await _require_reachable(settings)
+        await require_reachable(settings)
         pending = await db.pending_migrations(settings.database_url)
         if not pending:
             click.echo("Database is up to date.")
@@ -262,43 +141,13 @@ def migrate(check: bool) -> None:
         fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
 
 
-def _migrate_check() -> None:
-    """`circles migrate --check`: applies and writes nothing (no database file, no secret key)."""
-    from server import status as instance_status
-
-    settings = settings_or_exit(create_secret=False)
-    missing = settings.sqlite_file if settings.sqlite_file and not settings.sqlite_file.is_file() else None
-    pending = db.migration_names() if missing else _on_database(settings, db.pending_on)
-    click.echo(instance_status.migration_check_text(pending, missing, settings_origin()))
-    sys.exit(1 if pending else 0)
-
-
-def _on_database(settings: Settings, body: Callable[[], Awaitable[Any]]) -> Any:
-    """body() on the configured database, which must be reachable (a read: no migration needed)."""
-    async def run() -> Any:
-        await _require_reachable(settings)
-        await db.connect(settings.database_url)
-        try:
-            return await body()
-        finally:
-            await db.disconnect()
-
-    try:
-        return asyncio.run(run())
-    except OSError as error:
-        fail(f"cannot reach the database ({error}). Check CIRCLES_DATABASE_URL.", 2)
-
-
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts and monitoring.")
 def status(as_json: bool) -> None:
     """Show versions, migrations, queues and failing hosts."""
     from server import status as instance_status
 
-    settings = settings_or_exit(create_secret=False)
-    _require_database_file(settings)
-    report = _on_database(settings, instance_status.gather)
-    click.echo(instance_status.as_json(report) if as_json else instance_status.as_text(report))
+    instance_status.status_command(as_json)
 
 
 @main.command()
@@ -322,12 +171,13 @@ def serve(bind: str | None) -> None:
     from hypercorn.config import Config
 
     from server.app import create_app, until_signalled
+    from server.proxy import behind_proxies
 
     settings = settings_or_exit(create_secret=False)
     if bind is not None and not bind_is_valid(bind):
         fail(f"--bind: “{bind}” is not host:port. Use an address such as 127.0.0.1:8000.", 2)
     logs.configure(settings.log_level)
-    asyncio.run(_require_instance(settings))
+    asyncio.run(require_instance(settings))
     settings = secret_or_exit(settings)
     prepare_storage(settings)
     config = Config()
@@ -336,15 +186,11 @@ def serve(bind: str | None) -> None:
     # Our logger, not a stream: hypercorn would add a handler of its own and each line would print twice.
     config.errorlog = logging.getLogger("hypercorn.error")
     app = create_app(settings)
-    served = app
-    if settings.trusted_proxies:
-        from hypercorn.middleware import ProxyFixMiddleware
-
-        served = ProxyFixMiddleware(app, mode="legacy", trusted_hops=settings.trusted_proxies)
+    served = behind_proxies(app, settings.trusted_proxies, settings.trusted_proxy_addresses)
     address = bind or settings.bind
     click.echo(f"Circles is serving {settings.base_url} on http://{address}")
     click.echo(f"Settings: {settings_origin()}.")
-    command = _this_command()
+    command = this_command()
     click.echo("First time? In another shell, create the first admin and a circle:")
     click.echo(f"  cd {shlex.quote(str(Path.cwd()))}")
     environment = settings_from_environment()
@@ -373,11 +219,16 @@ def serve(bind: str | None) -> None:
 
 
 @main.command("worker")
-def worker_command() -> None:
+@click.option("--concurrency", default=1, show_default=True, metavar="N",
+              help="Received activities processed, and delivery passes run, at once in this process.")
+def worker_command(concurrency: int) -> None:
     """Run a federation and email worker alone (with CIRCLES_RUN_WORKER=false on the web processes)."""
     from server import worker
     from server.app import create_app
 
+    if not 1 <= concurrency <= worker.MAX_SLOTS:
+        fail(f"--concurrency: {concurrency} is out of range. Use 1 to {worker.MAX_SLOTS} (each slot may hold a "
+             "database connection: keep it within the pool, ?maxsize= in CIRCLES_DATABASE_URL).", 2)
     settings = settings_or_exit(create_secret=False)
     logs.configure(settings.log_level)
     if settings.email_enabled and not settings.secret_key:
@@ -385,7 +236,7 @@ def worker_command() -> None:
              f"none. Set CIRCLES_SECRET_KEY as for `circles serve`, or give it {settings.secret_key_file}.", 2)
 
     async def run() -> None:
-        await _require_instance(settings)
+        await require_instance(settings)
         prepare_storage(settings)
         await db.connect(settings.database_url)
         # The app is never served: it writes the email (templates, translations, links).
@@ -394,9 +245,9 @@ def worker_command() -> None:
         hub, wake = app.extensions["circles.live"], asyncio.Event()
         await hub.start()  # on PostgreSQL, hears the web processes' new work (worker.wake_on_work)
         waker = asyncio.create_task(worker.wake_on_work(hub, wake))
-        click.echo(f"Circles worker for {settings.base_url} started.")
+        click.echo(f"Circles worker for {settings.base_url} started ({plural(concurrency, 'slot')}).")
         try:
-            await worker.run_forever(fed, wake, postman)
+            await worker.run_forever(fed, wake, postman, slots=concurrency)
         finally:
             await hub.stop()
             await waker

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from federation.addresses import AddressPolicy
 from models.accounts import RegistrationMode
+from server import proxy
 
 ENV_PREFIX = "CIRCLES_"
 DOMAIN_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::\d{1,5})?")
@@ -62,6 +63,9 @@ class Settings:
     # Reverse proxies in front of `circles serve` whose X-Forwarded-For to trust
     # (1 behind nginx): the client's address then drives per-address login limits.
     trusted_proxies: int = 0
+    # The addresses (or networks) those proxies connect from: forwarded headers
+    # on any other connection are ignored (server/proxy.py).
+    trusted_proxy_addresses: str = "127.0.0.1,::1"
     log_level: str = "INFO"
     # Per-account, per-address and per-host rate limits (models/services/ratelimits.py).
     # Off only for benchmarks, or behind a proxy that limits on its own.
@@ -306,6 +310,12 @@ def _validated(s: Settings) -> Settings:
         )
     if not 0 <= s.trusted_proxies <= 5:
         raise ConfigError("trusted_proxies", f"{s.trusted_proxies} proxies is out of range.", "use 0 (none) to 5; 1 behind one nginx.")
+    try:
+        if s.trusted_proxies and not proxy.networks(s.trusted_proxy_addresses):
+            raise ValueError("no address is given")
+    except ValueError as exc:
+        raise ConfigError("trusted_proxy_addresses", f"{exc}.",
+                          "list the proxies' addresses or networks, such as 127.0.0.1,::1 or 10.0.0.5,10.0.1.0/24.") from None
     if not 1 <= s.worker_lease_seconds <= 3600:
         raise ConfigError("worker_lease_seconds", f"{s.worker_lease_seconds} seconds is out of range.",
                           "use 1 to 3600; longer than the slowest delivery takes (300 by default).")

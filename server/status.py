@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import sys
 from pathlib import Path
 from typing import Any
+
+import click
 
 from federation.routes import software_version
 from models import clock, db
 from models.services import queues
+from server.cli_support import on_database, require_database_file, settings_or_exit, settings_origin
 from server.wording import plural
 
 FAILING_HOSTS_SHOWN = 10
@@ -63,7 +67,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def as_json(report: dict[str, Any]) -> str:
+def as_json_text(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2)
 
 
@@ -136,3 +140,21 @@ def migration_check_text(pending: list[str], missing_file: Path | None, settings
         lines = [f"migrations pending: {len(pending)} of {total} not applied:", *(f"  {name}" for name in pending)]
     lines.append("Run `circles migrate` to apply them (back up the database first: `circles backup FILE`).")
     return "\n".join(lines)
+
+
+def migrate_check_command() -> None:
+    """`circles migrate --check`: exit 0 when current, 1 listing what is pending; applies and
+    writes nothing (no database file, no secret key)."""
+    settings = settings_or_exit(create_secret=False)
+    missing = settings.sqlite_file if settings.sqlite_file and not settings.sqlite_file.is_file() else None
+    pending = db.migration_names() if missing else on_database(settings, db.pending_on)
+    click.echo(migration_check_text(pending, missing, settings_origin()))
+    sys.exit(1 if pending else 0)
+
+
+def status_command(as_json: bool) -> None:
+    """`circles status (--json)` on the configured database, which must exist and answer."""
+    settings = settings_or_exit(create_secret=False)
+    require_database_file(settings)
+    report = on_database(settings, gather)
+    click.echo(as_json_text(report) if as_json else as_text(report))

@@ -57,26 +57,40 @@ STAGES = (
     queue_email_digests, send_email, forget_old_rows,
 )
 NEEDS_POSTMAN = frozenset({send_email})
+# The stages `circles worker --concurrency N` runs N at once: each call claims
+# its own batch (rows leased to it, skipped by the others), so N received
+# activities are processed and N delivery passes (each up to
+# delivery.PER_HOST_CONCURRENCY sends per host) run side by side.
+SLOTTED = frozenset({inbox.process_pending, delivery.deliver_due})
+MAX_SLOTS = 64
 
 
-async def run_once(fed: Federation, postman: Postman | None = None) -> int:
+async def run_once(fed: Federation, postman: Postman | None = None, *, slots: int = 1) -> int:
     """One pass over every queue; returns how many rows it handled. A failing
-    stage is logged and does not keep the others from running."""
+    stage (or slot) is logged and does not keep the others from running."""
+    if not 1 <= slots <= MAX_SLOTS:
+        raise ValueError(f"slots must be from 1 to {MAX_SLOTS}, not {slots}")
     handled = 0
     for stage in STAGES:
-        try:
-            handled += await (stage(fed, postman) if stage in NEEDS_POSTMAN else stage(fed))
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # worker loop: each row records its own errors
-            log.exception("worker stage %s failed", stage.__qualname__)
+        if stage in NEEDS_POSTMAN:
+            calls = [stage(fed, postman)]
+        else:
+            calls = [stage(fed) for _ in range(slots if stage in SLOTTED else 1)]
+        for outcome in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            if isinstance(outcome, BaseException):  # worker loop: each row records its own errors
+                log.error("worker stage %s failed", stage.__qualname__, exc_info=outcome)
+            else:
+                handled += outcome
     return handled
 
 
-async def run_forever(fed: Federation, wake: asyncio.Event, postman: Postman | None = None) -> None:
+async def run_forever(fed: Federation, wake: asyncio.Event, postman: Postman | None = None, *,
+                      slots: int = 1) -> None:
     while True:
         wake.clear()  # before the pass: news arriving during it starts the next one at once
-        if await run_once(fed, postman):
+        if await run_once(fed, postman, slots=slots):
             continue
         try:
             await asyncio.wait_for(wake.wait(), timeout=IDLE_WAIT)

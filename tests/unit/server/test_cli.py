@@ -137,7 +137,8 @@ async def test_check_config_prints_the_settings_without_secrets(circles, tmp_pat
     lines = dict(line.split(" = ", 1) for line in out.splitlines())
     assert set(lines) >= {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
-        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level",
+        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies",
+        "trusted_proxy_addresses", "log_level",
     }
     assert lines["domain"] == "learn.example.org"
     assert lines["data_dir"] == str(tmp_path / "data")

@@ -354,7 +354,8 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
     view = s.public_view()
     assert set(view) == {
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
-        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies", "log_level", "rate_limits",
+        "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies",
+        "trusted_proxy_addresses", "log_level", "rate_limits",
         "worker_lease_seconds", "smtp_url", "email_from", "meeting_reminders",
     }
     assert s.secret_key not in repr(view)
@@ -412,6 +413,18 @@ def test_trusted_proxies_is_a_small_whole_number(value, expected):
 def test_bad_trusted_proxies_name_the_setting(value):
     with pytest.raises(ConfigError, match="CIRCLES_TRUSTED_PROXIES"):
         load(trusted_proxies=value)
+
+
+def test_forwarded_headers_are_trusted_from_loopback_unless_set():
+    assert load().trusted_proxy_addresses == "127.0.0.1,::1"
+    assert load(trusted_proxies="1", trusted_proxy_addresses="10.0.0.5, 10.1.0.0/16").trusted_proxies == 1
+
+
+@pytest.mark.parametrize("value", ["nginx.internal", "10.0.0.0/33", " , "])
+def test_bad_trusted_proxy_addresses_name_the_setting_and_the_entry(value):
+    with pytest.raises(ConfigError, match="CIRCLES_TRUSTED_PROXY_ADDRESSES") as raised:
+        load(trusted_proxies="1", trusted_proxy_addresses=value)
+    assert ("no address is given" if not value.strip(" ,") else f"“{value.strip()}”") in str(raised.value)
 
 
 def test_the_worker_lease_is_five_minutes_unless_set():
