@@ -15,10 +15,10 @@ from tortoise.expressions import F
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
-from federation import keys
+from federation import keys, metrics
 from federation.fetch import BlockedAddress, FetchError, UnsafeURL, post_json
 from federation.runtime import Federation
-from models import clock
+from models import clock, tracing
 from models.actors import ActorKey
 from models.errors import NotFound
 from models.federation import Delivery, DeliveryState, RemoteHost
@@ -177,6 +177,7 @@ async def _deliver_host(batch: Pass, name: str, group: list[Delivery]) -> None:
         await Delivery.filter(id__in=[d.id for d in group]).update(
             state=DeliveryState.FAILED, last_error="The domain is blocked by an admin."
         )
+        metrics.delivery_outcome("blocked", count=len(group))
         return
     if host.paused_until and host.paused_until > clock.now():
         await Delivery.filter(id__in=[d.id for d in group]).update(next_attempt_at=host.paused_until)
@@ -228,6 +229,7 @@ async def _post(batch: Pass, row: Delivery, body: bytes, scheme: str):
 
 
 async def deliver_one(batch: Pass, row: Delivery, outcome: HostOutcome) -> None:
+    tracing.start(row.request_id)  # this task's log lines carry the id of the request behind the row
     body = json.dumps(row.payload, separators=(",", ":")).encode()
     row.attempts += 1
     try:
@@ -242,6 +244,7 @@ async def deliver_one(batch: Pass, row: Delivery, outcome: HostOutcome) -> None:
         # The inbox is on a private address or is no http(s) URL: never deliverable.
         row.state, row.last_error = DeliveryState.FAILED, str(refused)
         await row.save(update_fields=["state", "attempts", "last_error"])
+        metrics.delivery_outcome("failed", row.created_at)
         return
     except FetchError as failure:
         scheme, status, error = None, None, str(failure)
@@ -312,6 +315,7 @@ async def _record(batch: Pass, row: Delivery, outcome: HostOutcome, status: int 
             row.next_attempt_at = max(now + backoff(row.attempts), outcome.host.paused_until or now)
     log.info("delivery %s to %s: %s", row.activity_id, row.inbox_url, row.state.value,
              extra={"activity_id": row.activity_id, "remote_host": row.host})
+    metrics.delivery_outcome("retry" if row.state is DeliveryState.PENDING else row.state.value, row.created_at)
     if row.state is DeliveryState.DELIVERED:
         await batch.delivered(row)
         return

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from federation import convert, nodeinfo, parse, post_fanout, vocab
 from federation.post_fanout import Addressee, Plan
 from federation.runtime import Federation
-from models import clock
+from models import clock, tracing
 from models.actors import Actor
 from models.circle_invites import CircleInvite
 from models.circles import Circle
@@ -385,19 +385,24 @@ async def fan_out_pending(fed: Federation, *, limit: int = 50) -> int:
     """Turn unprocessed events into deliveries; returns how many events were handled."""
     events = await OutboxEvent.filter(processed_at=None).order_by("id").limit(limit)
     for event in events:
-        planner = PLANNERS.get(event.kind)
-        try:
-            plans = await planner(fed, event) if planner else []
-        except Exception:  # worker loop: one bad event must not hold up the queue behind it
-            log.exception("cannot fan out event %s (%s); skipping it", event.id, event.kind)
-            plans = []
-        async with in_transaction():
-            claimed = await OutboxEvent.filter(id=event.id, processed_at=None).update(processed_at=clock.now())
-            if not claimed:  # another worker took it
-                continue
-            for signer, activity, recipients in plans:
-                await _queue(event, signer, activity, recipients, personal=event.kind in PERSONAL_INBOX)
+        with tracing.bound(event.request_id):  # its log lines carry the id of the request that caused it
+            await _fan_out(fed, event)
     return len(events)
+
+
+async def _fan_out(fed: Federation, event: OutboxEvent) -> None:
+    planner = PLANNERS.get(event.kind)
+    try:
+        plans = await planner(fed, event) if planner else []
+    except Exception:  # worker loop: one bad event must not hold up the queue behind it
+        log.exception("cannot fan out event %s (%s); skipping it", event.id, event.kind)
+        plans = []
+    async with in_transaction():
+        claimed = await OutboxEvent.filter(id=event.id, processed_at=None).update(processed_at=clock.now())
+        if not claimed:  # another worker took it
+            return
+        for signer, activity, recipients in plans:
+            await _queue(event, signer, activity, recipients, personal=event.kind in PERSONAL_INBOX)
 
 
 async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: list[Addressee], *,
@@ -414,7 +419,7 @@ async def _queue(event: OutboxEvent, signer: Actor, activity: dict, recipients: 
         [
             Delivery(
                 event=event, activity_id=activity["id"], signer=signer, inbox_url=inbox,
-                host=parse.host_of(inbox), payload=document, next_attempt_at=now,
+                host=parse.host_of(inbox), payload=document, next_attempt_at=now, request_id=event.request_id,
             )
             for inbox in inboxes
         ],

@@ -13,10 +13,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from federation import fetch, handlers, keys, parse, signatures
+from federation import fetch, handlers, keys, metrics, parse, signatures
 from federation.fetch import FetchError
 from federation.runtime import Federation
-from models import clock, live
+from models import clock, live, tracing
 from models.actors import ActorKind
 from models.errors import DomainError, RateLimited
 from models.federation import INBOX_TRANSITIONS, InboxItem, InboxState
@@ -157,6 +157,7 @@ async def receive() -> Response:
             return _accepted("Already received.")
     except Refused as refused:
         log.info("inbox refused: %s", refused.reason, extra={"remote_addr": request.remote_addr})
+        metrics.inbox_refused(refused.status, refused.reason)
         return Response(
             json.dumps({"error": refused.reason}), status=refused.status, content_type="application/json",
             headers=refused.headers,
@@ -184,6 +185,7 @@ async def _refuse_replay(activity_id: str, fingerprint: str) -> None:
 
 
 def _accepted(message: str) -> Response:
+    metrics.inbox_accepted(message)
     return Response(json.dumps({"status": message}), status=202, content_type="application/json")
 
 
@@ -229,7 +231,8 @@ async def process_pending(fed: Federation, *, limit: int = 20) -> int:
     """Process queued activities; returns how many were handled."""
     items = await _claim(limit, fed.lease)
     for item in items:
-        await process_item(fed, item)
+        with tracing.bound(item.request_id):  # its log lines carry the id of the request that brought it
+            await process_item(fed, item)
     return len(items)
 
 
@@ -259,3 +262,4 @@ async def process_item(fed: Federation, item: InboxItem) -> None:
     item.state, item.error, item.processed_at = state, error, clock.now()
     item.claimed_until = retry_at
     await item.save(update_fields=["state", "error", "processed_at", "attempts", "claimed_until"])
+    metrics.inbox_processed(item.created_at, final=state is not InboxState.QUEUED)

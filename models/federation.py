@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from tortoise import fields
 
-from models import live
+from models import live, tracing
 from models.base import Entity, url_field
 
 
@@ -41,6 +41,8 @@ class InboxItem(Entity):
     # A worker's claim: other workers skip the row until then (a crashed
     # worker's rows are picked up again when it passes).
     claimed_until = fields.DatetimeField(null=True)
+    # The request that received it (models/tracing.py): its processing logs under the same id.
+    request_id = fields.CharField(max_length=tracing.MAX_LENGTH, null=True, default=tracing.current)
 
     class Meta:
         table = "inbox_items"
@@ -54,6 +56,8 @@ class OutboxEvent(Entity):
     subject_id = fields.BigIntField()
     data = fields.JSONField(default=dict)
     processed_at = fields.DatetimeField(null=True, db_index=True)
+    # The web request, or the received activity's, that caused it (models/tracing.py).
+    request_id = fields.CharField(max_length=tracing.MAX_LENGTH, null=True, default=tracing.current)
 
     class Meta:
         table = "outbox_events"
@@ -94,6 +98,7 @@ class Delivery(Entity):
     next_attempt_at = fields.DatetimeField()
     last_error = fields.TextField(default="")
     delivered_at = fields.DatetimeField(null=True)
+    request_id = fields.CharField(max_length=tracing.MAX_LENGTH, null=True)  # its event's (federation/fanout.py)
 
     class Meta:
         table = "deliveries"

@@ -17,6 +17,7 @@ import web.errors
 import web.html
 import web.html.media
 import web.mastodon
+import web.observe
 import web.security
 from federation.routes import software_version
 from federation.runtime import Federation
@@ -25,7 +26,7 @@ from models.instance import Instance
 from models.services.actors import ensure_instance_actor
 from models.services.media import MediaStore
 from server import worker
-from server.config import Settings
+from server.config import Settings, prometheus_multiprocess_dir
 from server.mail import Postman
 from web.mail import Renderer
 from web.live import Hub
@@ -61,6 +62,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Quart:
     app.extensions["circles.rate_limits"] = settings.rate_limits
     instance = Instance(domain=settings.domain, scheme=settings.scheme)
     app.extensions["circles.site"] = Site(instance=instance, registration=settings.registration_mode)
+    # First: every request gets its id before the other hooks run (and may log).
+    web.observe.register(app, token=settings.metrics_token, multiprocess_dir=prometheus_multiprocess_dir())
     web.errors.register(app)
     web.html.register(app)
     web.mastodon.register(app)

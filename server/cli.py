@@ -176,13 +176,14 @@ def serve(bind: str | None) -> None:
     settings = settings_or_exit(create_secret=False)
     if bind is not None and not bind_is_valid(bind):
         fail(f"--bind: “{bind}” is not host:port. Use an address such as 127.0.0.1:8000.", 2)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     asyncio.run(require_instance(settings))
     settings = secret_or_exit(settings)
     prepare_storage(settings)
     config = Config()
     config.bind = [bind or settings.bind]
-    config.accesslog = "-"
+    # JSON: access lines through our handler too (each with its X-Request-Id), one format on stderr.
+    config.accesslog = logging.getLogger(logs.ACCESS_LOGGER) if settings.log_format == "json" else "-"
     # Our logger, not a stream: hypercorn would add a handler of its own and each line would print twice.
     config.errorlog = logging.getLogger("hypercorn.error")
     app = create_app(settings)
@@ -230,7 +231,7 @@ def worker_command(concurrency: int) -> None:
         fail(f"--concurrency: {concurrency} is out of range. Use 1 to {worker.MAX_SLOTS} (each slot may hold a "
              "database connection: keep it within the pool, ?maxsize= in CIRCLES_DATABASE_URL).", 2)
     settings = settings_or_exit(create_secret=False)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if settings.email_enabled and not settings.secret_key:
         fail("the worker signs the unsubscribe links of the email it sends with the web's secret key, and finds "
              f"none. Set CIRCLES_SECRET_KEY as for `circles serve`, or give it {settings.secret_key_file}.", 2)

@@ -37,6 +37,12 @@ LEAD_RE = re.compile(r"(?P<n>\d{1,5})\s*(?P<unit>[dhm])")
 LEAD_UNITS = {"d": 24 * 60, "h": 60, "m": 1}
 LEAD_MAX_MINUTES = 7 * 24 * 60  # a week
 LEADS_MAX = 5
+LOG_FORMATS = ("text", "json")
+METRICS_TOKEN_MIN = 16
+METRICS_TOKEN_RE = re.compile(r"[A-Za-z0-9_\-.~+/=]{%d,512}" % METRICS_TOKEN_MIN)
+# prometheus_client's own variable: a folder where every process writes its
+# counters, so that one /metrics adds them up (web/observe.py).
+PROMETHEUS_MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
@@ -67,6 +73,11 @@ class Settings:
     # on any other connection are ignored (server/proxy.py).
     trusted_proxy_addresses: str = "127.0.0.1,::1"
     log_level: str = "INFO"
+    # How log lines are written: "text" (for people) or "json" (one object a
+    # line: time, level, logger, message, request_id; for a log collector).
+    log_format: str = "text"
+    # The bearer token Prometheus sends to GET /metrics; empty: /metrics is off (404).
+    metrics_token: str = field(default="", repr=False)
     # Per-account, per-address and per-host rate limits (models/services/ratelimits.py).
     # Off only for benchmarks, or behind a proxy that limits on its own.
     rate_limits: bool = True
@@ -125,6 +136,9 @@ class Settings:
         view["database_url"] = _hide_password(self.database_url)
         view["smtp_url"] = _hide_password(self.smtp_url) or "(not set: no email is sent)"
         view["allow_private_addresses"] = str(self.allow_private_addresses)
+        view["metrics_token"] = f"(set, {len(self.metrics_token)} characters)" if self.metrics_token else (
+            "(not set: /metrics is off)"
+        )
         return view
 
 
@@ -197,6 +211,13 @@ def _coerce(name: str, value: object, kind: type) -> object:
     if not isinstance(value, str):
         raise ConfigError(name, f"expected text, got {type(value).__name__}.", "quote the value.")
     return value.strip()
+
+
+def prometheus_multiprocess_dir(environ: dict[str, str] | None = None) -> str | None:
+    """The folder PROMETHEUS_MULTIPROC_DIR names (prometheus_client reads it
+    itself when it is imported), or None: each process counts on its own."""
+    env = os.environ if environ is None else environ
+    return env.get(PROMETHEUS_MULTIPROC_VARIABLE) or None
 
 
 def config_file_path(environ: dict[str, str] | None = None) -> Path:
@@ -328,10 +349,17 @@ def _validated(s: Settings) -> Settings:
         ) from None
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("log_level", f"“{s.log_level}” is not a log level.", "use DEBUG, INFO, WARNING or ERROR.")
+    if s.log_format.lower() not in LOG_FORMATS:
+        raise ConfigError("log_format", f"“{s.log_format}” is not a log format.", "use text or json.")
+    if s.metrics_token and not METRICS_TOKEN_RE.fullmatch(s.metrics_token):
+        raise ConfigError("metrics_token", f"it is {len(s.metrics_token)} characters, or has characters a header cannot carry.",
+                          f"use at least {METRICS_TOKEN_MIN} letters, digits, - or _, e.g. "
+                          "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`.")
     _check_email(s)
     return replace(
         s, domain=domain, data_dir=data_dir, database_url=database_url,
         media_dir=s.media_dir or str(Path(data_dir) / "media"), log_level=s.log_level.upper(),
+        log_format=s.log_format.lower(),
         meeting_reminders=",".join(_lead_text(m) for m in leads) or "none",
     )
 

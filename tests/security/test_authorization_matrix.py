@@ -67,6 +67,9 @@ UNCHECKED = {
     "/api/v1/instance", "/api/v2/instance", "/api/v1/instance/peers", "/api/v1/instance/rules",
     "/api/v1/custom_emojis", "/.well-known/oauth-authorization-server", "/api/v1/apps/verify_credentials",
     "/oauth/authorize",
+    # Prometheus metrics: the operator's bearer token (CIRCLES_METRICS_TOKEN), 404 when none is set, 401 for a
+    # missing or wrong one (tests/integration/test_metrics.py)
+    "/metrics",
     # the client API's own description (web/mastodon/openapi.py): public, like the routes it lists
     "/api/openapi.json",
     # the client API's statuses: a post the viewer may not read is 404, lists are one's own

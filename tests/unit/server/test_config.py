@@ -356,12 +356,40 @@ def test_public_view_lists_every_setting_and_hides_the_key(tmp_path):
         "domain", "scheme", "bind", "data_dir", "database_url", "secret_key", "registration",
         "media_dir", "allow_private_addresses", "run_worker", "trusted_proxies",
         "trusted_proxy_addresses", "log_level", "rate_limits",
-        "worker_lease_seconds", "smtp_url", "email_from", "meeting_reminders",
+        "worker_lease_seconds", "smtp_url", "email_from", "meeting_reminders", "log_format", "metrics_token",
     }
     assert s.secret_key not in repr(view)
     assert view["secret_key"] == f"(set, {len(s.secret_key)} characters)"
     assert view["domain"] == "localhost:8000"
     assert view["allow_private_addresses"] == "false"
+    assert view["metrics_token"] == "(not set: /metrics is off)"
+
+
+def test_the_metrics_token_is_never_shown(tmp_path):
+    token = "m" * 20 + "-token_x"
+    s = load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data"), "CIRCLES_METRICS_TOKEN": token})
+    assert s.metrics_token == token
+    assert token not in repr(s.public_view()) and token not in repr(s)
+    assert s.public_view()["metrics_token"] == f"(set, {len(token)} characters)"
+
+
+@pytest.mark.parametrize("token", ["short", "x" * 20 + " space", "x" * 20 + "\u00e9"])
+def test_a_metrics_token_too_short_or_with_odd_characters_is_refused(tmp_path, token):
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data"), "CIRCLES_METRICS_TOKEN": token})
+    assert error.value.setting == "metrics_token"
+    assert token not in str(error.value)  # a secret, even a refused one, is not echoed
+
+
+@pytest.mark.parametrize(("given", "kept"), [("json", "json"), ("JSON", "json"), ("text", "text")])
+def test_the_log_format(tmp_path, given, kept):
+    s = load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data"), "CIRCLES_LOG_FORMAT": given})
+    assert s.log_format == kept
+
+
+def test_an_unknown_log_format_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="CIRCLES_LOG_FORMAT: “xml” is not a log format. Fix: use text or json."):
+        load_settings(environ={"CIRCLES_DATA_DIR": str(tmp_path / "data"), "CIRCLES_LOG_FORMAT": "xml"})
 
 
 PASSWORD = "Tr0ub4dor"
