@@ -68,7 +68,11 @@ BASELINE_CONCURRENCY = 50
 # --- the receiving servers (a child process, so they take no time from this one's loop) ---
 
 
-def _receive(ports: list[int], ready, counter) -> None:
+def _receive(ports: list[int], ready, counter, first=None) -> None:
+    """Answer 202 to every POST on `ports`, counting them in `counter`; when
+    `first` is given (a shared double) and holds 0, the first POST writes its
+    arrival there (time.monotonic(), one clock for every process on Linux)."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -82,6 +86,8 @@ def _receive(ports: list[int], ready, counter) -> None:
                     await reader.readexactly(length)
                 with counter.get_lock():
                     counter.value += 1
+                    if first is not None and not first.value:
+                        first.value = time.monotonic()
                 writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
