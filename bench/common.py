@@ -85,3 +85,45 @@ def write_rows(path: str | None, rows: list[tuple]) -> None:
             writer.writerow(["benchmark", "database", "size", "metric", "value", "load1"])
         for row in rows:
             writer.writerow([*row, f"{os.getloadavg()[0]:.2f}"])
+
+
+@contextlib.contextmanager
+def timed_statements() -> Iterator[list[tuple[float, str]]]:
+    """Every SQL statement sent inside the block with its time (seconds), for
+    a profile of a slow page: the same execute_* methods tests/querycount.py
+    counts, wrapped for the block only. Measure one request at a time."""
+    import contextvars
+    import functools
+    import time
+
+    from tests.querycount import CLIENT_CLASSES, METHODS
+
+    records: list[tuple[float, str]] = []
+    inside = contextvars.ContextVar("inside_timed_statement", default=False)
+    saved = []
+
+    def wrap(method):
+        @functools.wraps(method)
+        async def timed(self, query, *args, **kwargs):
+            if inside.get():
+                return await method(self, query, *args, **kwargs)
+            token = inside.set(True)
+            started = time.perf_counter()
+            try:
+                return await method(self, query, *args, **kwargs)
+            finally:
+                records.append((time.perf_counter() - started, " ".join(str(query).split())))
+                inside.reset(token)
+        return timed
+
+    for cls in CLIENT_CLASSES:
+        for name in METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None:
+                saved.append((cls, name, method))
+                setattr(cls, name, wrap(method))
+    try:
+        yield records
+    finally:
+        for cls, name, method in saved:
+            setattr(cls, name, method)

@@ -49,7 +49,7 @@ from hypercorn.config import Config
 from quart import Quart, render_template_string
 from tortoise import connections
 
-from bench.common import database, write_rows
+from bench.common import database, timed_statements, write_rows
 from bench.common import load as bench_load
 from models import clock, db
 from models.actors import Actor, ActorKind
@@ -370,6 +370,30 @@ async def measure_size(args, handle: str, thread: int, reader: str, circles: htt
     return samples
 
 
+PAGE_PATHS = {"circle": "/c/{handle}", "home": "/", "questions": "/c/{handle}/questions",
+              "library": "/c/{handle}/resources", "thread": "/posts/{thread}", "profile": "/users/{reader}"}
+
+
+async def profile_slow_pages(args, small, large, handle, thread, reader, base_url) -> None:
+    """For each page over its target: its slowest SQL statements, timed one request at a time."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
+        await log_in(client, reader)
+        for page, template in PAGE_PATHS.items():
+            if p95(large[page]) / p95(small[page]) <= 1.3:
+                continue
+            path = template.format(handle=handle, thread=thread, reader=reader)
+            totals: dict[str, list[float]] = {}
+            for _ in range(5):
+                with timed_statements() as records:
+                    await client.get(path)
+                for seconds, statement in records:
+                    totals.setdefault(statement, []).append(seconds)
+            print(f"profile: {page} page ({path}), its slowest statements (median of 5 requests):")
+            for statement, times in sorted(totals.items(), key=lambda item: -statistics.median(item[1]))[:3]:
+                shown = statement[statement.find(" FROM "):] if " FROM " in statement else statement
+                print(f"  {statistics.median(times) * 1000:7.2f} ms  SELECT ...{shown[:500]}")
+
+
 async def main(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="circles-bench-pages-"))
     sizes = sorted(int(size) for size in args.sizes.split(","))
@@ -423,6 +447,8 @@ async def main(args: argparse.Namespace) -> int:
                 for page in ("circle", "home", "questions", "library", "thread", "profile"):
                     print(f"ratio: pages_flat_{page}_{kind} {p95(large[page]) / p95(small[page]):.2f}"
                           f"   (p95 at {sizes[-1]} posts / at {sizes[0]}; target <= 1.3)")
+            if args.profile and len(sizes) > 1:
+                await profile_slow_pages(args, small, large, handle, thread, reader, circles_server.base_url)
             print(f"ratio: pages_home_vs_baseline_{kind} {large['home'].median / large['home_baseline'].median:.2f}"
                   f"   (median at {sizes[-1]} posts; target <= 1.5)")
             print(f"ratio: pages_circle_vs_baseline_{kind} "
@@ -452,6 +478,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", default="sqlite", help="sqlite, postgres (a database of our own) or a URL")
     parser.add_argument("--csv", default=None, help="append the p95 figures to this CSV file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (the database)")
+    parser.add_argument("--profile", action="store_true",
+                        help="for each page over its target, print its slowest SQL statements")
     return parser.parse_args(argv)
 
 
