@@ -238,6 +238,7 @@ async def run_on(args: argparse.Namespace, folder: Path, database_url: str) -> N
                 seconds, received, sql = await circles_run(fed, owner, circle, counter, round_ + 1)
                 if profiler:
                     profiler.disable()
+                    profiler.dump_stats(str(Path(tempfile.gettempdir()) / "circles-fanout.prof"))
                     print("profile of Circles' last round (cProfile, top 20 by own time, then by cumulative):")
                     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(20)
                     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
@@ -282,7 +283,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None,
                         help="a URL, or postgres (a database of our own); default a temporary SQLite file")
     parser.add_argument("--csv", default=None, help="append the figures to this CSV file")
-    parser.add_argument("--profile", action="store_true", help="cProfile Circles' last round (this process)")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile Circles' last round (printed, and written to $TMPDIR/circles-fanout.prof)")
     asyncio.run(run(parser.parse_args()))
 
 
