@@ -134,6 +134,11 @@ def write_results(series, charts) -> None:
                 f"{values[size]:g}" if size in values else "" for size in sizes) + " |")
         lines.append("")
     lines += ["The raw rows: [results/growth.csv](results/growth.csv).", ""]
+    log = RESULTS / "bench.log"
+    if log.exists():  # the last `make bench`: its ratio lines, each run headed by the load average
+        ratios = [line for line in log.read_text().splitlines() if line.startswith(("== ", "ratio:"))]
+        stamp = dt.datetime.fromtimestamp(log.stat().st_mtime, dt.UTC)
+        lines += [f"## The last `make bench` ({stamp:%Y-%m-%d %H:%M} UTC)", "", "```", *ratios, "```", ""]
     (BENCH / "RESULTS.md").write_text("\n".join(lines))
 
 
