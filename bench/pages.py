@@ -78,10 +78,20 @@ def progress(label: str, done: int, total: int) -> None:
     print(f"\r  {label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
+_RESERVED: dict[int, socket.socket] = {}
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port of 127.0.0.1 bound and listening now, kept for `Server` (which
+    serves on this very socket): no other process on a busy machine can take
+    it between choosing and serving."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(512)
+    port = s.getsockname()[1]
+    _RESERVED[port] = s
+    return port
 
 
 # --- the data ----------------------------------------------------------------------------
@@ -253,7 +263,9 @@ class Server:
         self.base_url = f"http://127.0.0.1:{port}"
         self.stopping = asyncio.Event()
         config = Config()
-        config.bind = [f"127.0.0.1:{port}"]
+        reserved = _RESERVED.pop(port, None)
+        config.bind = [f"fd://{reserved.fileno()}" if reserved else f"127.0.0.1:{port}"]
+        self.reserved = reserved  # open until the server stops
         config.accesslog = None
         self.task = asyncio.create_task(serve(app, config, shutdown_trigger=self.stopping.wait))
 
@@ -273,6 +285,8 @@ class Server:
     async def stop(self) -> None:
         self.stopping.set()
         await self.task
+        if self.reserved is not None:
+            self.reserved.close()
 
 
 class Sample:
