@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # or on the first run: make run ADDRESS=127.0.0.1:8001
 ADDRESS ?=
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean bench bench-quick bench-growth
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,22 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# The benchmarks (bench/README.md): every one, then every `ratio:` line; under
+# 15 minutes on 2 cores. bench-growth measures sizes 100 -> 100 000 and writes
+# bench/results/*.csv, the plots and bench/RESULTS.md (about half an hour).
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python bench/all.py --quick --log bench/results/bench-quick.log
+
+bench-growth: $(VENV)/.installed-bench
+	$(BIN)/python bench/growth.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

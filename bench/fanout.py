@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
 import json
 import multiprocessing
+import pstats
 import shutil
 import socket
 import statistics
@@ -48,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx
 
+from bench.common import database, load, write_rows
 from bench.pages import PASSWORD, progress, say
 from federation import delivery, fanout, keys
 from federation.runtime import Federation
@@ -68,7 +71,11 @@ BASELINE_CONCURRENCY = 50
 # --- the receiving servers (a child process, so they take no time from this one's loop) ---
 
 
-def _receive(ports: list[int], ready, counter) -> None:
+def _receive(ports: list[int], ready, counter, first=None) -> None:
+    """Answer 202 to every POST on `ports`, counting them in `counter`; when
+    `first` is given (a shared double) and holds 0, the first POST writes its
+    arrival there (time.monotonic(), one clock for every process on Linux)."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -82,6 +89,8 @@ def _receive(ports: list[int], ready, counter) -> None:
                     await reader.readexactly(length)
                 with counter.get_lock():
                     counter.value += 1
+                    if first is not None and not first.value:
+                        first.value = time.monotonic()
                 writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -197,7 +206,11 @@ async def last_bodies(circle) -> list[tuple[str, bytes]]:
 
 async def run(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="circles-fanout-"))
-    database_url = args.database_url or f"sqlite://{folder / 'bench.sqlite3'}"
+    with database(args.database_url or "sqlite", "fanout", folder) as database_url:
+        await run_on(args, folder, database_url)
+
+
+async def run_on(args: argparse.Namespace, folder: Path, database_url: str) -> None:
     ports = free_ports(args.hosts)
     ready, counter = multiprocessing.Event(), multiprocessing.Value("q", 0)
     receiver = multiprocessing.Process(target=_receive, args=(ports, ready, counter), daemon=True)
@@ -219,7 +232,16 @@ async def run(args: argparse.Namespace) -> None:
             signer = keys.request_signer(key.private_pem, key.key_id, scheme="rfc9421")
             ours, theirs, statements = [], [], []
             for round_ in range(args.rounds):
+                profiler = cProfile.Profile() if args.profile and round_ == args.rounds - 1 else None
+                if profiler:
+                    profiler.enable()
                 seconds, received, sql = await circles_run(fed, owner, circle, counter, round_ + 1)
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(str(Path(tempfile.gettempdir()) / "circles-fanout.prof"))
+                    print("profile of Circles' last round (cProfile, top 20 by own time, then by cumulative):")
+                    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(20)
+                    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
                 if received != expected:
                     raise SystemExit(f"Circles made {received} POSTs, expected {expected}")
                 bodies = await last_bodies(circle)
@@ -231,12 +253,19 @@ async def run(args: argparse.Namespace) -> None:
                 statements.append(sql / expected)
                 say(f"  round {round_ + 1}: circles {seconds:.2f} s ({sql / expected:.1f} statements per delivery),"
                     f" baseline {base_seconds:.2f} s")
-            name = "fanout_shared" if args.shared else "fanout_unshared"
+            name = f"fanout_{'shared' if args.shared else 'unshared'}_{database_url.split('://')[0]}"
             print(f"{name}: {expected} deliveries to {args.hosts} servers; circles {statistics.median(ours):.2f} s,"
                   f" baseline {statistics.median(theirs):.2f} s;"
                   f" {statistics.median(statements):.1f} SQL statements per delivery")
             print(f"ratio: {name} {statistics.median(ours) / statistics.median(theirs):.2f}")
             print(f"ratio: {name}_statements_per_delivery {statistics.median(statements):.2f}")
+            print(f"  ({database_url.split('://')[0]}; {load()})")
+            write_rows(args.csv, [
+                ("fanout", f"{database_url.split('://')[0]}_{'shared' if args.shared else 'unshared'}",
+                 args.followers, metric, f"{value:.3f}")
+                for metric, value in (("circles_s", statistics.median(ours)), ("baseline_s", statistics.median(theirs)),
+                                      ("statements_per_delivery", statistics.median(statements)))
+            ])
         finally:
             await fed.close()
             await db.disconnect()
@@ -251,7 +280,11 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=500)
     parser.add_argument("--no-shared-inboxes", dest="shared", action="store_false")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None,
+                        help="a URL, or postgres (a database of our own); default a temporary SQLite file")
+    parser.add_argument("--csv", default=None, help="append the figures to this CSV file")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile Circles' last round (printed, and written to $TMPDIR/circles-fanout.prof)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bench.common import load as load_average
+from bench.common import own_postgres, percentile, write_rows
 from federation import signatures
 
 CIRCLES = Path(sys.executable).parent / "circles"
@@ -309,7 +311,7 @@ def describe(label: str, count: int, elapsed: float, latencies: list[float], sta
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     return (f"{label:9} {count / elapsed:8.1f} activities/s   median {statistics.median(ordered) * 1000:6.1f} ms   "
-            f"p95 {p95 * 1000:6.1f} ms   ({count} in {elapsed:.2f} s, HTTP {dict(sorted(statuses.items()))})")
+            f"p95 {p95 * 1000:6.1f} ms   p99 {percentile(ordered, 0.99) * 1000:6.1f} ms   ({count} in {elapsed:.2f} s, HTTP {dict(sorted(statuses.items()))})")
 
 
 async def measure_baseline(args, peer: Peer, folder: Path, run: str, label: str) -> tuple[float, list[float], dict]:
@@ -330,6 +332,21 @@ async def measure_baseline(args, peer: Peer, folder: Path, run: str, label: str)
         return await fire(url, load, args.clients, label)
     finally:
         baseline.stop()
+
+
+async def wait_stored(args, circle: str, before: int, expected: int) -> tuple[int, float]:
+    """Wait until `expected` posts beyond `before` are in the circle (or the
+    drain timeout); returns (posts stored, seconds waited)."""
+    started = time.perf_counter()
+    posts, shown = await count_posts(circle) - before, None
+    while not args.no_worker and posts < expected and time.perf_counter() - started < args.drain_timeout:
+        if posts != shown and (shown is None or posts - shown >= expected // 10):
+            print(f"\r  worker: {posts}/{expected} posts stored", end="", file=sys.stderr, flush=True)
+            shown = posts
+        await asyncio.sleep(0.1)
+        posts = await count_posts(circle) - before
+    print(file=sys.stderr)
+    return posts, time.perf_counter() - started
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -376,43 +393,63 @@ async def main(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.1)
         warm = [peer.signed(url, create_note(peer, circle, f"{run}w", n)) for n in range(args.warmup)]
         await fire(url, warm, args.clients, "circles warm-up")
+        stored = args.warmup
         # Start from a quiet worker: the warm-up posts stored first.
-        deadline = time.monotonic() + (0 if args.no_worker else args.drain_timeout)
-        while (before := await count_posts(circle)) < args.warmup and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        await wait_stored(args, circle, 0, stored)
+        # Idle: a few requests from a few clients while nothing is queued.
+        quiet = [peer.signed(url, create_note(peer, circle, f"{run}q", n)) for n in range(args.probe_count)]
+        _, quiet_latencies, _ = await fire(url, quiet, args.probe_clients, "circles idle")
+        stored += args.probe_count
+        await wait_stored(args, circle, 0, stored)
+        before = await count_posts(circle)
+        # The load: N activities from C connections, faster than the worker turns them into posts.
         load = [peer.signed(url, create_note(peer, circle, run, n)) for n in range(args.count)]
         elapsed, latencies, statuses = await fire(url, load, args.clients, "circles")
-        # The worker (inside `circles serve`) turns them into posts in the circle.
+        # While the worker drains that queue, new requests arrive as in the idle phase.
         drain_started = time.perf_counter()
-        posts, shown = await count_posts(circle) - before, None
-        while not args.no_worker and posts < args.count and time.perf_counter() - drain_started < args.drain_timeout:
-            if posts != shown and (shown is None or posts - shown >= args.count // 10):
-                print(f"\r  worker: {posts}/{args.count} posts stored", end="", file=sys.stderr, flush=True)
-                shown = posts
-            await asyncio.sleep(0.25)
-            posts = await count_posts(circle) - before
-        drained = time.perf_counter() - drain_started
-        print(file=sys.stderr)
+        fresh = [peer.signed(url, create_note(peer, circle, f"{run}d", n)) for n in range(args.probe_count)]
+        waiting = asyncio.create_task(wait_stored(args, circle, before, args.count + args.probe_count))
+        _, drain_latencies, drain_statuses = await fire(url, fresh, args.probe_clients, "circles while draining")
+        posts, drained = await waiting
+        queued_behind = posts  # posts stored since the load began
         log = circles.tail(10**8)
         circles.stop()
 
         after_run = await measure_baseline(args, peer, folder, run, "baseline again")
         base_elapsed = (before_run[0] + after_run[0]) / 2
         base_rate, rate = args.count / base_elapsed, args.count / elapsed
+        kind = database_url.split('://')[0]
         print()
         print(f"inbox benchmark: {args.count} signed Create(Note) into a circle, {args.clients} concurrent "
-              f"clients, {database_url.split('://')[0]}, {os.cpu_count()} CPUs, load average "
-              f"{os.getloadavg()[0]:.1f}{', circles serve WITHOUT its worker' if args.no_worker else ''}")
+              f"clients, {kind}, {load_average()}{', circles serve WITHOUT its worker' if args.no_worker else ''}")
         print(describe("baseline", args.count, before_run[0], before_run[1], before_run[2]))
         print(describe("circles", args.count, elapsed, latencies, statuses))
         print(describe("baseline", args.count, after_run[0], after_run[1], after_run[2]))
-        print(f"ratio     {rate / base_rate:8.2f}   (circles / mean baseline; target >= 0.5)")
+        print(f"idle      {args.probe_count} requests from {args.probe_clients} clients: "
+              f"p99 {percentile(quiet_latencies, 0.99) * 1000:6.1f} ms")
+        print(f"draining  {args.probe_count} requests from {args.probe_clients} clients: "
+              f"p99 {percentile(drain_latencies, 0.99) * 1000:6.1f} ms (HTTP {dict(sorted(drain_statuses.items()))})")
+        print(f"ratio: inbox_rate_{kind} {base_rate / rate:.2f}   (mean baseline / circles activities/s; "
+              "target <= 2, i.e. circles >= half the ceiling)")
+        print(f"ratio: inbox_p99_{args.clients}_connections_{kind} "
+              f"{percentile(latencies, 0.99) / percentile(before_run[1] + after_run[1], 0.99):.2f}"
+              f"   (p99 {percentile(latencies, 0.99) * 1000:.1f} ms / the baseline's)")
         if args.no_worker:
             print("worker    not running (--no-worker): the activities stay queued")
         else:
-            total = elapsed + drained
-            print(f"worker    {posts}/{args.count} posts stored {drained:.1f} s after the last 202 "
-                  f"({posts / total:.1f} posts/s end to end); {peer.delivered} deliveries reached the member")
+            print(f"worker    {queued_behind}/{args.count + args.probe_count} posts stored {drained:.1f} s after the "
+                  f"last 202 of the load: drain rate {queued_behind / drained:.1f} posts/s while new requests "
+                  f"arrived; {peer.delivered} deliveries reached the member")
+            print(f"ratio: inbox_p99_during_drain_{kind} "
+                  f"{percentile(drain_latencies, 0.99) / percentile(quiet_latencies, 0.99):.2f}"
+                  "   (p99 of new requests while the queue drains / idle; target <= 2)")
+            write_rows(args.csv, [
+                ("inbox", kind, args.count, "rate_per_s", f"{rate:.1f}"),
+                ("inbox", kind, args.count, "baseline_rate_per_s", f"{base_rate:.1f}"),
+                ("inbox", kind, args.count, "p99_ms", f"{percentile(latencies, 0.99) * 1000:.1f}"),
+                ("inbox", kind, args.count, "drain_per_s", f"{queued_behind / drained:.1f}"),
+                ("inbox", kind, args.count, "p99_during_drain_ms", f"{percentile(drain_latencies, 0.99) * 1000:.1f}"),
+            ])
         if "Traceback" in log:
             print("WARNING: the circles log holds a traceback:\n" + log[log.index("Traceback"):][:3000])
         return 0
@@ -429,9 +466,14 @@ async def main(args: argparse.Namespace) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=500, help="activities per server (default 500)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent connections of the load (default 32)")
+    parser.add_argument("--probe-count", type=int, default=100,
+                        help="requests sent idle, and again while the load drains (default 100)")
+    parser.add_argument("--probe-clients", type=int, default=2, help="their concurrent clients (default 2)")
+    parser.add_argument("--csv", default=None, help="append the figures to this CSV file")
     parser.add_argument("--warmup", type=int, default=20, help="untimed activities first (default 20)")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite database")
+    parser.add_argument("--postgres", action="store_true", help="a PostgreSQL database of our own (createdb)")
     parser.add_argument("--drain-timeout", type=float, default=60.0,
                         help="seconds to wait for the worker after the last POST (default 60)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
@@ -446,5 +488,8 @@ if __name__ == "__main__":
     arguments = parse_args()
     if arguments.serve_baseline:
         serve_baseline(arguments.serve_baseline, arguments.key_file)
+    elif arguments.postgres:
+        with own_postgres("inbox") as arguments.database_url:
+            sys.exit(asyncio.run(main(arguments)))
     else:
         sys.exit(asyncio.run(main(arguments)))
