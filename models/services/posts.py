@@ -384,10 +384,11 @@ async def count_direct_replies(post: Post) -> int:
 
 
 async def featured_in(circle: Circle, *, limit: int = 20) -> list[Post]:
-    """Pinned posts of a circle, most recently pinned first."""
+    """Pinned posts of a circle, most recently pinned first (the newest post
+    first among those pinned at once: a stable order, whichever index is read)."""
     return (
         await Post.filter(circle=circle, deleted_at=None, featured_at__isnull=False)
         .select_related("author", "in_reply_to", "accepted_answer")
-        .order_by("-featured_at")
+        .order_by("-featured_at", "-id")
         .limit(limit)
     )
