@@ -100,3 +100,4 @@ class Follow(Entity):
     class Meta:
         table = "follows"
         unique_together = (("follower", "target"),)
+        indexes = (("target_id", "state"),)  # an actor's followers

@@ -119,3 +119,6 @@ class Membership(Entity):
     class Meta:
         table = "memberships"
         unique_together = (("circle", "actor"),)
+        # A person's circles (every "circles I may read" filter), newest first; a circle's
+        # members in the order they joined, a page at a time.
+        indexes = (("actor_id", "id"), ("circle_id", "state", "id"))

@@ -19,7 +19,7 @@ from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 import models.migrations
-from models import search_index
+from models import indexes, search_index
 
 APP_LABEL = "circles"
 MODEL_MODULES = [
@@ -87,11 +87,13 @@ async def migrate(
     database_url: str, progress: Callable[[str, str, str], object] | None = None
 ) -> None:
     """Apply every migration not yet applied. `progress(event, app, name)` is
-    called before and after each one. Then the search index's SQLite triggers,
-    should a migration's table remake have dropped them."""
+    called before and after each one. Then what a migration's table remake on
+    SQLite may have dropped: the search index's triggers, and every index the
+    models declare (models/indexes.py; on PostgreSQL it finds none missing)."""
     try:
         await tortoise_migrate(config=migration_config(database_url), progress=progress)
         await search_index.restore_triggers(connections.get("default"))
+        await indexes.restore(connections.get("default"), APP_LABEL)
     finally:
         await Tortoise.close_connections()
 

@@ -42,7 +42,8 @@ class Notification(Entity):
 
     class Meta:
         table = "notifications"
-        indexes = (("recipient_id", "read_at"), ("recipient_id", "emailed_at"))
+        # A person's notifications newest first, a page at a time (recipient_id, id).
+        indexes = (("recipient_id", "read_at"), ("recipient_id", "emailed_at"), ("recipient_id", "id"))
 
 
 class NotificationPreference(Entity):

@@ -42,7 +42,7 @@ class Post(Entity):
         "circles.Post", related_name="thread_posts", null=True, on_delete=fields.CASCADE
     )
     reply_count = fields.IntField(default=0)  # all replies in the thread, for top-level posts
-    published_at = fields.DatetimeField(db_index=True)
+    published_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     edited_at = fields.DatetimeField(null=True)  # its text last changed (post_edits.keep_revision)
@@ -60,10 +60,12 @@ class Post(Entity):
 
     class Meta:
         table = "posts"
-        # (circle_id, root_id, published_at) is missing on SQLite: see migration 0042.
         # A circle's and a person's posts newest first, walked from the index's end, and a
-        # person's posts counted for their Account entity (web/mastodon/entities.py).
-        indexes = (("circle_id", "root_id", "published_at"), ("circle_id", "root_id", "id"), ("author_id", "id"))
+        # person's posts counted for their Account entity (web/mastodon/entities.py); a
+        # circle's questions, by date for the dashboard and the learning record (0043).
+        indexes = (
+            ("circle_id", "root_id", "id"), ("author_id", "id"), ("circle_id", "kind", "root_id", "published_at"),
+        )
 
 
 class Like(Entity):
@@ -75,6 +77,7 @@ class Like(Entity):
     class Meta:
         table = "likes"
         unique_together = (("actor", "post"),)
+        indexes = (("post_id",),)  # a page's posts' likes: counted, who liked them
 
 
 class PostRevision(Entity):

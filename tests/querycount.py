@@ -39,7 +39,12 @@ CLIENT_CLASSES = (
 
 
 class Queries(list):
-    """The statements sent inside a `count_queries` block, in order."""
+    """The statements sent inside a `count_queries` block, in order; `values`
+    holds each one's parameters (None when it had none), at the same place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list = []
 
     def report(self) -> str:
         return f"{len(self)} queries:\n" + "\n".join(f"  {n + 1:3}. {q[:300]}" for n, q in enumerate(self))
@@ -54,8 +59,10 @@ def _wrap(method):
     async def counted(self, query, *args, **kwargs):
         if not _active or _inside.get():
             return await method(self, query, *args, **kwargs)
+        values = args[0] if args else kwargs.get("values")
         for queries in _active:
             queries.append(" ".join(str(query).split()))
+            queries.values.append(values)
         token = _inside.set(True)
         try:
             return await method(self, query, *args, **kwargs)

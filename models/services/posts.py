@@ -298,6 +298,15 @@ async def _has_replies(post: Post) -> bool:
     return False
 
 
+# A circle's top-level posts newest first, in the order of the posts index on
+# (circle_id, root_id, id) that reads them. root_id is null in every row listed, so
+# naming it changes no order, but PostgreSQL needs it named: it knows a column is
+# constant only when it equals a value, not when it IS NULL, and without it walks
+# every post newest first, or reads the circle's and sorts them
+# (tests/integration/test_query_plans.py).
+NEWEST_TOP_LEVEL_FIRST = ("-root_id", "-id")
+
+
 async def list_circle_posts(
     circle: Circle, *, seen_by: Actor | None = None, before_id: int | None = None, limit: int = PAGE_SIZE
 ) -> list[Post]:
@@ -306,7 +315,7 @@ async def list_circle_posts(
     posts = Post.filter(person_blocks.not_hidden_from(seen_by), circle=circle, root_id=None, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
-    return await posts.select_related("author", "circle").order_by("-id").limit(limit)
+    return await posts.select_related("author", "circle").order_by(*NEWEST_TOP_LEVEL_FIRST).limit(limit)
 
 
 async def recent_posts_for(
@@ -351,7 +360,8 @@ async def posts_in(circle: Circle, *, before_id: int | None = None, limit: int =
     posts = Post.filter(circle=circle, root_id=None, deleted_at=None)
     if before_id is not None and validation.is_row_id(before_id):
         posts = posts.filter(id__lt=before_id)
-    return await posts.select_related("author", "in_reply_to", "accepted_answer").order_by("-id").limit(limit)
+    return await posts.select_related("author", "in_reply_to", "accepted_answer").order_by(
+        *NEWEST_TOP_LEVEL_FIRST).limit(limit)
 
 
 async def count_by(author: Actor) -> int:
@@ -374,10 +384,11 @@ async def count_direct_replies(post: Post) -> int:
 
 
 async def featured_in(circle: Circle, *, limit: int = 20) -> list[Post]:
-    """Pinned posts of a circle, most recently pinned first."""
+    """Pinned posts of a circle, most recently pinned first (the newest post
+    first among those pinned at once: a stable order, whichever index is read)."""
     return (
         await Post.filter(circle=circle, deleted_at=None, featured_at__isnull=False)
         .select_related("author", "in_reply_to", "accepted_answer")
-        .order_by("-featured_at")
+        .order_by("-featured_at", "-id")
         .limit(limit)
     )

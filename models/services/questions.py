@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tortoise.expressions import Case, F, Q, When
+from tortoise.expressions import Case, F, Q, Subquery, When
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -209,9 +209,14 @@ async def answer_credits(circle: Circle, actor_ids: list[int] | None = None) -> 
 
 
 async def credits_by_circle(actor: Actor) -> dict[int, int]:
-    """How many accepted answers a person gave, per circle."""
+    """How many accepted answers a person gave, per circle. An accepted answer
+    is a reply in its question's thread (accept_answer), so the questions are
+    among the roots of the person's replies: found by the posts index on
+    (author_id, id), not by reading every question."""
+    their_threads = Subquery(Post.filter(author_id=actor.id, root_id__isnull=False).values("root_id"))
     rows = (
-        await Post.filter(kind=PostKind.QUESTION, deleted_at=None, accepted_answer__author_id=actor.id)
+        await Post.filter(id__in=their_threads, kind=PostKind.QUESTION, deleted_at=None,
+                          accepted_answer__author_id=actor.id)
         .annotate(answers=Count("id"))
         .group_by("circle_id")
         .values("circle_id", "answers")

@@ -289,7 +289,9 @@ async def search(
     """One page of the circle's library, matching the filters, in a fixed
     number of queries whatever the page size: the resources (ids first when
     sorted by helpfulness), their tags, their like counts, what the viewer liked."""
-    rows = Resource.filter(post__circle=circle, post__deleted_at=None)
+    # Every resource's post is of kind RESOURCE (store_remote sets it): naming the kind lets the
+    # database read only those posts of the circle, by the index on (circle_id, kind, ...).
+    rows = Resource.filter(post__circle=circle, post__kind=PostKind.RESOURCE, post__deleted_at=None)
     if filters.query:
         rows = rows.filter(
             Q(post__title__icontains=filters.query) | Q(post__source__icontains=filters.query)

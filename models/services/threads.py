@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from tortoise.expressions import Q
+
 from models.posts import Post, PostKind
 from models.services import likes as likes_service
 
@@ -120,7 +122,12 @@ async def load(root: Post) -> Thread:
     """The tree of the thread under `root` (its circle loaded), in one query
     (and one more for likes under a question)."""
     circle_actor_id = root.circle.actor_id if root.circle_id else None
-    rows = await Post.filter(root_id=root.id).values_list(
+    # A reply is in its root's circle or in none (as status_entities._reply_counts
+    # says): naming them lets the database walk the posts index on (circle_id, root_id, id).
+    in_thread = Q(circle_id=None, root_id=root.id)
+    if root.circle_id is not None:
+        in_thread |= Q(circle_id=root.circle_id, root_id=root.id)
+    rows = await Post.filter(in_thread).values_list(
         "id", "in_reply_to_id", "published_at", "deleted_at", "author_id"
     )
     nodes = {

@@ -109,12 +109,14 @@ async def _post_stats(person_ids: list[int], viewer: Actor | None) -> dict[int, 
 # The date of a circle's newest top-level post, found by walking the posts
 # index on (circle_id, root_id, id) from its end: ids grow as posts arrive,
 # and Mastodon's last_status_at is when the newest status arrived too (set
-# to now() as it is counted: app/models/concerns/account/counters.rb). With
+# to now() as it is counted: app/models/concerns/account/counters.rb); ordered
+# by root_id too, which is null in every row, for PostgreSQL to see that order
+# in the index (models/services/posts.NEWEST_TOP_LEVEL_FIRST says why). With
 # the count the circle's row keeps (Circle.post_count, kept by the post
 # services), a page reads no more of a big circle's posts than of a small one's.
 _NEWEST_TOP_LEVEL = RawSQL(
     '(SELECT "p"."published_at" FROM "posts" "p" WHERE "p"."circle_id"="circles"."id" AND "p"."root_id" IS NULL'
-    ' AND "p"."deleted_at" IS NULL ORDER BY "p"."id" DESC LIMIT 1)'
+    ' AND "p"."deleted_at" IS NULL ORDER BY "p"."root_id" DESC, "p"."id" DESC LIMIT 1)'
 )
 
 

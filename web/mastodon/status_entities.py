@@ -186,7 +186,7 @@ async def _reply_counts(ids: list[int], circles: dict[int, Circle], posts: list[
     circle_actor = {post.id: circles[post.circle_id].actor_id for post in posts if post.circle_id in circles}
     # A reply is in its parent's thread, and in its circle or in none: naming
     # them lets the database find replies by the posts index on
-    # (circle_id, root_id, published_at) rather than read every post.
+    # (circle_id, root_id, id) rather than read every post.
     roots = {post.root_id or post.id for post in posts}
     in_thread = Q(circle_id=None, root_id__in=roots)
     if circle_ids := {post.circle_id for post in posts if post.circle_id is not None}:
