@@ -9,7 +9,7 @@ from models.tracing import current
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('circles', '0042_posts_newest_first')]
+    dependencies = [('circles', '0043_indexes_for_pages')]
 
     initial = False
 
