@@ -80,6 +80,16 @@ async def upsert_actor(data: RemoteActorInput) -> Actor:
         manually_approves_followers=data.manually_approves_followers, avatar_url=data.avatar_url,
         fetched_at=clock.now(),
     )
+    try:
+        return await _upsert(data, values)
+    except IntegrityError:
+        # Stored by another request or the worker at the same moment (both had
+        # fetched it: a signed activity and an Announce of it, say). This try was
+        # rolled back; now the row is there, so this one refreshes it.
+        return await _upsert(data, values)
+
+
+async def _upsert(data: RemoteActorInput, values: dict) -> Actor:
     async with in_transaction():
         actor = await Actor.get_or_none(uri=data.uri)
         if actor is not None and actor.local:

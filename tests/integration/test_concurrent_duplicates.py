@@ -9,12 +9,13 @@ import asyncio
 import datetime as dt
 
 from models import clock
+from models.actors import Actor, ActorKind
 from models.circles import Circle, JoinMode, Membership, MembershipState, Role
 from models.errors import Conflict, NotFound
 from models.federation import InboxItem
 from models.governance import Vote, VoteChoice
 from models.services import circles as circle_service
-from models.services import governance
+from models.services import governance, remote
 from tests import factories
 from tests.integration.test_inbox import PUBLIC, note_create, peer, post_signed  # noqa: F401 (peer: a fixture)
 
@@ -67,3 +68,19 @@ async def test_one_activity_delivered_twice_at_once_is_kept_once(client, instanc
     )
     assert [r.status_code for r in responses] == [202, 202]
     assert await InboxItem.filter(activity_id=activity["id"]).count() == 1
+
+
+async def test_one_new_actor_stored_twice_at_once_is_one_actor(database):
+    """A signed Create and an Announce of it arrive together: the inbox (to
+    check the signature) and the worker (for the author) both fetch the unknown
+    author and store it. The later insert loses on the unique uri and refreshes
+    the row instead of failing the activity (which then waited 30 s for a retry)."""
+    uri = "https://elsewhere.example/users/ann"
+    made = [
+        remote.RemoteActorInput(uri=uri, kind=ActorKind.PERSON, username="ann", domain="elsewhere.example",
+                                inbox_url=f"{uri}/inbox", display_name=name)
+        for name in ("Ann", "Ann B.", "Ann C.")
+    ]
+    actors = await asyncio.gather(*(remote.upsert_actor(data) for data in made))
+    assert len({actor.id for actor in actors}) == 1
+    assert await Actor.filter(uri=uri).count() == 1
