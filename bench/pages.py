@@ -94,6 +94,12 @@ def free_port() -> int:
     return port
 
 
+def release(port: int) -> None:
+    """Give up a port `free_port` kept, for a child process to bind itself
+    (another process could take it in between: rare, and the child says so)."""
+    _RESERVED.pop(port).close()
+
+
 # --- the data ----------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 import httpx
 
 from bench.common import database, load, percentile, say, write_rows
-from bench.pages import bench_settings, build, free_port
+from bench.pages import bench_settings, build, free_port, release
 from models import db
 from models.instance import Instance
 
@@ -117,6 +117,7 @@ async def main(args: argparse.Namespace) -> int:
             finally:
                 await db.disconnect()
             for name, port in ports.items():
+                release(port)  # the child binds it
                 children.append(subprocess.Popen([sys.executable, __file__, "--serve", name, "--port", str(port),
                                                   "--domain-port", str(ports["hypercorn"]),
                                                   "--database-url", database_url, "--folder", str(folder)]))
