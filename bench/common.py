@@ -1,8 +1,9 @@
 """Small things the benchmarks share: a PostgreSQL database of their own,
-percentiles, the machine's description, and the CSV rows bench/growth.py reads."""
+waiting for a served process to answer, percentiles, the machine's description, and the CSV rows bench/growth.py reads."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import os
@@ -10,14 +11,35 @@ import platform
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import httpx
 
 PG_HOST, PG_USER = "127.0.0.1", "postgres"
 
 
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+async def wait_healthy(base_url: str, process: subprocess.Popen, name: str, *, timeout: float = 30.0,
+                       details: Callable[[], str] = lambda: "") -> None:
+    """Ask `/healthz` until it answers 200; stop the benchmark, with `details()`
+    (a log's tail), if the process exits or `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited with {process.returncode}:\n{details()}")
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{name} did not become healthy in {timeout} s:\n{details()}")
 
 
 def percentile(values: list[float], fraction: float) -> float:

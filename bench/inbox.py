@@ -49,7 +49,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.common import load as load_average
-from bench.common import own_postgres, percentile, write_rows
+from bench.common import own_postgres, percentile, wait_healthy, write_rows
 from federation import signatures
 
 CIRCLES = Path(sys.executable).parent / "circles"
@@ -149,18 +149,7 @@ class Process:
                                             stderr=subprocess.STDOUT, cwd=log.parent)
 
     async def wait_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise SystemExit(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise SystemExit(f"{self.name} did not become healthy in {START_TIMEOUT} s:\n{self.tail()}")
+        await wait_healthy(self.base_url, self.process, self.name, timeout=START_TIMEOUT, details=self.tail)
 
     def tail(self, size: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-size:]

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx
 
-from bench.common import database, load, percentile, say, write_rows
+from bench.common import database, load, percentile, say, wait_healthy, write_rows
 from bench.pages import bench_settings, build, free_port, release
 from models import db
 from models.instance import Instance
@@ -60,21 +60,6 @@ def serve(server: str, port: int, domain_port: int, database_url: str, folder: s
         import uvicorn
 
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
-
-
-async def wait_ready(base_url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"{base_url}: the server exited with {process.returncode}")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{base_url} did not answer in 30 s")
 
 
 async def hammer(base_url: str, path: str, clients: int, seconds: float) -> tuple[float, list[float]]:
@@ -122,7 +107,7 @@ async def main(args: argparse.Namespace) -> int:
                                                   "--domain-port", str(ports["hypercorn"]),
                                                   "--database-url", database_url, "--folder", str(folder)]))
             for child, port in zip(children, ports.values(), strict=True):
-                await wait_ready(f"http://127.0.0.1:{port}", child)
+                await wait_healthy(f"http://127.0.0.1:{port}", child, f"the server on port {port}")
             results: dict[tuple[str, str], list[tuple[float, list[float]]]] = {}
             for page, path in (("circle_page", f"/c/{handle}"), ("healthz", "/healthz")):
                 for round_ in range(args.rounds):
